@@ -215,6 +215,9 @@ func (c *Cluster) Stop() error {
 // /usr/lib/postgresql/*/bin (where Debian and Ubuntu install them).
 func FindBinDir() (string, error) {
 	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
 		dir := filepath.Dir(p)
 		if isExecutable(filepath.Join(dir, "pg_ctl")) {
 			return dir, nil
@@ -382,9 +385,12 @@ func checkTraversable(p string, cred *syscall.Credential) error {
 }
 
 // checkNotRunning fails if postmaster.pid names a live postgres process
-// serving this data dir. A stale file is left for postgres to clean up.
+// serving this data dir. A stale file, left by a killed run, is removed.
+// (postgres would remove it itself, except when the old pid is a zombie that
+// nobody reaped, which it takes for a live server.)
 func (c *Cluster) checkNotRunning() error {
-	b, err := os.ReadFile(filepath.Join(c.dataDir, "postmaster.pid"))
+	pidFile := filepath.Join(c.dataDir, "postmaster.pid")
+	b, err := os.ReadFile(pidFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -394,21 +400,44 @@ func (c *Cluster) checkNotRunning() error {
 	first, _, _ := strings.Cut(string(b), "\n")
 	pid, err := strconv.Atoi(strings.TrimSpace(first))
 	if err != nil || pid <= 0 {
-		return nil // garbage: postgres will deal with it
+		return nil // not ours to judge: postgres will deal with it
 	}
+	if postmasterAlive(pid, c.dataDir) {
+		return fmt.Errorf("a postgres server (pid %d) is still running on this data dir; stop it first (%s stop -D %s)", pid, filepath.Join(c.binDir, "pg_ctl"), c.dataDir)
+	}
+	c.logf("localpg: removing stale postmaster.pid (pid %d is not a running postgres)", pid)
+	if err := os.Remove(pidFile); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing stale postmaster.pid: %w", err)
+	}
+	return nil
+}
+
+// postmasterAlive reports whether pid is a running (not zombie) postgres
+// process serving dataDir, as far as /proc tells.
+func postmasterAlive(pid int, dataDir string) bool {
 	if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-		c.logf("localpg: stale postmaster.pid (pid %d is gone); postgres will replace it", pid)
-		return nil
+		return false
 	}
-	if comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil {
-		if !strings.HasPrefix(strings.TrimSpace(string(comm)), "postgres") {
-			return nil // pid reused by another program
-		}
-		if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil && cwd != c.dataDir {
-			return nil // a postgres serving some other data dir
-		}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no /proc: trust kill
 	}
-	return fmt.Errorf("a postgres server (pid %d) is still running on this data dir; stop it first (%s stop -D %s)", pid, filepath.Join(c.binDir, "pg_ctl"), c.dataDir)
+	// Format: pid (comm) state ...; comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return true
+	}
+	comm := string(stat[bytes.IndexByte(stat, '(')+1 : i])
+	if rest := bytes.TrimSpace(stat[i+1:]); len(rest) > 0 && (rest[0] == 'Z' || rest[0] == 'X') {
+		return false // exited, not yet reaped
+	}
+	if !strings.HasPrefix(comm, "postgres") {
+		return false // pid reused by another program
+	}
+	if cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid)); err == nil && cwd != dataDir {
+		return false // a postgres serving some other data dir
+	}
+	return true
 }
 
 func (c *Cluster) initdbIfNeeded(ctx context.Context) error {
