@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard-chat/switchboard/config/samples"
+	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/demo"
+	"github.com/switchboard-chat/switchboard/services/localpg"
+	"github.com/switchboard-chat/switchboard/services/provision"
+	"github.com/switchboard-chat/switchboard/services/server"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+func devCommand() *cobra.Command {
+	var o devOptions
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run Switchboard with a private PostgreSQL and the sample tenant: nothing to set up",
+		Long: `dev starts a private PostgreSQL cluster from the system's binaries in a data folder of
+its own (reused by the next run), migrates it, loads the sample tenant (config/samples,
+embedded in the binary) through the same code the operator uses, and serves the services.
+With --demo, simulated visitors and agents make traffic to watch. Ctrl-C stops everything.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.dataDir, "data-dir", envOr("SWITCHBOARD_DATA_DIR", ".data/postgres"), "folder of the private PostgreSQL cluster (env SWITCHBOARD_DATA_DIR)")
+	f.StringVar(&o.databaseURL, "database-url", envOr("SWITCHBOARD_DATABASE_URL", ""), "use this PostgreSQL instead of a private cluster")
+	f.StringVar(&o.listen, "listen", envOr("SWITCHBOARD_LISTEN", "127.0.0.1:8080"), "address to serve on")
+	f.StringVar(&o.samples, "samples", "", "folder of resources to load instead of the embedded samples")
+	f.StringVar(&o.password, "demo-password", "switchboard", "password of the sample tenant's accounts")
+	f.BoolVar(&o.demo, "demo", false, "run simulated visitors and agents")
+	return cmd
+}
+
+type devOptions struct {
+	dataDir, databaseURL, listen, samples, password string
+	demo                                            bool
+}
+
+func runDev(ctx context.Context, o devOptions) error {
+	url := o.databaseURL
+	if url == "" {
+		dir, err := filepath.Abs(o.dataDir)
+		if err != nil {
+			return err
+		}
+		cluster, err := localpg.Start(ctx, localpg.Options{DataDir: dir, Logf: func(f string, a ...any) { slog.Info(fmt.Sprintf(f, a...)) }})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if err := cluster.Stop(); err != nil {
+				slog.Error("stopping PostgreSQL", "err", err)
+			} else {
+				slog.Info("PostgreSQL stopped")
+			}
+		}()
+		if err := cluster.CreateDatabase(ctx, "switchboard"); err != nil {
+			return err
+		}
+		url = cluster.URL("switchboard")
+	}
+	if err := store.Migrate(ctx, url); err != nil {
+		return err
+	}
+	applied, err := loadSamples(ctx, url, o)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(ctx, server.Config{DatabaseURL: url, SkipMigrate: true})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", o.listen, err)
+	}
+	base := "http://" + ln.Addr().String()
+	printBanner(base, url, applied, o.password)
+	if o.demo {
+		for _, a := range applied {
+			go demo.Run(ctx, demo.Options{BaseURL: base, Tenant: a.Name, WidgetKey: a.WidgetKey,
+				Password: o.password, Agents: a.Agents, Units: a.Units})
+		}
+	}
+	return srv.Serve(ctx, ln)
+}
+
+func loadSamples(ctx context.Context, url string, o devOptions) ([]provision.Applied, error) {
+	cfg := &provision.Config{}
+	if o.samples != "" {
+		var err error
+		if cfg, err = provision.Load(o.samples); err != nil {
+			return nil, err
+		}
+	} else {
+		entries, err := fs.ReadDir(samples.FS, ".")
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			b, err := fs.ReadFile(samples.FS, e.Name())
+			if err != nil {
+				return nil, err
+			}
+			if err := cfg.Parse("config/samples/"+e.Name(), b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	applied, err := provision.Apply(ctx, conn, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("applying the sample configuration: %w", err)
+	}
+	hash, err := auth.HashPassword(o.password)
+	if err != nil {
+		return nil, err
+	}
+	if err := provision.DemoAccounts(ctx, conn, applied, hash); err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+func printBanner(base, url string, applied []provision.Applied, password string) {
+	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(w, "\nSwitchboard is running.\n\n")
+	fmt.Fprintf(w, "  API (Connect, gRPC, gRPC-Web)\t%s\n", base)
+	fmt.Fprintf(w, "  PostgreSQL\t%s\n", url)
+	for _, a := range applied {
+		fmt.Fprintf(w, "\n  Tenant %q\n", a.Name)
+		fmt.Fprintf(w, "    widget key\t%s\n", a.WidgetKey)
+		fmt.Fprintf(w, "    business units\t%s\n", strings.Join(a.Units, ", "))
+		fmt.Fprintf(w, "    agents\t%s\n", strings.Join(a.Agents, ", "))
+		fmt.Fprintf(w, "    supervisors\t%s\n", strings.Join(a.Supervisors, ", "))
+		fmt.Fprintf(w, "    admin\tadmin\n")
+		fmt.Fprintf(w, "    password (every account)\t%s\n", password)
+	}
+	fmt.Fprintf(w, "\n  Try: curl -s %s/switchboard.auth.v1.AuthService/Login -H 'Content-Type: application/json' \\\n", base)
+	fmt.Fprintf(w, "         -d '{\"tenant\":\"%s\",\"username\":\"admin\",\"password\":\"%s\"}'\n\nCtrl-C stops Switchboard and its PostgreSQL.\n\n", firstName(applied), password)
+	w.Flush()
+}
+
+func firstName(applied []provision.Applied) string {
+	if len(applied) == 0 {
+		return ""
+	}
+	return applied[0].Name
+}

@@ -1,0 +1,282 @@
+// Package auth authenticates every call and scopes it to one tenant: agents, supervisors
+// and admins with bearer tokens from local accounts, visitors with the tenant's public
+// widget key and then a token for their one conversation. One Connect interceptor does it
+// for unary and streaming calls alike.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// Principal is who makes a call, in which tenant.
+type Principal struct {
+	Tenant uuid.UUID
+	// Visitor is set for a visitor's call; Conversation is then the only conversation the
+	// token opens.
+	Visitor      bool
+	Conversation uuid.UUID
+	// Account is set for staff calls.
+	Account *store.Account
+	// Token is the bearer token of the call (for Logout).
+	Token string
+}
+
+// IsAgent reports whether the principal is an agent.
+func (p *Principal) IsAgent() bool {
+	return p.Account != nil && p.Account.Role == store.RoleAgent && p.Account.AgentID.Valid
+}
+
+// Author is the principal as the author of an event.
+func (p *Principal) Author() store.Author {
+	switch {
+	case p.Visitor:
+		return store.Author{Kind: store.AuthorVisitor}
+	case p.IsAgent():
+		return store.Author{Kind: store.AuthorAgent, ID: p.Account.AgentName, Name: p.Account.DisplayName}
+	default:
+		return store.Author{Kind: store.AuthorSupervisor, ID: p.Account.Username, Name: p.Account.DisplayName}
+	}
+}
+
+type principalKey struct{}
+
+// FromContext returns the principal of an authenticated call, or nil for public calls.
+func FromContext(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}
+
+// WithPrincipal returns ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// Token prefixes: a staff token names its tenant; a visitor token its tenant and conversation.
+const (
+	staffPrefix   = "sbs"
+	visitorPrefix = "sbv"
+)
+
+// TokenTTL is how long a staff token works.
+const TokenTTL = 12 * time.Hour
+
+// cacheTTL bounds how long a checked token is trusted without asking the database again,
+// and so how long a token revoked on another replica keeps working here.
+const cacheTTL = 5 * time.Second
+
+func newSecret() (string, []byte) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on Linux
+	}
+	s := base64.RawURLEncoding.EncodeToString(b)
+	return s, hashSecret(s)
+}
+
+func hashSecret(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// NewStaffToken makes a bearer token for an account of tenant, and the hash to store.
+func NewStaffToken(tenant uuid.UUID) (string, []byte) {
+	s, h := newSecret()
+	return staffPrefix + "." + tenant.String() + "." + s, h
+}
+
+// NewVisitorToken makes a token for one conversation of tenant, and the hash to store.
+// The conversation id is chosen here so that the token can name it.
+func NewVisitorToken(tenant, conversation uuid.UUID) (string, []byte) {
+	s, h := newSecret()
+	return visitorPrefix + "." + tenant.String() + "." + conversation.String() + "." + s, h
+}
+
+// HashPassword hashes a password for storage.
+func HashPassword(password string) (string, error) {
+	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	return string(h), err
+}
+
+// dummyHash is compared against when an account does not exist, so that a wrong username
+// takes as long as a wrong password.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("not a password"), bcrypt.DefaultCost)
+
+// CheckPassword reports whether password matches hash; an empty hash never matches.
+func CheckPassword(hash, password string) bool {
+	if hash == "" {
+		bcrypt.CompareHashAndPassword(dummyHash, []byte(password)) //nolint:errcheck
+		return false
+	}
+	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
+}
+
+// Authenticator checks tokens against the database, with a short cache.
+type Authenticator struct {
+	db     *store.DB
+	public map[string]bool
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	p     *Principal
+	until time.Time
+}
+
+// NewAuthenticator returns an authenticator; calls to the public procedures need no token.
+func NewAuthenticator(db *store.DB, publicProcedures ...string) *Authenticator {
+	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]cached{}}
+	for _, p := range publicProcedures {
+		a.public[p] = true
+	}
+	return a
+}
+
+var errBadToken = errors.New("invalid, expired or revoked token")
+
+// Authenticate resolves a bearer token to its principal.
+func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Principal, error) {
+	now := time.Now()
+	a.mu.Lock()
+	c, ok := a.cache[token]
+	a.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.p, nil
+	}
+	p, until, err := a.check(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	if len(a.cache) > 100_000 {
+		clear(a.cache)
+	}
+	if limit := now.Add(cacheTTL); limit.Before(until) {
+		until = limit
+	}
+	a.cache[token] = cached{p: p, until: until}
+	a.mu.Unlock()
+	return p, nil
+}
+
+// Forget drops a token from the cache (after Logout).
+func (a *Authenticator) Forget(token string) {
+	a.mu.Lock()
+	delete(a.cache, token)
+	a.mu.Unlock()
+}
+
+func (a *Authenticator) check(ctx context.Context, token string) (*Principal, time.Time, error) {
+	parts := strings.Split(token, ".")
+	switch {
+	case len(parts) == 3 && parts[0] == staffPrefix:
+		tenant, err := uuid.Parse(parts[1])
+		if err != nil {
+			return nil, time.Time{}, errBadToken
+		}
+		var acct *store.Account
+		var expires time.Time
+		err = a.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+			acct, expires, err = store.SessionAccount(ctx, tx, hashSecret(parts[2]))
+			return err
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, time.Time{}, errBadToken
+		}
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return &Principal{Tenant: tenant, Account: acct, Token: token}, expires, nil
+	case len(parts) == 4 && parts[0] == visitorPrefix:
+		tenant, err1 := uuid.Parse(parts[1])
+		conv, err2 := uuid.Parse(parts[2])
+		if err1 != nil || err2 != nil {
+			return nil, time.Time{}, errBadToken
+		}
+		var stored []byte
+		err := a.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+			var err error
+			stored, err = store.VisitorTokenHash(ctx, tx, conv)
+			return err
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, time.Time{}, errBadToken
+		}
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		if subtle.ConstantTimeCompare(stored, hashSecret(parts[3])) != 1 {
+			return nil, time.Time{}, errBadToken
+		}
+		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, Token: token}, time.Now().Add(time.Hour), nil
+	}
+	return nil, time.Time{}, errBadToken
+}
+
+// Interceptor authenticates unary and streaming handler calls alike: it puts the
+// principal in the context, or answers Unauthenticated.
+func (a *Authenticator) Interceptor() connect.Interceptor { return interceptor{a} }
+
+type interceptor struct{ a *Authenticator }
+
+func (i interceptor) principal(ctx context.Context, procedure string, h interface{ Get(string) string }) (context.Context, error) {
+	if i.a.public[procedure] {
+		return ctx, nil
+	}
+	header := h.Get("Authorization")
+	token, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || token == "" {
+		return nil, connect.NewError(connect.CodeUnauthenticated, errors.New("missing bearer token (Authorization: Bearer <token>)"))
+	}
+	p, err := i.a.Authenticate(ctx, token)
+	if errors.Is(err, errBadToken) {
+		return nil, connect.NewError(connect.CodeUnauthenticated, err)
+	}
+	if err != nil {
+		return nil, connect.NewError(connect.CodeUnavailable, errors.New("cannot check the token right now; retry"))
+	}
+	return WithPrincipal(ctx, p), nil
+}
+
+func (i interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if req.Spec().IsClient {
+			return next(ctx, req)
+		}
+		ctx, err := i.principal(ctx, req.Spec().Procedure, req.Header())
+		if err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (i interceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		ctx, err := i.principal(ctx, conn.Spec().Procedure, conn.RequestHeader())
+		if err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
+}

@@ -1,0 +1,89 @@
+package chat
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/switchboard-chat/switchboard/services/rpcerr"
+)
+
+// Limits on what callers send.
+const (
+	// MaxMessageBytes is the longest message text, in bytes of UTF-8.
+	MaxMessageBytes = 4096
+	// MaxClientMessageIDBytes is the longest client message id.
+	MaxClientMessageIDBytes = 64
+	// MaxNameBytes is the longest visitor name.
+	MaxNameBytes = 200
+	// MaxEmailBytes is the longest email address.
+	MaxEmailBytes = 320
+	// MaxNoteBytes is the longest transfer note or close reason.
+	MaxNoteBytes = 500
+	// MaxURLBytes is the longest page URL kept.
+	MaxURLBytes = 2048
+)
+
+func parseID(field, s string) (uuid.UUID, error) {
+	if s == "" {
+		return uuid.Nil, rpcerr.Invalid(field, "required")
+	}
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return uuid.Nil, rpcerr.Invalid(field, "%s is not a valid id (a UUID like 123e4567-e89b-12d3-a456-426614174000)", rpcerr.Quote(s))
+	}
+	return id, nil
+}
+
+// checkText checks a message text: present, within MaxMessageBytes, no NUL.
+func checkText(field, s string, required bool) error {
+	if required && strings.TrimSpace(s) == "" {
+		return rpcerr.Invalid(field, "empty; a message needs some text")
+	}
+	return checkLen(field, s, MaxMessageBytes)
+}
+
+func checkLen(field, s string, max int) error {
+	if len(s) > max {
+		return rpcerr.Invalid(field, "%d bytes is over the limit of %d bytes", len(s), max)
+	}
+	if strings.ContainsRune(s, 0) {
+		return rpcerr.Invalid(field, "contains a NUL character")
+	}
+	if !utf8.ValidString(s) {
+		return rpcerr.Invalid(field, "not valid UTF-8")
+	}
+	return nil
+}
+
+func checkClientMessageID(field, s string) error {
+	if s == "" {
+		return rpcerr.Invalid(field, "required, so that a resend never makes a second message")
+	}
+	return checkLen(field, s, MaxClientMessageIDBytes)
+}
+
+func checkName(field, s string) error {
+	if strings.TrimSpace(s) == "" {
+		return rpcerr.Invalid(field, "required")
+	}
+	return checkLen(field, s, 253)
+}
+
+func checkEmail(field, s string, required bool) error {
+	if s == "" {
+		if required {
+			return rpcerr.Invalid(field, "required, so that someone can answer")
+		}
+		return nil
+	}
+	if err := checkLen(field, s, MaxEmailBytes); err != nil {
+		return err
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 1 || at == len(s)-1 || strings.ContainsAny(s, " \t\r\n<>") {
+		return rpcerr.Invalid(field, "%s is not an email address", rpcerr.Quote(s))
+	}
+	return nil
+}

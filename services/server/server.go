@@ -1,0 +1,185 @@
+// Package server assembles `switchboard serve`: the Connect handlers of every service on
+// one http.ServeMux, HTTP/1.1 and h2c on one port (Connect, gRPC and gRPC-Web), gRPC
+// health and reflection, and a graceful shutdown that ends streams with a resume hint
+// before the listener drains.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
+	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/chat"
+	"github.com/switchboard-chat/switchboard/services/live"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// Config configures a server.
+type Config struct {
+	// DatabaseURL is the schema owner's connection; traffic runs as store.AppRole.
+	DatabaseURL string
+	// MaxConns caps the pool; 0 means 32.
+	MaxConns int32
+	// SkipMigrate leaves the schema as it is (someone else migrates).
+	SkipMigrate bool
+	// ShutdownTimeout bounds the drain on shutdown; 0 means 20s.
+	ShutdownTimeout time.Duration
+	// StreamBuffer is each stream's live buffer; 0 means live.DefaultBuffer.
+	StreamBuffer int
+}
+
+// Server is one replica of the chat and supervision services.
+type Server struct {
+	cfg     Config
+	Pool    *pgxpool.Pool
+	DB      *store.DB
+	Hub     *live.Hub
+	Chat    *chat.Server
+	Replica uuid.UUID
+	handler http.Handler
+	health  *grpchealth.StaticChecker
+	ready   atomic.Bool
+}
+
+// New migrates the database (unless told not to), opens the pool and builds the handlers.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DatabaseURL == "" {
+		return nil, errors.New("a database URL is required (--database-url or SWITCHBOARD_DATABASE_URL)")
+	}
+	if !cfg.SkipMigrate {
+		if err := store.Migrate(ctx, cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("migrating: %w", err)
+		}
+	}
+	pool, err := store.Open(ctx, cfg.DatabaseURL, store.PoolOptions{MaxConns: cfg.MaxConns, AsApp: true})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, Pool: pool, DB: &store.DB{Pool: pool}, Hub: live.NewHub(cfg.StreamBuffer), Replica: uuid.New()}
+	s.Chat = chat.New(s.DB, s.Hub, s.Replica)
+
+	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
+	authn := auth.NewAuthenticator(s.DB, public...)
+	opts := connect.WithInterceptors(authn.Interceptor())
+
+	mux := http.NewServeMux()
+	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
+	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
+	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName}
+	s.health = grpchealth.NewStaticChecker(services...)
+	mux.Handle(grpchealth.NewHandler(s.health))
+	reflector := grpcreflect.NewStaticReflector(services...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !s.ready.Load() {
+			http.Error(w, "not ready: database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	s.handler = mux
+	return s, nil
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// readinessInterval is how often readiness checks the database.
+const readinessInterval = 2 * time.Second
+
+func (s *Server) watchReadiness(ctx context.Context) {
+	check := func() {
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		err := s.Pool.Ping(pctx)
+		cancel()
+		status := grpchealth.StatusServing
+		if err != nil {
+			status = grpchealth.StatusNotServing
+		}
+		if was := s.ready.Swap(err == nil); was != (err == nil) {
+			slog.Info("readiness changed", "ready", err == nil, "err", err)
+		}
+		s.health.SetStatus("", status)
+		s.health.SetStatus(chatv1connect.ChatServiceName, status)
+		s.health.SetStatus(authv1connect.AuthServiceName, status)
+	}
+	check()
+	t := time.NewTicker(readinessInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			check()
+		}
+	}
+}
+
+// Serve serves on ln until ctx ends, then ends every stream with a resume hint, drains the
+// server and closes the pool.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
+	defer stop()
+	go s.Chat.Run(bg)
+	go s.watchReadiness(bg)
+	select {
+	case <-s.Chat.Bridge().Ready():
+	case <-time.After(10 * time.Second):
+		slog.Warn("live bridge not listening yet; serving anyway")
+	}
+
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	hs := &http.Server{
+		Handler:           s.handler,
+		Protocols:         protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		HTTP2:             &http.HTTP2Config{MaxConcurrentStreams: 2000},
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	slog.Info("serving", "addr", ln.Addr().String(), "replica", s.Replica)
+
+	select {
+	case err := <-errc:
+		s.Pool.Close()
+		return err
+	case <-ctx.Done():
+	}
+	timeout := s.cfg.ShutdownTimeout
+	if timeout == 0 {
+		timeout = 20 * time.Second
+	}
+	slog.Info("shutting down: ending streams and draining", "timeout", timeout)
+	s.ready.Store(false)
+	s.health.SetStatus("", grpchealth.StatusNotServing)
+	sctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	s.Hub.Shutdown()
+	err := hs.Shutdown(sctx)
+	stop()
+	s.Pool.Close()
+	if err != nil {
+		return fmt.Errorf("draining: %w", err)
+	}
+	return nil
+}
