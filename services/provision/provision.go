@@ -5,8 +5,8 @@ package provision
 
 import (
 	"bytes"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -336,7 +336,6 @@ func appendUnique(xs []string, x string) []string {
 
 // ErrNoTenant is returned when a configuration declares no tenant.
 var ErrNoTenant = errors.New("the configuration declares no Tenant")
-
 
 // DemoAccounts gives every agent and supervisor of the applied tenants a local account
 // with the given password, plus an "admin" account, for `switchboard dev`. Existing

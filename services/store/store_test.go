@@ -1,0 +1,196 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-chat/switchboard/services/localpg"
+	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+var cluster *localpg.Cluster
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(c *localpg.Cluster) int {
+		cluster = c
+		return m.Run()
+	})
+}
+
+// seed makes two tenants with one unit, agent, visitor and conversation each, as the owner.
+func seed(t *testing.T, url string) (a, b uuid.UUID) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	ids := map[string]uuid.UUID{}
+	for _, name := range []string{"alpha", "beta"} {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			id, _, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: name})
+			if err != nil {
+				return err
+			}
+			ids[name] = id
+			unit, err := store.UpsertUnit(ctx, tx, id, store.UnitConfig{Name: "sales"})
+			if err != nil {
+				return err
+			}
+			if _, err := store.UpsertAgent(ctx, tx, id, store.AgentConfig{Name: "agent-" + name, Capacity: 3, BusinessUnits: []string{"sales"}}); err != nil {
+				return err
+			}
+			var visitor uuid.UUID
+			if err := tx.QueryRow(ctx, `INSERT INTO visitors (tenant_id, name) VALUES ($1, $2) RETURNING visitor_id`, id, "visitor of "+name).Scan(&visitor); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, `INSERT INTO conversations (tenant_id, unit_id, visitor_id, state, visitor_token_hash) VALUES ($1, $2, $3, 'queued', '\x00')`, id, unit, visitor)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids["alpha"], ids["beta"]
+}
+
+var tenantTables = []string{"tenants", "business_units", "agents", "agent_units", "visitors", "conversations"}
+
+func count(t *testing.T, tx pgx.Tx, table string) int {
+	t.Helper()
+	var n int
+	if err := tx.QueryRow(context.Background(), "SELECT count(*) FROM "+pgx.Identifier{table}.Sanitize()).Scan(&n); err != nil {
+		t.Fatalf("counting %s: %v", table, err)
+	}
+	return n
+}
+
+func TestRowLevelSecurity(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	alpha, beta := seed(t, url)
+	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: 4, AsApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &store.DB{Pool: pool}
+
+	t.Run("the application role owns no table and cannot bypass row-level security", func(t *testing.T) {
+		var owned int
+		var bypass, super bool
+		err := pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM pg_tables WHERE tableowner = current_user),
+			rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user`).Scan(&owned, &bypass, &super)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if owned != 0 || bypass || super {
+			t.Fatalf("application role owns %d tables, bypassrls=%v, superuser=%v", owned, bypass, super)
+		}
+	})
+
+	t.Run("a session without a tenant sees no rows", func(t *testing.T) {
+		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			for _, table := range tenantTables {
+				if n := count(t, tx, table); n != 0 {
+					t.Errorf("%s: %d rows visible without a tenant", table, n)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("a session of tenant A sees only A's rows", func(t *testing.T) {
+		for _, tenant := range []uuid.UUID{alpha, beta} {
+			err := db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+				for _, table := range tenantTables {
+					if n := count(t, tx, table); n != 1 {
+						t.Errorf("%s: %d rows visible to one tenant, want its own 1", table, n)
+					}
+				}
+				var other int
+				if err := tx.QueryRow(ctx, `SELECT count(*) FROM conversations WHERE tenant_id <> $1`, tenant).Scan(&other); err != nil {
+					return err
+				}
+				if other != 0 {
+					t.Errorf("tenant sees %d conversations of another tenant", other)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+
+	t.Run("a session of tenant A cannot write rows of tenant B", func(t *testing.T) {
+		err := db.InTenant(ctx, alpha, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO visitors (tenant_id, name) VALUES ($1, 'intruder')`, beta)
+			return err
+		})
+		if err == nil {
+			t.Fatal("inserting a row of another tenant succeeded")
+		}
+		err = db.InTenant(ctx, alpha, func(tx pgx.Tx) error {
+			tag, err := tx.Exec(ctx, `UPDATE visitors SET name = 'renamed' WHERE tenant_id = $1`, beta)
+			if err == nil && tag.RowsAffected() != 0 {
+				t.Errorf("updated %d rows of another tenant", tag.RowsAffected())
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		conn, _ := pgx.Connect(ctx, url)
+		defer conn.Close(ctx)
+		rows, _ := conn.Query(ctx, `SELECT name FROM visitors WHERE tenant_id = $1`, beta)
+		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil || len(names) != 1 || names[0] != "visitor of beta" {
+			t.Fatalf("tenant B's visitors after the attempts: %v, %v", names, err)
+		}
+	})
+
+	t.Run("the application role cannot create or change tenants", func(t *testing.T) {
+		err := db.InTenant(ctx, alpha, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `UPDATE tenants SET suspended = true`)
+			return err
+		})
+		if err == nil {
+			t.Fatal("the application role changed a tenant row")
+		}
+	})
+}
+
+func TestMigrateTwiceChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, cluster)
+	for i := 0; i < 2; i++ {
+		if err := store.Migrate(ctx, url); err != nil {
+			t.Fatalf("migration run %d: %v", i+1, err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatal("no migration recorded")
+	}
+}
