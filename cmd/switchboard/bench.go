@@ -1,7 +1,111 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/switchboard-chat/switchboard/services/bench"
+)
 
 func benchCommand() *cobra.Command {
-	return &cobra.Command{Use: "bench", Short: "Measure message throughput and latency"}
+	var (
+		o             bench.Options
+		conversations string
+		asJSON        bool
+		cpuProfile    string
+		samples       string
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure message throughput and latency through the public API against raw INSERT commits",
+		Long: `bench measures, at each number of concurrent conversations, the messages per second that
+visitors send through the public Connect API (HTTP/2 without TLS, protobuf) and that reach
+their agent's AgentStream, with send-to-delivery latency at saturation; then the rate of
+plain single-row INSERT commits by pgx in the same database at the same concurrency, and
+the ratio of the two; then the latency at half of the measured throughput, paced.
+
+By default it starts a private PostgreSQL (from the system's binaries) in a fresh folder
+under the temp folder and removes it at the end; --database-url uses another one as schema
+owner instead (bench tenants and the bench_raw table are removed afterwards).`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if o.Conversations, err = parseConversations(conversations); err != nil {
+				return err
+			}
+			o.Command = strings.Join(os.Args, " ")
+			o.Logf = func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer pprof.StopCPUProfile()
+			}
+			if samples != "" {
+				f, err := os.Create(samples)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				o.Samples = f
+			}
+			rep, runErr := bench.Run(cmd.Context(), o)
+			if rep != nil {
+				out := cmd.OutOrStdout()
+				fmt.Fprintln(out)
+				if err := bench.Print(out, rep); err != nil {
+					return err
+				}
+				if asJSON {
+					b, err := json.MarshalIndent(rep, "", "  ")
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "\n%s\n", b)
+				}
+			}
+			return runErr
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&conversations, "conversations", "100,1000", "comma-separated numbers of concurrent conversations, one round each")
+	f.DurationVar(&o.Duration, "duration", bench.DefaultDuration, "measured time of each phase")
+	f.DurationVar(&o.Warmup, "warmup", bench.DefaultWarmup, "unmeasured time before each phase's measurement")
+	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
+	f.Int32Var(&o.MaxConns, "max-conns", bench.DefaultMaxConns, "connection pool size of the server, and of the raw INSERT phase")
+	f.IntVar(&o.HTTPConnections, "http-connections", bench.DefaultHTTPConnections, "HTTP/2 connections the clients spread over")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON too")
+	f.StringVar(&samples, "samples", "", "write every measured message's send, acknowledgement and delivery times to this CSV file")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (clients and server) to this file")
+	return cmd
+}
+
+func parseConversations(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		n, err := strconv.Atoi(part)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--conversations: %q is not a positive number", part)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--conversations: name at least one number")
+	}
+	return out, nil
 }

@@ -30,6 +30,8 @@ type Principal struct {
 	// token opens.
 	Visitor      bool
 	Conversation uuid.UUID
+	VisitorID    uuid.UUID
+	VisitorName  string
 	// Account is set for staff calls.
 	Account *store.Account
 	// Token is the bearer token of the call (for Logout).
@@ -45,7 +47,7 @@ func (p *Principal) IsAgent() bool {
 func (p *Principal) Author() store.Author {
 	switch {
 	case p.Visitor:
-		return store.Author{Kind: store.AuthorVisitor}
+		return store.Author{Kind: store.AuthorVisitor, ID: p.VisitorID.String(), Name: p.VisitorName}
 	case p.IsAgent():
 		return store.Author{Kind: store.AuthorAgent, ID: p.Account.AgentName, Name: p.Account.DisplayName}
 	default:
@@ -210,9 +212,11 @@ func (a *Authenticator) check(ctx context.Context, token string) (*Principal, ti
 			return nil, time.Time{}, errBadToken
 		}
 		var stored []byte
+		var visitor uuid.UUID
+		var name string
 		err := a.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
 			var err error
-			stored, err = store.VisitorTokenHash(ctx, tx, conv)
+			stored, visitor, name, err = store.VisitorToken(ctx, tx, conv)
 			return err
 		})
 		if errors.Is(err, store.ErrNotFound) {
@@ -224,7 +228,7 @@ func (a *Authenticator) check(ctx context.Context, token string) (*Principal, ti
 		if subtle.ConstantTimeCompare(stored, hashSecret(parts[3])) != 1 {
 			return nil, time.Time{}, errBadToken
 		}
-		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, Token: token}, time.Now().Add(time.Hour), nil
+		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, VisitorID: visitor, VisitorName: name, Token: token}, time.Now().Add(time.Hour), nil
 	}
 	return nil, time.Time{}, errBadToken
 }

@@ -2,6 +2,7 @@ package chat
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"connectrpc.com/connect"
@@ -219,7 +220,7 @@ func (s *Server) AgentStream(ctx context.Context, req *connect.Request[chatv1.Ag
 		case <-ctx.Done():
 			return nil
 		case <-sub.Done():
-			return streamEnded(sub.Err(), uuid.Nil, 0)
+			return agentStreamEnded(sub.Err())
 		case it := <-sub.C():
 			if err := a.handle(ctx, sub, it); err != nil {
 				return err
@@ -312,6 +313,18 @@ func (a *agentFeed) handle(ctx context.Context, sub *live.Subscription, it live.
 			}
 			return a.sendAssignment(change, c)
 		}
+	}
+	return nil
+}
+
+// agentStreamEnded tells an agent client why its stream ended and how to come back: with
+// a resume cursor for each open conversation.
+func agentStreamEnded(err error) error {
+	switch {
+	case errors.Is(err, live.ErrOverflow):
+		return rpcerr.Errorf(connect.CodeAborted, "the stream fell behind; reconnect with resume cursors (the last seq you have of each open conversation)")
+	case errors.Is(err, live.ErrShutdown):
+		return rpcerr.Errorf(connect.CodeUnavailable, "the server is restarting; reconnect with resume cursors (the last seq you have of each open conversation)")
 	}
 	return nil
 }

@@ -49,6 +49,15 @@ func TestAConversationFromStartToClose(t *testing.T) {
 			t.Fatalf("event %d: got %s, want %s", i+1, got, w)
 		}
 	}
+	history, err := ann.client.ListEvents(ctx, connect.NewRequest(&chatv1.ListEventsRequest{ConversationId: v.conv.Id}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range history.Msg.Events {
+		if e.Author.Kind == chatv1.AuthorKind_AUTHOR_KIND_VISITOR && (e.Author.Id != v.conv.VisitorId || e.Author.DisplayName != "Vic") {
+			t.Fatalf("visitor event %s authored by %q %q, want the visitor %s Vic", describe(e), e.Author.Id, e.Author.DisplayName, v.conv.VisitorId)
+		}
+	}
 	ann.waitFor(t, "the close", func(r *chatv1.AgentStreamResponse) bool {
 		return r.GetAssignment().GetChange() == chatv1.AssignmentChange_ASSIGNMENT_CHANGE_CLOSED
 	})

@@ -131,7 +131,7 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 		}
 		if fm := m.FirstMessage; fm != nil {
 			_, first, _, err = s.db.AppendMessage(ctx, tx, t.ID, store.NewMessage{
-				Conversation: id, Author: store.Author{Kind: store.AuthorVisitor, Name: m.VisitorName},
+				Conversation: id, Author: store.Author{Kind: store.AuthorVisitor, ID: routed.Conversation.VisitorID.String(), Name: m.VisitorName},
 				ClientMessageID: fm.ClientMessageId, Body: fm.Text, Visibility: store.VisibleToAll})
 			if err != nil {
 				return err
@@ -252,7 +252,7 @@ func (s *Server) RateConversation(ctx context.Context, req *connect.Request[chat
 	}
 	var e *store.Event
 	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
-		e, err = store.RateConversation(ctx, tx, p.Tenant, id, r, store.Author{Kind: store.AuthorVisitor})
+		e, err = store.RateConversation(ctx, tx, p.Tenant, id, r, p.Author())
 		return err
 	})
 	if err != nil {

@@ -139,14 +139,15 @@ func ListAgentConversations(ctx context.Context, tx pgx.Tx, agent uuid.UUID) ([]
 	return out, rows.Err()
 }
 
-// VisitorTokenHash returns the hash of a conversation's visitor token.
-func VisitorTokenHash(ctx context.Context, tx pgx.Tx, conversation uuid.UUID) ([]byte, error) {
-	var h []byte
-	err := tx.QueryRow(ctx, `SELECT visitor_token_hash FROM conversations WHERE tenant_id = sb_current_tenant() AND conversation_id = $1`, conversation).Scan(&h)
+// VisitorToken returns the hash of a conversation's visitor token and the visitor.
+func VisitorToken(ctx context.Context, tx pgx.Tx, conversation uuid.UUID) (hash []byte, visitor uuid.UUID, name string, err error) {
+	err = tx.QueryRow(ctx, `SELECT c.visitor_token_hash, v.visitor_id, v.name FROM conversations c
+		JOIN visitors v ON v.tenant_id = c.tenant_id AND v.visitor_id = c.visitor_id
+		WHERE c.tenant_id = sb_current_tenant() AND c.conversation_id = $1`, conversation).Scan(&hash, &visitor, &name)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
+		err = ErrNotFound
 	}
-	return h, err
+	return hash, visitor, name, err
 }
 
 const eventColumns = `conversation_id, seq, created_at, author_kind, author_id, author_name, kind,

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,12 +52,17 @@ type Replica struct {
 	Base   string
 	stop   context.CancelFunc
 	done   chan error
+	once   sync.Once
+	err    error
 }
 
-// Stop shuts the replica down gracefully and waits.
+// Stop shuts the replica down gracefully and waits; stopping again returns the same result.
 func (r *Replica) Stop() error {
-	r.stop()
-	return <-r.done
+	r.once.Do(func() {
+		r.stop()
+		r.err = <-r.done
+	})
+	return r.err
 }
 
 // Start makes a fresh database on cluster, applies config (YAML documents in the shape of
@@ -125,6 +131,12 @@ func (e *Env) Apply(t testing.TB, config string) {
 // StartReplica starts one more `serve` on the same database.
 func (e *Env) StartReplica(t testing.TB, cfg server.Config) *Replica {
 	t.Helper()
+	return e.StartReplicaWith(t, cfg, nil)
+}
+
+// StartReplicaWith starts a replica whose listener is wrapped, e.g. to shrink socket buffers.
+func (e *Env) StartReplicaWith(t testing.TB, cfg server.Config, wrap func(net.Listener) net.Listener) *Replica {
+	t.Helper()
 	cfg.DatabaseURL = e.DatabaseURL
 	cfg.SkipMigrate = true
 	if cfg.ShutdownTimeout == 0 {
@@ -137,6 +149,9 @@ func (e *Env) StartReplica(t testing.TB, cfg server.Config) *Replica {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		ln = wrap(ln)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &Replica{Server: srv, Base: "http://" + ln.Addr().String(), stop: cancel, done: make(chan error, 1)}
@@ -160,7 +175,9 @@ func (e *Env) StartReplica(t testing.TB, cfg server.Config) *Replica {
 	return r
 }
 
-// bearer adds a bearer token to every call of a client.
+// Bearer is an interceptor that adds a bearer token to every call of a client.
+func Bearer(token string) connect.Interceptor { return bearer(token) }
+
 type bearer string
 
 func (b bearer) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
