@@ -11,13 +11,13 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	mathrand "math/rand/v2"
 	"strings"
 	"sync"
 	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -77,9 +77,15 @@ const (
 // TokenTTL is how long a staff token works.
 const TokenTTL = 12 * time.Hour
 
-// cacheTTL bounds how long a checked token is trusted without asking the database again,
-// and so how long a token revoked on another replica keeps working here.
-const cacheTTL = 5 * time.Second
+// How long a checked token is trusted without asking the database again. A staff token
+// revoked on another replica keeps working here for at most staffCacheTTL; visitor tokens
+// are never revoked, so they are checked less often. Each entry's lifetime is jittered so
+// that tokens cached together do not all expire together, and an entry in the last
+// quarter of its life is refreshed in the background while it keeps answering.
+const (
+	staffCacheTTL   = 10 * time.Second
+	visitorCacheTTL = time.Minute
+)
 
 func newSecret() (string, []byte) {
 	b := make([]byte, 32)
@@ -133,17 +139,19 @@ type Authenticator struct {
 	public map[string]bool
 
 	mu    sync.Mutex
-	cache map[string]cached
+	cache map[string]*cached
 }
 
 type cached struct {
-	p     *Principal
-	until time.Time
+	p          *Principal
+	refreshAt  time.Time
+	until      time.Time
+	refreshing bool
 }
 
 // NewAuthenticator returns an authenticator; calls to the public procedures need no token.
 func NewAuthenticator(db *store.DB, publicProcedures ...string) *Authenticator {
-	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]cached{}}
+	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]*cached{}}
 	for _, p := range publicProcedures {
 		a.public[p] = true
 	}
@@ -157,23 +165,47 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 	now := time.Now()
 	a.mu.Lock()
 	c, ok := a.cache[token]
-	a.mu.Unlock()
 	if ok && now.Before(c.until) {
+		if now.After(c.refreshAt) && !c.refreshing {
+			c.refreshing = true
+			go a.refresh(context.WithoutCancel(ctx), token) //nolint:errcheck // a failed refresh drops or keeps the entry
+		}
+		a.mu.Unlock()
 		return c.p, nil
 	}
-	p, until, err := a.check(ctx, token)
+	a.mu.Unlock()
+	return a.refresh(ctx, token)
+}
+
+// refresh checks a token against the database and caches the answer; a token found bad
+// is dropped from the cache.
+func (a *Authenticator) refresh(ctx context.Context, token string) (*Principal, error) {
+	p, valid, err := a.check(ctx, token)
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if err != nil {
+		if c := a.cache[token]; c != nil {
+			c.refreshing = false
+			if errors.Is(err, errBadToken) {
+				delete(a.cache, token)
+			}
+		}
 		return nil, err
 	}
-	a.mu.Lock()
+	ttl := staffCacheTTL
+	if p.Visitor {
+		ttl = visitorCacheTTL
+	}
+	ttl = time.Duration(float64(ttl) * (0.8 + 0.4*mathrand.Float64()))
+	now := time.Now()
+	until := now.Add(ttl)
+	if valid.Before(until) {
+		until = valid
+	}
 	if len(a.cache) > 100_000 {
 		clear(a.cache)
 	}
-	if limit := now.Add(cacheTTL); limit.Before(until) {
-		until = limit
-	}
-	a.cache[token] = cached{p: p, until: until}
-	a.mu.Unlock()
+	a.cache[token] = &cached{p: p, until: until, refreshAt: now.Add(ttl * 3 / 4)}
 	return p, nil
 }
 
@@ -192,12 +224,7 @@ func (a *Authenticator) check(ctx context.Context, token string) (*Principal, ti
 		if err != nil {
 			return nil, time.Time{}, errBadToken
 		}
-		var acct *store.Account
-		var expires time.Time
-		err = a.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
-			acct, expires, err = store.SessionAccount(ctx, tx, hashSecret(parts[2]))
-			return err
-		})
+		acct, expires, err := a.db.SessionAccount(ctx, tenant, hashSecret(parts[2]))
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, time.Time{}, errBadToken
 		}
@@ -211,14 +238,7 @@ func (a *Authenticator) check(ctx context.Context, token string) (*Principal, ti
 		if err1 != nil || err2 != nil {
 			return nil, time.Time{}, errBadToken
 		}
-		var stored []byte
-		var visitor uuid.UUID
-		var name string
-		err := a.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
-			var err error
-			stored, visitor, name, err = store.VisitorToken(ctx, tx, conv)
-			return err
-		})
+		stored, visitor, name, err := a.db.VisitorToken(ctx, tenant, conv)
 		if errors.Is(err, store.ErrNotFound) {
 			return nil, time.Time{}, errBadToken
 		}
@@ -228,7 +248,7 @@ func (a *Authenticator) check(ctx context.Context, token string) (*Principal, ti
 		if subtle.ConstantTimeCompare(stored, hashSecret(parts[3])) != 1 {
 			return nil, time.Time{}, errBadToken
 		}
-		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, VisitorID: visitor, VisitorName: name, Token: token}, time.Now().Add(time.Hour), nil
+		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, VisitorID: visitor, VisitorName: name, Token: token}, time.Now().Add(visitorCacheTTL), nil
 	}
 	return nil, time.Time{}, errBadToken
 }

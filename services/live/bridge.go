@@ -57,17 +57,21 @@ type Bridge struct {
 	pool    *pgxpool.Pool
 	hub     *Hub
 	replica uuid.UUID
+	self    string
 	load    Loader
 	queue   chan Notice
 	ready   chan struct{}
 }
+
+// batchWindow is how long the bridge gathers notices into one notification.
+const batchWindow = 2 * time.Millisecond
 
 // maxPayload stays under PostgreSQL's 8000-byte notification payload limit.
 const maxPayload = 7800
 
 // NewBridge returns a bridge for replica; Run starts it.
 func NewBridge(pool *pgxpool.Pool, hub *Hub, replica uuid.UUID, load Loader) *Bridge {
-	return &Bridge{pool: pool, hub: hub, replica: replica, load: load, queue: make(chan Notice, 1<<16), ready: make(chan struct{})}
+	return &Bridge{pool: pool, hub: hub, replica: replica, self: replica.String() + ";", load: load, queue: make(chan Notice, 1<<16), ready: make(chan struct{})}
 }
 
 // Ready is closed once the bridge listens.
@@ -108,16 +112,21 @@ func (b *Bridge) send(ctx context.Context) {
 		case n := <-b.queue:
 			sb.WriteString(b.replica.String())
 			encode(&sb, n)
-			// Take whatever else is queued, up to one payload.
+			// Gather what else comes within batchWindow, up to one payload: one
+			// notification (one commit) carries many notices under load.
+			window := time.NewTimer(batchWindow)
 		more:
 			for sb.Len() < maxPayload-200 {
 				select {
 				case n := <-b.queue:
 					encode(&sb, n)
-				default:
+				case <-window.C:
+					break more
+				case <-ctx.Done():
 					break more
 				}
 			}
+			window.Stop()
 			flush()
 		}
 	}
@@ -209,6 +218,9 @@ func (b *Bridge) listenOnce(ctx context.Context, first *bool) error {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
 			return err
+		}
+		if strings.HasPrefix(n.Payload, b.self) {
+			continue // this replica's own notification
 		}
 		replica, notices, err := decode(n.Payload)
 		if err != nil {

@@ -74,7 +74,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
-	opts := connect.WithInterceptors(authn.Interceptor())
+	// Chat messages are small: compressing them costs more CPU than it saves bytes.
+	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor()), connect.WithCompressMinBytes(compressMinBytes))
 
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
@@ -99,6 +100,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 // Handler is the server's HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// compressMinBytes is the smallest response the server compresses.
+const compressMinBytes = 1024
 
 // readinessInterval is how often readiness checks the database.
 const readinessInterval = 2 * time.Second

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Account roles.
@@ -91,14 +92,14 @@ func CreateSession(ctx context.Context, tx pgx.Tx, tenant, account uuid.UUID, to
 	return nil
 }
 
-// SessionAccount reads the account behind a live (unexpired, unrevoked) session.
-func SessionAccount(ctx context.Context, tx pgx.Tx, tokenHash []byte) (*Account, time.Time, error) {
+// SessionAccount reads the account behind a live (unexpired, unrevoked) session, in one
+// round trip (see sb_session).
+func (db *DB) SessionAccount(ctx context.Context, tenant uuid.UUID, tokenHash []byte) (*Account, time.Time, error) {
 	var expires time.Time
 	var a Account
-	err := tx.QueryRow(ctx, `SELECT `+accountColumns+`, s.expires_at FROM sessions s
-		JOIN `+accountFrom+` ON ac.tenant_id = s.tenant_id AND ac.account_id = s.account_id
-		WHERE s.tenant_id = sb_current_tenant() AND s.token_hash = $1 AND s.revoked_at IS NULL AND s.expires_at > now()`, tokenHash,
-	).Scan(&a.ID, &a.Username, &a.PasswordHash, &a.DisplayName, &a.Role, &a.AgentID, &a.AgentName, &expires)
+	err := db.Pool.QueryRow(ctx, `SELECT account_id, username, display_name, role, agent_id, agent_name, expires_at
+		FROM sb_session($1, $2)`, pgtype.UUID{Bytes: tenant, Valid: true}, tokenHash,
+	).Scan(&a.ID, &a.Username, &a.DisplayName, &a.Role, &a.AgentID, &a.AgentName, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, time.Time{}, ErrNotFound
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // Conversation states.
@@ -139,11 +140,11 @@ func ListAgentConversations(ctx context.Context, tx pgx.Tx, agent uuid.UUID) ([]
 	return out, rows.Err()
 }
 
-// VisitorToken returns the hash of a conversation's visitor token and the visitor.
-func VisitorToken(ctx context.Context, tx pgx.Tx, conversation uuid.UUID) (hash []byte, visitor uuid.UUID, name string, err error) {
-	err = tx.QueryRow(ctx, `SELECT c.visitor_token_hash, v.visitor_id, v.name FROM conversations c
-		JOIN visitors v ON v.tenant_id = c.tenant_id AND v.visitor_id = c.visitor_id
-		WHERE c.tenant_id = sb_current_tenant() AND c.conversation_id = $1`, conversation).Scan(&hash, &visitor, &name)
+// VisitorToken returns the hash of a conversation's visitor token and the visitor, in one
+// round trip (see sb_visitor_token).
+func (db *DB) VisitorToken(ctx context.Context, tenant, conversation uuid.UUID) (hash []byte, visitor uuid.UUID, name string, err error) {
+	err = db.Pool.QueryRow(ctx, `SELECT token_hash, visitor_id, visitor_name FROM sb_visitor_token($1, $2)`,
+		pgtype.UUID{Bytes: tenant, Valid: true}, pgtype.UUID{Bytes: conversation, Valid: true}).Scan(&hash, &visitor, &name)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = ErrNotFound
 	}
@@ -265,13 +266,20 @@ func (db *DB) AppendMessage(ctx context.Context, q Querier, tenant uuid.UUID, m 
 	_, inTx := q.(pgx.Tx)
 	e = &Event{Tenant: tenant, ConversationID: m.Conversation, Kind: KindMessage, ClientMessageID: m.ClientMessageID}
 	var createdAt *time.Time
+	agent := pgtype.UUID{Bytes: m.Agent.UUID, Valid: m.Agent.Valid}
+	checked := inTx // inside a caller's transaction a failed statement would abort it
 	for attempt := 0; attempt < 5; attempt++ {
-		err = q.QueryRow(ctx, `SELECT * FROM sb_append_message($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			tenant, m.Conversation, m.Author.Kind, m.Author.ID, m.Author.Name, m.Agent, m.ClientMessageID, m.Body, m.Visibility,
+		err = q.QueryRow(ctx, `SELECT * FROM sb_append_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			pgtype.UUID{Bytes: tenant, Valid: true}, pgtype.UUID{Bytes: m.Conversation, Valid: true},
+			m.Author.Kind, m.Author.ID, m.Author.Name, agent, m.ClientMessageID, m.Body, m.Visibility, checked,
 		).Scan(&outcome, &e.Seq, &createdAt, &e.AuthorKind, &e.AuthorID, &e.AuthorName, &e.Visibility, &e.Body, &draftCleared)
-		// Two first sends of one client id race on the unique key; the retry finds the
-		// winner's message. Inside a caller's transaction the caller retries.
-		if inTx || (!retryable(err) && !hasCode(err, codeUniqueViolation)) {
+		// A resent client id breaks the unique key on the fast path; the careful path finds
+		// the stored message.
+		if hasCode(err, codeUniqueViolation) {
+			checked = true
+			continue
+		}
+		if inTx || !retryable(err) {
 			break
 		}
 	}

@@ -129,14 +129,17 @@ func ensureAppRole(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
+// definerFunctions run as the owner; only the application role may call them.
+const definerFunctions = "sb_tenant_by_widget_key(text), sb_tenant_by_name(text), sb_tenant_ids(), sb_visitor_token(uuid, uuid), sb_session(uuid, bytea)"
+
 func grantApp(ctx context.Context, conn *pgx.Conn) error {
 	role := pgx.Identifier{AppRole}.Sanitize()
 	stmts := []string{
 		"GRANT USAGE ON SCHEMA public TO " + role,
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role,
 		"REVOKE INSERT, UPDATE, DELETE ON tenants, schema_migrations FROM " + role,
-		"REVOKE ALL ON FUNCTION sb_tenant_by_widget_key(text), sb_tenant_by_name(text), sb_tenant_ids() FROM PUBLIC",
-		"GRANT EXECUTE ON FUNCTION sb_tenant_by_widget_key(text), sb_tenant_by_name(text), sb_tenant_ids() TO " + role,
+		"REVOKE ALL ON FUNCTION " + definerFunctions + " FROM PUBLIC",
+		"GRANT EXECUTE ON FUNCTION " + definerFunctions + " TO " + role,
 	}
 	for _, s := range stmts {
 		if _, err := conn.Exec(ctx, s); err != nil {

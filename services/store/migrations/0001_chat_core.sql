@@ -225,13 +225,37 @@ CREATE FUNCTION sb_tenant_ids() RETURNS TABLE (tenant_id uuid)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
 AS $$ SELECT t.tenant_id FROM tenants t $$;
 
--- sb_append_message stores one message in a single round trip: it takes the conversation's
--- row lock, returns the stored message for a resent client_message_id, and otherwise checks
--- that the author may write, raises last_seq and inserts the event. It runs as the caller,
--- under row-level security, for the tenant it sets for its transaction.
+-- Visitor tokens and staff sessions are checked on every call a cache does not answer, in
+-- one round trip each: given the tenant (from the token) and the conversation or token
+-- hash, they return the stored hash or the session's account, nothing else.
+CREATE FUNCTION sb_visitor_token(p_tenant uuid, p_conversation uuid)
+RETURNS TABLE (token_hash bytea, visitor_id uuid, visitor_name text)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+AS $$ SELECT c.visitor_token_hash, v.visitor_id, v.name FROM conversations c
+      JOIN visitors v ON v.tenant_id = c.tenant_id AND v.visitor_id = c.visitor_id
+      WHERE c.tenant_id = p_tenant AND c.conversation_id = p_conversation $$;
+
+CREATE FUNCTION sb_session(p_tenant uuid, p_token_hash bytea)
+RETURNS TABLE (account_id uuid, username text, display_name text, role text, agent_id uuid, agent_name text, expires_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+AS $$ SELECT ac.account_id, ac.username, ac.display_name, ac.role, ac.agent_id, coalesce(ag.name, ''), s.expires_at
+      FROM sessions s
+      JOIN accounts ac ON ac.tenant_id = s.tenant_id AND ac.account_id = s.account_id
+      LEFT JOIN agents ag ON ag.tenant_id = ac.tenant_id AND ag.agent_id = ac.agent_id
+      WHERE s.tenant_id = p_tenant AND s.token_hash = p_token_hash AND s.revoked_at IS NULL AND s.expires_at > now() $$;
+
+-- sb_append_message stores one message in a single round trip and reports the outcome.
+--
+-- The usual case is one statement: the UPDATE takes the conversation's row lock, checks
+-- that it is open (and, for an agent, active and its own), raises last_seq; the INSERT
+-- stores the event; the author's draft goes with it. A resent client_message_id breaks the
+-- unique key and fails that statement; the caller then asks again with p_checked, and the
+-- careful path below finds the stored message. It also says why nothing was stored when
+-- the usual case matched no conversation. It runs as the caller, under row-level
+-- security, for the tenant it sets for its transaction.
 CREATE FUNCTION sb_append_message(
     p_tenant uuid, p_conversation uuid, p_author_kind text, p_author_id text, p_author_name text,
-    p_agent uuid, p_client_message_id text, p_body text, p_visibility text)
+    p_agent uuid, p_client_message_id text, p_body text, p_visibility text, p_checked boolean)
 RETURNS TABLE (outcome text, seq bigint, created_at timestamptz, author_kind text, author_id text,
                author_name text, visibility text, body text, draft_cleared boolean)
 LANGUAGE plpgsql
@@ -241,9 +265,37 @@ DECLARE
     c record;
     e record;
     v_seq bigint;
+    v_cleared boolean;
     v_now timestamptz := clock_timestamp();
 BEGIN
     PERFORM set_config('switchboard.tenant_id', p_tenant::text, true);
+    IF NOT p_checked THEN
+        WITH cv AS (
+            UPDATE conversations cv
+               SET last_seq = cv.last_seq + 1,
+                   last_activity_at = v_now,
+                   last_visitor_message_at = CASE WHEN p_author_kind = 'visitor' THEN v_now ELSE cv.last_visitor_message_at END,
+                   last_agent_message_at = CASE WHEN p_author_kind = 'agent' THEN v_now ELSE cv.last_agent_message_at END,
+                   first_agent_message_at = CASE WHEN p_author_kind = 'agent' THEN coalesce(cv.first_agent_message_at, v_now) ELSE cv.first_agent_message_at END
+             WHERE cv.tenant_id = p_tenant AND cv.conversation_id = p_conversation AND cv.state <> 'closed'
+               AND (p_agent IS NULL OR (cv.agent_id = p_agent AND cv.state = 'active'))
+            RETURNING cv.last_seq),
+        d AS (
+            DELETE FROM drafts dr
+             WHERE dr.tenant_id = p_tenant AND dr.conversation_id = p_conversation AND dr.author_kind = p_author_kind
+               AND EXISTS (SELECT 1 FROM cv)
+            RETURNING 1)
+        INSERT INTO events (tenant_id, conversation_id, seq, created_at, author_kind, author_id, author_name,
+                            kind, visibility, client_message_id, body)
+        SELECT p_tenant, p_conversation, cv.last_seq, v_now, p_author_kind, p_author_id, p_author_name,
+               'message', p_visibility, p_client_message_id, p_body FROM cv
+        RETURNING seq, EXISTS (SELECT 1 FROM d) INTO v_seq, v_cleared;
+        IF v_seq IS NOT NULL THEN
+            RETURN QUERY SELECT 'stored'::text, v_seq, v_now, p_author_kind, p_author_id, p_author_name, p_visibility, p_body, v_cleared;
+            RETURN;
+        END IF;
+    END IF;
+
     SELECT cv.state, cv.agent_id, cv.last_seq INTO c
       FROM conversations cv
      WHERE cv.tenant_id = p_tenant AND cv.conversation_id = p_conversation
