@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -35,7 +36,7 @@ With --demo, simulated visitors and agents make traffic to watch. Ctrl-C stops e
 		RunE: func(cmd *cobra.Command, _ []string) error { return runDev(cmd.Context(), o) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.dataDir, "data-dir", envOr("SWITCHBOARD_DATA_DIR", ".data/postgres"), "folder of the private PostgreSQL cluster (env SWITCHBOARD_DATA_DIR)")
+	f.StringVar(&o.dataDir, "data-dir", envOr("SWITCHBOARD_DATA_DIR", defaultDataDir), "folder of the private PostgreSQL cluster (env SWITCHBOARD_DATA_DIR)")
 	f.StringVar(&o.databaseURL, "database-url", envOr("SWITCHBOARD_DATABASE_URL", ""), "use this PostgreSQL instead of a private cluster")
 	f.StringVar(&o.listen, "listen", envOr("SWITCHBOARD_LISTEN", "127.0.0.1:8080"), "address to serve on")
 	f.StringVar(&o.samples, "samples", "", "folder of resources to load instead of the embedded samples")
@@ -55,6 +56,9 @@ func runDev(ctx context.Context, o devOptions) error {
 		dir, err := filepath.Abs(o.dataDir)
 		if err != nil {
 			return err
+		}
+		if o.dataDir == defaultDataDir {
+			dir = reachableDataDir(dir)
 		}
 		cluster, err := localpg.Start(ctx, localpg.Options{DataDir: dir, Logf: func(f string, a ...any) { slog.Info(fmt.Sprintf(f, a...)) }})
 		if err != nil {
@@ -163,4 +167,29 @@ func firstName(applied []provision.Applied) string {
 		return ""
 	}
 	return applied[0].Name
+}
+
+// defaultDataDir is where dev keeps its PostgreSQL cluster, under the working folder.
+const defaultDataDir = ".data/postgres"
+
+// reachableDataDir returns dir, or, when running as root in a folder the unprivileged user
+// PostgreSQL runs as cannot reach (a home folder), a folder of this checkout's own under
+// /var/lib/switchboard, so that `make run` works wherever the checkout is.
+func reachableDataDir(dir string) string {
+	if os.Geteuid() != 0 {
+		return dir
+	}
+	for p := filepath.Dir(dir); p != filepath.Dir(p); p = filepath.Dir(p) {
+		info, err := os.Stat(p)
+		if err != nil {
+			continue // not created yet: localpg creates it traversable
+		}
+		if info.Mode().Perm()&0o001 == 0 {
+			sum := sha256.Sum256([]byte(dir))
+			alt := filepath.Join("/var/lib/switchboard", fmt.Sprintf("dev-%x", sum[:6]))
+			slog.Info("the data folder is not reachable by the postgres user; using another", "wanted", dir, "using", alt)
+			return alt
+		}
+	}
+	return dir
 }

@@ -42,7 +42,7 @@ type Env struct {
 	// Replicas are the running servers; Base is the first one's URL.
 	Replicas []*Replica
 	Base     string
-	// HTTP speaks HTTP/1.1 and h2c.
+	// HTTP speaks h2c (HTTP/2 without TLS).
 	HTTP *http.Client
 }
 
@@ -82,8 +82,8 @@ func Start(t testing.TB, cluster *localpg.Cluster, config string) *Env {
 		t.Fatal(err)
 	}
 	e.Owner = owner
+	// Prior-knowledge h2c, as gRPC clients speak it; HTTP/1.1 clients are tested on their own.
 	p := new(http.Protocols)
-	p.SetHTTP1(true)
 	p.SetUnencryptedHTTP2(true)
 	tr := &http.Transport{Protocols: p, MaxIdleConnsPerHost: 64}
 	e.HTTP = &http.Client{Transport: tr}
