@@ -272,6 +272,8 @@ type Applied struct {
 	// Agents and Supervisors are the usernames of the tenant's people.
 	Agents      []string
 	Supervisors []string
+	// DisplayNames are the people's names for others, by username, where declared.
+	DisplayNames map[string]string
 }
 
 // Apply writes the configuration in one transaction on a schema-owner connection. It is
@@ -288,7 +290,7 @@ func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 			if err != nil {
 				return err
 			}
-			a := Applied{Name: t.Metadata.Name, ID: id, WidgetKey: key}
+			a := Applied{Name: t.Metadata.Name, ID: id, WidgetKey: key, DisplayNames: map[string]string{}}
 			for _, u := range c.BusinessUnits {
 				if u.Metadata.Namespace != t.Metadata.Name {
 					continue
@@ -306,6 +308,9 @@ func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 				a.Units = append(a.Units, u.Metadata.Name)
 				for _, s := range u.Spec.Supervisors {
 					a.Supervisors = appendUnique(a.Supervisors, s.Name)
+					if s.DisplayName != "" {
+						a.DisplayNames[s.Name] = s.DisplayName
+					}
 				}
 			}
 			for _, ac := range c.AgentCapacities {
@@ -317,6 +322,9 @@ func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 					return err
 				}
 				a.Agents = appendUnique(a.Agents, ac.Spec.Agent)
+				if ac.Spec.DisplayName != "" {
+					a.DisplayNames[ac.Spec.Agent] = ac.Spec.DisplayName
+				}
 			}
 			out = append(out, a)
 		}
@@ -345,10 +353,10 @@ func DemoAccounts(ctx context.Context, conn *pgx.Conn, applied []Applied, passwo
 		for _, a := range applied {
 			accounts := []store.AccountConfig{{Username: "admin", DisplayName: "Tenant admin", Role: store.RoleAdmin, PasswordHash: passwordHash}}
 			for _, name := range a.Agents {
-				accounts = append(accounts, store.AccountConfig{Username: name, DisplayName: displayName(name), Role: store.RoleAgent, AgentName: name, PasswordHash: passwordHash})
+				accounts = append(accounts, store.AccountConfig{Username: name, DisplayName: a.displayName(name), Role: store.RoleAgent, AgentName: name, PasswordHash: passwordHash})
 			}
 			for _, name := range a.Supervisors {
-				accounts = append(accounts, store.AccountConfig{Username: name, DisplayName: displayName(name), Role: store.RoleSupervisor, PasswordHash: passwordHash})
+				accounts = append(accounts, store.AccountConfig{Username: name, DisplayName: a.displayName(name), Role: store.RoleSupervisor, PasswordHash: passwordHash})
 			}
 			for _, acct := range accounts {
 				if err := store.UpsertAccount(ctx, tx, a.ID, acct, true); err != nil {
@@ -360,7 +368,11 @@ func DemoAccounts(ctx context.Context, conn *pgx.Conn, applied []Applied, passwo
 	})
 }
 
-func displayName(username string) string {
+// displayName is the declared name of a person, or the username capitalised.
+func (a Applied) displayName(username string) string {
+	if n := a.DisplayNames[username]; n != "" {
+		return n
+	}
 	if username == "" {
 		return ""
 	}

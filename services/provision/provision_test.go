@@ -1,0 +1,131 @@
+package provision_test
+
+import (
+	"context"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-chat/switchboard/config/samples"
+	"github.com/switchboard-chat/switchboard/services/localpg"
+	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
+	"github.com/switchboard-chat/switchboard/services/provision"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+var cluster *localpg.Cluster
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(c *localpg.Cluster) int {
+		cluster = c
+		return m.Run()
+	})
+}
+
+func sampleConfig(t *testing.T) *provision.Config {
+	t.Helper()
+	cfg := &provision.Config{}
+	entries, err := fs.ReadDir(samples.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := fs.ReadFile(samples.FS, e.Name())
+		if err := cfg.Parse(e.Name(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("the samples do not validate: %v", err)
+	}
+	return cfg
+}
+
+func TestTheSamplesLoadAndApplyIdempotently(t *testing.T) {
+	cfg := sampleConfig(t)
+	if len(cfg.Tenants) != 1 || len(cfg.BusinessUnits) != 2 || len(cfg.AgentCapacities) != 4 {
+		t.Fatalf("samples: %d tenants, %d units, %d agents", len(cfg.Tenants), len(cfg.BusinessUnits), len(cfg.AgentCapacities))
+	}
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	snapshot := func() string {
+		var s string
+		err := conn.QueryRow(ctx, `SELECT concat_ws('|',
+			(SELECT string_agg(name || widget_key, ',') FROM tenants),
+			(SELECT string_agg(name || accepts_offline_messages || inactivity_seconds, ',' ORDER BY name) FROM business_units),
+			(SELECT string_agg(name || capacity || display_name, ',' ORDER BY name) FROM agents),
+			(SELECT count(*) FROM agent_units), (SELECT string_agg(username || role || display_name, ',' ORDER BY username) FROM accounts))`).Scan(&s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	var first string
+	for run := 0; run < 2; run++ {
+		applied, err := provision.Apply(ctx, conn, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := provision.DemoAccounts(ctx, conn, applied, "hash"); err != nil {
+			t.Fatal(err)
+		}
+		if run == 0 {
+			first = snapshot()
+		} else if again := snapshot(); again != first {
+			t.Fatalf("applying twice changed rows:\n%s\n%s", first, again)
+		}
+	}
+	for _, want := range []string{"alice3Alice Martin", "bob4Bob Durand", "support", "samsupervisorSam Supervisor", "adminadmin"} {
+		if !strings.Contains(first, want) {
+			t.Fatalf("rows %q lack %q", first, want)
+		}
+	}
+	var units int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM agent_units au JOIN agents a USING (tenant_id, agent_id) WHERE a.name = 'bob'`).Scan(&units); err != nil || units != 2 {
+		t.Fatalf("bob is in %d units (%v), want sales and support", units, err)
+	}
+}
+
+func TestBadConfigurationIsRefusedWithTheReason(t *testing.T) {
+	const tenant = "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\n---\n" +
+		"apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: sales, namespace: acme}\n---\n"
+	cases := []struct {
+		name, yaml, mention string
+	}{
+		{"an unknown kind", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Widget\nmetadata: {name: w}\n", `kind "Widget"`},
+		{"another API group", "apiVersion: apps/v1\nkind: Tenant\nmetadata: {name: acme}\n", "apiVersion"},
+		{"a nameless resource", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {}\n", "metadata.name"},
+		{"an unknown field", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {colour: blue}\n", "colour"},
+		{"a wrong isolation", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {isolation: Shared}\n", "isolation"},
+		{"a capacity of 0", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: AgentCapacity\nmetadata: {name: a, namespace: acme}\nspec: {agent: a, businessUnits: [sales], maxConversations: 0}\n", "maxConversations"},
+		{"a capacity of 51", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: AgentCapacity\nmetadata: {name: a, namespace: acme}\nspec: {agent: a, businessUnits: [sales], maxConversations: 51}\n", "between 1 and 50"},
+		{"an agent in an unknown unit", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: AgentCapacity\nmetadata: {name: a, namespace: acme}\nspec: {agent: a, businessUnits: [marketing], maxConversations: 2}\n", `"marketing"`},
+		{"an agent without identity", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: AgentCapacity\nmetadata: {name: a, namespace: acme}\nspec: {businessUnits: [sales], maxConversations: 2}\n", "spec.agent"},
+		{"a unit outside any tenant's namespace", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: other}\n", `"other"`},
+		{"a bad inactivity threshold", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {inactivityThreshold: soon}\n", "inactivityThreshold"},
+		{"a tenant declared twice", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\n", "twice"},
+		{"malformed YAML", "kind: [Tenant\n", "document 1"},
+	}
+	for _, c := range cases {
+		t.Run(c.name+" is refused", func(t *testing.T) {
+			cfg := &provision.Config{}
+			err := cfg.Parse("bad.yaml", []byte(c.yaml))
+			if err == nil {
+				err = cfg.Validate()
+			}
+			if err == nil || !strings.Contains(err.Error(), c.mention) {
+				t.Fatalf("got %v, want an error mentioning %s", err, c.mention)
+			}
+		})
+	}
+}
