@@ -64,7 +64,7 @@ type Bridge struct {
 }
 
 // batchWindow is how long the bridge gathers notices into one notification.
-const batchWindow = 2 * time.Millisecond
+const batchWindow = 5 * time.Millisecond
 
 // maxPayload stays under PostgreSQL's 8000-byte notification payload limit.
 const maxPayload = 7800

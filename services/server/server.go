@@ -142,6 +142,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	go s.Chat.Run(bg)
+	go s.DB.RunAppendBatches(bg)
 	go s.watchReadiness(bg)
 	select {
 	case <-s.Chat.Bridge().Ready():

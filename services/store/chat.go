@@ -255,44 +255,50 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// AppendMessage stores a message in one round trip (see sb_append_message) and reports
-// the outcome; the event is set for OutcomeStored and OutcomeDuplicate. draftCleared says
-// whether the author's draft was removed with it. q is the pool, or a transaction to
-// store the message with other changes.
+// AppendMessage stores a message (see sb_append_message) and reports the outcome; the
+// event is set for OutcomeStored and OutcomeDuplicate. draftCleared says whether the
+// author's draft was removed with it. q is nil to store it on its own (grouped with
+// concurrent messages when RunAppendBatches runs), or a transaction to store it with
+// other changes.
 func (db *DB) AppendMessage(ctx context.Context, q Querier, tenant uuid.UUID, m NewMessage) (outcome string, e *Event, draftCleared bool, err error) {
-	if q == nil {
-		q = db.Pool
+	var r appendResult
+	if q != nil {
+		r = db.appendOne(ctx, q, tenant, m)
+	} else if b := db.batch.Load(); b != nil {
+		req := &appendReq{ctx: ctx, tenant: tenant, m: m, done: make(chan appendResult, 1)}
+		select {
+		case b.reqs <- req:
+			r = <-req.done
+		case <-ctx.Done():
+			return "", nil, false, ctx.Err()
+		}
+	} else {
+		r = db.appendOne(ctx, db.Pool, tenant, m)
 	}
+	if r.err != nil {
+		return "", nil, false, fmt.Errorf("storing message: %w", r.err)
+	}
+	return r.outcome, r.event, r.draftCleared, nil
+}
+
+// appendOne stores one message in its own round trip.
+func (db *DB) appendOne(ctx context.Context, q Querier, tenant uuid.UUID, m NewMessage) appendResult {
 	_, inTx := q.(pgx.Tx)
-	e = &Event{Tenant: tenant, ConversationID: m.Conversation, Kind: KindMessage, ClientMessageID: m.ClientMessageID}
-	var createdAt *time.Time
-	agent := pgtype.UUID{Bytes: m.Agent.UUID, Valid: m.Agent.Valid}
 	checked := inTx // inside a caller's transaction a failed statement would abort it
+	var r appendResult
 	for attempt := 0; attempt < 5; attempt++ {
-		err = q.QueryRow(ctx, `SELECT * FROM sb_append_message($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-			pgtype.UUID{Bytes: tenant, Valid: true}, pgtype.UUID{Bytes: m.Conversation, Valid: true},
-			m.Author.Kind, m.Author.ID, m.Author.Name, agent, m.ClientMessageID, m.Body, m.Visibility, checked,
-		).Scan(&outcome, &e.Seq, &createdAt, &e.AuthorKind, &e.AuthorID, &e.AuthorName, &e.Visibility, &e.Body, &draftCleared)
+		r = scanAppend(q.QueryRow(ctx, appendSQL, appendArgs(tenant, m, checked)...), tenant, m)
 		// A resent client id breaks the unique key on the fast path; the careful path finds
 		// the stored message.
-		if hasCode(err, codeUniqueViolation) {
+		if hasCode(r.err, codeUniqueViolation) {
 			checked = true
 			continue
 		}
-		if inTx || !retryable(err) {
+		if inTx || !retryable(r.err) {
 			break
 		}
 	}
-	if err != nil {
-		return "", nil, false, fmt.Errorf("storing message: %w", err)
-	}
-	if createdAt != nil {
-		e.CreatedAt = *createdAt
-	}
-	if outcome != OutcomeStored && outcome != OutcomeDuplicate {
-		return outcome, nil, false, nil
-	}
-	return outcome, e, draftCleared, nil
+	return r
 }
 
 // SaveDraft records what an author has typed so far in an open conversation; an empty

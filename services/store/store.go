@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -113,7 +114,8 @@ func pingWithBackoff(ctx context.Context, pool *pgxpool.Pool, timeout time.Durat
 
 // DB is the storage of the chat services: a pool of application-role connections.
 type DB struct {
-	Pool *pgxpool.Pool
+	Pool  *pgxpool.Pool
+	batch atomic.Pointer[batcher]
 }
 
 // InTenant runs fn in one transaction scoped to tenant: row-level security shows fn the

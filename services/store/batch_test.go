@@ -1,0 +1,115 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// TestGroupCommitKeepsEveryPromise stores messages of many conversations at once, with
+// resends racing their originals, through the batching path, and checks that each
+// conversation's messages are numbered 1, 2, 3… with none lost or doubled.
+func TestGroupCommitKeepsEveryPromise(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	tenant, _ := seed(t, url)
+	const conversations, senders, each = 20, 10, 15
+	owner, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	var convs []uuid.UUID
+	for i := 0; i < conversations; i++ {
+		var id uuid.UUID
+		err := owner.QueryRow(ctx, `INSERT INTO conversations (tenant_id, unit_id, visitor_id, state, visitor_token_hash)
+			SELECT tenant_id, unit_id, (SELECT visitor_id FROM visitors WHERE tenant_id = $1), 'queued', '\x00'
+			FROM business_units WHERE tenant_id = $1 RETURNING conversation_id`, tenant).Scan(&id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		convs = append(convs, id)
+	}
+	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: 8, AsApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &store.DB{Pool: pool}
+	go db.RunAppendBatches(ctx)
+	batchesBefore, messagesBefore := store.BatchStats()
+
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seqOf := map[string]int64{} // client id -> seq acknowledged
+	for s := 0; s < senders; s++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				for c, conv := range convs {
+					// Sender s and sender s+1 send the same ids: every message is resent once.
+					id := fmt.Sprintf("m-%d-%d-%d", c, s/2, i)
+					out, e, _, err := db.AppendMessage(ctx, nil, tenant, store.NewMessage{Conversation: conv,
+						Author: store.Author{Kind: store.AuthorVisitor, ID: "v"}, ClientMessageID: id, Body: id, Visibility: store.VisibleToAll})
+					if err != nil || (out != store.OutcomeStored && out != store.OutcomeDuplicate) {
+						t.Errorf("append %s: %s %v", id, out, err)
+						return
+					}
+					mu.Lock()
+					if prev, ok := seqOf[id]; ok && prev != e.Seq {
+						t.Errorf("%s acknowledged as seq %d and %d", id, prev, e.Seq)
+					}
+					seqOf[id] = e.Seq
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	for c, conv := range convs {
+		rows, err := owner.Query(ctx, `SELECT seq, client_message_id FROM events WHERE conversation_id = $1 ORDER BY seq`, conv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		for rows.Next() {
+			var seq int64
+			var id string
+			if err := rows.Scan(&seq, &id); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			if seq != n {
+				t.Fatalf("conversation %d: seq %d where %d was due", c, seq, n)
+			}
+			if seqOf[id] != seq {
+				t.Fatalf("conversation %d: %s stored as %d, acknowledged as %d", c, id, seq, seqOf[id])
+			}
+		}
+		rows.Close()
+		if want := int64(senders / 2 * each); n != want {
+			t.Fatalf("conversation %d has %d messages, want %d (one per distinct id)", c, n, want)
+		}
+	}
+	batches, messages := store.BatchStats()
+	batches, messages = batches-batchesBefore, messages-messagesBefore
+	if batches == 0 || messages <= batches {
+		t.Fatalf("%d messages in %d batches: nothing was grouped", messages, batches)
+	}
+	t.Logf("%d messages were stored in %d shared batches", messages, batches)
+}
