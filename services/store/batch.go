@@ -21,9 +21,9 @@ import (
 // Batching limits.
 const (
 	// appendWorkers is how many batches may be in flight at once.
-	appendWorkers = 4
+	appendWorkers = 3
 	// maxAppendBatch caps the messages of one batch.
-	maxAppendBatch = 64
+	maxAppendBatch = 128
 	// A batch smaller than lingerBelow waits up to appendLinger for more messages.
 	lingerBelow  = 8
 	appendLinger = time.Millisecond
