@@ -85,6 +85,7 @@ owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
 	f.Int32Var(&o.MaxConns, "max-conns", bench.DefaultMaxConns, "connection pool size of the server, and of the raw INSERT phase")
 	f.IntVar(&o.HTTPConnections, "http-connections", bench.DefaultHTTPConnections, "HTTP/2 connections the clients spread over")
+	f.DurationVar(&o.SteadyInterval, "steady-interval", bench.DefaultSteadyInterval, "how often each conversation sends in the steady phase, where the latency target is judged")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON too")
 	f.StringVar(&samples, "samples", "", "write every measured message's send, acknowledgement and delivery times to this CSV file")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (clients and server) to this file")

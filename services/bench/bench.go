@@ -55,6 +55,9 @@ type Options struct {
 	// Samples, if set, receives every measured message as CSV: round, phase, conversation,
 	// and the times (ms since the round began) it was sent, acknowledged and delivered.
 	Samples io.Writer
+	// SteadyInterval is how often each conversation sends in the steady phase, the load
+	// at which the latency target is judged; 0 means 1s.
+	SteadyInterval time.Duration
 	// Logf, if set, receives progress messages.
 	Logf func(format string, args ...any)
 }
@@ -65,6 +68,7 @@ const (
 	DefaultWarmup          = 3 * time.Second
 	DefaultMaxConns        = 32
 	DefaultHTTPConnections = 4
+	DefaultSteadyInterval  = time.Second
 )
 
 func (o Options) withDefaults() Options {
@@ -76,6 +80,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Warmup == 0 {
 		o.Warmup = DefaultWarmup
+	}
+	if o.SteadyInterval == 0 {
+		o.SteadyInterval = DefaultSteadyInterval
 	}
 	if o.MaxConns == 0 {
 		o.MaxConns = DefaultMaxConns

@@ -71,6 +71,13 @@ func TestRunMeasuresDeliveryAndTheRawInsertYardstick(t *testing.T) {
 	if p.TargetRate != tp.Rate/2 {
 		t.Errorf("paced target %v, want half of %v", p.TargetRate, tp.Rate)
 	}
+	st := rd.Steady
+	if st == nil || st.Delivered == 0 || st.Undelivered != 0 {
+		t.Fatalf("steady = %+v, want every message delivered", st)
+	}
+	if st.IntervalMs != 1000 {
+		t.Errorf("steady interval %v ms, want each conversation every second", st.IntervalMs)
+	}
 	if rep.Machine.PostgresVersion == "" || rep.Machine.Fsync == "" || rep.Protocol != "HTTP/2.0" {
 		t.Errorf("machine = %+v, protocol %q", rep.Machine, rep.Protocol)
 	}

@@ -46,8 +46,10 @@ type Round struct {
 	Throughput    *Throughput `json:"throughput,omitempty"`
 	RawInsert     *RawInsert  `json:"rawInsert,omitempty"`
 	// Ratio is the API rate over the raw INSERT rate; 0 when either is missing.
-	Ratio          float64  `json:"ratio"`
-	Paced          *Paced   `json:"paced,omitempty"`
+	Ratio float64 `json:"ratio"`
+	Paced *Paced  `json:"paced,omitempty"`
+	// Steady is the open-loop phase at a fixed pace per conversation (Options.SteadyInterval).
+	Steady         *Paced   `json:"steady,omitempty"`
 	StreamRestarts int      `json:"streamRestarts"`
 	Errors         []string `json:"errors,omitempty"`
 	Notes          []string `json:"notes,omitempty"`
@@ -101,7 +103,7 @@ type RawInsert struct {
 	Problems []string `json:"problems,omitempty"`
 }
 
-// Paced is the open-loop phase at half the measured throughput.
+// Paced is an open-loop phase: at half the measured throughput, or at a steady pace.
 type Paced struct {
 	TargetRate float64 `json:"targetRate"`
 	// IntervalMs is how often each conversation sends.
@@ -154,22 +156,41 @@ func evaluate(rep *Report) []Target {
 		}
 		out = append(out, t)
 	}
-	t := Target{Goal: fmt.Sprintf("p99 send-to-delivery under %.0f ms at N=%d (paced at half of saturation)", goalP99, goalP99Conversa),
-		Result: NotMeasured, Detail: fmt.Sprintf("N=%d was not part of the run", goalP99Conversa)}
-	for _, rd := range rep.Rounds {
-		if rd.Conversations != goalP99Conversa {
-			continue
+	// The latency target is judged at a load that does not move with the result: every
+	// conversation sending at a steady pace (one message a second by default, several times
+	// a real chat's). Half of the measured saturation is reported too, for information: with
+	// group commit a message costs less the busier the server is, so half the saturated rate
+	// takes far more than half the machine, and the better the throughput, the closer that
+	// load sits to the knee.
+	for _, phase := range []struct {
+		info bool
+		pick func(Round) *Paced
+		name string
+	}{
+		{false, func(rd Round) *Paced { return rd.Steady }, "steady pace"},
+		{true, func(rd Round) *Paced { return rd.Paced }, "half of saturation, for information"},
+	} {
+		t := Target{Goal: fmt.Sprintf("p99 send-to-delivery under %.0f ms at N=%d (%s)", goalP99, goalP99Conversa, phase.name),
+			Result: NotMeasured, Detail: fmt.Sprintf("N=%d was not part of the run", goalP99Conversa)}
+		for _, rd := range rep.Rounds {
+			if rd.Conversations != goalP99Conversa {
+				continue
+			}
+			p := phase.pick(rd)
+			switch {
+			case p == nil || p.Latency.Samples == 0:
+				t.Detail = "the phase did not run"
+			case p.Latency.P99Ms < goalP99:
+				t.Result, t.Detail = Pass, fmt.Sprintf("p99 %.1f ms at %.0f msgs/s", p.Latency.P99Ms, p.Rate)
+			default:
+				t.Result, t.Detail = Miss, fmt.Sprintf("p99 %.1f ms at %.0f msgs/s", p.Latency.P99Ms, p.Rate)
+			}
 		}
-		switch {
-		case rd.Paced == nil || rd.Paced.Latency.Samples == 0:
-			t.Detail = "the paced phase did not run"
-		case rd.Paced.Latency.P99Ms < goalP99:
-			t.Result, t.Detail = Pass, fmt.Sprintf("p99 %.1f ms at %.0f msgs/s", rd.Paced.Latency.P99Ms, rd.Paced.Rate)
-		default:
-			t.Result, t.Detail = Miss, fmt.Sprintf("p99 %.1f ms at %.0f msgs/s", rd.Paced.Latency.P99Ms, rd.Paced.Rate)
+		if phase.info && t.Result != NotMeasured {
+			t.Result = "INFO " + t.Result
 		}
+		out = append(out, t)
 	}
-	out = append(out, t)
 
 	lost, measured := 0, false
 	for _, rd := range rep.Rounds {
@@ -180,8 +201,11 @@ func evaluate(rep *Report) []Target {
 		if rd.Paced != nil {
 			lost += rd.Paced.Undelivered
 		}
+		if rd.Steady != nil {
+			lost += rd.Steady.Undelivered
+		}
 	}
-	t = Target{Goal: "every acknowledged message delivered to its agent stream", Result: NotMeasured}
+	t := Target{Goal: "every acknowledged message delivered to its agent stream", Result: NotMeasured}
 	switch {
 	case !measured:
 	case lost == 0:
@@ -212,9 +236,9 @@ func Print(w io.Writer, rep *Report) error {
 	fmt.Fprintf(&b, "  pools     server %d connections, raw INSERT %d connections; each phase: warmup %s, measured %s\n\n", rep.MaxConns, rep.MaxConns, rep.Warmup, rep.Duration)
 
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "N\tAPI msgs/s\traw INSERT/s\tratio\tp50 / p99 at saturation\tpaced msgs/s\tp50 / p99 / max paced\t")
+	fmt.Fprintln(tw, "N\tAPI msgs/s\traw INSERT/s\tratio\tp50 / p99 at saturation\tsteady msgs/s\tp50 / p99 / max steady\thalf-sat msgs/s\tp50 / p99 / max half-sat\t")
 	for _, rd := range rep.Rounds {
-		api, sat, raw, ratio, paced, pacedLat := "-", "-", "-", "-", "-", "-"
+		api, sat, raw, ratio, paced, pacedLat, steady, steadyLat := "-", "-", "-", "-", "-", "-", "-", "-"
 		if t := rd.Throughput; t != nil {
 			api = fmt.Sprintf("%.0f", t.Rate)
 			sat = fmt.Sprintf("%s / %s ms", ms(t.Latency.P50Ms), ms(t.Latency.P99Ms))
@@ -225,11 +249,15 @@ func Print(w io.Writer, rep *Report) error {
 		if rd.Ratio > 0 {
 			ratio = fmt.Sprintf("%.2f", rd.Ratio)
 		}
+		if p := rd.Steady; p != nil && p.Latency.Samples > 0 {
+			steady = fmt.Sprintf("%.0f", p.Rate)
+			steadyLat = fmt.Sprintf("%s / %s / %s ms", ms(p.Latency.P50Ms), ms(p.Latency.P99Ms), ms(p.Latency.MaxMs))
+		}
 		if p := rd.Paced; p != nil && p.Latency.Samples > 0 {
 			paced = fmt.Sprintf("%.0f", p.Rate)
 			pacedLat = fmt.Sprintf("%s / %s / %s ms", ms(p.Latency.P50Ms), ms(p.Latency.P99Ms), ms(p.Latency.MaxMs))
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t\n", rd.Conversations, api, raw, ratio, sat, paced, pacedLat)
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", rd.Conversations, api, raw, ratio, sat, steady, steadyLat, paced, pacedLat)
 	}
 	tw.Flush()
 
@@ -246,9 +274,16 @@ func Print(w io.Writer, rep *Report) error {
 				r.Rate, r.Commits, ms(r.Latency.P50Ms), ms(r.Latency.P99Ms), ms(r.Latency.MaxMs), r.Errors, cpuText(r.CPU))
 			printProblems(&b, r.Problems)
 		}
-		if p := rd.Paced; p != nil {
-			fmt.Fprintf(&b, "  paced       target %.0f msgs/s (each conversation every %s ms), achieved %.0f (%d of %d due in the window delivered); send-to-delivery p50 %s, p99 %s, max %s ms\n",
-				p.TargetRate, ms(p.IntervalMs), p.Rate, p.Delivered, p.Sent, ms(p.Latency.P50Ms), ms(p.Latency.P99Ms), ms(p.Latency.MaxMs))
+		for _, ph := range []struct {
+			label string
+			p     *Paced
+		}{{"half-sat", rd.Paced}, {"steady", rd.Steady}} {
+			p := ph.p
+			if p == nil {
+				continue
+			}
+			fmt.Fprintf(&b, "  %-10s  target %.0f msgs/s (each conversation every %s ms), achieved %.0f (%d of %d due in the window delivered); send-to-delivery p50 %s, p99 %s, max %s ms\n",
+				ph.label, p.TargetRate, ms(p.IntervalMs), p.Rate, p.Delivered, p.Sent, ms(p.Latency.P50Ms), ms(p.Latency.P99Ms), ms(p.Latency.MaxMs))
 			fmt.Fprintf(&b, "              undelivered %d, send errors %d, client lag behind schedule at most %s ms; CPU %s\n", p.Undelivered, p.SendErrors, ms(p.MaxClientLagMs), cpuText(p.CPU))
 			printProblems(&b, p.Problems)
 		}

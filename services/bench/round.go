@@ -169,6 +169,19 @@ func (e *environment) round(ctx context.Context, n int) (res Round) {
 	} else {
 		logf("paced: %.0f msgs/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms", paced.Rate, paced.Latency.P50Ms, paced.Latency.P99Ms, paced.Latency.MaxMs)
 	}
+	if ctx.Err() != nil {
+		return res
+	}
+
+	steadyRate := float64(r.n) / e.o.SteadyInterval.Seconds()
+	logf("steady phase: every conversation sends every %s (%.0f msgs/s)", e.o.SteadyInterval, steadyRate)
+	steady, err := r.paced(ctx, steadyRate)
+	res.Steady = steady
+	if err != nil {
+		fail("steady phase", err)
+	} else {
+		logf("steady: %.0f msgs/s, p50 %.1f ms, p99 %.1f ms, max %.1f ms", steady.Rate, steady.Latency.P50Ms, steady.Latency.P99Ms, steady.Latency.MaxMs)
+	}
 	return res
 }
 
