@@ -163,6 +163,10 @@ func ListEvents(ctx context.Context, tx pgx.Tx, tenant, conversation uuid.UUID, 
 	if err != nil {
 		return nil, err
 	}
+	return scanEvents(rows, tenant)
+}
+
+func scanEvents(rows pgx.Rows, tenant uuid.UUID) ([]*Event, error) {
 	defer rows.Close()
 	var out []*Event
 	for rows.Next() {
@@ -183,17 +187,7 @@ func ListEventsBySeq(ctx context.Context, tx pgx.Tx, tenant, conversation uuid.U
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Event
-	for rows.Next() {
-		e := &Event{Tenant: tenant}
-		if err := rows.Scan(&e.ConversationID, &e.Seq, &e.CreatedAt, &e.AuthorKind, &e.AuthorID, &e.AuthorName,
-			&e.Kind, &e.Visibility, &e.ClientMessageID, &e.Body, &e.SystemKind, &e.AgentName, &e.UnitName); err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanEvents(rows, tenant)
 }
 
 // appendSystemEvent stores a system event as the conversation's next event. The caller

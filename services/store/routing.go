@@ -282,8 +282,8 @@ func AcceptConversation(ctx context.Context, tx pgx.Tx, tenant, conv, agent uuid
 // Check decides, under the conversation's row lock, whether the caller may change it.
 type Check func(*Conversation) error
 
-// CloseConversation ends an open conversation and frees its agent's slot.
-func CloseConversation(ctx context.Context, tx pgx.Tx, tenant, conv uuid.UUID, reason string, by Author, allow Check) (*Routed, error) {
+// lockOpen locks a conversation the caller may change and that is still open.
+func lockOpen(ctx context.Context, tx pgx.Tx, conv uuid.UUID, allow Check) (*Conversation, error) {
 	c, err := LockConversation(ctx, tx, conv)
 	if err != nil {
 		return nil, err
@@ -293,6 +293,15 @@ func CloseConversation(ctx context.Context, tx pgx.Tx, tenant, conv uuid.UUID, r
 	}
 	if c.State == StateClosed {
 		return nil, ErrClosed
+	}
+	return c, nil
+}
+
+// CloseConversation ends an open conversation and frees its agent's slot.
+func CloseConversation(ctx context.Context, tx pgx.Tx, tenant, conv uuid.UUID, reason string, by Author, allow Check) (*Routed, error) {
+	c, err := lockOpen(ctx, tx, conv, allow)
+	if err != nil {
+		return nil, err
 	}
 	r := &Routed{}
 	if c.AgentID.Valid {
@@ -329,15 +338,9 @@ type Transfer struct {
 // below capacity) or to a unit, where it is routed like a new conversation, ahead of
 // conversations that started later. The conversation keeps its place by start time.
 func TransferConversation(ctx context.Context, tx pgx.Tx, tenant, conv uuid.UUID, t Transfer, by Author, allow Check) (*Routed, error) {
-	c, err := LockConversation(ctx, tx, conv)
+	c, err := lockOpen(ctx, tx, conv, allow)
 	if err != nil {
 		return nil, err
-	}
-	if err := allow(c); err != nil {
-		return nil, err
-	}
-	if c.State == StateClosed {
-		return nil, ErrClosed
 	}
 	r := &Routed{}
 	release := func() error {
