@@ -36,7 +36,7 @@ func (s *Server) SetStatus(ctx context.Context, req *connect.Request[chatv1.SetS
 		return err
 	})
 	if err != nil {
-		return nil, mapStoreError(ctx, err, "agent")
+		return nil, StoreError(ctx, err, "agent")
 	}
 	if before.Status != after.Status {
 		s.publishStatus(p.Tenant, after)
@@ -84,7 +84,7 @@ func (s *Server) AcceptConversation(ctx context.Context, req *connect.Request[ch
 		return err
 	})
 	if err != nil {
-		return nil, mapStoreError(ctx, err, "conversation")
+		return nil, StoreError(ctx, err, "conversation")
 	}
 	s.publishRouted(p.Tenant, r)
 	return connect.NewResponse(&chatv1.AcceptConversationResponse{Conversation: ConversationToProto(r.Conversation)}), nil
@@ -104,19 +104,11 @@ func (s *Server) TransferConversation(ctx context.Context, req *connect.Request[
 	t := store.Transfer{Note: m.Note}
 	switch target := m.Target.(type) {
 	case *chatv1.TransferConversationRequest_Agent:
-		if err := checkName("agent", target.Agent); err != nil {
-			return nil, err
-		}
 		t.AgentName = target.Agent
 	case *chatv1.TransferConversationRequest_BusinessUnit:
-		if err := checkName("business_unit", target.BusinessUnit); err != nil {
-			return nil, err
-		}
 		t.UnitName = target.BusinessUnit
-	default:
-		return nil, rpcerr.Invalid("target", "name an agent or a business_unit")
 	}
-	if err := checkLen("note", m.Note, MaxNoteBytes); err != nil {
+	if err := CheckTransfer(t); err != nil {
 		return nil, err
 	}
 	r, err := s.Transfer(ctx, p, id, t, mayWrite(p))
@@ -142,7 +134,7 @@ func (s *Server) Transfer(ctx context.Context, p *auth.Principal, id uuid.UUID, 
 		} else {
 			what = "business unit " + rpcerr.Quote(t.UnitName) + " or conversation"
 		}
-		return nil, mapStoreError(ctx, err, what)
+		return nil, StoreError(ctx, err, what)
 	}
 	s.publishRouted(p.Tenant, r)
 	if r.Conversation.State == store.StateQueued {

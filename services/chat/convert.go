@@ -94,3 +94,6 @@ func typingToProto(e *store.Event) *chatv1.Event {
 		Payload:        &chatv1.Event_Typing{Typing: &chatv1.Typing{Typing: e.Body != ""}},
 	}
 }
+
+// StatusToProto converts an agent status for the API.
+func StatusToProto(status string) chatv1.AgentStatus { return statusToProto[status] }

@@ -89,29 +89,11 @@ func (s *Server) Subscribe(ctx context.Context, req *connect.Request[chatv1.Subs
 		_, err := s.access(ctx, tx, p, id)
 		return err
 	}); err != nil {
-		return mapStoreError(ctx, err, "conversation")
+		return StoreError(ctx, err, "conversation")
 	}
-	sub := s.hub.Subscribe(live.Conversation(p.Tenant, id))
-	defer sub.Close()
-
-	f := &follower{s: s, p: p, conv: id, last: req.Msg.AfterSeq, send: func(e *chatv1.Event) error {
+	return s.Follow(ctx, p, id, req.Msg.AfterSeq, func(e *chatv1.Event) error {
 		return stream.Send(&chatv1.SubscribeResponse{Event: e})
-	}}
-	if err := f.catchUp(ctx, -1); err != nil {
-		return err
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-sub.Done():
-			return streamEnded(sub.Err(), id, f.last)
-		case it := <-sub.C():
-			if err := f.deliver(ctx, it.Event); err != nil {
-				return err
-			}
-		}
-	}
+	})
 }
 
 // streamEnded is the error that ends a stream whose subscription ended: it tells the
@@ -247,7 +229,7 @@ func (s *Server) ListEvents(ctx context.Context, req *connect.Request[chatv1.Lis
 		return err
 	})
 	if err != nil {
-		return nil, mapStoreError(ctx, err, "conversation")
+		return nil, StoreError(ctx, err, "conversation")
 	}
 	out := &chatv1.ListEventsResponse{HasMore: len(events) > limit}
 	for i, e := range events {
@@ -275,7 +257,7 @@ func (s *Server) GetConversation(ctx context.Context, req *connect.Request[chatv
 		return err
 	})
 	if err != nil {
-		return nil, mapStoreError(ctx, err, "conversation")
+		return nil, StoreError(ctx, err, "conversation")
 	}
 	return connect.NewResponse(&chatv1.GetConversationResponse{Conversation: ConversationToProto(c)}), nil
 }
@@ -309,7 +291,7 @@ func (s *Server) UpdateDraft(ctx context.Context, req *connect.Request[chatv1.Up
 		return err
 	})
 	if err != nil {
-		return nil, mapStoreError(ctx, err, "conversation")
+		return nil, StoreError(ctx, err, "conversation")
 	}
 	s.publishEvents(e)
 	return connect.NewResponse(&chatv1.UpdateDraftResponse{}), nil
@@ -334,15 +316,54 @@ func (s *Server) CloseConversation(ctx context.Context, req *connect.Request[cha
 	if p.Visitor && id != p.Conversation {
 		return nil, rpcerr.Errorf(connect.CodePermissionDenied, "this visitor token is for another conversation")
 	}
+	r, err := s.Close(ctx, p, id, req.Msg.Reason, mayWrite(p))
+	if err != nil {
+		return nil, err
+	}
+	return connect.NewResponse(&chatv1.CloseConversationResponse{Conversation: ConversationToProto(r.Conversation)}), nil
+}
+
+// Close ends a conversation, publishes it and routes the freed slot. The supervision
+// service finishes conversations through it too.
+func (s *Server) Close(ctx context.Context, p *auth.Principal, id uuid.UUID, reason string, allow store.Check) (*store.Routed, error) {
 	var r *store.Routed
-	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
-		r, err = store.CloseConversation(ctx, tx, p.Tenant, id, req.Msg.Reason, p.Author(), mayWrite(p))
+	err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		var err error
+		r, err = store.CloseConversation(ctx, tx, p.Tenant, id, reason, p.Author(), allow)
 		return err
 	})
 	if err != nil {
-		return nil, mapStoreError(ctx, err, "conversation")
+		return nil, StoreError(ctx, err, "conversation")
 	}
 	s.publishRouted(p.Tenant, r)
 	s.dispatch(ctx, p.Tenant, r.Freed...)
-	return connect.NewResponse(&chatv1.CloseConversationResponse{Conversation: ConversationToProto(r.Conversation)}), nil
+	return r, nil
+}
+
+// Publish hands stored or live events to the hub and the other replicas.
+func (s *Server) Publish(events ...*store.Event) { s.publishEvents(events...) }
+
+// Follow streams a conversation's events after afterSeq to send, in order, exactly once,
+// until ctx ends or the subscription ends (with the error that tells the client where to
+// resume). What the principal sees follows its kind: a visitor never sees staff-only
+// events or drafts; staff see everything.
+func (s *Server) Follow(ctx context.Context, p *auth.Principal, conv uuid.UUID, afterSeq int64, send func(*chatv1.Event) error) error {
+	sub := s.hub.Subscribe(live.Conversation(p.Tenant, conv))
+	defer sub.Close()
+	f := &follower{s: s, p: p, conv: conv, last: afterSeq, send: send}
+	if err := f.catchUp(ctx, -1); err != nil {
+		return err
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sub.Done():
+			return streamEnded(sub.Err(), conv, f.last)
+		case it := <-sub.C():
+			if err := f.deliver(ctx, it.Event); err != nil {
+				return err
+			}
+		}
+	}
 }

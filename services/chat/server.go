@@ -254,8 +254,8 @@ func agentCaller(ctx context.Context) (*auth.Principal, error) {
 	return p, nil
 }
 
-// mapStoreError turns the store's domain errors into API errors.
-func mapStoreError(ctx context.Context, err error, what string) error {
+// StoreError turns the store's domain errors into API errors.
+func StoreError(ctx context.Context, err error, what string) error {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return rpcerr.Errorf(connect.CodeNotFound, "%s not found", what)

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/switchboard-chat/switchboard/services/rpcerr"
+	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 // Limits on what callers send.
@@ -86,4 +87,32 @@ func checkEmail(field, s string, required bool) error {
 		return rpcerr.Invalid(field, "%s is not an email address", rpcerr.Quote(s))
 	}
 	return nil
+}
+
+// CheckMessage checks a message's client id and text as SendMessage does.
+func CheckMessage(clientMessageID, text string) error {
+	if err := checkClientMessageID("client_message_id", clientMessageID); err != nil {
+		return err
+	}
+	return checkText("text", text, true)
+}
+
+// CheckNote checks a transfer note or close reason.
+func CheckNote(field, s string) error { return checkLen(field, s, MaxNoteBytes) }
+
+// CheckTransfer checks that a transfer names exactly one well-formed target and a short note.
+func CheckTransfer(t store.Transfer) error {
+	switch {
+	case t.AgentName != "":
+		if err := checkName("agent", t.AgentName); err != nil {
+			return err
+		}
+	case t.UnitName != "":
+		if err := checkName("business_unit", t.UnitName); err != nil {
+			return err
+		}
+	default:
+		return rpcerr.Invalid("target", "name an agent or a business_unit")
+	}
+	return CheckNote("note", t.Note)
 }

@@ -256,7 +256,7 @@ func (s *Server) RateConversation(ctx context.Context, req *connect.Request[chat
 		return err
 	})
 	if err != nil {
-		return nil, mapStoreError(ctx, err, "conversation")
+		return nil, StoreError(ctx, err, "conversation")
 	}
 	s.publishEvents(e)
 	return connect.NewResponse(&chatv1.RateConversationResponse{}), nil

@@ -222,6 +222,24 @@ func (c *Config) Validate() error {
 				return fmt.Errorf("BusinessUnit %s: spec.inactivityThreshold %q must be a duration of at least 1s, like 5m", u.Metadata.Name, u.Spec.InactivityThreshold)
 			}
 		}
+		seen := map[string]bool{}
+		for i, s := range u.Spec.Supervisors {
+			if s.Name == "" {
+				return fmt.Errorf("BusinessUnit %s: spec.supervisors[%d].name is required", u.Metadata.Name, i)
+			}
+			if seen[s.Name] {
+				return fmt.Errorf("BusinessUnit %s: spec.supervisors names %q twice", u.Metadata.Name, s.Name)
+			}
+			seen[s.Name] = true
+			for _, p := range s.Permissions {
+				switch p {
+				case store.PermSupervise, store.PermSuperviseOpenChats, store.PermAllChats:
+				default:
+					return fmt.Errorf("BusinessUnit %s: spec.supervisors[%d].permissions: %q is not one of %s, %s, %s",
+						u.Metadata.Name, i, p, store.PermSupervise, store.PermSuperviseOpenChats, store.PermAllChats)
+				}
+			}
+		}
 		units[u.Metadata.Namespace+"/"+u.Metadata.Name] = true
 	}
 	for _, a := range c.AgentCapacities {
@@ -301,8 +319,16 @@ func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 					d, _ := time.ParseDuration(u.Spec.InactivityThreshold)
 					inactivity = int(d.Seconds())
 				}
-				if _, err := store.UpsertUnit(ctx, tx, id, store.UnitConfig{Name: u.Metadata.Name, DisplayName: u.Spec.DisplayName,
-					AcceptsOfflineMessages: offline, InactivitySeconds: inactivity}); err != nil {
+				unitID, err := store.UpsertUnit(ctx, tx, id, store.UnitConfig{Name: u.Metadata.Name, DisplayName: u.Spec.DisplayName,
+					AcceptsOfflineMessages: offline, InactivitySeconds: inactivity})
+				if err != nil {
+					return err
+				}
+				perms := map[string][]string{}
+				for _, s := range u.Spec.Supervisors {
+					perms[s.Name] = s.Permissions
+				}
+				if err := store.SetSupervisors(ctx, tx, id, unitID, perms); err != nil {
 					return err
 				}
 				a.Units = append(a.Units, u.Metadata.Name)

@@ -115,6 +115,8 @@ func TestBadConfigurationIsRefusedWithTheReason(t *testing.T) {
 		{"a bad inactivity threshold", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {inactivityThreshold: soon}\n", "inactivityThreshold"},
 		{"a tenant declared twice", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\n", "twice"},
 		{"malformed YAML", "kind: [Tenant\n", "document 1"},
+		{"an unknown supervisor permission", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {supervisors: [{name: sam, permissions: [Everything]}]}\n", `"Everything"`},
+		{"a supervisor listed twice", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {supervisors: [{name: sam}, {name: sam}]}\n", "twice"},
 	}
 	for _, c := range cases {
 		t.Run(c.name+" is refused", func(t *testing.T) {

@@ -22,10 +22,12 @@ import (
 
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/store"
+	"github.com/switchboard-chat/switchboard/services/supervision"
 )
 
 // Config configures a server.
@@ -80,7 +82,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
-	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName}
+	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervision.New(s.DB, s.Chat), opts))
+	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName}
 	s.health = grpchealth.NewStaticChecker(services...)
 	mux.Handle(grpchealth.NewHandler(s.health))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -120,8 +123,9 @@ func (s *Server) watchReadiness(ctx context.Context) {
 			slog.Info("readiness changed", "ready", err == nil, "err", err)
 		}
 		s.health.SetStatus("", status)
-		s.health.SetStatus(chatv1connect.ChatServiceName, status)
-		s.health.SetStatus(authv1connect.AuthServiceName, status)
+		for _, name := range []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName} {
+			s.health.SetStatus(name, status)
+		}
 	}
 	check()
 	t := time.NewTicker(readinessInterval)

@@ -137,6 +137,7 @@ func grantApp(ctx context.Context, conn *pgx.Conn) error {
 	stmts := []string{
 		"GRANT USAGE ON SCHEMA public TO " + role,
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role,
+		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO " + role,
 		"REVOKE INSERT, UPDATE, DELETE ON tenants, schema_migrations FROM " + role,
 		"REVOKE ALL ON FUNCTION " + definerFunctions + " FROM PUBLIC",
 		"GRANT EXECUTE ON FUNCTION " + definerFunctions + " TO " + role,

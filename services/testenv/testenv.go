@@ -20,6 +20,7 @@ import (
 	authv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
@@ -211,6 +212,11 @@ func (e *Env) Chat(token string, opts ...connect.ClientOption) chatv1connect.Cha
 // ChatAt is a ChatService client of the replica at base.
 func (e *Env) ChatAt(base, token string, opts ...connect.ClientOption) chatv1connect.ChatServiceClient {
 	return chatv1connect.NewChatServiceClient(e.HTTP, base, append(opts, connect.WithInterceptors(bearer(token)))...)
+}
+
+// Supervision is a SupervisionService client of the first replica calling with token.
+func (e *Env) Supervision(token string) supervisionv1connect.SupervisionServiceClient {
+	return supervisionv1connect.NewSupervisionServiceClient(e.HTTP, e.Base, connect.WithInterceptors(bearer(token)))
 }
 
 // Auth is an AuthService client calling with token.

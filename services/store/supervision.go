@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Supervision permissions, as BusinessUnit resources name them.
+const (
+	PermSupervise          = "Supervise"
+	PermSuperviseOpenChats = "SuperviseOpenChats"
+	PermAllChats           = "AllChats"
+)
+
+// Grant is what a supervisor may do in one unit.
+type Grant struct {
+	UnitID             uuid.UUID
+	UnitName           string
+	Supervise          bool
+	SuperviseOpenChats bool
+	AllChats           bool
+}
+
+// Has reports whether the grant holds a permission.
+func (g Grant) Has(perm string) bool {
+	switch perm {
+	case PermSupervise:
+		return g.Supervise
+	case PermSuperviseOpenChats:
+		return g.SuperviseOpenChats
+	case PermAllChats:
+		return g.AllChats
+	}
+	return false
+}
+
+// Grants reads a supervisor's grants by unit; a tenant admin holds every permission on
+// every unit.
+func Grants(ctx context.Context, tx pgx.Tx, username string, admin bool) (map[uuid.UUID]Grant, error) {
+	query := `SELECT u.unit_id, u.name, coalesce(s.supervise, false), coalesce(s.supervise_open_chats, false), coalesce(s.all_chats, false)
+		FROM business_units u JOIN supervisor_units s ON s.tenant_id = u.tenant_id AND s.unit_id = u.unit_id
+		WHERE u.tenant_id = sb_current_tenant() AND s.username = $1`
+	if admin {
+		query = `SELECT unit_id, name, true, true, true FROM business_units WHERE tenant_id = sb_current_tenant() AND $1::text IS NOT NULL`
+	}
+	rows, err := tx.Query(ctx, query, username)
+	if err != nil {
+		return nil, fmt.Errorf("reading grants: %w", err)
+	}
+	defer rows.Close()
+	out := map[uuid.UUID]Grant{}
+	for rows.Next() {
+		var g Grant
+		if err := rows.Scan(&g.UnitID, &g.UnitName, &g.Supervise, &g.SuperviseOpenChats, &g.AllChats); err != nil {
+			return nil, err
+		}
+		out[g.UnitID] = g
+	}
+	return out, rows.Err()
+}
+
+// SetSupervisors makes a unit's supervisors exactly those given, with their permissions.
+// It runs as the schema owner, from configuration.
+func SetSupervisors(ctx context.Context, tx pgx.Tx, tenant, unit uuid.UUID, perms map[string][]string) error {
+	names := make([]string, 0, len(perms))
+	for name := range perms {
+		names = append(names, name)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM supervisor_units WHERE tenant_id = $1 AND unit_id = $2 AND username <> ALL($3)`, tenant, unit, names); err != nil {
+		return fmt.Errorf("updating supervisors: %w", err)
+	}
+	for name, ps := range perms {
+		g := Grant{}
+		for _, p := range ps {
+			switch p {
+			case PermSupervise:
+				g.Supervise = true
+			case PermSuperviseOpenChats:
+				g.SuperviseOpenChats = true
+			case PermAllChats:
+				g.AllChats = true
+			}
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO supervisor_units (tenant_id, unit_id, username, supervise, supervise_open_chats, all_chats)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (tenant_id, unit_id, username) DO UPDATE SET supervise = excluded.supervise,
+			  supervise_open_chats = excluded.supervise_open_chats, all_chats = excluded.all_chats`,
+			tenant, unit, name, g.Supervise, g.SuperviseOpenChats, g.AllChats); err != nil {
+			return fmt.Errorf("storing supervisor %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// AgentLoad is an agent with its load and units.
+type AgentLoad struct {
+	Agent
+	Units []string
+}
+
+// ListAgentLoads lists the agents of the given units, by name.
+func ListAgentLoads(ctx context.Context, tx pgx.Tx, units []uuid.UUID) ([]*AgentLoad, error) {
+	rows, err := tx.Query(ctx, `SELECT a.agent_id, a.name, a.display_name, a.capacity, a.chosen_status, a.status, a.status_changed_at, a.open_count,
+		array_agg(u.name ORDER BY u.name)
+		FROM agents a JOIN agent_units au ON au.tenant_id = a.tenant_id AND au.agent_id = a.agent_id
+		JOIN business_units u ON u.tenant_id = au.tenant_id AND u.unit_id = au.unit_id
+		WHERE a.tenant_id = sb_current_tenant() AND au.unit_id = ANY($1)
+		GROUP BY a.agent_id, a.name, a.display_name, a.capacity, a.chosen_status, a.status, a.status_changed_at, a.open_count
+		ORDER BY a.name`, units)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*AgentLoad
+	for rows.Next() {
+		var a AgentLoad
+		if err := rows.Scan(&a.ID, &a.Name, &a.DisplayName, &a.Capacity, &a.ChosenStatus, &a.Status, &a.StatusChangedAt, &a.OpenCount, &a.Units); err != nil {
+			return nil, err
+		}
+		out = append(out, &a)
+	}
+	return out, rows.Err()
+}
+
+// OpenChat is an open conversation with what a supervisor needs to triage it.
+type OpenChat struct {
+	Conversation
+	Inactive bool
+	QueuedAt time.Time
+}
+
+// ListOpenChats lists the open conversations of the given units, optionally of one agent,
+// most recent activity first.
+func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName string) ([]*OpenChat, error) {
+	rows, err := tx.Query(ctx, `SELECT `+conversationColumns+`,
+		greatest(c.created_at, c.last_visitor_message_at, c.last_agent_message_at) < now() - make_interval(secs => u.inactivity_seconds),
+		c.queued_at
+		FROM `+conversationFrom+`
+		WHERE c.tenant_id = sb_current_tenant() AND c.state <> 'closed' AND c.unit_id = ANY($1)
+		  AND ($2 = '' OR a.name = $2)
+		ORDER BY c.last_activity_at DESC`, units, agentName)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*OpenChat
+	for rows.Next() {
+		var o OpenChat
+		c := &o.Conversation
+		if err := rows.Scan(&c.ID, &c.UnitID, &c.UnitName, &c.VisitorID, &c.VisitorName, &c.AgentID,
+			&c.AgentName, &c.State, &c.LastSeq, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt, &o.Inactive, &o.QueuedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, &o)
+	}
+	return out, rows.Err()
+}
+
+// Audit actions.
+const (
+	AuditWatchStart = "watch.start"
+	AuditWatchStop  = "watch.stop"
+	AuditWhisper    = "whisper"
+	AuditTransfer   = "transfer"
+	AuditFinish     = "finish"
+)
+
+// AddAudit records a supervision action.
+func AddAudit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, actor, action string, conversation uuid.UUID, detail string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, action, conversation_id, detail) VALUES ($1, $2, $3, $4, $5)`,
+		tenant, actor, action, conversation, detail)
+	if err != nil {
+		return fmt.Errorf("recording %s in the audit log: %w", action, err)
+	}
+	return nil
+}

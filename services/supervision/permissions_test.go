@@ -1,0 +1,138 @@
+package supervision_test
+
+import (
+	"context"
+	"testing"
+
+	"connectrpc.com/connect"
+
+	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
+	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
+	"github.com/switchboard-chat/switchboard/services/testenv"
+)
+
+// TestEverySupervisionCallOutsideItsGrantIsRefused walks every rpc with callers lacking
+// the permission it needs: refused, and nothing changed.
+func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx := context.Background()
+	ann, _ := agentOnline(t, env, "acme", "ann")
+	agentOnline(t, env, "acme", "cat")
+	sales, _, _ := visitorStart(t, env, "sales")
+	support, _, _ := visitorStart(t, env, "support")
+	if _, err := ann.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: sales.Id})); err != nil {
+		t.Fatal(err)
+	}
+
+	type call struct {
+		name string
+		do   func(c supervisionv1connect.SupervisionServiceClient) error
+	}
+	watch := func(conv string) func(c supervisionv1connect.SupervisionServiceClient) error {
+		return func(c supervisionv1connect.SupervisionServiceClient) error {
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			s, err := c.WatchConversation(sctx, connect.NewRequest(&supervisionv1.WatchConversationRequest{ConversationId: conv}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}
+	}
+	onConversation := func(conv string) []call {
+		return []call{
+			{"WatchConversation", watch(conv)},
+			{"Whisper", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.Whisper(ctx, connect.NewRequest(&supervisionv1.WhisperRequest{ConversationId: conv, ClientMessageId: "x", Text: "psst"}))
+				return err
+			}},
+			{"TransferConversation", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.TransferConversation(ctx, connect.NewRequest(&supervisionv1.TransferConversationRequest{ConversationId: conv,
+					Target: &supervisionv1.TransferConversationRequest_BusinessUnit{BusinessUnit: "sales"}}))
+				return err
+			}},
+			{"FinishConversation", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.FinishConversation(ctx, connect.NewRequest(&supervisionv1.FinishConversationRequest{ConversationId: conv}))
+				return err
+			}},
+		}
+	}
+	listOpen := func(unit string) call {
+		return call{"ListOpenChats " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.ListOpenChats(ctx, connect.NewRequest(&supervisionv1.ListOpenChatsRequest{BusinessUnit: unit}))
+			return err
+		}}
+	}
+	listAgents := func(unit string) call {
+		return call{"ListAgents " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.ListAgents(ctx, connect.NewRequest(&supervisionv1.ListAgentsRequest{BusinessUnit: unit}))
+			return err
+		}}
+	}
+	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""))
+
+	cases := []struct {
+		caller string
+		token  string
+		calls  []call
+		codes  []connect.Code
+	}{
+		{"an agent", env.Login(t, "acme", "ann"), everything, []connect.Code{connect.CodePermissionDenied}},
+		{"a visitor", "", everything, []connect.Code{connect.CodeUnauthenticated}},
+		{"a supervisor without Supervise on support", env.Login(t, "acme", "sue"), onConversation(support.Id), []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales")), []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor without SuperviseOpenChats on support", env.Login(t, "acme", "sam"), []call{listOpen("support")}, []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(onConversation(sales.Id), onConversation(support.Id)...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},
+	}
+	before := snapshot(t, env)
+	for _, c := range cases {
+		client := env.Supervision(c.token)
+		for _, call := range c.calls {
+			t.Run(c.caller+" calling "+call.name+" is refused", func(t *testing.T) {
+				err := call.do(client)
+				for _, want := range c.codes {
+					if testenv.Code(err) == want {
+						return
+					}
+				}
+				t.Fatalf("got %v, want one of %v", err, c.codes)
+			})
+		}
+	}
+	if after := snapshot(t, env); after != before {
+		t.Fatalf("refused calls changed rows:\n%s\n%s", before, after)
+	}
+
+	t.Run("within their grants the same supervisors succeed", func(t *testing.T) {
+		sue := env.Supervision(env.Login(t, "acme", "sue"))
+		res, err := sue.ListOpenChats(ctx, connect.NewRequest(&supervisionv1.ListOpenChatsRequest{BusinessUnit: "support"}))
+		if err != nil || len(res.Msg.Chats) != 1 || res.Msg.Chats[0].Conversation.Id != support.Id {
+			t.Fatalf("sue's support chats: %v %v", res, err)
+		}
+		sam := env.Supervision(env.Login(t, "acme", "sam"))
+		if err := watch(support.Id)(sam); err != nil {
+			t.Fatalf("sam watching a support chat: %v", err)
+		}
+		admin := env.Supervision(env.Login(t, "acme", "admin"))
+		all, err := admin.ListOpenChats(ctx, connect.NewRequest(&supervisionv1.ListOpenChatsRequest{}))
+		if err != nil || len(all.Msg.Chats) != 2 {
+			t.Fatalf("the tenant admin sees %v, %v; want both open chats", all, err)
+		}
+	})
+}
+
+func snapshot(t *testing.T, env *testenv.Env) string {
+	t.Helper()
+	var s string
+	err := env.Owner.QueryRow(context.Background(), `SELECT concat_ws('|', (SELECT count(*) FROM events),
+		(SELECT string_agg(state || coalesce(agent_id::text, '') || unit_id || last_seq, ';' ORDER BY conversation_id) FROM conversations),
+		(SELECT string_agg(name || open_count, ';' ORDER BY name) FROM agents), (SELECT count(*) FROM audit_log))`).Scan(&s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
