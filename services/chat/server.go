@@ -122,7 +122,7 @@ func (s *Server) publishRouted(tenant uuid.UUID, r *store.Routed) {
 			continue
 		}
 		seen[a] = true
-		s.hub.Publish(live.Agent(tenant, a), live.Item{Assignment: r.Conversation})
+		s.hub.Publish(live.Agent(tenant, a), live.Item{Assignment: r.Conversation, Agent: a})
 		s.bridge.Tell(live.Notice{Kind: live.NoticeAssignment, Tenant: tenant, ID: a, Ref: r.Conversation.ID})
 	}
 }
@@ -191,7 +191,7 @@ func (s *Server) load(ctx context.Context, notices []live.Notice) {
 		case live.NoticeAssignment:
 			s.loadInto(ctx, n.Tenant, func(tx pgx.Tx) (live.Item, error) {
 				c, err := store.GetConversation(ctx, tx, n.Ref)
-				return live.Item{Assignment: c}, err
+				return live.Item{Assignment: c, Agent: n.ID}, err
 			}, n.Topic())
 		case live.NoticeStatus:
 			s.loadInto(ctx, n.Tenant, func(tx pgx.Tx) (live.Item, error) {

@@ -51,6 +51,9 @@ type Item struct {
 	Event *store.Event
 	// Assignment is, on an agent topic, a conversation as it is after its assignment changed.
 	Assignment *store.Conversation
+	// Agent is, with Assignment, the agent whose topic it is: the one that gained or lost
+	// the conversation.
+	Agent uuid.UUID
 	// Status is, on an agent topic, the agent after its status changed.
 	Status *store.Agent
 }

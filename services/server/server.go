@@ -82,7 +82,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
-	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervision.New(s.DB, s.Chat), opts))
+	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervision.New(s.DB, s.Chat, s.Hub), opts))
 	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName}
 	s.health = grpchealth.NewStaticChecker(services...)
 	mux.Handle(grpchealth.NewHandler(s.health))

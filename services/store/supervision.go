@@ -178,3 +178,79 @@ func AddAudit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, actor, action st
 	}
 	return nil
 }
+
+// AddSupervisedChat adds a conversation to a supervisor's list; adding twice changes nothing.
+func AddSupervisedChat(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, username string, conv uuid.UUID) error {
+	_, err := tx.Exec(ctx, `INSERT INTO supervised_chats (tenant_id, username, conversation_id) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, tenant, username, conv)
+	return err
+}
+
+// RemoveSupervisedChat takes a conversation off a supervisor's list.
+func RemoveSupervisedChat(ctx context.Context, tx pgx.Tx, username string, conv uuid.UUID) error {
+	_, err := tx.Exec(ctx, `DELETE FROM supervised_chats WHERE tenant_id = sb_current_tenant() AND username = $1 AND conversation_id = $2`, username, conv)
+	return err
+}
+
+// ListSupervisedChats lists a supervisor's supervised conversations, most recently added first.
+func ListSupervisedChats(ctx context.Context, tx pgx.Tx, username string) ([]*Conversation, error) {
+	rows, err := tx.Query(ctx, `SELECT `+conversationColumns+` FROM supervised_chats s
+		JOIN `+conversationFrom+` ON c.tenant_id = s.tenant_id AND c.conversation_id = s.conversation_id
+		WHERE s.tenant_id = sb_current_tenant() AND s.username = $1 ORDER BY s.added_at DESC`, username)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*Conversation
+	for rows.Next() {
+		c, err := scanConversation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// AuditEntry is one row of the audit log.
+type AuditEntry struct {
+	ID           int64
+	At           time.Time
+	Actor        string
+	Action       string
+	Conversation uuid.NullUUID
+	Detail       string
+}
+
+// ListAudit pages through the audit log, newest first.
+func ListAudit(ctx context.Context, tx pgx.Tx, beforeID int64, limit int) ([]AuditEntry, error) {
+	rows, err := tx.Query(ctx, `SELECT audit_id, at, actor, action, conversation_id, detail FROM audit_log
+		WHERE tenant_id = sb_current_tenant() AND ($1 = 0 OR audit_id < $1) ORDER BY audit_id DESC LIMIT $2`, beforeID, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []AuditEntry
+	for rows.Next() {
+		var a AuditEntry
+		if err := rows.Scan(&a.ID, &a.At, &a.Actor, &a.Action, &a.Conversation, &a.Detail); err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// GetAgentLoad reads one agent with its units.
+func GetAgentLoad(ctx context.Context, tx pgx.Tx, agent uuid.UUID) (*AgentLoad, error) {
+	var a AgentLoad
+	err := tx.QueryRow(ctx, `SELECT a.agent_id, a.name, a.display_name, a.capacity, a.chosen_status, a.status, a.status_changed_at, a.open_count,
+		coalesce((SELECT array_agg(u.name ORDER BY u.name) FROM agent_units au JOIN business_units u ON u.tenant_id = au.tenant_id AND u.unit_id = au.unit_id
+		  WHERE au.tenant_id = a.tenant_id AND au.agent_id = a.agent_id), '{}')
+		FROM agents a WHERE a.tenant_id = sb_current_tenant() AND a.agent_id = $1`, agent).Scan(
+		&a.ID, &a.Name, &a.DisplayName, &a.Capacity, &a.ChosenStatus, &a.Status, &a.StatusChangedAt, &a.OpenCount, &a.Units)
+	if err != nil {
+		return nil, err
+	}
+	return &a, nil
+}

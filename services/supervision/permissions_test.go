@@ -59,6 +59,10 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 				_, err := c.FinishConversation(ctx, connect.NewRequest(&supervisionv1.FinishConversationRequest{ConversationId: conv}))
 				return err
 			}},
+			{"AddSupervisedChat", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.AddSupervisedChat(ctx, connect.NewRequest(&supervisionv1.AddSupervisedChatRequest{ConversationId: conv}))
+				return err
+			}},
 		}
 	}
 	listOpen := func(unit string) call {
@@ -73,7 +77,31 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return err
 		}}
 	}
-	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""))
+	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""),
+		call{"WatchAgents", func(c supervisionv1connect.SupervisionServiceClient) error {
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			s, err := c.WatchAgents(sctx, connect.NewRequest(&supervisionv1.WatchAgentsRequest{}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}},
+		call{"ListSupervisedChats", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.ListSupervisedChats(ctx, connect.NewRequest(&supervisionv1.ListSupervisedChatsRequest{}))
+			return err
+		}},
+		call{"RemoveSupervisedChat", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.RemoveSupervisedChat(ctx, connect.NewRequest(&supervisionv1.RemoveSupervisedChatRequest{ConversationId: sales.Id}))
+			return err
+		}},
+		call{"ListAuditLog", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.ListAuditLog(ctx, connect.NewRequest(&supervisionv1.ListAuditLogRequest{}))
+			return err
+		}})
 
 	cases := []struct {
 		caller string
@@ -130,7 +158,8 @@ func snapshot(t *testing.T, env *testenv.Env) string {
 	var s string
 	err := env.Owner.QueryRow(context.Background(), `SELECT concat_ws('|', (SELECT count(*) FROM events),
 		(SELECT string_agg(state || coalesce(agent_id::text, '') || unit_id || last_seq, ';' ORDER BY conversation_id) FROM conversations),
-		(SELECT string_agg(name || open_count, ';' ORDER BY name) FROM agents), (SELECT count(*) FROM audit_log))`).Scan(&s)
+		(SELECT string_agg(name || open_count, ';' ORDER BY name) FROM agents), (SELECT count(*) FROM audit_log),
+		(SELECT count(*) FROM supervised_chats))`).Scan(&s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package supervision
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"connectrpc.com/connect"
@@ -18,6 +19,7 @@ import (
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/chat"
+	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/rpcerr"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
@@ -26,12 +28,16 @@ import (
 type Server struct {
 	db   *store.DB
 	chat *chat.Server
+	hub  *live.Hub
 }
 
 var _ supervisionv1connect.SupervisionServiceHandler = (*Server)(nil)
 
-// New returns the SupervisionService, acting through the chat service.
-func New(db *store.DB, c *chat.Server) *Server { return &Server{db: db, chat: c} }
+// New returns the SupervisionService, acting through the chat service and following
+// the live hub.
+func New(db *store.DB, c *chat.Server, hub *live.Hub) *Server {
+	return &Server{db: db, chat: c, hub: hub}
+}
 
 // supervisor returns the caller if it is a supervisor or a tenant admin.
 func supervisor(ctx context.Context) (*auth.Principal, error) {
@@ -110,26 +116,22 @@ func (s *Server) audit(ctx context.Context, p *auth.Principal, action string, co
 	}
 }
 
-// ListAgents lists the agents of the caller's units with status and load.
-func (s *Server) ListAgents(ctx context.Context, req *connect.Request[supervisionv1.ListAgentsRequest]) (*connect.Response[supervisionv1.ListAgentsResponse], error) {
-	p, err := supervisor(ctx)
-	if err != nil {
-		return nil, err
-	}
+// agents lists the agents of the caller's units, or of the one named.
+func (s *Server) agents(ctx context.Context, p *auth.Principal, unit string) ([]*store.AgentLoad, error) {
 	var agents []*store.AgentLoad
-	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+	err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
 		gs, err := grants(ctx, tx, p)
 		if err != nil {
 			return err
 		}
 		var units []uuid.UUID
 		for id, g := range gs {
-			if req.Msg.BusinessUnit == "" || g.UnitName == req.Msg.BusinessUnit {
+			if unit == "" || g.UnitName == unit {
 				units = append(units, id)
 			}
 		}
 		if len(units) == 0 {
-			return rpcerr.Errorf(connect.CodePermissionDenied, "you supervise no business unit named %s", rpcerr.Quote(req.Msg.BusinessUnit))
+			return rpcerr.Errorf(connect.CodePermissionDenied, "you supervise no business unit named %s", rpcerr.Quote(unit))
 		}
 		agents, err = store.ListAgentLoads(ctx, tx, units)
 		return err
@@ -137,15 +139,90 @@ func (s *Server) ListAgents(ctx context.Context, req *connect.Request[supervisio
 	if err != nil {
 		return nil, rpcerr.Internal(ctx, err)
 	}
+	return agents, nil
+}
+
+// WatchAgents streams the agents of the caller's units, then each change.
+func (s *Server) WatchAgents(ctx context.Context, req *connect.Request[supervisionv1.WatchAgentsRequest], stream *connect.ServerStream[supervisionv1.WatchAgentsResponse]) error {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return err
+	}
+	// Subscribe before reading, so that no change between the two is missed.
+	agents, err := s.agents(ctx, p, req.Msg.BusinessUnit)
+	if err != nil {
+		return err
+	}
+	sub := s.hub.Subscribe()
+	defer sub.Close()
+	for _, a := range agents {
+		sub.Add(live.Agent(p.Tenant, a.ID))
+	}
+	if agents, err = s.agents(ctx, p, req.Msg.BusinessUnit); err != nil {
+		return err
+	}
+	for _, a := range agents {
+		if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a)}); err != nil {
+			return err
+		}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sub.Done():
+			if errors.Is(sub.Err(), live.ErrShutdown) {
+				return rpcerr.Errorf(connect.CodeUnavailable, "the server is restarting; watch again")
+			}
+			return rpcerr.Errorf(connect.CodeAborted, "the stream fell behind; watch again")
+		case it := <-sub.C():
+			var id uuid.UUID
+			switch {
+			case it.Status != nil:
+				id = it.Status.ID
+			case it.Assignment != nil:
+				id = it.Agent
+			default:
+				continue
+			}
+			var a *store.AgentLoad
+			if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+				var err error
+				a, err = store.GetAgentLoad(ctx, tx, id)
+				return err
+			}); err != nil {
+				return rpcerr.Internal(ctx, err)
+			}
+			if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a)}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// ListAgents lists the agents of the caller's units with status and load.
+func (s *Server) ListAgents(ctx context.Context, req *connect.Request[supervisionv1.ListAgentsRequest]) (*connect.Response[supervisionv1.ListAgentsResponse], error) {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	agents, err := s.agents(ctx, p, req.Msg.BusinessUnit)
+	if err != nil {
+		return nil, err
+	}
 	out := &supervisionv1.ListAgentsResponse{}
 	for _, a := range agents {
-		out.Agents = append(out.Agents, &supervisionv1.AgentLoad{
-			Agent: a.Name, DisplayName: a.DisplayName, Status: chat.StatusToProto(a.Status),
-			StatusSince: timestamppb.New(a.StatusChangedAt), OpenConversations: int32(a.OpenCount),
-			Capacity: int32(a.Capacity), BusinessUnits: a.Units,
-		})
+		out.Agents = append(out.Agents, agentLoad(a))
 	}
 	return connect.NewResponse(out), nil
+}
+
+func agentLoad(a *store.AgentLoad) *supervisionv1.AgentLoad {
+	return &supervisionv1.AgentLoad{
+		Agent: a.Name, DisplayName: a.DisplayName, Status: chat.StatusToProto(a.Status),
+		StatusSince: timestamppb.New(a.StatusChangedAt), OpenConversations: int32(a.OpenCount),
+		Capacity: int32(a.Capacity), BusinessUnits: a.Units,
+	}
 }
 
 // ListOpenChats lists the open chats of the units where the caller holds SuperviseOpenChats.
@@ -323,4 +400,103 @@ func (s *Server) FinishConversation(ctx context.Context, req *connect.Request[su
 	}
 	s.audit(ctx, p, store.AuditFinish, id, req.Msg.Reason)
 	return connect.NewResponse(&supervisionv1.FinishConversationResponse{Conversation: chat.ConversationToProto(r.Conversation)}), nil
+}
+
+// AddSupervisedChat adds a conversation to the caller's supervised chats.
+func (s *Server) AddSupervisedChat(ctx context.Context, req *connect.Request[supervisionv1.AddSupervisedChatRequest]) (*connect.Response[supervisionv1.AddSupervisedChatResponse], error) {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := conversationID(req.Msg.ConversationId)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		if _, err := permitted(ctx, tx, p, id, store.PermSupervise); err != nil {
+			return err
+		}
+		return store.AddSupervisedChat(ctx, tx, p.Tenant, p.Account.Username, id)
+	})
+	if err != nil {
+		return nil, chat.StoreError(ctx, err, "conversation")
+	}
+	return connect.NewResponse(&supervisionv1.AddSupervisedChatResponse{}), nil
+}
+
+// RemoveSupervisedChat takes a conversation off the caller's supervised chats.
+func (s *Server) RemoveSupervisedChat(ctx context.Context, req *connect.Request[supervisionv1.RemoveSupervisedChatRequest]) (*connect.Response[supervisionv1.RemoveSupervisedChatResponse], error) {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := conversationID(req.Msg.ConversationId)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		return store.RemoveSupervisedChat(ctx, tx, p.Account.Username, id)
+	}); err != nil {
+		return nil, rpcerr.Internal(ctx, err)
+	}
+	return connect.NewResponse(&supervisionv1.RemoveSupervisedChatResponse{}), nil
+}
+
+// ListSupervisedChats lists the caller's supervised chats.
+func (s *Server) ListSupervisedChats(ctx context.Context, _ *connect.Request[supervisionv1.ListSupervisedChatsRequest]) (*connect.Response[supervisionv1.ListSupervisedChatsResponse], error) {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var convs []*store.Conversation
+	if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		var err error
+		convs, err = store.ListSupervisedChats(ctx, tx, p.Account.Username)
+		return err
+	}); err != nil {
+		return nil, rpcerr.Internal(ctx, err)
+	}
+	out := &supervisionv1.ListSupervisedChatsResponse{}
+	for _, c := range convs {
+		out.Conversations = append(out.Conversations, chat.ConversationToProto(c))
+	}
+	return connect.NewResponse(out), nil
+}
+
+// ListAuditLog pages through the tenant's supervision actions; tenant admins only.
+func (s *Server) ListAuditLog(ctx context.Context, req *connect.Request[supervisionv1.ListAuditLogRequest]) (*connect.Response[supervisionv1.ListAuditLogResponse], error) {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if p.Account.Role != store.RoleAdmin {
+		return nil, rpcerr.Errorf(connect.CodePermissionDenied, "only tenant admins read the audit log")
+	}
+	limit := int(req.Msg.Limit)
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 500 {
+		return nil, rpcerr.Invalid("limit", "%d is outside 1–500", req.Msg.Limit)
+	}
+	if req.Msg.BeforeId < 0 {
+		return nil, rpcerr.Invalid("before_id", "%d is negative", req.Msg.BeforeId)
+	}
+	var entries []store.AuditEntry
+	if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		var err error
+		entries, err = store.ListAudit(ctx, tx, req.Msg.BeforeId, limit)
+		return err
+	}); err != nil {
+		return nil, rpcerr.Internal(ctx, err)
+	}
+	out := &supervisionv1.ListAuditLogResponse{}
+	for _, a := range entries {
+		e := &supervisionv1.AuditEntry{Id: a.ID, At: timestamppb.New(a.At), Actor: a.Actor, Action: a.Action, Detail: a.Detail}
+		if a.Conversation.Valid {
+			e.ConversationId = a.Conversation.UUID.String()
+		}
+		out.Entries = append(out.Entries, e)
+	}
+	return connect.NewResponse(out), nil
 }

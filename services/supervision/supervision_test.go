@@ -369,3 +369,73 @@ func TestWhisperNeverReachesTheVisitor(t *testing.T) {
 		t.Logf("round %d: %d whispers stored, %d bytes to the visitor, none of them secret", round, whispers, len(bytes))
 	}
 }
+
+func TestAgentsBoardAndSupervisedChatsStayCurrent(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx := context.Background()
+	sam := env.Supervision(env.Login(t, "acme", "sam"))
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	board, err := sam.WatchAgents(wctx, connect.NewRequest(&supervisionv1.WatchAgentsRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := &collector[*supervisionv1.AgentLoad]{}
+	go func() {
+		for board.Receive() {
+			seen.add(board.Msg().Agent)
+		}
+	}()
+	seen.wait(t, "ann offline at first", func(a *supervisionv1.AgentLoad) bool {
+		return a.Agent == "ann" && a.Status == chatv1.AgentStatus_AGENT_STATUS_OFFLINE
+	})
+	ann, _ := agentOnline(t, env, "acme", "ann")
+	seen.wait(t, "ann coming online", func(a *supervisionv1.AgentLoad) bool {
+		return a.Agent == "ann" && a.Status == chatv1.AgentStatus_AGENT_STATUS_AVAILABLE
+	})
+	conv, _, _ := visitorStart(t, env, "sales")
+	seen.wait(t, "ann's load rising to 1", func(a *supervisionv1.AgentLoad) bool { return a.Agent == "ann" && a.OpenConversations == 1 })
+	if _, err := ann.SetStatus(ctx, connect.NewRequest(&chatv1.SetStatusRequest{Status: chatv1.AgentStatus_AGENT_STATUS_AWAY})); err != nil {
+		t.Fatal(err)
+	}
+	seen.wait(t, "ann away", func(a *supervisionv1.AgentLoad) bool {
+		return a.Agent == "ann" && a.Status == chatv1.AgentStatus_AGENT_STATUS_AWAY
+	})
+
+	// My supervised chats.
+	if _, err := sam.AddSupervisedChat(ctx, connect.NewRequest(&supervisionv1.AddSupervisedChatRequest{ConversationId: conv.Id})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sam.AddSupervisedChat(ctx, connect.NewRequest(&supervisionv1.AddSupervisedChatRequest{ConversationId: conv.Id})); err != nil {
+		t.Fatalf("adding twice: %v", err)
+	}
+	mine, err := sam.ListSupervisedChats(ctx, connect.NewRequest(&supervisionv1.ListSupervisedChatsRequest{}))
+	if err != nil || len(mine.Msg.Conversations) != 1 || mine.Msg.Conversations[0].Id != conv.Id {
+		t.Fatalf("sam's supervised chats: %v %v", mine, err)
+	}
+	sue := env.Supervision(env.Login(t, "acme", "sue"))
+	if _, err := sue.AddSupervisedChat(ctx, connect.NewRequest(&supervisionv1.AddSupervisedChatRequest{ConversationId: conv.Id})); testenv.Code(err) != connect.CodePermissionDenied {
+		t.Fatalf("sue supervising a sales chat: %v", err)
+	}
+	if _, err := sam.RemoveSupervisedChat(ctx, connect.NewRequest(&supervisionv1.RemoveSupervisedChatRequest{ConversationId: conv.Id})); err != nil {
+		t.Fatal(err)
+	}
+	mine, _ = sam.ListSupervisedChats(ctx, connect.NewRequest(&supervisionv1.ListSupervisedChatsRequest{}))
+	if len(mine.Msg.Conversations) != 0 {
+		t.Fatalf("after removal: %v", mine.Msg.Conversations)
+	}
+
+	// The audit log is for tenant admins.
+	if _, err := sam.ListAuditLog(ctx, connect.NewRequest(&supervisionv1.ListAuditLogRequest{})); testenv.Code(err) != connect.CodePermissionDenied {
+		t.Fatalf("a supervisor reading the audit log: %v", err)
+	}
+	if _, err := sam.Whisper(ctx, connect.NewRequest(&supervisionv1.WhisperRequest{ConversationId: conv.Id, ClientMessageId: "a1", Text: "hi"})); err != nil {
+		t.Fatal(err)
+	}
+	admin := env.Supervision(env.Login(t, "acme", "admin"))
+	audit, err := admin.ListAuditLog(ctx, connect.NewRequest(&supervisionv1.ListAuditLogRequest{}))
+	if err != nil || len(audit.Msg.Entries) == 0 || audit.Msg.Entries[0].Action != "whisper" || audit.Msg.Entries[0].Actor != "sam" ||
+		audit.Msg.Entries[0].ConversationId != conv.Id {
+		t.Fatalf("audit log: %v %v", audit, err)
+	}
+}

@@ -29,3 +29,15 @@ ALTER TABLE supervisor_units ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON supervisor_units USING (tenant_id = sb_current_tenant()) WITH CHECK (tenant_id = sb_current_tenant());
 ALTER TABLE audit_log ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON audit_log USING (tenant_id = sb_current_tenant()) WITH CHECK (tenant_id = sb_current_tenant());
+
+-- supervised_chats is each supervisor's "my supervised chats".
+CREATE TABLE supervised_chats (
+    tenant_id       uuid NOT NULL,
+    username        text NOT NULL,
+    conversation_id uuid NOT NULL,
+    added_at        timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant_id, username, conversation_id),
+    FOREIGN KEY (tenant_id, conversation_id) REFERENCES conversations ON DELETE CASCADE
+);
+ALTER TABLE supervised_chats ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON supervised_chats USING (tenant_id = sb_current_tenant()) WITH CHECK (tenant_id = sb_current_tenant());

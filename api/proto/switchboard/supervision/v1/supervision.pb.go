@@ -27,6 +27,539 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// WatchAgentsRequest filters the agents watched.
+type WatchAgentsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// business_unit limits the stream to one unit; empty means every unit the caller supervises.
+	BusinessUnit  string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchAgentsRequest) Reset() {
+	*x = WatchAgentsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchAgentsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchAgentsRequest) ProtoMessage() {}
+
+func (x *WatchAgentsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchAgentsRequest.ProtoReflect.Descriptor instead.
+func (*WatchAgentsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *WatchAgentsRequest) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+// WatchAgentsResponse is one agent as it is now.
+type WatchAgentsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// agent is the agent after the change (or as it was when the stream started).
+	Agent         *AgentLoad `protobuf:"bytes,1,opt,name=agent,proto3" json:"agent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchAgentsResponse) Reset() {
+	*x = WatchAgentsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchAgentsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchAgentsResponse) ProtoMessage() {}
+
+func (x *WatchAgentsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchAgentsResponse.ProtoReflect.Descriptor instead.
+func (*WatchAgentsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WatchAgentsResponse) GetAgent() *AgentLoad {
+	if x != nil {
+		return x.Agent
+	}
+	return nil
+}
+
+// AddSupervisedChatRequest names the conversation.
+type AddSupervisedChatRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation to supervise.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AddSupervisedChatRequest) Reset() {
+	*x = AddSupervisedChatRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddSupervisedChatRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddSupervisedChatRequest) ProtoMessage() {}
+
+func (x *AddSupervisedChatRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddSupervisedChatRequest.ProtoReflect.Descriptor instead.
+func (*AddSupervisedChatRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AddSupervisedChatRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+// AddSupervisedChatResponse is empty.
+type AddSupervisedChatResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AddSupervisedChatResponse) Reset() {
+	*x = AddSupervisedChatResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddSupervisedChatResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddSupervisedChatResponse) ProtoMessage() {}
+
+func (x *AddSupervisedChatResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddSupervisedChatResponse.ProtoReflect.Descriptor instead.
+func (*AddSupervisedChatResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{3}
+}
+
+// RemoveSupervisedChatRequest names the conversation.
+type RemoveSupervisedChatRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation to stop supervising.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RemoveSupervisedChatRequest) Reset() {
+	*x = RemoveSupervisedChatRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSupervisedChatRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSupervisedChatRequest) ProtoMessage() {}
+
+func (x *RemoveSupervisedChatRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSupervisedChatRequest.ProtoReflect.Descriptor instead.
+func (*RemoveSupervisedChatRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RemoveSupervisedChatRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+// RemoveSupervisedChatResponse is empty.
+type RemoveSupervisedChatResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveSupervisedChatResponse) Reset() {
+	*x = RemoveSupervisedChatResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSupervisedChatResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSupervisedChatResponse) ProtoMessage() {}
+
+func (x *RemoveSupervisedChatResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSupervisedChatResponse.ProtoReflect.Descriptor instead.
+func (*RemoveSupervisedChatResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{5}
+}
+
+// ListSupervisedChatsRequest is empty: the list is the caller's.
+type ListSupervisedChatsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSupervisedChatsRequest) Reset() {
+	*x = ListSupervisedChatsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSupervisedChatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSupervisedChatsRequest) ProtoMessage() {}
+
+func (x *ListSupervisedChatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSupervisedChatsRequest.ProtoReflect.Descriptor instead.
+func (*ListSupervisedChatsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{6}
+}
+
+// ListSupervisedChatsResponse lists the caller's supervised chats.
+type ListSupervisedChatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversations are most recently added first.
+	Conversations []*v1.Conversation `protobuf:"bytes,1,rep,name=conversations,proto3" json:"conversations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSupervisedChatsResponse) Reset() {
+	*x = ListSupervisedChatsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSupervisedChatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSupervisedChatsResponse) ProtoMessage() {}
+
+func (x *ListSupervisedChatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSupervisedChatsResponse.ProtoReflect.Descriptor instead.
+func (*ListSupervisedChatsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListSupervisedChatsResponse) GetConversations() []*v1.Conversation {
+	if x != nil {
+		return x.Conversations
+	}
+	return nil
+}
+
+// AuditEntry is one supervision action.
+type AuditEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id orders entries; page with before_id.
+	Id int64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	// at is when the action happened.
+	At *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=at,proto3" json:"at,omitempty"`
+	// actor is the username of who acted.
+	Actor string `protobuf:"bytes,3,opt,name=actor,proto3" json:"actor,omitempty"`
+	// action is watch.start, watch.stop, whisper, transfer or finish.
+	Action string `protobuf:"bytes,4,opt,name=action,proto3" json:"action,omitempty"`
+	// conversation_id is the conversation acted on.
+	ConversationId string `protobuf:"bytes,5,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// detail is the transfer target or the finish reason, if any.
+	Detail        string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AuditEntry) Reset() {
+	*x = AuditEntry{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditEntry) ProtoMessage() {}
+
+func (x *AuditEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
+func (*AuditEntry) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *AuditEntry) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *AuditEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *AuditEntry) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *AuditEntry) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+// ListAuditLogRequest pages through the audit log.
+type ListAuditLogRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// before_id returns entries older than this id; 0 starts from the newest.
+	BeforeId int64 `protobuf:"varint,1,opt,name=before_id,json=beforeId,proto3" json:"before_id,omitempty"`
+	// limit caps the entries returned, 1–500; 0 means 100.
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditLogRequest) Reset() {
+	*x = ListAuditLogRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditLogRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditLogRequest) ProtoMessage() {}
+
+func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
+func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ListAuditLogRequest) GetBeforeId() int64 {
+	if x != nil {
+		return x.BeforeId
+	}
+	return 0
+}
+
+func (x *ListAuditLogRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListAuditLogResponse is a page of entries, newest first.
+type ListAuditLogResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// entries are newest first.
+	Entries       []*AuditEntry `protobuf:"bytes,1,rep,name=entries,proto3" json:"entries,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListAuditLogResponse) Reset() {
+	*x = ListAuditLogResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListAuditLogResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListAuditLogResponse) ProtoMessage() {}
+
+func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
+func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListAuditLogResponse) GetEntries() []*AuditEntry {
+	if x != nil {
+		return x.Entries
+	}
+	return nil
+}
+
 // AgentLoad is an agent as a supervisor sees it.
 type AgentLoad struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -50,7 +583,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -62,7 +595,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -75,7 +608,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{0}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AgentLoad) GetAgent() string {
@@ -138,7 +671,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -150,7 +683,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -163,7 +696,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListAgentsRequest) GetBusinessUnit() string {
@@ -184,7 +717,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -196,7 +729,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -209,7 +742,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*AgentLoad {
@@ -234,7 +767,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -246,7 +779,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -259,7 +792,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{3}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *OpenChat) GetConversation() *v1.Conversation {
@@ -296,7 +829,7 @@ type ListOpenChatsRequest struct {
 
 func (x *ListOpenChatsRequest) Reset() {
 	*x = ListOpenChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -308,7 +841,7 @@ func (x *ListOpenChatsRequest) String() string {
 func (*ListOpenChatsRequest) ProtoMessage() {}
 
 func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -321,7 +854,7 @@ func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsRequest.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListOpenChatsRequest) GetBusinessUnit() string {
@@ -349,7 +882,7 @@ type ListOpenChatsResponse struct {
 
 func (x *ListOpenChatsResponse) Reset() {
 	*x = ListOpenChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +894,7 @@ func (x *ListOpenChatsResponse) String() string {
 func (*ListOpenChatsResponse) ProtoMessage() {}
 
 func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +907,7 @@ func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsResponse.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListOpenChatsResponse) GetChats() []*OpenChat {
@@ -397,7 +930,7 @@ type WatchConversationRequest struct {
 
 func (x *WatchConversationRequest) Reset() {
 	*x = WatchConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -409,7 +942,7 @@ func (x *WatchConversationRequest) String() string {
 func (*WatchConversationRequest) ProtoMessage() {}
 
 func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -422,7 +955,7 @@ func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationRequest.ProtoReflect.Descriptor instead.
 func (*WatchConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *WatchConversationRequest) GetConversationId() string {
@@ -450,7 +983,7 @@ type WatchConversationResponse struct {
 
 func (x *WatchConversationResponse) Reset() {
 	*x = WatchConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -462,7 +995,7 @@ func (x *WatchConversationResponse) String() string {
 func (*WatchConversationResponse) ProtoMessage() {}
 
 func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -475,7 +1008,7 @@ func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationResponse.ProtoReflect.Descriptor instead.
 func (*WatchConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WatchConversationResponse) GetEvent() *v1.Event {
@@ -500,7 +1033,7 @@ type WhisperRequest struct {
 
 func (x *WhisperRequest) Reset() {
 	*x = WhisperRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -512,7 +1045,7 @@ func (x *WhisperRequest) String() string {
 func (*WhisperRequest) ProtoMessage() {}
 
 func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -525,7 +1058,7 @@ func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperRequest.ProtoReflect.Descriptor instead.
 func (*WhisperRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *WhisperRequest) GetConversationId() string {
@@ -562,7 +1095,7 @@ type WhisperResponse struct {
 
 func (x *WhisperResponse) Reset() {
 	*x = WhisperResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -574,7 +1107,7 @@ func (x *WhisperResponse) String() string {
 func (*WhisperResponse) ProtoMessage() {}
 
 func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -587,7 +1120,7 @@ func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperResponse.ProtoReflect.Descriptor instead.
 func (*WhisperResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *WhisperResponse) GetEvent() *v1.Event {
@@ -624,7 +1157,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -636,7 +1169,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -649,7 +1182,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -720,7 +1253,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -732,7 +1265,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +1278,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *TransferConversationResponse) GetConversation() *v1.Conversation {
@@ -768,7 +1301,7 @@ type FinishConversationRequest struct {
 
 func (x *FinishConversationRequest) Reset() {
 	*x = FinishConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -780,7 +1313,7 @@ func (x *FinishConversationRequest) String() string {
 func (*FinishConversationRequest) ProtoMessage() {}
 
 func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -793,7 +1326,7 @@ func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationRequest.ProtoReflect.Descriptor instead.
 func (*FinishConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *FinishConversationRequest) GetConversationId() string {
@@ -821,7 +1354,7 @@ type FinishConversationResponse struct {
 
 func (x *FinishConversationResponse) Reset() {
 	*x = FinishConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -833,7 +1366,7 @@ func (x *FinishConversationResponse) String() string {
 func (*FinishConversationResponse) ProtoMessage() {}
 
 func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -846,7 +1379,7 @@ func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationResponse.ProtoReflect.Descriptor instead.
 func (*FinishConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FinishConversationResponse) GetConversation() *v1.Conversation {
@@ -860,7 +1393,33 @@ var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescripto
 
 const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\n" +
-	",switchboard/supervision/v1/supervision.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\"\xaf\x02\n" +
+	",switchboard/supervision/v1/supervision.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\"9\n" +
+	"\x12WatchAgentsRequest\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\"R\n" +
+	"\x13WatchAgentsResponse\x12;\n" +
+	"\x05agent\x18\x01 \x01(\v2%.switchboard.supervision.v1.AgentLoadR\x05agent\"C\n" +
+	"\x18AddSupervisedChatRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\x1b\n" +
+	"\x19AddSupervisedChatResponse\"F\n" +
+	"\x1bRemoveSupervisedChatRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\x1e\n" +
+	"\x1cRemoveSupervisedChatResponse\"\x1c\n" +
+	"\x1aListSupervisedChatsRequest\"f\n" +
+	"\x1bListSupervisedChatsResponse\x12G\n" +
+	"\rconversations\x18\x01 \x03(\v2!.switchboard.chat.v1.ConversationR\rconversations\"\xb7\x01\n" +
+	"\n" +
+	"AuditEntry\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x12*\n" +
+	"\x02at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x14\n" +
+	"\x05actor\x18\x03 \x01(\tR\x05actor\x12\x16\n" +
+	"\x06action\x18\x04 \x01(\tR\x06action\x12'\n" +
+	"\x0fconversation_id\x18\x05 \x01(\tR\x0econversationId\x12\x16\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\"H\n" +
+	"\x13ListAuditLogRequest\x12\x1b\n" +
+	"\tbefore_id\x18\x01 \x01(\x03R\bbeforeId\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"X\n" +
+	"\x14ListAuditLogResponse\x12@\n" +
+	"\aentries\x18\x01 \x03(\v2&.switchboard.supervision.v1.AuditEntryR\aentries\"\xaf\x02\n" +
 	"\tAgentLoad\x12\x14\n" +
 	"\x05agent\x18\x01 \x01(\tR\x05agent\x12!\n" +
 	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x128\n" +
@@ -906,15 +1465,20 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"c\n" +
 	"\x1aFinishConversationResponse\x12E\n" +
-	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation2\xfe\x05\n" +
+	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation2\x85\v\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
-	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12v\n" +
+	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
+	"\vWatchAgents\x12..switchboard.supervision.v1.WatchAgentsRequest\x1a/.switchboard.supervision.v1.WatchAgentsResponse\"\x000\x01\x12v\n" +
 	"\rListOpenChats\x120.switchboard.supervision.v1.ListOpenChatsRequest\x1a1.switchboard.supervision.v1.ListOpenChatsResponse\"\x00\x12\x84\x01\n" +
-	"\x11WatchConversation\x124.switchboard.supervision.v1.WatchConversationRequest\x1a5.switchboard.supervision.v1.WatchConversationResponse\"\x000\x01\x12d\n" +
+	"\x11WatchConversation\x124.switchboard.supervision.v1.WatchConversationRequest\x1a5.switchboard.supervision.v1.WatchConversationResponse\"\x000\x01\x12\x82\x01\n" +
+	"\x11AddSupervisedChat\x124.switchboard.supervision.v1.AddSupervisedChatRequest\x1a5.switchboard.supervision.v1.AddSupervisedChatResponse\"\x00\x12\x8b\x01\n" +
+	"\x14RemoveSupervisedChat\x127.switchboard.supervision.v1.RemoveSupervisedChatRequest\x1a8.switchboard.supervision.v1.RemoveSupervisedChatResponse\"\x00\x12\x88\x01\n" +
+	"\x13ListSupervisedChats\x126.switchboard.supervision.v1.ListSupervisedChatsRequest\x1a7.switchboard.supervision.v1.ListSupervisedChatsResponse\"\x00\x12d\n" +
 	"\aWhisper\x12*.switchboard.supervision.v1.WhisperRequest\x1a+.switchboard.supervision.v1.WhisperResponse\"\x00\x12\x8b\x01\n" +
 	"\x14TransferConversation\x127.switchboard.supervision.v1.TransferConversationRequest\x1a8.switchboard.supervision.v1.TransferConversationResponse\"\x00\x12\x85\x01\n" +
-	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
+	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00\x12s\n" +
+	"\fListAuditLog\x12/.switchboard.supervision.v1.ListAuditLogRequest\x1a0.switchboard.supervision.v1.ListAuditLogResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
 
 var (
 	file_switchboard_supervision_v1_supervision_proto_rawDescOnce sync.Once
@@ -928,54 +1492,79 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 	return file_switchboard_supervision_v1_supervision_proto_rawDescData
 }
 
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
-	(*AgentLoad)(nil),                    // 0: switchboard.supervision.v1.AgentLoad
-	(*ListAgentsRequest)(nil),            // 1: switchboard.supervision.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),           // 2: switchboard.supervision.v1.ListAgentsResponse
-	(*OpenChat)(nil),                     // 3: switchboard.supervision.v1.OpenChat
-	(*ListOpenChatsRequest)(nil),         // 4: switchboard.supervision.v1.ListOpenChatsRequest
-	(*ListOpenChatsResponse)(nil),        // 5: switchboard.supervision.v1.ListOpenChatsResponse
-	(*WatchConversationRequest)(nil),     // 6: switchboard.supervision.v1.WatchConversationRequest
-	(*WatchConversationResponse)(nil),    // 7: switchboard.supervision.v1.WatchConversationResponse
-	(*WhisperRequest)(nil),               // 8: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),              // 9: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),  // 10: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil), // 11: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),    // 12: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),   // 13: switchboard.supervision.v1.FinishConversationResponse
-	(v1.AgentStatus)(0),                  // 14: switchboard.chat.v1.AgentStatus
-	(*timestamppb.Timestamp)(nil),        // 15: google.protobuf.Timestamp
-	(*v1.Conversation)(nil),              // 16: switchboard.chat.v1.Conversation
-	(*v1.Event)(nil),                     // 17: switchboard.chat.v1.Event
+	(*WatchAgentsRequest)(nil),           // 0: switchboard.supervision.v1.WatchAgentsRequest
+	(*WatchAgentsResponse)(nil),          // 1: switchboard.supervision.v1.WatchAgentsResponse
+	(*AddSupervisedChatRequest)(nil),     // 2: switchboard.supervision.v1.AddSupervisedChatRequest
+	(*AddSupervisedChatResponse)(nil),    // 3: switchboard.supervision.v1.AddSupervisedChatResponse
+	(*RemoveSupervisedChatRequest)(nil),  // 4: switchboard.supervision.v1.RemoveSupervisedChatRequest
+	(*RemoveSupervisedChatResponse)(nil), // 5: switchboard.supervision.v1.RemoveSupervisedChatResponse
+	(*ListSupervisedChatsRequest)(nil),   // 6: switchboard.supervision.v1.ListSupervisedChatsRequest
+	(*ListSupervisedChatsResponse)(nil),  // 7: switchboard.supervision.v1.ListSupervisedChatsResponse
+	(*AuditEntry)(nil),                   // 8: switchboard.supervision.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),          // 9: switchboard.supervision.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),         // 10: switchboard.supervision.v1.ListAuditLogResponse
+	(*AgentLoad)(nil),                    // 11: switchboard.supervision.v1.AgentLoad
+	(*ListAgentsRequest)(nil),            // 12: switchboard.supervision.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),           // 13: switchboard.supervision.v1.ListAgentsResponse
+	(*OpenChat)(nil),                     // 14: switchboard.supervision.v1.OpenChat
+	(*ListOpenChatsRequest)(nil),         // 15: switchboard.supervision.v1.ListOpenChatsRequest
+	(*ListOpenChatsResponse)(nil),        // 16: switchboard.supervision.v1.ListOpenChatsResponse
+	(*WatchConversationRequest)(nil),     // 17: switchboard.supervision.v1.WatchConversationRequest
+	(*WatchConversationResponse)(nil),    // 18: switchboard.supervision.v1.WatchConversationResponse
+	(*WhisperRequest)(nil),               // 19: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),              // 20: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),  // 21: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil), // 22: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),    // 23: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),   // 24: switchboard.supervision.v1.FinishConversationResponse
+	(*v1.Conversation)(nil),              // 25: switchboard.chat.v1.Conversation
+	(*timestamppb.Timestamp)(nil),        // 26: google.protobuf.Timestamp
+	(v1.AgentStatus)(0),                  // 27: switchboard.chat.v1.AgentStatus
+	(*v1.Event)(nil),                     // 28: switchboard.chat.v1.Event
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
-	14, // 0: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	15, // 1: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
-	0,  // 2: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	16, // 3: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
-	3,  // 4: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	17, // 5: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	17, // 6: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	16, // 7: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	16, // 8: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	1,  // 9: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	4,  // 10: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	6,  // 11: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	8,  // 12: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	10, // 13: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	12, // 14: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	2,  // 15: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	5,  // 16: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	7,  // 17: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	9,  // 18: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	11, // 19: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	13, // 20: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	15, // [15:21] is the sub-list for method output_type
-	9,  // [9:15] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	11, // 0: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
+	25, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	26, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	8,  // 3: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
+	27, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	26, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	11, // 6: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
+	25, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	14, // 8: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
+	28, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	28, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	25, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	25, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	12, // 13: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	0,  // 14: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	15, // 15: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	17, // 16: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	2,  // 17: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	4,  // 18: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	6,  // 19: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	19, // 20: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	21, // 21: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	23, // 22: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	9,  // 23: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	13, // 24: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	1,  // 25: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	16, // 26: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	18, // 27: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	3,  // 28: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	5,  // 29: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	7,  // 30: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	20, // 31: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	22, // 32: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	24, // 33: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	10, // 34: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	24, // [24:35] is the sub-list for method output_type
+	13, // [13:24] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -983,7 +1572,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 	if File_switchboard_supervision_v1_supervision_proto != nil {
 		return
 	}
-	file_switchboard_supervision_v1_supervision_proto_msgTypes[10].OneofWrappers = []any{
+	file_switchboard_supervision_v1_supervision_proto_msgTypes[21].OneofWrappers = []any{
 		(*TransferConversationRequest_Agent)(nil),
 		(*TransferConversationRequest_BusinessUnit)(nil),
 	}
@@ -993,7 +1582,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   14,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -39,12 +39,24 @@ const (
 	// SupervisionServiceListAgentsProcedure is the fully-qualified name of the SupervisionService's
 	// ListAgents RPC.
 	SupervisionServiceListAgentsProcedure = "/switchboard.supervision.v1.SupervisionService/ListAgents"
+	// SupervisionServiceWatchAgentsProcedure is the fully-qualified name of the SupervisionService's
+	// WatchAgents RPC.
+	SupervisionServiceWatchAgentsProcedure = "/switchboard.supervision.v1.SupervisionService/WatchAgents"
 	// SupervisionServiceListOpenChatsProcedure is the fully-qualified name of the SupervisionService's
 	// ListOpenChats RPC.
 	SupervisionServiceListOpenChatsProcedure = "/switchboard.supervision.v1.SupervisionService/ListOpenChats"
 	// SupervisionServiceWatchConversationProcedure is the fully-qualified name of the
 	// SupervisionService's WatchConversation RPC.
 	SupervisionServiceWatchConversationProcedure = "/switchboard.supervision.v1.SupervisionService/WatchConversation"
+	// SupervisionServiceAddSupervisedChatProcedure is the fully-qualified name of the
+	// SupervisionService's AddSupervisedChat RPC.
+	SupervisionServiceAddSupervisedChatProcedure = "/switchboard.supervision.v1.SupervisionService/AddSupervisedChat"
+	// SupervisionServiceRemoveSupervisedChatProcedure is the fully-qualified name of the
+	// SupervisionService's RemoveSupervisedChat RPC.
+	SupervisionServiceRemoveSupervisedChatProcedure = "/switchboard.supervision.v1.SupervisionService/RemoveSupervisedChat"
+	// SupervisionServiceListSupervisedChatsProcedure is the fully-qualified name of the
+	// SupervisionService's ListSupervisedChats RPC.
+	SupervisionServiceListSupervisedChatsProcedure = "/switchboard.supervision.v1.SupervisionService/ListSupervisedChats"
 	// SupervisionServiceWhisperProcedure is the fully-qualified name of the SupervisionService's
 	// Whisper RPC.
 	SupervisionServiceWhisperProcedure = "/switchboard.supervision.v1.SupervisionService/Whisper"
@@ -54,6 +66,9 @@ const (
 	// SupervisionServiceFinishConversationProcedure is the fully-qualified name of the
 	// SupervisionService's FinishConversation RPC.
 	SupervisionServiceFinishConversationProcedure = "/switchboard.supervision.v1.SupervisionService/FinishConversation"
+	// SupervisionServiceListAuditLogProcedure is the fully-qualified name of the SupervisionService's
+	// ListAuditLog RPC.
+	SupervisionServiceListAuditLogProcedure = "/switchboard.supervision.v1.SupervisionService/ListAuditLog"
 )
 
 // SupervisionServiceClient is a client for the switchboard.supervision.v1.SupervisionService
@@ -61,6 +76,10 @@ const (
 type SupervisionServiceClient interface {
 	// ListAgents lists the agents of the units the caller supervises, with status and load.
 	ListAgents(context.Context, *connect.Request[v1.ListAgentsRequest]) (*connect.Response[v1.ListAgentsResponse], error)
+	// WatchAgents streams the agents of the caller's units: the whole list first, then each
+	// agent again whenever its status or load changes, so a board stays current without
+	// polling.
+	WatchAgents(context.Context, *connect.Request[v1.WatchAgentsRequest]) (*connect.ServerStreamForClient[v1.WatchAgentsResponse], error)
 	// ListOpenChats lists the open (queued, assigned, active) conversations of the units
 	// where the caller holds SuperviseOpenChats.
 	ListOpenChats(context.Context, *connect.Request[v1.ListOpenChatsRequest]) (*connect.Response[v1.ListOpenChatsResponse], error)
@@ -68,6 +87,13 @@ type SupervisionServiceClient interface {
 	// system events, whispers, and the agent's and visitor's drafts. Needs Supervise on the
 	// conversation's unit. Neither the agent nor the visitor is told.
 	WatchConversation(context.Context, *connect.Request[v1.WatchConversationRequest]) (*connect.ServerStreamForClient[v1.WatchConversationResponse], error)
+	// AddSupervisedChat adds a conversation to the caller's "my supervised chats". Needs
+	// Supervise on the conversation's unit. Adding it again changes nothing.
+	AddSupervisedChat(context.Context, *connect.Request[v1.AddSupervisedChatRequest]) (*connect.Response[v1.AddSupervisedChatResponse], error)
+	// RemoveSupervisedChat takes a conversation off the caller's supervised chats.
+	RemoveSupervisedChat(context.Context, *connect.Request[v1.RemoveSupervisedChatRequest]) (*connect.Response[v1.RemoveSupervisedChatResponse], error)
+	// ListSupervisedChats lists the caller's supervised chats, most recently added first.
+	ListSupervisedChats(context.Context, *connect.Request[v1.ListSupervisedChatsRequest]) (*connect.Response[v1.ListSupervisedChatsResponse], error)
 	// Whisper sends a private message in a conversation: the agent and the supervisors
 	// watching see it; the visitor never does. Needs Supervise.
 	Whisper(context.Context, *connect.Request[v1.WhisperRequest]) (*connect.Response[v1.WhisperResponse], error)
@@ -76,6 +102,9 @@ type SupervisionServiceClient interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
+	// admins only.
+	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
 }
 
 // NewSupervisionServiceClient constructs a client for the
@@ -96,6 +125,12 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("ListAgents")),
 			connect.WithClientOptions(opts...),
 		),
+		watchAgents: connect.NewClient[v1.WatchAgentsRequest, v1.WatchAgentsResponse](
+			httpClient,
+			baseURL+SupervisionServiceWatchAgentsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("WatchAgents")),
+			connect.WithClientOptions(opts...),
+		),
 		listOpenChats: connect.NewClient[v1.ListOpenChatsRequest, v1.ListOpenChatsResponse](
 			httpClient,
 			baseURL+SupervisionServiceListOpenChatsProcedure,
@@ -106,6 +141,24 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			httpClient,
 			baseURL+SupervisionServiceWatchConversationProcedure,
 			connect.WithSchema(supervisionServiceMethods.ByName("WatchConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		addSupervisedChat: connect.NewClient[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse](
+			httpClient,
+			baseURL+SupervisionServiceAddSupervisedChatProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("AddSupervisedChat")),
+			connect.WithClientOptions(opts...),
+		),
+		removeSupervisedChat: connect.NewClient[v1.RemoveSupervisedChatRequest, v1.RemoveSupervisedChatResponse](
+			httpClient,
+			baseURL+SupervisionServiceRemoveSupervisedChatProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("RemoveSupervisedChat")),
+			connect.WithClientOptions(opts...),
+		),
+		listSupervisedChats: connect.NewClient[v1.ListSupervisedChatsRequest, v1.ListSupervisedChatsResponse](
+			httpClient,
+			baseURL+SupervisionServiceListSupervisedChatsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ListSupervisedChats")),
 			connect.WithClientOptions(opts...),
 		),
 		whisper: connect.NewClient[v1.WhisperRequest, v1.WhisperResponse](
@@ -126,22 +179,38 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		listAuditLog: connect.NewClient[v1.ListAuditLogRequest, v1.ListAuditLogResponse](
+			httpClient,
+			baseURL+SupervisionServiceListAuditLogProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ListAuditLog")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // supervisionServiceClient implements SupervisionServiceClient.
 type supervisionServiceClient struct {
 	listAgents           *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
+	watchAgents          *connect.Client[v1.WatchAgentsRequest, v1.WatchAgentsResponse]
 	listOpenChats        *connect.Client[v1.ListOpenChatsRequest, v1.ListOpenChatsResponse]
 	watchConversation    *connect.Client[v1.WatchConversationRequest, v1.WatchConversationResponse]
+	addSupervisedChat    *connect.Client[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse]
+	removeSupervisedChat *connect.Client[v1.RemoveSupervisedChatRequest, v1.RemoveSupervisedChatResponse]
+	listSupervisedChats  *connect.Client[v1.ListSupervisedChatsRequest, v1.ListSupervisedChatsResponse]
 	whisper              *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
 	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
 	finishConversation   *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
+	listAuditLog         *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
 }
 
 // ListAgents calls switchboard.supervision.v1.SupervisionService.ListAgents.
 func (c *supervisionServiceClient) ListAgents(ctx context.Context, req *connect.Request[v1.ListAgentsRequest]) (*connect.Response[v1.ListAgentsResponse], error) {
 	return c.listAgents.CallUnary(ctx, req)
+}
+
+// WatchAgents calls switchboard.supervision.v1.SupervisionService.WatchAgents.
+func (c *supervisionServiceClient) WatchAgents(ctx context.Context, req *connect.Request[v1.WatchAgentsRequest]) (*connect.ServerStreamForClient[v1.WatchAgentsResponse], error) {
+	return c.watchAgents.CallServerStream(ctx, req)
 }
 
 // ListOpenChats calls switchboard.supervision.v1.SupervisionService.ListOpenChats.
@@ -152,6 +221,21 @@ func (c *supervisionServiceClient) ListOpenChats(ctx context.Context, req *conne
 // WatchConversation calls switchboard.supervision.v1.SupervisionService.WatchConversation.
 func (c *supervisionServiceClient) WatchConversation(ctx context.Context, req *connect.Request[v1.WatchConversationRequest]) (*connect.ServerStreamForClient[v1.WatchConversationResponse], error) {
 	return c.watchConversation.CallServerStream(ctx, req)
+}
+
+// AddSupervisedChat calls switchboard.supervision.v1.SupervisionService.AddSupervisedChat.
+func (c *supervisionServiceClient) AddSupervisedChat(ctx context.Context, req *connect.Request[v1.AddSupervisedChatRequest]) (*connect.Response[v1.AddSupervisedChatResponse], error) {
+	return c.addSupervisedChat.CallUnary(ctx, req)
+}
+
+// RemoveSupervisedChat calls switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat.
+func (c *supervisionServiceClient) RemoveSupervisedChat(ctx context.Context, req *connect.Request[v1.RemoveSupervisedChatRequest]) (*connect.Response[v1.RemoveSupervisedChatResponse], error) {
+	return c.removeSupervisedChat.CallUnary(ctx, req)
+}
+
+// ListSupervisedChats calls switchboard.supervision.v1.SupervisionService.ListSupervisedChats.
+func (c *supervisionServiceClient) ListSupervisedChats(ctx context.Context, req *connect.Request[v1.ListSupervisedChatsRequest]) (*connect.Response[v1.ListSupervisedChatsResponse], error) {
+	return c.listSupervisedChats.CallUnary(ctx, req)
 }
 
 // Whisper calls switchboard.supervision.v1.SupervisionService.Whisper.
@@ -169,11 +253,20 @@ func (c *supervisionServiceClient) FinishConversation(ctx context.Context, req *
 	return c.finishConversation.CallUnary(ctx, req)
 }
 
+// ListAuditLog calls switchboard.supervision.v1.SupervisionService.ListAuditLog.
+func (c *supervisionServiceClient) ListAuditLog(ctx context.Context, req *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
+	return c.listAuditLog.CallUnary(ctx, req)
+}
+
 // SupervisionServiceHandler is an implementation of the
 // switchboard.supervision.v1.SupervisionService service.
 type SupervisionServiceHandler interface {
 	// ListAgents lists the agents of the units the caller supervises, with status and load.
 	ListAgents(context.Context, *connect.Request[v1.ListAgentsRequest]) (*connect.Response[v1.ListAgentsResponse], error)
+	// WatchAgents streams the agents of the caller's units: the whole list first, then each
+	// agent again whenever its status or load changes, so a board stays current without
+	// polling.
+	WatchAgents(context.Context, *connect.Request[v1.WatchAgentsRequest], *connect.ServerStream[v1.WatchAgentsResponse]) error
 	// ListOpenChats lists the open (queued, assigned, active) conversations of the units
 	// where the caller holds SuperviseOpenChats.
 	ListOpenChats(context.Context, *connect.Request[v1.ListOpenChatsRequest]) (*connect.Response[v1.ListOpenChatsResponse], error)
@@ -181,6 +274,13 @@ type SupervisionServiceHandler interface {
 	// system events, whispers, and the agent's and visitor's drafts. Needs Supervise on the
 	// conversation's unit. Neither the agent nor the visitor is told.
 	WatchConversation(context.Context, *connect.Request[v1.WatchConversationRequest], *connect.ServerStream[v1.WatchConversationResponse]) error
+	// AddSupervisedChat adds a conversation to the caller's "my supervised chats". Needs
+	// Supervise on the conversation's unit. Adding it again changes nothing.
+	AddSupervisedChat(context.Context, *connect.Request[v1.AddSupervisedChatRequest]) (*connect.Response[v1.AddSupervisedChatResponse], error)
+	// RemoveSupervisedChat takes a conversation off the caller's supervised chats.
+	RemoveSupervisedChat(context.Context, *connect.Request[v1.RemoveSupervisedChatRequest]) (*connect.Response[v1.RemoveSupervisedChatResponse], error)
+	// ListSupervisedChats lists the caller's supervised chats, most recently added first.
+	ListSupervisedChats(context.Context, *connect.Request[v1.ListSupervisedChatsRequest]) (*connect.Response[v1.ListSupervisedChatsResponse], error)
 	// Whisper sends a private message in a conversation: the agent and the supervisors
 	// watching see it; the visitor never does. Needs Supervise.
 	Whisper(context.Context, *connect.Request[v1.WhisperRequest]) (*connect.Response[v1.WhisperResponse], error)
@@ -189,6 +289,9 @@ type SupervisionServiceHandler interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
+	// admins only.
+	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
 }
 
 // NewSupervisionServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -204,6 +307,12 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("ListAgents")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceWatchAgentsHandler := connect.NewServerStreamHandler(
+		SupervisionServiceWatchAgentsProcedure,
+		svc.WatchAgents,
+		connect.WithSchema(supervisionServiceMethods.ByName("WatchAgents")),
+		connect.WithHandlerOptions(opts...),
+	)
 	supervisionServiceListOpenChatsHandler := connect.NewUnaryHandler(
 		SupervisionServiceListOpenChatsProcedure,
 		svc.ListOpenChats,
@@ -214,6 +323,24 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		SupervisionServiceWatchConversationProcedure,
 		svc.WatchConversation,
 		connect.WithSchema(supervisionServiceMethods.ByName("WatchConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceAddSupervisedChatHandler := connect.NewUnaryHandler(
+		SupervisionServiceAddSupervisedChatProcedure,
+		svc.AddSupervisedChat,
+		connect.WithSchema(supervisionServiceMethods.ByName("AddSupervisedChat")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceRemoveSupervisedChatHandler := connect.NewUnaryHandler(
+		SupervisionServiceRemoveSupervisedChatProcedure,
+		svc.RemoveSupervisedChat,
+		connect.WithSchema(supervisionServiceMethods.ByName("RemoveSupervisedChat")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceListSupervisedChatsHandler := connect.NewUnaryHandler(
+		SupervisionServiceListSupervisedChatsProcedure,
+		svc.ListSupervisedChats,
+		connect.WithSchema(supervisionServiceMethods.ByName("ListSupervisedChats")),
 		connect.WithHandlerOptions(opts...),
 	)
 	supervisionServiceWhisperHandler := connect.NewUnaryHandler(
@@ -234,20 +361,36 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceListAuditLogHandler := connect.NewUnaryHandler(
+		SupervisionServiceListAuditLogProcedure,
+		svc.ListAuditLog,
+		connect.WithSchema(supervisionServiceMethods.ByName("ListAuditLog")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchboard.supervision.v1.SupervisionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case SupervisionServiceListAgentsProcedure:
 			supervisionServiceListAgentsHandler.ServeHTTP(w, r)
+		case SupervisionServiceWatchAgentsProcedure:
+			supervisionServiceWatchAgentsHandler.ServeHTTP(w, r)
 		case SupervisionServiceListOpenChatsProcedure:
 			supervisionServiceListOpenChatsHandler.ServeHTTP(w, r)
 		case SupervisionServiceWatchConversationProcedure:
 			supervisionServiceWatchConversationHandler.ServeHTTP(w, r)
+		case SupervisionServiceAddSupervisedChatProcedure:
+			supervisionServiceAddSupervisedChatHandler.ServeHTTP(w, r)
+		case SupervisionServiceRemoveSupervisedChatProcedure:
+			supervisionServiceRemoveSupervisedChatHandler.ServeHTTP(w, r)
+		case SupervisionServiceListSupervisedChatsProcedure:
+			supervisionServiceListSupervisedChatsHandler.ServeHTTP(w, r)
 		case SupervisionServiceWhisperProcedure:
 			supervisionServiceWhisperHandler.ServeHTTP(w, r)
 		case SupervisionServiceTransferConversationProcedure:
 			supervisionServiceTransferConversationHandler.ServeHTTP(w, r)
 		case SupervisionServiceFinishConversationProcedure:
 			supervisionServiceFinishConversationHandler.ServeHTTP(w, r)
+		case SupervisionServiceListAuditLogProcedure:
+			supervisionServiceListAuditLogHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -261,12 +404,28 @@ func (UnimplementedSupervisionServiceHandler) ListAgents(context.Context, *conne
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListAgents is not implemented"))
 }
 
+func (UnimplementedSupervisionServiceHandler) WatchAgents(context.Context, *connect.Request[v1.WatchAgentsRequest], *connect.ServerStream[v1.WatchAgentsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.WatchAgents is not implemented"))
+}
+
 func (UnimplementedSupervisionServiceHandler) ListOpenChats(context.Context, *connect.Request[v1.ListOpenChatsRequest]) (*connect.Response[v1.ListOpenChatsResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListOpenChats is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) WatchConversation(context.Context, *connect.Request[v1.WatchConversationRequest], *connect.ServerStream[v1.WatchConversationResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.WatchConversation is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) AddSupervisedChat(context.Context, *connect.Request[v1.AddSupervisedChatRequest]) (*connect.Response[v1.AddSupervisedChatResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.AddSupervisedChat is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) RemoveSupervisedChat(context.Context, *connect.Request[v1.RemoveSupervisedChatRequest]) (*connect.Response[v1.RemoveSupervisedChatResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ListSupervisedChats(context.Context, *connect.Request[v1.ListSupervisedChatsRequest]) (*connect.Response[v1.ListSupervisedChatsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListSupervisedChats is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) Whisper(context.Context, *connect.Request[v1.WhisperRequest]) (*connect.Response[v1.WhisperResponse], error) {
@@ -279,4 +438,8 @@ func (UnimplementedSupervisionServiceHandler) TransferConversation(context.Conte
 
 func (UnimplementedSupervisionServiceHandler) FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.FinishConversation is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListAuditLog is not implemented"))
 }
