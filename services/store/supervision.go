@@ -254,3 +254,38 @@ func GetAgentLoad(ctx context.Context, tx pgx.Tx, agent uuid.UUID) (*AgentLoad, 
 	}
 	return &a, nil
 }
+
+// OfflineMessageRow is a stored offline message with its unit's name.
+type OfflineMessageRow struct {
+	ID        uuid.UUID
+	UnitName  string
+	Name      string
+	Email     string
+	Body      string
+	CreatedAt time.Time
+}
+
+// ListOfflineMessages pages through the offline messages of the given units, newest
+// first, optionally matching a full-text query, after (older than) the message before.
+func ListOfflineMessages(ctx context.Context, tx pgx.Tx, units []uuid.UUID, query string, before uuid.NullUUID, limit int) ([]OfflineMessageRow, error) {
+	rows, err := tx.Query(ctx, `SELECT m.offline_message_id, u.name, m.name, m.email, m.body, m.created_at
+		FROM offline_messages m JOIN business_units u ON u.tenant_id = m.tenant_id AND u.unit_id = m.unit_id
+		WHERE m.tenant_id = sb_current_tenant() AND m.unit_id = ANY($1)
+		  AND ($2 = '' OR to_tsvector('simple', m.body || ' ' || m.name || ' ' || m.email) @@ plainto_tsquery('simple', $2))
+		  AND ($3::uuid IS NULL OR (m.created_at, m.offline_message_id) <
+		       (SELECT created_at, offline_message_id FROM offline_messages WHERE tenant_id = sb_current_tenant() AND offline_message_id = $3))
+		ORDER BY m.created_at DESC, m.offline_message_id DESC LIMIT $4`, units, query, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OfflineMessageRow
+	for rows.Next() {
+		var m OfflineMessageRow
+		if err := rows.Scan(&m.ID, &m.UnitName, &m.Name, &m.Email, &m.Body, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}

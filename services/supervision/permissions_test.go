@@ -98,6 +98,10 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			_, err := c.RemoveSupervisedChat(ctx, connect.NewRequest(&supervisionv1.RemoveSupervisedChatRequest{ConversationId: sales.Id}))
 			return err
 		}},
+		call{"ListOfflineMessages", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{}))
+			return err
+		}},
 		call{"ListAuditLog", func(c supervisionv1connect.SupervisionServiceClient) error {
 			_, err := c.ListAuditLog(ctx, connect.NewRequest(&supervisionv1.ListAuditLogRequest{}))
 			return err

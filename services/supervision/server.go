@@ -500,3 +500,48 @@ func (s *Server) ListAuditLog(ctx context.Context, req *connect.Request[supervis
 	}
 	return connect.NewResponse(out), nil
 }
+
+// ListOfflineMessages pages through offline messages of the units where the caller holds AllChats.
+func (s *Server) ListOfflineMessages(ctx context.Context, req *connect.Request[supervisionv1.ListOfflineMessagesRequest]) (*connect.Response[supervisionv1.ListOfflineMessagesResponse], error) {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := req.Msg
+	limit := int(m.Limit)
+	if limit == 0 {
+		limit = 100
+	}
+	if limit < 1 || limit > 500 {
+		return nil, rpcerr.Invalid("limit", "%d is outside 1–500", m.Limit)
+	}
+	if err := chat.CheckNote("query", m.Query); err != nil {
+		return nil, err
+	}
+	var before uuid.NullUUID
+	if m.BeforeId != "" {
+		id, err := uuid.Parse(m.BeforeId)
+		if err != nil {
+			return nil, rpcerr.Invalid("before_id", "%s is not a valid id (a UUID)", rpcerr.Quote(m.BeforeId))
+		}
+		before = uuid.NullUUID{UUID: id, Valid: true}
+	}
+	var rows []store.OfflineMessageRow
+	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		units, err := unitsWith(ctx, tx, p, store.PermAllChats, m.BusinessUnit)
+		if err != nil {
+			return err
+		}
+		rows, err = store.ListOfflineMessages(ctx, tx, units, m.Query, before, limit)
+		return err
+	})
+	if err != nil {
+		return nil, rpcerr.Internal(ctx, err)
+	}
+	out := &supervisionv1.ListOfflineMessagesResponse{}
+	for _, r := range rows {
+		out.Messages = append(out.Messages, &supervisionv1.OfflineMessage{Id: r.ID.String(), BusinessUnit: r.UnitName,
+			Name: r.Name, Email: r.Email, Text: r.Body, CreatedAt: timestamppb.New(r.CreatedAt)})
+	}
+	return connect.NewResponse(out), nil
+}

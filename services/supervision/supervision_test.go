@@ -439,3 +439,47 @@ func TestAgentsBoardAndSupervisedChatsStayCurrent(t *testing.T) {
 		t.Fatalf("audit log: %v %v", audit, err)
 	}
 }
+
+func TestOfflineMessagesAreListedForThoseWhoMaySeeAllChats(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx := context.Background()
+	widget := env.Chat("")
+	for i, text := range []string{"Please call me about invoice 42", "Do you ship to Norway?", "My invoice is wrong"} {
+		unit := "sales"
+		if i == 2 {
+			unit = "support"
+		}
+		if _, err := widget.LeaveOfflineMessage(ctx, connect.NewRequest(&chatv1.LeaveOfflineMessageRequest{
+			WidgetKey: env.Tenants["acme"].WidgetKey, BusinessUnit: unit, Email: fmt.Sprintf("v%d@example.com", i), Text: text})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sam := env.Supervision(env.Login(t, "acme", "sam"))
+	all, err := sam.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{}))
+	if err != nil || len(all.Msg.Messages) != 2 {
+		t.Fatalf("sam (AllChats on sales only) lists %v, %v; want the two sales messages", all, err)
+	}
+	if all.Msg.Messages[0].Text != "Do you ship to Norway?" {
+		t.Fatalf("newest first: got %q", all.Msg.Messages[0].Text)
+	}
+	found, err := sam.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{Query: "invoice"}))
+	if err != nil || len(found.Msg.Messages) != 1 || found.Msg.Messages[0].Email != "v0@example.com" {
+		t.Fatalf("full-text 'invoice' in sales: %v %v", found, err)
+	}
+	page, err := sam.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{Limit: 1, BeforeId: all.Msg.Messages[0].Id}))
+	if err != nil || len(page.Msg.Messages) != 1 || page.Msg.Messages[0].Id != all.Msg.Messages[1].Id {
+		t.Fatalf("second page: %v %v", page, err)
+	}
+	sue := env.Supervision(env.Login(t, "acme", "sue"))
+	if _, err := sue.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{})); testenv.Code(err) != connect.CodePermissionDenied {
+		t.Fatalf("sue without AllChats: %v", err)
+	}
+	admin := env.Supervision(env.Login(t, "acme", "admin"))
+	if res, err := admin.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{})); err != nil || len(res.Msg.Messages) != 3 {
+		t.Fatalf("the tenant admin lists %v, %v; want all three", res, err)
+	}
+	gina := env.Supervision(env.Login(t, "globex", "gina"))
+	if res, err := gina.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{})); err != nil || len(res.Msg.Messages) != 0 {
+		t.Fatalf("another tenant's supervisor sees %v, %v", res, err)
+	}
+}

@@ -1389,6 +1389,216 @@ func (x *FinishConversationResponse) GetConversation() *v1.Conversation {
 	return nil
 }
 
+// OfflineMessage is a message a visitor left while nobody was online.
+type OfflineMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id identifies the message (a UUID).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// business_unit is the unit it was left for.
+	BusinessUnit string `protobuf:"bytes,2,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// name is the visitor's name, if given.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// email is where to answer.
+	Email string `protobuf:"bytes,4,opt,name=email,proto3" json:"email,omitempty"`
+	// text is the message.
+	Text string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	// created_at is when it was left.
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OfflineMessage) Reset() {
+	*x = OfflineMessage{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OfflineMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OfflineMessage) ProtoMessage() {}
+
+func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OfflineMessage.ProtoReflect.Descriptor instead.
+func (*OfflineMessage) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *OfflineMessage) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *OfflineMessage) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+// ListOfflineMessagesRequest filters and pages offline messages.
+type ListOfflineMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// business_unit limits the list to one unit; empty means every unit with AllChats.
+	BusinessUnit string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// query keeps messages whose text, name or email match these words (full-text).
+	Query string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	// before_id continues after the last message of the previous page (its id).
+	BeforeId string `protobuf:"bytes,3,opt,name=before_id,json=beforeId,proto3" json:"before_id,omitempty"`
+	// limit caps the messages returned, 1–500; 0 means 100.
+	Limit         int32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOfflineMessagesRequest) Reset() {
+	*x = ListOfflineMessagesRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOfflineMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOfflineMessagesRequest) ProtoMessage() {}
+
+func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOfflineMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ListOfflineMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *ListOfflineMessagesRequest) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *ListOfflineMessagesRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *ListOfflineMessagesRequest) GetBeforeId() string {
+	if x != nil {
+		return x.BeforeId
+	}
+	return ""
+}
+
+func (x *ListOfflineMessagesRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListOfflineMessagesResponse is a page of offline messages, newest first.
+type ListOfflineMessagesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// messages are newest first.
+	Messages      []*OfflineMessage `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListOfflineMessagesResponse) Reset() {
+	*x = ListOfflineMessagesResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListOfflineMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListOfflineMessagesResponse) ProtoMessage() {}
+
+func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListOfflineMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ListOfflineMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ListOfflineMessagesResponse) GetMessages() []*OfflineMessage {
+	if x != nil {
+		return x.Messages
+	}
+	return nil
+}
+
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
@@ -1465,7 +1675,22 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"c\n" +
 	"\x1aFinishConversationResponse\x12E\n" +
-	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation2\x85\v\n" +
+	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation\"\xbe\x01\n" +
+	"\x0eOfflineMessage\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12#\n" +
+	"\rbusiness_unit\x18\x02 \x01(\tR\fbusinessUnit\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x04 \x01(\tR\x05email\x12\x12\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\x129\n" +
+	"\n" +
+	"created_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"\x8a\x01\n" +
+	"\x1aListOfflineMessagesRequest\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\x12\x1b\n" +
+	"\tbefore_id\x18\x03 \x01(\tR\bbeforeId\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\x05R\x05limit\"e\n" +
+	"\x1bListOfflineMessagesResponse\x12F\n" +
+	"\bmessages\x18\x01 \x03(\v2*.switchboard.supervision.v1.OfflineMessageR\bmessages2\x90\f\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
@@ -1477,7 +1702,8 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x13ListSupervisedChats\x126.switchboard.supervision.v1.ListSupervisedChatsRequest\x1a7.switchboard.supervision.v1.ListSupervisedChatsResponse\"\x00\x12d\n" +
 	"\aWhisper\x12*.switchboard.supervision.v1.WhisperRequest\x1a+.switchboard.supervision.v1.WhisperResponse\"\x00\x12\x8b\x01\n" +
 	"\x14TransferConversation\x127.switchboard.supervision.v1.TransferConversationRequest\x1a8.switchboard.supervision.v1.TransferConversationResponse\"\x00\x12\x85\x01\n" +
-	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00\x12s\n" +
+	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00\x12\x88\x01\n" +
+	"\x13ListOfflineMessages\x126.switchboard.supervision.v1.ListOfflineMessagesRequest\x1a7.switchboard.supervision.v1.ListOfflineMessagesResponse\"\x00\x12s\n" +
 	"\fListAuditLog\x12/.switchboard.supervision.v1.ListAuditLogRequest\x1a0.switchboard.supervision.v1.ListAuditLogResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
 
 var (
@@ -1492,7 +1718,7 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 	return file_switchboard_supervision_v1_supervision_proto_rawDescData
 }
 
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(*WatchAgentsRequest)(nil),           // 0: switchboard.supervision.v1.WatchAgentsRequest
 	(*WatchAgentsResponse)(nil),          // 1: switchboard.supervision.v1.WatchAgentsResponse
@@ -1519,52 +1745,59 @@ var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(*TransferConversationResponse)(nil), // 22: switchboard.supervision.v1.TransferConversationResponse
 	(*FinishConversationRequest)(nil),    // 23: switchboard.supervision.v1.FinishConversationRequest
 	(*FinishConversationResponse)(nil),   // 24: switchboard.supervision.v1.FinishConversationResponse
-	(*v1.Conversation)(nil),              // 25: switchboard.chat.v1.Conversation
-	(*timestamppb.Timestamp)(nil),        // 26: google.protobuf.Timestamp
-	(v1.AgentStatus)(0),                  // 27: switchboard.chat.v1.AgentStatus
-	(*v1.Event)(nil),                     // 28: switchboard.chat.v1.Event
+	(*OfflineMessage)(nil),               // 25: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),   // 26: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),  // 27: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*v1.Conversation)(nil),              // 28: switchboard.chat.v1.Conversation
+	(*timestamppb.Timestamp)(nil),        // 29: google.protobuf.Timestamp
+	(v1.AgentStatus)(0),                  // 30: switchboard.chat.v1.AgentStatus
+	(*v1.Event)(nil),                     // 31: switchboard.chat.v1.Event
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	11, // 0: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	25, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	26, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	28, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	29, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	8,  // 3: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	27, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	26, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	30, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	29, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
 	11, // 6: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	25, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	28, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
 	14, // 8: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	28, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	28, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	25, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	25, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	12, // 13: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	0,  // 14: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
-	15, // 15: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	17, // 16: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	2,  // 17: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
-	4,  // 18: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
-	6,  // 19: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
-	19, // 20: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	21, // 21: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	23, // 22: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	9,  // 23: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	13, // 24: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	1,  // 25: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	16, // 26: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	18, // 27: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	3,  // 28: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	5,  // 29: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	7,  // 30: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	20, // 31: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	22, // 32: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	24, // 33: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	10, // 34: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	24, // [24:35] is the sub-list for method output_type
-	13, // [13:24] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	31, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	31, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	28, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	28, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	29, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	25, // 14: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
+	12, // 15: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	0,  // 16: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	15, // 17: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	17, // 18: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	2,  // 19: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	4,  // 20: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	6,  // 21: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	19, // 22: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	21, // 23: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	23, // 24: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	26, // 25: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	9,  // 26: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	13, // 27: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	1,  // 28: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	16, // 29: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	18, // 30: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	3,  // 31: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	5,  // 32: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	7,  // 33: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	20, // 34: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	22, // 35: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	24, // 36: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	27, // 37: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	10, // 38: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	27, // [27:39] is the sub-list for method output_type
+	15, // [15:27] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -1582,7 +1815,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   25,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -66,6 +66,9 @@ const (
 	// SupervisionServiceFinishConversationProcedure is the fully-qualified name of the
 	// SupervisionService's FinishConversation RPC.
 	SupervisionServiceFinishConversationProcedure = "/switchboard.supervision.v1.SupervisionService/FinishConversation"
+	// SupervisionServiceListOfflineMessagesProcedure is the fully-qualified name of the
+	// SupervisionService's ListOfflineMessages RPC.
+	SupervisionServiceListOfflineMessagesProcedure = "/switchboard.supervision.v1.SupervisionService/ListOfflineMessages"
 	// SupervisionServiceListAuditLogProcedure is the fully-qualified name of the SupervisionService's
 	// ListAuditLog RPC.
 	SupervisionServiceListAuditLogProcedure = "/switchboard.supervision.v1.SupervisionService/ListAuditLog"
@@ -102,6 +105,9 @@ type SupervisionServiceClient interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// ListOfflineMessages pages through the messages visitors left while nobody was online,
+	// in the units where the caller holds AllChats, newest first.
+	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
 	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
 	// admins only.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
@@ -179,6 +185,12 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		listOfflineMessages: connect.NewClient[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse](
+			httpClient,
+			baseURL+SupervisionServiceListOfflineMessagesProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ListOfflineMessages")),
+			connect.WithClientOptions(opts...),
+		),
 		listAuditLog: connect.NewClient[v1.ListAuditLogRequest, v1.ListAuditLogResponse](
 			httpClient,
 			baseURL+SupervisionServiceListAuditLogProcedure,
@@ -200,6 +212,7 @@ type supervisionServiceClient struct {
 	whisper              *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
 	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
 	finishConversation   *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
+	listOfflineMessages  *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
 	listAuditLog         *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
 }
 
@@ -253,6 +266,11 @@ func (c *supervisionServiceClient) FinishConversation(ctx context.Context, req *
 	return c.finishConversation.CallUnary(ctx, req)
 }
 
+// ListOfflineMessages calls switchboard.supervision.v1.SupervisionService.ListOfflineMessages.
+func (c *supervisionServiceClient) ListOfflineMessages(ctx context.Context, req *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error) {
+	return c.listOfflineMessages.CallUnary(ctx, req)
+}
+
 // ListAuditLog calls switchboard.supervision.v1.SupervisionService.ListAuditLog.
 func (c *supervisionServiceClient) ListAuditLog(ctx context.Context, req *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
 	return c.listAuditLog.CallUnary(ctx, req)
@@ -289,6 +307,9 @@ type SupervisionServiceHandler interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// ListOfflineMessages pages through the messages visitors left while nobody was online,
+	// in the units where the caller holds AllChats, newest first.
+	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
 	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
 	// admins only.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
@@ -361,6 +382,12 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceListOfflineMessagesHandler := connect.NewUnaryHandler(
+		SupervisionServiceListOfflineMessagesProcedure,
+		svc.ListOfflineMessages,
+		connect.WithSchema(supervisionServiceMethods.ByName("ListOfflineMessages")),
+		connect.WithHandlerOptions(opts...),
+	)
 	supervisionServiceListAuditLogHandler := connect.NewUnaryHandler(
 		SupervisionServiceListAuditLogProcedure,
 		svc.ListAuditLog,
@@ -389,6 +416,8 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceTransferConversationHandler.ServeHTTP(w, r)
 		case SupervisionServiceFinishConversationProcedure:
 			supervisionServiceFinishConversationHandler.ServeHTTP(w, r)
+		case SupervisionServiceListOfflineMessagesProcedure:
+			supervisionServiceListOfflineMessagesHandler.ServeHTTP(w, r)
 		case SupervisionServiceListAuditLogProcedure:
 			supervisionServiceListAuditLogHandler.ServeHTTP(w, r)
 		default:
@@ -438,6 +467,10 @@ func (UnimplementedSupervisionServiceHandler) TransferConversation(context.Conte
 
 func (UnimplementedSupervisionServiceHandler) FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.FinishConversation is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListOfflineMessages is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
