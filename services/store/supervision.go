@@ -167,6 +167,7 @@ const (
 	AuditWhisper    = "whisper"
 	AuditTransfer   = "transfer"
 	AuditFinish     = "finish"
+	AuditExport     = "export"
 )
 
 // AddAudit records a supervision action.

@@ -59,6 +59,16 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 				_, err := c.FinishConversation(ctx, connect.NewRequest(&supervisionv1.FinishConversationRequest{ConversationId: conv}))
 				return err
 			}},
+			{"ExportTranscript", func(c supervisionv1connect.SupervisionServiceClient) error {
+				s, err := c.ExportTranscript(ctx, connect.NewRequest(&supervisionv1.ExportTranscriptRequest{ConversationId: conv}))
+				if err != nil {
+					return err
+				}
+				if s.Receive() {
+					return nil
+				}
+				return s.Err()
+			}},
 			{"AddSupervisedChat", func(c supervisionv1connect.SupervisionServiceClient) error {
 				_, err := c.AddSupervisedChat(ctx, connect.NewRequest(&supervisionv1.AddSupervisedChatRequest{ConversationId: conv}))
 				return err

@@ -7,6 +7,9 @@ package supervision
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -19,6 +22,7 @@ import (
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/chat"
+	"github.com/switchboard-chat/switchboard/services/export"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/rpcerr"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -545,3 +549,65 @@ func (s *Server) ListOfflineMessages(ctx context.Context, req *connect.Request[s
 	}
 	return connect.NewResponse(out), nil
 }
+
+// ExportTranscript streams a conversation's transcript as CSV.
+func (s *Server) ExportTranscript(ctx context.Context, req *connect.Request[supervisionv1.ExportTranscriptRequest], stream *connect.ServerStream[supervisionv1.ExportTranscriptResponse]) error {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return err
+	}
+	id, err := conversationID(req.Msg.ConversationId)
+	if err != nil {
+		return err
+	}
+	if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		if _, err := permitted(ctx, tx, p, id, store.PermSupervise); err == nil {
+			return nil
+		}
+		_, err := permitted(ctx, tx, p, id, store.PermAllChats)
+		return err
+	}); err != nil {
+		return chat.StoreError(ctx, err, "conversation")
+	}
+	w := export.NewWriter(func(piece []byte) error {
+		return stream.Send(&supervisionv1.ExportTranscriptResponse{Csv: piece})
+	})
+	if err := w.Row("seq", "time", "author_kind", "author", "kind", "text"); err != nil {
+		return err
+	}
+	var after int64
+	for {
+		var events []*store.Event
+		if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+			var err error
+			events, err = store.ListEvents(ctx, tx, p.Tenant, id, after, transcriptPage, req.Msg.IncludeWhispers)
+			return err
+		}); err != nil {
+			return rpcerr.Internal(ctx, err)
+		}
+		for _, e := range events {
+			kind, text := e.Kind, e.Body
+			switch {
+			case e.Kind == store.KindSystem:
+				kind, text = "system", strings.TrimSpace(e.SystemKind+" "+e.AgentName+" "+e.UnitName+" "+e.Body)
+			case e.Visibility == store.VisibleToStaff:
+				kind = "whisper"
+			}
+			if err := w.Row(strconv.FormatInt(e.Seq, 10), e.CreatedAt.UTC().Format(time.RFC3339Nano), e.AuthorKind, e.AuthorName, kind, text); err != nil {
+				return err
+			}
+			after = e.Seq
+		}
+		if len(events) < transcriptPage {
+			break
+		}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	s.audit(ctx, p, store.AuditExport, id, fmt.Sprintf("transcript, whispers %v", req.Msg.IncludeWhispers))
+	return nil
+}
+
+// transcriptPage is how many events an export reads at a time.
+const transcriptPage = 500

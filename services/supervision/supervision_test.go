@@ -483,3 +483,58 @@ func TestOfflineMessagesAreListedForThoseWhoMaySeeAllChats(t *testing.T) {
 		t.Fatalf("another tenant's supervisor sees %v, %v", res, err)
 	}
 }
+
+func TestTranscriptExportShowsWhispersOnlyWhenAsked(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx := context.Background()
+	ann, _ := agentOnline(t, env, "acme", "ann")
+	conv, visitor, _ := visitorStart(t, env, "sales")
+	if _, err := ann.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: conv.Id})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := visitor.SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: conv.Id, ClientMessageId: "v2", Text: "=cmd|' /C calc'!A0"})); err != nil {
+		t.Fatal(err)
+	}
+	sam := env.Supervision(env.Login(t, "acme", "sam"))
+	if _, err := sam.Whisper(ctx, connect.NewRequest(&supervisionv1.WhisperRequest{ConversationId: conv.Id, ClientMessageId: "w", Text: "ask for the order number"})); err != nil {
+		t.Fatal(err)
+	}
+	export := func(whispers bool) string {
+		s, err := sam.ExportTranscript(ctx, connect.NewRequest(&supervisionv1.ExportTranscriptRequest{ConversationId: conv.Id, IncludeWhispers: whispers}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for s.Receive() {
+			b.Write(s.Msg().Csv)
+		}
+		if err := s.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return b.String()
+	}
+	forVisitor := export(false)
+	if !strings.HasPrefix(forVisitor, "seq,time,author_kind,author,kind,text\n") || !strings.Contains(forVisitor, ",visitor,Vera,message,hello") {
+		t.Fatalf("transcript:\n%s", forVisitor)
+	}
+	if strings.Contains(forVisitor, "order number") {
+		t.Fatalf("a transcript without whispers holds the whisper:\n%s", forVisitor)
+	}
+	if !strings.Contains(forVisitor, ",message,'=cmd|' /C calc'!A0\n") {
+		t.Fatalf("a formula cell was not neutralised:\n%s", forVisitor)
+	}
+	if staff := export(true); !strings.Contains(staff, "whisper,ask for the order number") {
+		t.Fatalf("a staff transcript lacks the whisper:\n%s", staff)
+	}
+	sue := env.Supervision(env.Login(t, "acme", "sue"))
+	s, err := sue.ExportTranscript(ctx, connect.NewRequest(&supervisionv1.ExportTranscriptRequest{ConversationId: conv.Id}))
+	if err == nil {
+		for s.Receive() {
+			t.Fatal("sue, with no grant on sales, received transcript bytes")
+		}
+		err = s.Err()
+	}
+	if testenv.Code(err) != connect.CodePermissionDenied {
+		t.Fatalf("sue exporting a sales transcript: %v", err)
+	}
+}

@@ -1599,6 +1599,107 @@ func (x *ListOfflineMessagesResponse) GetMessages() []*OfflineMessage {
 	return nil
 }
 
+// ExportTranscriptRequest names the conversation.
+type ExportTranscriptRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation to export.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// include_whispers adds supervisors' whispers, for staff readers.
+	IncludeWhispers bool `protobuf:"varint,2,opt,name=include_whispers,json=includeWhispers,proto3" json:"include_whispers,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *ExportTranscriptRequest) Reset() {
+	*x = ExportTranscriptRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportTranscriptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportTranscriptRequest) ProtoMessage() {}
+
+func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportTranscriptRequest.ProtoReflect.Descriptor instead.
+func (*ExportTranscriptRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ExportTranscriptRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ExportTranscriptRequest) GetIncludeWhispers() bool {
+	if x != nil {
+		return x.IncludeWhispers
+	}
+	return false
+}
+
+// ExportTranscriptResponse is the next piece of the CSV file.
+type ExportTranscriptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// csv is the next bytes of the file; the pieces concatenated are the whole file.
+	Csv           []byte `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportTranscriptResponse) Reset() {
+	*x = ExportTranscriptResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportTranscriptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportTranscriptResponse) ProtoMessage() {}
+
+func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportTranscriptResponse.ProtoReflect.Descriptor instead.
+func (*ExportTranscriptResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ExportTranscriptResponse) GetCsv() []byte {
+	if x != nil {
+		return x.Csv
+	}
+	return nil
+}
+
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
@@ -1690,7 +1791,12 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\tbefore_id\x18\x03 \x01(\tR\bbeforeId\x12\x14\n" +
 	"\x05limit\x18\x04 \x01(\x05R\x05limit\"e\n" +
 	"\x1bListOfflineMessagesResponse\x12F\n" +
-	"\bmessages\x18\x01 \x03(\v2*.switchboard.supervision.v1.OfflineMessageR\bmessages2\x90\f\n" +
+	"\bmessages\x18\x01 \x03(\v2*.switchboard.supervision.v1.OfflineMessageR\bmessages\"m\n" +
+	"\x17ExportTranscriptRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12)\n" +
+	"\x10include_whispers\x18\x02 \x01(\bR\x0fincludeWhispers\",\n" +
+	"\x18ExportTranscriptResponse\x12\x10\n" +
+	"\x03csv\x18\x01 \x01(\fR\x03csv2\x94\r\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
@@ -1702,7 +1808,8 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x13ListSupervisedChats\x126.switchboard.supervision.v1.ListSupervisedChatsRequest\x1a7.switchboard.supervision.v1.ListSupervisedChatsResponse\"\x00\x12d\n" +
 	"\aWhisper\x12*.switchboard.supervision.v1.WhisperRequest\x1a+.switchboard.supervision.v1.WhisperResponse\"\x00\x12\x8b\x01\n" +
 	"\x14TransferConversation\x127.switchboard.supervision.v1.TransferConversationRequest\x1a8.switchboard.supervision.v1.TransferConversationResponse\"\x00\x12\x85\x01\n" +
-	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00\x12\x88\x01\n" +
+	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00\x12\x81\x01\n" +
+	"\x10ExportTranscript\x123.switchboard.supervision.v1.ExportTranscriptRequest\x1a4.switchboard.supervision.v1.ExportTranscriptResponse\"\x000\x01\x12\x88\x01\n" +
 	"\x13ListOfflineMessages\x126.switchboard.supervision.v1.ListOfflineMessagesRequest\x1a7.switchboard.supervision.v1.ListOfflineMessagesResponse\"\x00\x12s\n" +
 	"\fListAuditLog\x12/.switchboard.supervision.v1.ListAuditLogRequest\x1a0.switchboard.supervision.v1.ListAuditLogResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
 
@@ -1718,7 +1825,7 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 	return file_switchboard_supervision_v1_supervision_proto_rawDescData
 }
 
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(*WatchAgentsRequest)(nil),           // 0: switchboard.supervision.v1.WatchAgentsRequest
 	(*WatchAgentsResponse)(nil),          // 1: switchboard.supervision.v1.WatchAgentsResponse
@@ -1748,26 +1855,28 @@ var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(*OfflineMessage)(nil),               // 25: switchboard.supervision.v1.OfflineMessage
 	(*ListOfflineMessagesRequest)(nil),   // 26: switchboard.supervision.v1.ListOfflineMessagesRequest
 	(*ListOfflineMessagesResponse)(nil),  // 27: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*v1.Conversation)(nil),              // 28: switchboard.chat.v1.Conversation
-	(*timestamppb.Timestamp)(nil),        // 29: google.protobuf.Timestamp
-	(v1.AgentStatus)(0),                  // 30: switchboard.chat.v1.AgentStatus
-	(*v1.Event)(nil),                     // 31: switchboard.chat.v1.Event
+	(*ExportTranscriptRequest)(nil),      // 28: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),     // 29: switchboard.supervision.v1.ExportTranscriptResponse
+	(*v1.Conversation)(nil),              // 30: switchboard.chat.v1.Conversation
+	(*timestamppb.Timestamp)(nil),        // 31: google.protobuf.Timestamp
+	(v1.AgentStatus)(0),                  // 32: switchboard.chat.v1.AgentStatus
+	(*v1.Event)(nil),                     // 33: switchboard.chat.v1.Event
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	11, // 0: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	28, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	29, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	30, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	31, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	8,  // 3: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	30, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	29, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	32, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	31, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
 	11, // 6: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	28, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	30, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
 	14, // 8: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	31, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	31, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	28, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	28, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	29, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	33, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	33, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	30, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	30, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	31, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
 	25, // 14: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
 	12, // 15: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
 	0,  // 16: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
@@ -1779,22 +1888,24 @@ var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	19, // 22: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
 	21, // 23: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
 	23, // 24: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	26, // 25: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	9,  // 26: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	13, // 27: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	1,  // 28: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	16, // 29: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	18, // 30: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	3,  // 31: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	5,  // 32: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	7,  // 33: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	20, // 34: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	22, // 35: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	24, // 36: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	27, // 37: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	10, // 38: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	27, // [27:39] is the sub-list for method output_type
-	15, // [15:27] is the sub-list for method input_type
+	28, // 25: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
+	26, // 26: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	9,  // 27: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	13, // 28: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	1,  // 29: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	16, // 30: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	18, // 31: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	3,  // 32: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	5,  // 33: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	7,  // 34: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	20, // 35: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	22, // 36: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	24, // 37: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	29, // 38: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	27, // 39: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	10, // 40: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	28, // [28:41] is the sub-list for method output_type
+	15, // [15:28] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
 	15, // [15:15] is the sub-list for extension extendee
 	0,  // [0:15] is the sub-list for field type_name
@@ -1815,7 +1926,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -66,6 +66,9 @@ const (
 	// SupervisionServiceFinishConversationProcedure is the fully-qualified name of the
 	// SupervisionService's FinishConversation RPC.
 	SupervisionServiceFinishConversationProcedure = "/switchboard.supervision.v1.SupervisionService/FinishConversation"
+	// SupervisionServiceExportTranscriptProcedure is the fully-qualified name of the
+	// SupervisionService's ExportTranscript RPC.
+	SupervisionServiceExportTranscriptProcedure = "/switchboard.supervision.v1.SupervisionService/ExportTranscript"
 	// SupervisionServiceListOfflineMessagesProcedure is the fully-qualified name of the
 	// SupervisionService's ListOfflineMessages RPC.
 	SupervisionServiceListOfflineMessagesProcedure = "/switchboard.supervision.v1.SupervisionService/ListOfflineMessages"
@@ -105,6 +108,10 @@ type SupervisionServiceClient interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// ExportTranscript streams one conversation's transcript as CSV (a header row, then one
+	// row per message or system event, in order), whispers included only when asked. Needs
+	// Supervise or AllChats on the conversation's unit.
+	ExportTranscript(context.Context, *connect.Request[v1.ExportTranscriptRequest]) (*connect.ServerStreamForClient[v1.ExportTranscriptResponse], error)
 	// ListOfflineMessages pages through the messages visitors left while nobody was online,
 	// in the units where the caller holds AllChats, newest first.
 	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
@@ -185,6 +192,12 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		exportTranscript: connect.NewClient[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse](
+			httpClient,
+			baseURL+SupervisionServiceExportTranscriptProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ExportTranscript")),
+			connect.WithClientOptions(opts...),
+		),
 		listOfflineMessages: connect.NewClient[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse](
 			httpClient,
 			baseURL+SupervisionServiceListOfflineMessagesProcedure,
@@ -212,6 +225,7 @@ type supervisionServiceClient struct {
 	whisper              *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
 	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
 	finishConversation   *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
+	exportTranscript     *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
 	listOfflineMessages  *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
 	listAuditLog         *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
 }
@@ -266,6 +280,11 @@ func (c *supervisionServiceClient) FinishConversation(ctx context.Context, req *
 	return c.finishConversation.CallUnary(ctx, req)
 }
 
+// ExportTranscript calls switchboard.supervision.v1.SupervisionService.ExportTranscript.
+func (c *supervisionServiceClient) ExportTranscript(ctx context.Context, req *connect.Request[v1.ExportTranscriptRequest]) (*connect.ServerStreamForClient[v1.ExportTranscriptResponse], error) {
+	return c.exportTranscript.CallServerStream(ctx, req)
+}
+
 // ListOfflineMessages calls switchboard.supervision.v1.SupervisionService.ListOfflineMessages.
 func (c *supervisionServiceClient) ListOfflineMessages(ctx context.Context, req *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error) {
 	return c.listOfflineMessages.CallUnary(ctx, req)
@@ -307,6 +326,10 @@ type SupervisionServiceHandler interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// ExportTranscript streams one conversation's transcript as CSV (a header row, then one
+	// row per message or system event, in order), whispers included only when asked. Needs
+	// Supervise or AllChats on the conversation's unit.
+	ExportTranscript(context.Context, *connect.Request[v1.ExportTranscriptRequest], *connect.ServerStream[v1.ExportTranscriptResponse]) error
 	// ListOfflineMessages pages through the messages visitors left while nobody was online,
 	// in the units where the caller holds AllChats, newest first.
 	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
@@ -382,6 +405,12 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceExportTranscriptHandler := connect.NewServerStreamHandler(
+		SupervisionServiceExportTranscriptProcedure,
+		svc.ExportTranscript,
+		connect.WithSchema(supervisionServiceMethods.ByName("ExportTranscript")),
+		connect.WithHandlerOptions(opts...),
+	)
 	supervisionServiceListOfflineMessagesHandler := connect.NewUnaryHandler(
 		SupervisionServiceListOfflineMessagesProcedure,
 		svc.ListOfflineMessages,
@@ -416,6 +445,8 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceTransferConversationHandler.ServeHTTP(w, r)
 		case SupervisionServiceFinishConversationProcedure:
 			supervisionServiceFinishConversationHandler.ServeHTTP(w, r)
+		case SupervisionServiceExportTranscriptProcedure:
+			supervisionServiceExportTranscriptHandler.ServeHTTP(w, r)
 		case SupervisionServiceListOfflineMessagesProcedure:
 			supervisionServiceListOfflineMessagesHandler.ServeHTTP(w, r)
 		case SupervisionServiceListAuditLogProcedure:
@@ -467,6 +498,10 @@ func (UnimplementedSupervisionServiceHandler) TransferConversation(context.Conte
 
 func (UnimplementedSupervisionServiceHandler) FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.FinishConversation is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ExportTranscript(context.Context, *connect.Request[v1.ExportTranscriptRequest], *connect.ServerStream[v1.ExportTranscriptResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ExportTranscript is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error) {
