@@ -26,6 +26,8 @@ import (
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/live"
+	"github.com/switchboard-chat/switchboard/services/search"
+	"github.com/switchboard-chat/switchboard/services/sentiment"
 	"github.com/switchboard-chat/switchboard/services/store"
 	"github.com/switchboard-chat/switchboard/services/supervision"
 )
@@ -147,6 +149,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	go s.Chat.Run(bg)
 	go s.DB.RunAppendBatches(bg)
+	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.watchReadiness(bg)
 	select {
 	case <-s.Chat.Bridge().Ready():

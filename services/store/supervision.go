@@ -173,7 +173,7 @@ const (
 // AddAudit records a supervision action.
 func AddAudit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, actor, action string, conversation uuid.UUID, detail string) error {
 	_, err := tx.Exec(ctx, `INSERT INTO audit_log (tenant_id, actor, action, conversation_id, detail) VALUES ($1, $2, $3, $4, $5)`,
-		tenant, actor, action, conversation, detail)
+		tenant, actor, action, uuid.NullUUID{UUID: conversation, Valid: conversation != uuid.Nil}, detail)
 	if err != nil {
 		return fmt.Errorf("recording %s in the audit log: %w", action, err)
 	}

@@ -108,6 +108,20 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			_, err := c.RemoveSupervisedChat(ctx, connect.NewRequest(&supervisionv1.RemoveSupervisedChatRequest{ConversationId: sales.Id}))
 			return err
 		}},
+		call{"SearchChats", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.SearchChats(ctx, connect.NewRequest(&supervisionv1.SearchChatsRequest{}))
+			return err
+		}},
+		call{"ExportChats", func(c supervisionv1connect.SupervisionServiceClient) error {
+			s, err := c.ExportChats(ctx, connect.NewRequest(&supervisionv1.ExportChatsRequest{}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}},
 		call{"ListOfflineMessages", func(c supervisionv1connect.SupervisionServiceClient) error {
 			_, err := c.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{}))
 			return err

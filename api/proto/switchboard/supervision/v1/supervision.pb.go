@@ -27,6 +27,116 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Sentiment summarises how the visitor felt over a conversation.
+type Sentiment int32
+
+const (
+	// SENTIMENT_UNSPECIFIED means not known, or, in a filter, any.
+	Sentiment_SENTIMENT_UNSPECIFIED Sentiment = 0
+	// SENTIMENT_NEGATIVE is an unhappy visitor.
+	Sentiment_SENTIMENT_NEGATIVE Sentiment = 1
+	// SENTIMENT_NEUTRAL is neither.
+	Sentiment_SENTIMENT_NEUTRAL Sentiment = 2
+	// SENTIMENT_POSITIVE is a happy visitor.
+	Sentiment_SENTIMENT_POSITIVE Sentiment = 3
+)
+
+// Enum value maps for Sentiment.
+var (
+	Sentiment_name = map[int32]string{
+		0: "SENTIMENT_UNSPECIFIED",
+		1: "SENTIMENT_NEGATIVE",
+		2: "SENTIMENT_NEUTRAL",
+		3: "SENTIMENT_POSITIVE",
+	}
+	Sentiment_value = map[string]int32{
+		"SENTIMENT_UNSPECIFIED": 0,
+		"SENTIMENT_NEGATIVE":    1,
+		"SENTIMENT_NEUTRAL":     2,
+		"SENTIMENT_POSITIVE":    3,
+	}
+)
+
+func (x Sentiment) Enum() *Sentiment {
+	p := new(Sentiment)
+	*p = x
+	return p
+}
+
+func (x Sentiment) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Sentiment) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchboard_supervision_v1_supervision_proto_enumTypes[0].Descriptor()
+}
+
+func (Sentiment) Type() protoreflect.EnumType {
+	return &file_switchboard_supervision_v1_supervision_proto_enumTypes[0]
+}
+
+func (x Sentiment) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Sentiment.Descriptor instead.
+func (Sentiment) EnumDescriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{0}
+}
+
+// ChatStateFilter selects open or closed conversations.
+type ChatStateFilter int32
+
+const (
+	// CHAT_STATE_FILTER_UNSPECIFIED selects both.
+	ChatStateFilter_CHAT_STATE_FILTER_UNSPECIFIED ChatStateFilter = 0
+	// CHAT_STATE_FILTER_OPEN selects queued, assigned and active conversations.
+	ChatStateFilter_CHAT_STATE_FILTER_OPEN ChatStateFilter = 1
+	// CHAT_STATE_FILTER_CLOSED selects closed conversations.
+	ChatStateFilter_CHAT_STATE_FILTER_CLOSED ChatStateFilter = 2
+)
+
+// Enum value maps for ChatStateFilter.
+var (
+	ChatStateFilter_name = map[int32]string{
+		0: "CHAT_STATE_FILTER_UNSPECIFIED",
+		1: "CHAT_STATE_FILTER_OPEN",
+		2: "CHAT_STATE_FILTER_CLOSED",
+	}
+	ChatStateFilter_value = map[string]int32{
+		"CHAT_STATE_FILTER_UNSPECIFIED": 0,
+		"CHAT_STATE_FILTER_OPEN":        1,
+		"CHAT_STATE_FILTER_CLOSED":      2,
+	}
+)
+
+func (x ChatStateFilter) Enum() *ChatStateFilter {
+	p := new(ChatStateFilter)
+	*p = x
+	return p
+}
+
+func (x ChatStateFilter) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ChatStateFilter) Descriptor() protoreflect.EnumDescriptor {
+	return file_switchboard_supervision_v1_supervision_proto_enumTypes[1].Descriptor()
+}
+
+func (ChatStateFilter) Type() protoreflect.EnumType {
+	return &file_switchboard_supervision_v1_supervision_proto_enumTypes[1]
+}
+
+func (x ChatStateFilter) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ChatStateFilter.Descriptor instead.
+func (ChatStateFilter) EnumDescriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
+}
+
 // WatchAgentsRequest filters the agents watched.
 type WatchAgentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1700,6 +1810,444 @@ func (x *ExportTranscriptResponse) GetCsv() []byte {
 	return nil
 }
 
+// ChatFilter selects conversations; every field set narrows the selection.
+type ChatFilter struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// business_unit keeps one unit's conversations.
+	BusinessUnit string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// agent keeps the conversations last assigned to this agent.
+	Agent string `protobuf:"bytes,2,opt,name=agent,proto3" json:"agent,omitempty"`
+	// from keeps conversations started at or after this time.
+	From *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	// to keeps conversations started before this time.
+	To *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	// csat_min keeps conversations rated at least this (1–5).
+	CsatMin int32 `protobuf:"varint,5,opt,name=csat_min,json=csatMin,proto3" json:"csat_min,omitempty"`
+	// csat_max keeps conversations rated at most this (1–5).
+	CsatMax int32 `protobuf:"varint,6,opt,name=csat_max,json=csatMax,proto3" json:"csat_max,omitempty"`
+	// thumb keeps conversations rated with this thumb.
+	Thumb v1.Thumb `protobuf:"varint,7,opt,name=thumb,proto3,enum=switchboard.chat.v1.Thumb" json:"thumb,omitempty"`
+	// sentiment keeps conversations whose visitor's sentiment is this.
+	Sentiment Sentiment `protobuf:"varint,8,opt,name=sentiment,proto3,enum=switchboard.supervision.v1.Sentiment" json:"sentiment,omitempty"`
+	// text keeps conversations whose messages contain all these words.
+	Text string `protobuf:"bytes,9,opt,name=text,proto3" json:"text,omitempty"`
+	// state keeps open or closed conversations.
+	State         ChatStateFilter `protobuf:"varint,10,opt,name=state,proto3,enum=switchboard.supervision.v1.ChatStateFilter" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatFilter) Reset() {
+	*x = ChatFilter{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatFilter) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatFilter) ProtoMessage() {}
+
+func (x *ChatFilter) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatFilter.ProtoReflect.Descriptor instead.
+func (*ChatFilter) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *ChatFilter) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *ChatFilter) GetAgent() string {
+	if x != nil {
+		return x.Agent
+	}
+	return ""
+}
+
+func (x *ChatFilter) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ChatFilter) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *ChatFilter) GetCsatMin() int32 {
+	if x != nil {
+		return x.CsatMin
+	}
+	return 0
+}
+
+func (x *ChatFilter) GetCsatMax() int32 {
+	if x != nil {
+		return x.CsatMax
+	}
+	return 0
+}
+
+func (x *ChatFilter) GetThumb() v1.Thumb {
+	if x != nil {
+		return x.Thumb
+	}
+	return v1.Thumb(0)
+}
+
+func (x *ChatFilter) GetSentiment() Sentiment {
+	if x != nil {
+		return x.Sentiment
+	}
+	return Sentiment_SENTIMENT_UNSPECIFIED
+}
+
+func (x *ChatFilter) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ChatFilter) GetState() ChatStateFilter {
+	if x != nil {
+		return x.State
+	}
+	return ChatStateFilter_CHAT_STATE_FILTER_UNSPECIFIED
+}
+
+// ChatSummary is a conversation as the all-chats list shows it.
+type ChatSummary struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation is the conversation.
+	Conversation *v1.Conversation `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	// csat is the visitor's CSAT score, 0 when not rated.
+	Csat int32 `protobuf:"varint,2,opt,name=csat,proto3" json:"csat,omitempty"`
+	// thumb is the visitor's thumb, if given.
+	Thumb v1.Thumb `protobuf:"varint,3,opt,name=thumb,proto3,enum=switchboard.chat.v1.Thumb" json:"thumb,omitempty"`
+	// sentiment summarises the visitor's messages.
+	Sentiment Sentiment `protobuf:"varint,4,opt,name=sentiment,proto3,enum=switchboard.supervision.v1.Sentiment" json:"sentiment,omitempty"`
+	// sentiment_score is the average score of the visitor's messages, -1 to 1.
+	SentimentScore float64 `protobuf:"fixed64,5,opt,name=sentiment_score,json=sentimentScore,proto3" json:"sentiment_score,omitempty"`
+	// messages is the number of visitor and agent messages indexed.
+	Messages      int32 `protobuf:"varint,6,opt,name=messages,proto3" json:"messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ChatSummary) Reset() {
+	*x = ChatSummary{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ChatSummary) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ChatSummary) ProtoMessage() {}
+
+func (x *ChatSummary) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
+func (*ChatSummary) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *ChatSummary) GetConversation() *v1.Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+func (x *ChatSummary) GetCsat() int32 {
+	if x != nil {
+		return x.Csat
+	}
+	return 0
+}
+
+func (x *ChatSummary) GetThumb() v1.Thumb {
+	if x != nil {
+		return x.Thumb
+	}
+	return v1.Thumb(0)
+}
+
+func (x *ChatSummary) GetSentiment() Sentiment {
+	if x != nil {
+		return x.Sentiment
+	}
+	return Sentiment_SENTIMENT_UNSPECIFIED
+}
+
+func (x *ChatSummary) GetSentimentScore() float64 {
+	if x != nil {
+		return x.SentimentScore
+	}
+	return 0
+}
+
+func (x *ChatSummary) GetMessages() int32 {
+	if x != nil {
+		return x.Messages
+	}
+	return 0
+}
+
+// SearchChatsRequest is a filter and a page.
+type SearchChatsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// filter selects the conversations.
+	Filter *ChatFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	// page_token continues from the previous page's next_page_token.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// page_size caps the page, 1–200; 0 means 50.
+	PageSize      int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchChatsRequest) Reset() {
+	*x = SearchChatsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchChatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchChatsRequest) ProtoMessage() {}
+
+func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchChatsRequest.ProtoReflect.Descriptor instead.
+func (*SearchChatsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *SearchChatsRequest) GetFilter() *ChatFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+func (x *SearchChatsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *SearchChatsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+// SearchChatsResponse is a page of conversations, newest first.
+type SearchChatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// chats are newest first.
+	Chats []*ChatSummary `protobuf:"bytes,1,rep,name=chats,proto3" json:"chats,omitempty"`
+	// next_page_token continues the search; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SearchChatsResponse) Reset() {
+	*x = SearchChatsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SearchChatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SearchChatsResponse) ProtoMessage() {}
+
+func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SearchChatsResponse.ProtoReflect.Descriptor instead.
+func (*SearchChatsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *SearchChatsResponse) GetChats() []*ChatSummary {
+	if x != nil {
+		return x.Chats
+	}
+	return nil
+}
+
+func (x *SearchChatsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// ExportChatsRequest is the filter of the export.
+type ExportChatsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// filter selects the conversations.
+	Filter        *ChatFilter `protobuf:"bytes,1,opt,name=filter,proto3" json:"filter,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportChatsRequest) Reset() {
+	*x = ExportChatsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportChatsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportChatsRequest) ProtoMessage() {}
+
+func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportChatsRequest.ProtoReflect.Descriptor instead.
+func (*ExportChatsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ExportChatsRequest) GetFilter() *ChatFilter {
+	if x != nil {
+		return x.Filter
+	}
+	return nil
+}
+
+// ExportChatsResponse is the next piece of the CSV file.
+type ExportChatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// csv is the next bytes of the file; the pieces concatenated are the whole file.
+	Csv []byte `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	// rows is how many conversations the file holds so far, for a progress bar.
+	Rows          int64 `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportChatsResponse) Reset() {
+	*x = ExportChatsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportChatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportChatsResponse) ProtoMessage() {}
+
+func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportChatsResponse.ProtoReflect.Descriptor instead.
+func (*ExportChatsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *ExportChatsResponse) GetCsv() []byte {
+	if x != nil {
+		return x.Csv
+	}
+	return nil
+}
+
+func (x *ExportChatsResponse) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
@@ -1796,7 +2344,49 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12)\n" +
 	"\x10include_whispers\x18\x02 \x01(\bR\x0fincludeWhispers\",\n" +
 	"\x18ExportTranscriptResponse\x12\x10\n" +
-	"\x03csv\x18\x01 \x01(\fR\x03csv2\x94\r\n" +
+	"\x03csv\x18\x01 \x01(\fR\x03csv\"\xa7\x03\n" +
+	"\n" +
+	"ChatFilter\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12\x14\n" +
+	"\x05agent\x18\x02 \x01(\tR\x05agent\x12.\n" +
+	"\x04from\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12\x19\n" +
+	"\bcsat_min\x18\x05 \x01(\x05R\acsatMin\x12\x19\n" +
+	"\bcsat_max\x18\x06 \x01(\x05R\acsatMax\x120\n" +
+	"\x05thumb\x18\a \x01(\x0e2\x1a.switchboard.chat.v1.ThumbR\x05thumb\x12C\n" +
+	"\tsentiment\x18\b \x01(\x0e2%.switchboard.supervision.v1.SentimentR\tsentiment\x12\x12\n" +
+	"\x04text\x18\t \x01(\tR\x04text\x12A\n" +
+	"\x05state\x18\n" +
+	" \x01(\x0e2+.switchboard.supervision.v1.ChatStateFilterR\x05state\"\xa4\x02\n" +
+	"\vChatSummary\x12E\n" +
+	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation\x12\x12\n" +
+	"\x04csat\x18\x02 \x01(\x05R\x04csat\x120\n" +
+	"\x05thumb\x18\x03 \x01(\x0e2\x1a.switchboard.chat.v1.ThumbR\x05thumb\x12C\n" +
+	"\tsentiment\x18\x04 \x01(\x0e2%.switchboard.supervision.v1.SentimentR\tsentiment\x12'\n" +
+	"\x0fsentiment_score\x18\x05 \x01(\x01R\x0esentimentScore\x12\x1a\n" +
+	"\bmessages\x18\x06 \x01(\x05R\bmessages\"\x90\x01\n" +
+	"\x12SearchChatsRequest\x12>\n" +
+	"\x06filter\x18\x01 \x01(\v2&.switchboard.supervision.v1.ChatFilterR\x06filter\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\"|\n" +
+	"\x13SearchChatsResponse\x12=\n" +
+	"\x05chats\x18\x01 \x03(\v2'.switchboard.supervision.v1.ChatSummaryR\x05chats\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"T\n" +
+	"\x12ExportChatsRequest\x12>\n" +
+	"\x06filter\x18\x01 \x01(\v2&.switchboard.supervision.v1.ChatFilterR\x06filter\";\n" +
+	"\x13ExportChatsResponse\x12\x10\n" +
+	"\x03csv\x18\x01 \x01(\fR\x03csv\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows*m\n" +
+	"\tSentiment\x12\x19\n" +
+	"\x15SENTIMENT_UNSPECIFIED\x10\x00\x12\x16\n" +
+	"\x12SENTIMENT_NEGATIVE\x10\x01\x12\x15\n" +
+	"\x11SENTIMENT_NEUTRAL\x10\x02\x12\x16\n" +
+	"\x12SENTIMENT_POSITIVE\x10\x03*n\n" +
+	"\x0fChatStateFilter\x12!\n" +
+	"\x1dCHAT_STATE_FILTER_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16CHAT_STATE_FILTER_OPEN\x10\x01\x12\x1c\n" +
+	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xfa\x0e\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
@@ -1808,7 +2398,9 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x13ListSupervisedChats\x126.switchboard.supervision.v1.ListSupervisedChatsRequest\x1a7.switchboard.supervision.v1.ListSupervisedChatsResponse\"\x00\x12d\n" +
 	"\aWhisper\x12*.switchboard.supervision.v1.WhisperRequest\x1a+.switchboard.supervision.v1.WhisperResponse\"\x00\x12\x8b\x01\n" +
 	"\x14TransferConversation\x127.switchboard.supervision.v1.TransferConversationRequest\x1a8.switchboard.supervision.v1.TransferConversationResponse\"\x00\x12\x85\x01\n" +
-	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00\x12\x81\x01\n" +
+	"\x12FinishConversation\x125.switchboard.supervision.v1.FinishConversationRequest\x1a6.switchboard.supervision.v1.FinishConversationResponse\"\x00\x12p\n" +
+	"\vSearchChats\x12..switchboard.supervision.v1.SearchChatsRequest\x1a/.switchboard.supervision.v1.SearchChatsResponse\"\x00\x12r\n" +
+	"\vExportChats\x12..switchboard.supervision.v1.ExportChatsRequest\x1a/.switchboard.supervision.v1.ExportChatsResponse\"\x000\x01\x12\x81\x01\n" +
 	"\x10ExportTranscript\x123.switchboard.supervision.v1.ExportTranscriptRequest\x1a4.switchboard.supervision.v1.ExportTranscriptResponse\"\x000\x01\x12\x88\x01\n" +
 	"\x13ListOfflineMessages\x126.switchboard.supervision.v1.ListOfflineMessagesRequest\x1a7.switchboard.supervision.v1.ListOfflineMessagesResponse\"\x00\x12s\n" +
 	"\fListAuditLog\x12/.switchboard.supervision.v1.ListAuditLogRequest\x1a0.switchboard.supervision.v1.ListAuditLogResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
@@ -1825,90 +2417,115 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 	return file_switchboard_supervision_v1_supervision_proto_rawDescData
 }
 
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
-	(*WatchAgentsRequest)(nil),           // 0: switchboard.supervision.v1.WatchAgentsRequest
-	(*WatchAgentsResponse)(nil),          // 1: switchboard.supervision.v1.WatchAgentsResponse
-	(*AddSupervisedChatRequest)(nil),     // 2: switchboard.supervision.v1.AddSupervisedChatRequest
-	(*AddSupervisedChatResponse)(nil),    // 3: switchboard.supervision.v1.AddSupervisedChatResponse
-	(*RemoveSupervisedChatRequest)(nil),  // 4: switchboard.supervision.v1.RemoveSupervisedChatRequest
-	(*RemoveSupervisedChatResponse)(nil), // 5: switchboard.supervision.v1.RemoveSupervisedChatResponse
-	(*ListSupervisedChatsRequest)(nil),   // 6: switchboard.supervision.v1.ListSupervisedChatsRequest
-	(*ListSupervisedChatsResponse)(nil),  // 7: switchboard.supervision.v1.ListSupervisedChatsResponse
-	(*AuditEntry)(nil),                   // 8: switchboard.supervision.v1.AuditEntry
-	(*ListAuditLogRequest)(nil),          // 9: switchboard.supervision.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),         // 10: switchboard.supervision.v1.ListAuditLogResponse
-	(*AgentLoad)(nil),                    // 11: switchboard.supervision.v1.AgentLoad
-	(*ListAgentsRequest)(nil),            // 12: switchboard.supervision.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),           // 13: switchboard.supervision.v1.ListAgentsResponse
-	(*OpenChat)(nil),                     // 14: switchboard.supervision.v1.OpenChat
-	(*ListOpenChatsRequest)(nil),         // 15: switchboard.supervision.v1.ListOpenChatsRequest
-	(*ListOpenChatsResponse)(nil),        // 16: switchboard.supervision.v1.ListOpenChatsResponse
-	(*WatchConversationRequest)(nil),     // 17: switchboard.supervision.v1.WatchConversationRequest
-	(*WatchConversationResponse)(nil),    // 18: switchboard.supervision.v1.WatchConversationResponse
-	(*WhisperRequest)(nil),               // 19: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),              // 20: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),  // 21: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil), // 22: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),    // 23: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),   // 24: switchboard.supervision.v1.FinishConversationResponse
-	(*OfflineMessage)(nil),               // 25: switchboard.supervision.v1.OfflineMessage
-	(*ListOfflineMessagesRequest)(nil),   // 26: switchboard.supervision.v1.ListOfflineMessagesRequest
-	(*ListOfflineMessagesResponse)(nil),  // 27: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*ExportTranscriptRequest)(nil),      // 28: switchboard.supervision.v1.ExportTranscriptRequest
-	(*ExportTranscriptResponse)(nil),     // 29: switchboard.supervision.v1.ExportTranscriptResponse
-	(*v1.Conversation)(nil),              // 30: switchboard.chat.v1.Conversation
-	(*timestamppb.Timestamp)(nil),        // 31: google.protobuf.Timestamp
-	(v1.AgentStatus)(0),                  // 32: switchboard.chat.v1.AgentStatus
-	(*v1.Event)(nil),                     // 33: switchboard.chat.v1.Event
+	(Sentiment)(0),                       // 0: switchboard.supervision.v1.Sentiment
+	(ChatStateFilter)(0),                 // 1: switchboard.supervision.v1.ChatStateFilter
+	(*WatchAgentsRequest)(nil),           // 2: switchboard.supervision.v1.WatchAgentsRequest
+	(*WatchAgentsResponse)(nil),          // 3: switchboard.supervision.v1.WatchAgentsResponse
+	(*AddSupervisedChatRequest)(nil),     // 4: switchboard.supervision.v1.AddSupervisedChatRequest
+	(*AddSupervisedChatResponse)(nil),    // 5: switchboard.supervision.v1.AddSupervisedChatResponse
+	(*RemoveSupervisedChatRequest)(nil),  // 6: switchboard.supervision.v1.RemoveSupervisedChatRequest
+	(*RemoveSupervisedChatResponse)(nil), // 7: switchboard.supervision.v1.RemoveSupervisedChatResponse
+	(*ListSupervisedChatsRequest)(nil),   // 8: switchboard.supervision.v1.ListSupervisedChatsRequest
+	(*ListSupervisedChatsResponse)(nil),  // 9: switchboard.supervision.v1.ListSupervisedChatsResponse
+	(*AuditEntry)(nil),                   // 10: switchboard.supervision.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),          // 11: switchboard.supervision.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),         // 12: switchboard.supervision.v1.ListAuditLogResponse
+	(*AgentLoad)(nil),                    // 13: switchboard.supervision.v1.AgentLoad
+	(*ListAgentsRequest)(nil),            // 14: switchboard.supervision.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),           // 15: switchboard.supervision.v1.ListAgentsResponse
+	(*OpenChat)(nil),                     // 16: switchboard.supervision.v1.OpenChat
+	(*ListOpenChatsRequest)(nil),         // 17: switchboard.supervision.v1.ListOpenChatsRequest
+	(*ListOpenChatsResponse)(nil),        // 18: switchboard.supervision.v1.ListOpenChatsResponse
+	(*WatchConversationRequest)(nil),     // 19: switchboard.supervision.v1.WatchConversationRequest
+	(*WatchConversationResponse)(nil),    // 20: switchboard.supervision.v1.WatchConversationResponse
+	(*WhisperRequest)(nil),               // 21: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),              // 22: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),  // 23: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil), // 24: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),    // 25: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),   // 26: switchboard.supervision.v1.FinishConversationResponse
+	(*OfflineMessage)(nil),               // 27: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),   // 28: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),  // 29: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*ExportTranscriptRequest)(nil),      // 30: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),     // 31: switchboard.supervision.v1.ExportTranscriptResponse
+	(*ChatFilter)(nil),                   // 32: switchboard.supervision.v1.ChatFilter
+	(*ChatSummary)(nil),                  // 33: switchboard.supervision.v1.ChatSummary
+	(*SearchChatsRequest)(nil),           // 34: switchboard.supervision.v1.SearchChatsRequest
+	(*SearchChatsResponse)(nil),          // 35: switchboard.supervision.v1.SearchChatsResponse
+	(*ExportChatsRequest)(nil),           // 36: switchboard.supervision.v1.ExportChatsRequest
+	(*ExportChatsResponse)(nil),          // 37: switchboard.supervision.v1.ExportChatsResponse
+	(*v1.Conversation)(nil),              // 38: switchboard.chat.v1.Conversation
+	(*timestamppb.Timestamp)(nil),        // 39: google.protobuf.Timestamp
+	(v1.AgentStatus)(0),                  // 40: switchboard.chat.v1.AgentStatus
+	(*v1.Event)(nil),                     // 41: switchboard.chat.v1.Event
+	(v1.Thumb)(0),                        // 42: switchboard.chat.v1.Thumb
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
-	11, // 0: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	30, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	31, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	8,  // 3: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	32, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	31, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
-	11, // 6: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	30, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
-	14, // 8: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	33, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	33, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	30, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	30, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	31, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
-	25, // 14: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
-	12, // 15: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	0,  // 16: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
-	15, // 17: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	17, // 18: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	2,  // 19: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
-	4,  // 20: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
-	6,  // 21: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
-	19, // 22: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	21, // 23: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	23, // 24: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	28, // 25: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
-	26, // 26: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	9,  // 27: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	13, // 28: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	1,  // 29: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	16, // 30: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	18, // 31: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	3,  // 32: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	5,  // 33: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	7,  // 34: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	20, // 35: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	22, // 36: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	24, // 37: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	29, // 38: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
-	27, // 39: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	10, // 40: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	28, // [28:41] is the sub-list for method output_type
-	15, // [15:28] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	13, // 0: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
+	38, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	39, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	10, // 3: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
+	40, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	39, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	13, // 6: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
+	38, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	16, // 8: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
+	41, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	41, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	38, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	38, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	39, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	27, // 14: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
+	39, // 15: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
+	39, // 16: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
+	42, // 17: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 18: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	1,  // 19: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
+	38, // 20: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
+	42, // 21: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 22: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	32, // 23: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	33, // 24: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
+	32, // 25: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	14, // 26: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	2,  // 27: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	17, // 28: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	19, // 29: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	4,  // 30: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	6,  // 31: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	8,  // 32: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	21, // 33: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	23, // 34: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	25, // 35: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	34, // 36: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
+	36, // 37: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
+	30, // 38: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
+	28, // 39: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	11, // 40: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	15, // 41: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	3,  // 42: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	18, // 43: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	20, // 44: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	5,  // 45: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	7,  // 46: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	9,  // 47: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	22, // 48: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	24, // 49: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	26, // 50: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	35, // 51: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
+	37, // 52: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
+	31, // 53: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	29, // 54: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	12, // 55: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	41, // [41:56] is the sub-list for method output_type
+	26, // [26:41] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -1925,13 +2542,14 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   30,
+			NumEnums:      2,
+			NumMessages:   36,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_switchboard_supervision_v1_supervision_proto_goTypes,
 		DependencyIndexes: file_switchboard_supervision_v1_supervision_proto_depIdxs,
+		EnumInfos:         file_switchboard_supervision_v1_supervision_proto_enumTypes,
 		MessageInfos:      file_switchboard_supervision_v1_supervision_proto_msgTypes,
 	}.Build()
 	File_switchboard_supervision_v1_supervision_proto = out.File

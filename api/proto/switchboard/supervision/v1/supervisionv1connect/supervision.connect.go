@@ -66,6 +66,12 @@ const (
 	// SupervisionServiceFinishConversationProcedure is the fully-qualified name of the
 	// SupervisionService's FinishConversation RPC.
 	SupervisionServiceFinishConversationProcedure = "/switchboard.supervision.v1.SupervisionService/FinishConversation"
+	// SupervisionServiceSearchChatsProcedure is the fully-qualified name of the SupervisionService's
+	// SearchChats RPC.
+	SupervisionServiceSearchChatsProcedure = "/switchboard.supervision.v1.SupervisionService/SearchChats"
+	// SupervisionServiceExportChatsProcedure is the fully-qualified name of the SupervisionService's
+	// ExportChats RPC.
+	SupervisionServiceExportChatsProcedure = "/switchboard.supervision.v1.SupervisionService/ExportChats"
 	// SupervisionServiceExportTranscriptProcedure is the fully-qualified name of the
 	// SupervisionService's ExportTranscript RPC.
 	SupervisionServiceExportTranscriptProcedure = "/switchboard.supervision.v1.SupervisionService/ExportTranscript"
@@ -108,6 +114,13 @@ type SupervisionServiceClient interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// SearchChats finds open and closed conversations of the units where the caller holds
+	// AllChats, newest first, a page at a time. The text search runs over the visitor's and
+	// agents' messages, indexed a few seconds behind the conversation.
+	SearchChats(context.Context, *connect.Request[v1.SearchChatsRequest]) (*connect.Response[v1.SearchChatsResponse], error)
+	// ExportChats streams every conversation matching a filter as CSV, one row per
+	// conversation, in constant memory. Needs AllChats.
+	ExportChats(context.Context, *connect.Request[v1.ExportChatsRequest]) (*connect.ServerStreamForClient[v1.ExportChatsResponse], error)
 	// ExportTranscript streams one conversation's transcript as CSV (a header row, then one
 	// row per message or system event, in order), whispers included only when asked. Needs
 	// Supervise or AllChats on the conversation's unit.
@@ -192,6 +205,18 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		searchChats: connect.NewClient[v1.SearchChatsRequest, v1.SearchChatsResponse](
+			httpClient,
+			baseURL+SupervisionServiceSearchChatsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("SearchChats")),
+			connect.WithClientOptions(opts...),
+		),
+		exportChats: connect.NewClient[v1.ExportChatsRequest, v1.ExportChatsResponse](
+			httpClient,
+			baseURL+SupervisionServiceExportChatsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ExportChats")),
+			connect.WithClientOptions(opts...),
+		),
 		exportTranscript: connect.NewClient[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse](
 			httpClient,
 			baseURL+SupervisionServiceExportTranscriptProcedure,
@@ -225,6 +250,8 @@ type supervisionServiceClient struct {
 	whisper              *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
 	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
 	finishConversation   *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
+	searchChats          *connect.Client[v1.SearchChatsRequest, v1.SearchChatsResponse]
+	exportChats          *connect.Client[v1.ExportChatsRequest, v1.ExportChatsResponse]
 	exportTranscript     *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
 	listOfflineMessages  *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
 	listAuditLog         *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
@@ -280,6 +307,16 @@ func (c *supervisionServiceClient) FinishConversation(ctx context.Context, req *
 	return c.finishConversation.CallUnary(ctx, req)
 }
 
+// SearchChats calls switchboard.supervision.v1.SupervisionService.SearchChats.
+func (c *supervisionServiceClient) SearchChats(ctx context.Context, req *connect.Request[v1.SearchChatsRequest]) (*connect.Response[v1.SearchChatsResponse], error) {
+	return c.searchChats.CallUnary(ctx, req)
+}
+
+// ExportChats calls switchboard.supervision.v1.SupervisionService.ExportChats.
+func (c *supervisionServiceClient) ExportChats(ctx context.Context, req *connect.Request[v1.ExportChatsRequest]) (*connect.ServerStreamForClient[v1.ExportChatsResponse], error) {
+	return c.exportChats.CallServerStream(ctx, req)
+}
+
 // ExportTranscript calls switchboard.supervision.v1.SupervisionService.ExportTranscript.
 func (c *supervisionServiceClient) ExportTranscript(ctx context.Context, req *connect.Request[v1.ExportTranscriptRequest]) (*connect.ServerStreamForClient[v1.ExportTranscriptResponse], error) {
 	return c.exportTranscript.CallServerStream(ctx, req)
@@ -326,6 +363,13 @@ type SupervisionServiceHandler interface {
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
 	// FinishConversation closes a conversation. Needs Supervise.
 	FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error)
+	// SearchChats finds open and closed conversations of the units where the caller holds
+	// AllChats, newest first, a page at a time. The text search runs over the visitor's and
+	// agents' messages, indexed a few seconds behind the conversation.
+	SearchChats(context.Context, *connect.Request[v1.SearchChatsRequest]) (*connect.Response[v1.SearchChatsResponse], error)
+	// ExportChats streams every conversation matching a filter as CSV, one row per
+	// conversation, in constant memory. Needs AllChats.
+	ExportChats(context.Context, *connect.Request[v1.ExportChatsRequest], *connect.ServerStream[v1.ExportChatsResponse]) error
 	// ExportTranscript streams one conversation's transcript as CSV (a header row, then one
 	// row per message or system event, in order), whispers included only when asked. Needs
 	// Supervise or AllChats on the conversation's unit.
@@ -405,6 +449,18 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("FinishConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceSearchChatsHandler := connect.NewUnaryHandler(
+		SupervisionServiceSearchChatsProcedure,
+		svc.SearchChats,
+		connect.WithSchema(supervisionServiceMethods.ByName("SearchChats")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceExportChatsHandler := connect.NewServerStreamHandler(
+		SupervisionServiceExportChatsProcedure,
+		svc.ExportChats,
+		connect.WithSchema(supervisionServiceMethods.ByName("ExportChats")),
+		connect.WithHandlerOptions(opts...),
+	)
 	supervisionServiceExportTranscriptHandler := connect.NewServerStreamHandler(
 		SupervisionServiceExportTranscriptProcedure,
 		svc.ExportTranscript,
@@ -445,6 +501,10 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceTransferConversationHandler.ServeHTTP(w, r)
 		case SupervisionServiceFinishConversationProcedure:
 			supervisionServiceFinishConversationHandler.ServeHTTP(w, r)
+		case SupervisionServiceSearchChatsProcedure:
+			supervisionServiceSearchChatsHandler.ServeHTTP(w, r)
+		case SupervisionServiceExportChatsProcedure:
+			supervisionServiceExportChatsHandler.ServeHTTP(w, r)
 		case SupervisionServiceExportTranscriptProcedure:
 			supervisionServiceExportTranscriptHandler.ServeHTTP(w, r)
 		case SupervisionServiceListOfflineMessagesProcedure:
@@ -498,6 +558,14 @@ func (UnimplementedSupervisionServiceHandler) TransferConversation(context.Conte
 
 func (UnimplementedSupervisionServiceHandler) FinishConversation(context.Context, *connect.Request[v1.FinishConversationRequest]) (*connect.Response[v1.FinishConversationResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.FinishConversation is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) SearchChats(context.Context, *connect.Request[v1.SearchChatsRequest]) (*connect.Response[v1.SearchChatsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.SearchChats is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ExportChats(context.Context, *connect.Request[v1.ExportChatsRequest], *connect.ServerStream[v1.ExportChatsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ExportChats is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) ExportTranscript(context.Context, *connect.Request[v1.ExportTranscriptRequest], *connect.ServerStream[v1.ExportTranscriptResponse]) error {

@@ -1,0 +1,110 @@
+// Package search keeps the all-chats search index: a few seconds behind the
+// conversations, it adds their new messages' words to each conversation's search document
+// and the visitor's sentiment to its summary, off the path that stores messages.
+package search
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-chat/switchboard/services/sentiment"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// Interval is how often the indexer looks for new messages.
+const Interval = 2 * time.Second
+
+// batch is how many conversations one pass indexes per tenant.
+const batch = 500
+
+// Indexer fills the search index.
+type Indexer struct {
+	db     *store.DB
+	scorer sentiment.Scorer
+}
+
+// NewIndexer returns an indexer scoring visitors' messages with scorer.
+func NewIndexer(db *store.DB, scorer sentiment.Scorer) *Indexer {
+	return &Indexer{db: db, scorer: scorer}
+}
+
+// Run indexes every Interval until ctx ends.
+func (ix *Indexer) Run(ctx context.Context) {
+	t := time.NewTicker(Interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := ix.IndexOnce(ctx); err != nil && ctx.Err() == nil {
+				slog.Warn("search indexer", "err", err)
+			}
+		}
+	}
+}
+
+// IndexOnce brings every tenant's index up to date, as far as one pass goes, and returns
+// how many conversations it updated. A tenant another replica is indexing is skipped.
+func (ix *Indexer) IndexOnce(ctx context.Context) (int, error) {
+	tenants, err := ix.db.TenantIDs(ctx)
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, tenant := range tenants {
+		for {
+			n, err := ix.indexTenant(ctx, tenant)
+			if err != nil {
+				return total, err
+			}
+			total += n
+			if n < batch {
+				break
+			}
+		}
+	}
+	return total, nil
+}
+
+func (ix *Indexer) indexTenant(ctx context.Context, tenant uuid.UUID) (int, error) {
+	n := 0
+	err := ix.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		n = 0
+		if ok, err := store.TryIndexLock(ctx, tx, tenant); err != nil || !ok {
+			return err
+		}
+		events, upTo, err := store.Unindexed(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		for conv, evs := range events {
+			u := store.IndexUpdate{Conversation: conv, UpToSeq: upTo[conv]}
+			var text strings.Builder
+			for _, e := range evs {
+				if e.Kind != store.KindMessage || e.Visibility != store.VisibleToAll {
+					continue
+				}
+				text.WriteString(e.Body)
+				text.WriteByte('\n')
+				u.Messages++
+				if e.AuthorKind == store.AuthorVisitor {
+					u.SentimentSum += ix.scorer.Score(e.Body)
+					u.SentimentCount++
+				}
+			}
+			u.Text = text.String()
+			if err := store.ApplyIndex(ctx, tx, tenant, u); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}

@@ -1,0 +1,196 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Unindexed lists conversations whose messages the search index has not caught up with,
+// with the messages it lacks (visitor and agent messages, not whispers).
+func Unindexed(ctx context.Context, tx pgx.Tx, limit int) (map[uuid.UUID][]*Event, map[uuid.UUID]int64, error) {
+	rows, err := tx.Query(ctx, `SELECT c.conversation_id, c.last_seq, coalesce(s.indexed_seq, 0)
+		FROM conversations c LEFT JOIN conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
+		WHERE c.tenant_id = sb_current_tenant() AND c.last_seq > coalesce(s.indexed_seq, 0)
+		ORDER BY c.last_activity_at LIMIT $1`, limit)
+	if err != nil {
+		return nil, nil, err
+	}
+	type pending struct {
+		id         uuid.UUID
+		last, from int64
+	}
+	var todo []pending
+	for rows.Next() {
+		var p pending
+		if err := rows.Scan(&p.id, &p.last, &p.from); err != nil {
+			rows.Close()
+			return nil, nil, err
+		}
+		todo = append(todo, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	events := map[uuid.UUID][]*Event{}
+	upTo := map[uuid.UUID]int64{}
+	for _, p := range todo {
+		rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM events
+			WHERE tenant_id = sb_current_tenant() AND conversation_id = $1 AND seq > $2 AND seq <= $3
+			ORDER BY seq`, p.id, p.from, p.last)
+		if err != nil {
+			return nil, nil, err
+		}
+		evs, err := scanEvents(rows, uuid.Nil)
+		if err != nil {
+			return nil, nil, err
+		}
+		events[p.id] = evs
+		upTo[p.id] = p.last
+	}
+	return events, upTo, nil
+}
+
+// IndexUpdate is what the indexer adds to one conversation's search document.
+type IndexUpdate struct {
+	Conversation   uuid.UUID
+	UpToSeq        int64
+	Text           string
+	Messages       int
+	SentimentSum   float64
+	SentimentCount int
+}
+
+// ApplyIndex adds an update to a conversation's search document.
+func ApplyIndex(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, u IndexUpdate) error {
+	_, err := tx.Exec(ctx, `INSERT INTO conversation_search AS s (tenant_id, conversation_id, document, indexed_seq, message_count, sentiment_sum, sentiment_count)
+		VALUES ($1, $2, to_tsvector('simple', $3), $4, $5, $6, $7)
+		ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET
+		  document = s.document || excluded.document, indexed_seq = greatest(s.indexed_seq, excluded.indexed_seq),
+		  message_count = s.message_count + excluded.message_count,
+		  sentiment_sum = s.sentiment_sum + excluded.sentiment_sum, sentiment_count = s.sentiment_count + excluded.sentiment_count
+		WHERE s.indexed_seq < excluded.indexed_seq`,
+		tenant, u.Conversation, u.Text, u.UpToSeq, u.Messages, u.SentimentSum, u.SentimentCount)
+	if err != nil {
+		return fmt.Errorf("indexing conversation %s: %w", u.Conversation, err)
+	}
+	return nil
+}
+
+// ChatFilter selects conversations for the all-chats search and export.
+type ChatFilter struct {
+	Units []uuid.UUID
+	Agent string
+	From  time.Time // zero: no lower bound
+	To    time.Time // zero: no upper bound
+	// CSATMin and CSATMax bound the rating (0: no bound); set, they keep rated chats only.
+	CSATMin, CSATMax int32
+	Thumb            string // "up", "down" or ""
+	// Sentiment is "negative", "neutral", "positive" or "".
+	Sentiment string
+	Text      string
+	// State is "open", "closed" or "" for both.
+	State string
+}
+
+// ChatRow is a conversation as search shows it.
+type ChatRow struct {
+	Conversation
+	CSAT         int32
+	Thumb        string
+	Sentiment    float64
+	HasSentiment bool
+	Messages     int
+}
+
+// Cursor continues a search after the last row of a page.
+type Cursor struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
+}
+
+// SearchChats returns up to limit conversations matching f, newest first, after cursor.
+func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, limit int) ([]*ChatRow, error) {
+	var where []string
+	args := []any{f.Units}
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	where = append(where, "c.tenant_id = sb_current_tenant()", "c.unit_id = ANY($1)")
+	if f.Agent != "" {
+		where = append(where, "a.name = "+arg(f.Agent))
+	}
+	if !f.From.IsZero() {
+		where = append(where, "c.created_at >= "+arg(f.From))
+	}
+	if !f.To.IsZero() {
+		where = append(where, "c.created_at < "+arg(f.To))
+	}
+	if f.CSATMin > 0 {
+		where = append(where, "r.csat >= "+arg(f.CSATMin))
+	}
+	if f.CSATMax > 0 {
+		where = append(where, "r.csat <= "+arg(f.CSATMax))
+	}
+	if f.Thumb != "" {
+		where = append(where, "r.thumb = "+arg(f.Thumb))
+	}
+	switch f.Sentiment {
+	case "negative":
+		where = append(where, "s.sentiment_count > 0 AND s.sentiment_sum / s.sentiment_count < -0.2")
+	case "positive":
+		where = append(where, "s.sentiment_count > 0 AND s.sentiment_sum / s.sentiment_count > 0.2")
+	case "neutral":
+		where = append(where, "(coalesce(s.sentiment_count, 0) = 0 OR s.sentiment_sum / s.sentiment_count BETWEEN -0.2 AND 0.2)")
+	}
+	if f.Text != "" {
+		where = append(where, "s.document @@ plainto_tsquery('simple', "+arg(f.Text)+")")
+	}
+	switch f.State {
+	case "open":
+		where = append(where, "c.state <> 'closed'")
+	case "closed":
+		where = append(where, "c.state = 'closed'")
+	}
+	if after != nil {
+		where = append(where, fmt.Sprintf("(c.created_at, c.conversation_id) < (%s, %s)", arg(after.CreatedAt), arg(after.ID)))
+	}
+	query := `SELECT ` + conversationColumns + `, coalesce(r.csat, 0), coalesce(r.thumb, ''),
+		coalesce(s.sentiment_sum / nullif(s.sentiment_count, 0), 0), coalesce(s.sentiment_count, 0) > 0, coalesce(s.message_count, 0)
+		FROM ` + conversationFrom + `
+		LEFT JOIN ratings r ON r.tenant_id = c.tenant_id AND r.conversation_id = c.conversation_id
+		LEFT JOIN conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
+		WHERE ` + strings.Join(where, " AND ") + `
+		ORDER BY c.created_at DESC, c.conversation_id DESC LIMIT ` + arg(limit)
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("searching chats: %w", err)
+	}
+	defer rows.Close()
+	var out []*ChatRow
+	for rows.Next() {
+		var r ChatRow
+		c := &r.Conversation
+		if err := rows.Scan(&c.ID, &c.UnitID, &c.UnitName, &c.VisitorID, &c.VisitorName, &c.AgentID,
+			&c.AgentName, &c.State, &c.LastSeq, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt,
+			&r.CSAT, &r.Thumb, &r.Sentiment, &r.HasSentiment, &r.Messages); err != nil {
+			return nil, err
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+// TryIndexLock takes the tenant's indexing lock for the transaction if no other replica
+// holds it.
+func TryIndexLock(ctx context.Context, tx pgx.Tx, tenant uuid.UUID) (bool, error) {
+	var ok bool
+	err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended($1::text, 7))`, tenant).Scan(&ok)
+	return ok, err
+}
