@@ -1,5 +1,5 @@
-// Package search keeps the all-chats search index: a few seconds behind the
-// conversations, it adds their new messages' words to each conversation's search document
+// Package search keeps the all-chats search index: behind the conversations (at once for
+// closed ones, at most ReindexAfter for open ones), it adds their new messages' words to each conversation's search document
 // and the visitor's sentiment to its summary, off the path that stores messages.
 package search
 
@@ -17,10 +17,16 @@ import (
 )
 
 // Interval is how often the indexer looks for new messages.
-const Interval = 2 * time.Second
+const Interval = time.Second
+
+// ReindexAfter is how long an open conversation's document waits between two updates:
+// a closed conversation is indexed at once, an open one is searchable at most this far
+// behind. Each update rewrites the whole document, so updating on every message would
+// cost more the longer the conversation.
+const ReindexAfter = 15 * time.Second
 
 // batch is how many conversations one pass indexes per tenant.
-const batch = 500
+const batch = 200
 
 // Indexer fills the search index.
 type Indexer struct {
@@ -79,7 +85,7 @@ func (ix *Indexer) indexTenant(ctx context.Context, tenant uuid.UUID) (int, erro
 		if ok, err := store.TryIndexLock(ctx, tx, tenant); err != nil || !ok {
 			return err
 		}
-		events, upTo, err := store.Unindexed(ctx, tx, batch)
+		events, upTo, err := store.Unindexed(ctx, tx, batch, ReindexAfter)
 		if err != nil {
 			return err
 		}

@@ -11,12 +11,14 @@ import (
 )
 
 // Unindexed lists conversations whose messages the search index has not caught up with,
-// with the messages it lacks (visitor and agent messages, not whispers).
-func Unindexed(ctx context.Context, tx pgx.Tx, limit int) (map[uuid.UUID][]*Event, map[uuid.UUID]int64, error) {
+// with the messages it lacks (visitor and agent messages, not whispers). An open
+// conversation indexed less than reindexAfter ago waits; a closed one never does.
+func Unindexed(ctx context.Context, tx pgx.Tx, limit int, reindexAfter time.Duration) (map[uuid.UUID][]*Event, map[uuid.UUID]int64, error) {
 	rows, err := tx.Query(ctx, `SELECT c.conversation_id, c.last_seq, coalesce(s.indexed_seq, 0)
 		FROM conversations c LEFT JOIN conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
 		WHERE c.tenant_id = sb_current_tenant() AND c.last_seq > coalesce(s.indexed_seq, 0)
-		ORDER BY c.last_activity_at LIMIT $1`, limit)
+		  AND (c.state = 'closed' OR coalesce(s.indexed_at, '-infinity') < now() - make_interval(secs => $2))
+		ORDER BY c.last_activity_at LIMIT $1`, limit, reindexAfter.Seconds())
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,10 +70,10 @@ type IndexUpdate struct {
 
 // ApplyIndex adds an update to a conversation's search document.
 func ApplyIndex(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, u IndexUpdate) error {
-	_, err := tx.Exec(ctx, `INSERT INTO conversation_search AS s (tenant_id, conversation_id, document, indexed_seq, message_count, sentiment_sum, sentiment_count)
-		VALUES ($1, $2, to_tsvector('simple', $3), $4, $5, $6, $7)
+	_, err := tx.Exec(ctx, `INSERT INTO conversation_search AS s (tenant_id, conversation_id, document, indexed_seq, indexed_at, message_count, sentiment_sum, sentiment_count)
+		VALUES ($1, $2, to_tsvector('simple', $3), $4, now(), $5, $6, $7)
 		ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET
-		  document = s.document || excluded.document, indexed_seq = greatest(s.indexed_seq, excluded.indexed_seq),
+		  document = s.document || excluded.document, indexed_seq = greatest(s.indexed_seq, excluded.indexed_seq), indexed_at = now(),
 		  message_count = s.message_count + excluded.message_count,
 		  sentiment_sum = s.sentiment_sum + excluded.sentiment_sum, sentiment_count = s.sentiment_count + excluded.sentiment_count
 		WHERE s.indexed_seq < excluded.indexed_seq`,

@@ -1,12 +1,15 @@
 -- All-chats search: one search document per conversation, its messages' words as a
 -- tsvector under a GIN index, and the visitor's sentiment. An indexer fills it a few
--- seconds behind the conversation, off the path that stores messages.
+-- seconds behind the conversation, off the path that stores messages. An open
+-- conversation's document is rewritten at most once per reindex interval: each rewrite
+-- re-inserts all of its words into the index.
 
 CREATE TABLE conversation_search (
     tenant_id       uuid NOT NULL,
     conversation_id uuid NOT NULL,
     document        tsvector NOT NULL DEFAULT ''::tsvector,
     indexed_seq     bigint NOT NULL DEFAULT 0,
+    indexed_at      timestamptz NOT NULL DEFAULT '-infinity',
     message_count   integer NOT NULL DEFAULT 0,
     sentiment_sum   double precision NOT NULL DEFAULT 0,
     sentiment_count integer NOT NULL DEFAULT 0,
