@@ -122,6 +122,16 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			}
 			return s.Err()
 		}},
+		call{"ExportOfflineMessages", func(c supervisionv1connect.SupervisionServiceClient) error {
+			s, err := c.ExportOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ExportOfflineMessagesRequest{}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}},
 		call{"ListOfflineMessages", func(c supervisionv1connect.SupervisionServiceClient) error {
 			_, err := c.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{}))
 			return err

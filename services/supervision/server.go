@@ -611,3 +611,56 @@ func (s *Server) ExportTranscript(ctx context.Context, req *connect.Request[supe
 
 // transcriptPage is how many events an export reads at a time.
 const transcriptPage = 500
+
+// ExportOfflineMessages streams offline messages as CSV, a page at a time.
+func (s *Server) ExportOfflineMessages(ctx context.Context, req *connect.Request[supervisionv1.ExportOfflineMessagesRequest], stream *connect.ServerStream[supervisionv1.ExportOfflineMessagesResponse]) error {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return err
+	}
+	m := req.Msg
+	if err := chat.CheckNote("query", m.Query); err != nil {
+		return err
+	}
+	var units []uuid.UUID
+	if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		var err error
+		units, err = unitsWith(ctx, tx, p, store.PermAllChats, m.BusinessUnit)
+		return err
+	}); err != nil {
+		return rpcerr.Internal(ctx, err)
+	}
+	w := export.NewWriter(func(piece []byte) error {
+		return stream.Send(&supervisionv1.ExportOfflineMessagesResponse{Csv: piece})
+	})
+	if err := w.Row("id", "business_unit", "left_at", "name", "email", "text"); err != nil {
+		return err
+	}
+	var before uuid.NullUUID
+	rowsOut := 0
+	for {
+		var rows []store.OfflineMessageRow
+		if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+			var err error
+			rows, err = store.ListOfflineMessages(ctx, tx, units, m.Query, before, exportPage)
+			return err
+		}); err != nil {
+			return rpcerr.Internal(ctx, err)
+		}
+		for _, r := range rows {
+			if err := w.Row(r.ID.String(), r.UnitName, r.CreatedAt.UTC().Format(time.RFC3339), r.Name, r.Email, r.Body); err != nil {
+				return err
+			}
+			rowsOut++
+		}
+		if len(rows) < exportPage {
+			break
+		}
+		before = uuid.NullUUID{UUID: rows[len(rows)-1].ID, Valid: true}
+	}
+	if err := w.Close(); err != nil {
+		return err
+	}
+	s.audit(ctx, p, store.AuditExport, uuid.Nil, fmt.Sprintf("offline messages export, %d rows", rowsOut))
+	return nil
+}

@@ -470,6 +470,21 @@ func TestOfflineMessagesAreListedForThoseWhoMaySeeAllChats(t *testing.T) {
 	if err != nil || len(page.Msg.Messages) != 1 || page.Msg.Messages[0].Id != all.Msg.Messages[1].Id {
 		t.Fatalf("second page: %v %v", page, err)
 	}
+	stream, err := sam.ExportOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ExportOfflineMessagesRequest{Query: "invoice"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file strings.Builder
+	for stream.Receive() {
+		file.Write(stream.Msg().Csv)
+	}
+	if err := stream.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(file.String()), "\n"); len(lines) != 2 || !strings.HasPrefix(lines[0], "id,business_unit,left_at") ||
+		!strings.HasSuffix(lines[1], ",v0@example.com,Please call me about invoice 42") {
+		t.Fatalf("offline export:\n%s", file.String())
+	}
 	sue := env.Supervision(env.Login(t, "acme", "sue"))
 	if _, err := sue.ListOfflineMessages(ctx, connect.NewRequest(&supervisionv1.ListOfflineMessagesRequest{})); testenv.Code(err) != connect.CodePermissionDenied {
 		t.Fatalf("sue without AllChats: %v", err)

@@ -2248,6 +2248,107 @@ func (x *ExportChatsResponse) GetRows() int64 {
 	return 0
 }
 
+// ExportOfflineMessagesRequest filters the export.
+type ExportOfflineMessagesRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// business_unit limits the export to one unit; empty means every unit with AllChats.
+	BusinessUnit string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// query keeps messages whose text, name or email match these words (full-text).
+	Query         string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportOfflineMessagesRequest) Reset() {
+	*x = ExportOfflineMessagesRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportOfflineMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportOfflineMessagesRequest) ProtoMessage() {}
+
+func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportOfflineMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ExportOfflineMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *ExportOfflineMessagesRequest) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *ExportOfflineMessagesRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+// ExportOfflineMessagesResponse is the next piece of the CSV file.
+type ExportOfflineMessagesResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// csv is the next bytes of the file; the pieces concatenated are the whole file.
+	Csv           []byte `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportOfflineMessagesResponse) Reset() {
+	*x = ExportOfflineMessagesResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportOfflineMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportOfflineMessagesResponse) ProtoMessage() {}
+
+func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportOfflineMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ExportOfflineMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *ExportOfflineMessagesResponse) GetCsv() []byte {
+	if x != nil {
+		return x.Csv
+	}
+	return nil
+}
+
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
@@ -2377,7 +2478,12 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x06filter\x18\x01 \x01(\v2&.switchboard.supervision.v1.ChatFilterR\x06filter\";\n" +
 	"\x13ExportChatsResponse\x12\x10\n" +
 	"\x03csv\x18\x01 \x01(\fR\x03csv\x12\x12\n" +
-	"\x04rows\x18\x02 \x01(\x03R\x04rows*m\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows\"Y\n" +
+	"\x1cExportOfflineMessagesRequest\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12\x14\n" +
+	"\x05query\x18\x02 \x01(\tR\x05query\"1\n" +
+	"\x1dExportOfflineMessagesResponse\x12\x10\n" +
+	"\x03csv\x18\x01 \x01(\fR\x03csv*m\n" +
 	"\tSentiment\x12\x19\n" +
 	"\x15SENTIMENT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SENTIMENT_NEGATIVE\x10\x01\x12\x15\n" +
@@ -2386,7 +2492,7 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fChatStateFilter\x12!\n" +
 	"\x1dCHAT_STATE_FILTER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CHAT_STATE_FILTER_OPEN\x10\x01\x12\x1c\n" +
-	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xfa\x0e\n" +
+	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\x8d\x10\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
@@ -2402,7 +2508,8 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\vSearchChats\x12..switchboard.supervision.v1.SearchChatsRequest\x1a/.switchboard.supervision.v1.SearchChatsResponse\"\x00\x12r\n" +
 	"\vExportChats\x12..switchboard.supervision.v1.ExportChatsRequest\x1a/.switchboard.supervision.v1.ExportChatsResponse\"\x000\x01\x12\x81\x01\n" +
 	"\x10ExportTranscript\x123.switchboard.supervision.v1.ExportTranscriptRequest\x1a4.switchboard.supervision.v1.ExportTranscriptResponse\"\x000\x01\x12\x88\x01\n" +
-	"\x13ListOfflineMessages\x126.switchboard.supervision.v1.ListOfflineMessagesRequest\x1a7.switchboard.supervision.v1.ListOfflineMessagesResponse\"\x00\x12s\n" +
+	"\x13ListOfflineMessages\x126.switchboard.supervision.v1.ListOfflineMessagesRequest\x1a7.switchboard.supervision.v1.ListOfflineMessagesResponse\"\x00\x12\x90\x01\n" +
+	"\x15ExportOfflineMessages\x128.switchboard.supervision.v1.ExportOfflineMessagesRequest\x1a9.switchboard.supervision.v1.ExportOfflineMessagesResponse\"\x000\x01\x12s\n" +
 	"\fListAuditLog\x12/.switchboard.supervision.v1.ListAuditLogRequest\x1a0.switchboard.supervision.v1.ListAuditLogResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
 
 var (
@@ -2418,75 +2525,77 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 36)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
-	(Sentiment)(0),                       // 0: switchboard.supervision.v1.Sentiment
-	(ChatStateFilter)(0),                 // 1: switchboard.supervision.v1.ChatStateFilter
-	(*WatchAgentsRequest)(nil),           // 2: switchboard.supervision.v1.WatchAgentsRequest
-	(*WatchAgentsResponse)(nil),          // 3: switchboard.supervision.v1.WatchAgentsResponse
-	(*AddSupervisedChatRequest)(nil),     // 4: switchboard.supervision.v1.AddSupervisedChatRequest
-	(*AddSupervisedChatResponse)(nil),    // 5: switchboard.supervision.v1.AddSupervisedChatResponse
-	(*RemoveSupervisedChatRequest)(nil),  // 6: switchboard.supervision.v1.RemoveSupervisedChatRequest
-	(*RemoveSupervisedChatResponse)(nil), // 7: switchboard.supervision.v1.RemoveSupervisedChatResponse
-	(*ListSupervisedChatsRequest)(nil),   // 8: switchboard.supervision.v1.ListSupervisedChatsRequest
-	(*ListSupervisedChatsResponse)(nil),  // 9: switchboard.supervision.v1.ListSupervisedChatsResponse
-	(*AuditEntry)(nil),                   // 10: switchboard.supervision.v1.AuditEntry
-	(*ListAuditLogRequest)(nil),          // 11: switchboard.supervision.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),         // 12: switchboard.supervision.v1.ListAuditLogResponse
-	(*AgentLoad)(nil),                    // 13: switchboard.supervision.v1.AgentLoad
-	(*ListAgentsRequest)(nil),            // 14: switchboard.supervision.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),           // 15: switchboard.supervision.v1.ListAgentsResponse
-	(*OpenChat)(nil),                     // 16: switchboard.supervision.v1.OpenChat
-	(*ListOpenChatsRequest)(nil),         // 17: switchboard.supervision.v1.ListOpenChatsRequest
-	(*ListOpenChatsResponse)(nil),        // 18: switchboard.supervision.v1.ListOpenChatsResponse
-	(*WatchConversationRequest)(nil),     // 19: switchboard.supervision.v1.WatchConversationRequest
-	(*WatchConversationResponse)(nil),    // 20: switchboard.supervision.v1.WatchConversationResponse
-	(*WhisperRequest)(nil),               // 21: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),              // 22: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),  // 23: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil), // 24: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),    // 25: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),   // 26: switchboard.supervision.v1.FinishConversationResponse
-	(*OfflineMessage)(nil),               // 27: switchboard.supervision.v1.OfflineMessage
-	(*ListOfflineMessagesRequest)(nil),   // 28: switchboard.supervision.v1.ListOfflineMessagesRequest
-	(*ListOfflineMessagesResponse)(nil),  // 29: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*ExportTranscriptRequest)(nil),      // 30: switchboard.supervision.v1.ExportTranscriptRequest
-	(*ExportTranscriptResponse)(nil),     // 31: switchboard.supervision.v1.ExportTranscriptResponse
-	(*ChatFilter)(nil),                   // 32: switchboard.supervision.v1.ChatFilter
-	(*ChatSummary)(nil),                  // 33: switchboard.supervision.v1.ChatSummary
-	(*SearchChatsRequest)(nil),           // 34: switchboard.supervision.v1.SearchChatsRequest
-	(*SearchChatsResponse)(nil),          // 35: switchboard.supervision.v1.SearchChatsResponse
-	(*ExportChatsRequest)(nil),           // 36: switchboard.supervision.v1.ExportChatsRequest
-	(*ExportChatsResponse)(nil),          // 37: switchboard.supervision.v1.ExportChatsResponse
-	(*v1.Conversation)(nil),              // 38: switchboard.chat.v1.Conversation
-	(*timestamppb.Timestamp)(nil),        // 39: google.protobuf.Timestamp
-	(v1.AgentStatus)(0),                  // 40: switchboard.chat.v1.AgentStatus
-	(*v1.Event)(nil),                     // 41: switchboard.chat.v1.Event
-	(v1.Thumb)(0),                        // 42: switchboard.chat.v1.Thumb
+	(Sentiment)(0),                        // 0: switchboard.supervision.v1.Sentiment
+	(ChatStateFilter)(0),                  // 1: switchboard.supervision.v1.ChatStateFilter
+	(*WatchAgentsRequest)(nil),            // 2: switchboard.supervision.v1.WatchAgentsRequest
+	(*WatchAgentsResponse)(nil),           // 3: switchboard.supervision.v1.WatchAgentsResponse
+	(*AddSupervisedChatRequest)(nil),      // 4: switchboard.supervision.v1.AddSupervisedChatRequest
+	(*AddSupervisedChatResponse)(nil),     // 5: switchboard.supervision.v1.AddSupervisedChatResponse
+	(*RemoveSupervisedChatRequest)(nil),   // 6: switchboard.supervision.v1.RemoveSupervisedChatRequest
+	(*RemoveSupervisedChatResponse)(nil),  // 7: switchboard.supervision.v1.RemoveSupervisedChatResponse
+	(*ListSupervisedChatsRequest)(nil),    // 8: switchboard.supervision.v1.ListSupervisedChatsRequest
+	(*ListSupervisedChatsResponse)(nil),   // 9: switchboard.supervision.v1.ListSupervisedChatsResponse
+	(*AuditEntry)(nil),                    // 10: switchboard.supervision.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),           // 11: switchboard.supervision.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),          // 12: switchboard.supervision.v1.ListAuditLogResponse
+	(*AgentLoad)(nil),                     // 13: switchboard.supervision.v1.AgentLoad
+	(*ListAgentsRequest)(nil),             // 14: switchboard.supervision.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),            // 15: switchboard.supervision.v1.ListAgentsResponse
+	(*OpenChat)(nil),                      // 16: switchboard.supervision.v1.OpenChat
+	(*ListOpenChatsRequest)(nil),          // 17: switchboard.supervision.v1.ListOpenChatsRequest
+	(*ListOpenChatsResponse)(nil),         // 18: switchboard.supervision.v1.ListOpenChatsResponse
+	(*WatchConversationRequest)(nil),      // 19: switchboard.supervision.v1.WatchConversationRequest
+	(*WatchConversationResponse)(nil),     // 20: switchboard.supervision.v1.WatchConversationResponse
+	(*WhisperRequest)(nil),                // 21: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),               // 22: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),   // 23: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil),  // 24: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),     // 25: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),    // 26: switchboard.supervision.v1.FinishConversationResponse
+	(*OfflineMessage)(nil),                // 27: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),    // 28: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),   // 29: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*ExportTranscriptRequest)(nil),       // 30: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),      // 31: switchboard.supervision.v1.ExportTranscriptResponse
+	(*ChatFilter)(nil),                    // 32: switchboard.supervision.v1.ChatFilter
+	(*ChatSummary)(nil),                   // 33: switchboard.supervision.v1.ChatSummary
+	(*SearchChatsRequest)(nil),            // 34: switchboard.supervision.v1.SearchChatsRequest
+	(*SearchChatsResponse)(nil),           // 35: switchboard.supervision.v1.SearchChatsResponse
+	(*ExportChatsRequest)(nil),            // 36: switchboard.supervision.v1.ExportChatsRequest
+	(*ExportChatsResponse)(nil),           // 37: switchboard.supervision.v1.ExportChatsResponse
+	(*ExportOfflineMessagesRequest)(nil),  // 38: switchboard.supervision.v1.ExportOfflineMessagesRequest
+	(*ExportOfflineMessagesResponse)(nil), // 39: switchboard.supervision.v1.ExportOfflineMessagesResponse
+	(*v1.Conversation)(nil),               // 40: switchboard.chat.v1.Conversation
+	(*timestamppb.Timestamp)(nil),         // 41: google.protobuf.Timestamp
+	(v1.AgentStatus)(0),                   // 42: switchboard.chat.v1.AgentStatus
+	(*v1.Event)(nil),                      // 43: switchboard.chat.v1.Event
+	(v1.Thumb)(0),                         // 44: switchboard.chat.v1.Thumb
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	13, // 0: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	38, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	39, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	40, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	41, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	10, // 3: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	40, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	39, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	42, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	41, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
 	13, // 6: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	38, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	40, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
 	16, // 8: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	41, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	41, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	38, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	38, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	39, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	43, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	43, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	40, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	40, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	41, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
 	27, // 14: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
-	39, // 15: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
-	39, // 16: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
-	42, // 17: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
+	41, // 15: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
+	41, // 16: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
+	44, // 17: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
 	0,  // 18: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
 	1,  // 19: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
-	38, // 20: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
-	42, // 21: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
+	40, // 20: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
+	44, // 21: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
 	0,  // 22: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
 	32, // 23: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
 	33, // 24: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
@@ -2505,24 +2614,26 @@ var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	36, // 37: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
 	30, // 38: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
 	28, // 39: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	11, // 40: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	15, // 41: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	3,  // 42: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	18, // 43: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	20, // 44: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	5,  // 45: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	7,  // 46: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	9,  // 47: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	22, // 48: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	24, // 49: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	26, // 50: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	35, // 51: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
-	37, // 52: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
-	31, // 53: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
-	29, // 54: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	12, // 55: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	41, // [41:56] is the sub-list for method output_type
-	26, // [26:41] is the sub-list for method input_type
+	38, // 40: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
+	11, // 41: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	15, // 42: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	3,  // 43: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	18, // 44: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	20, // 45: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	5,  // 46: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	7,  // 47: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	9,  // 48: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	22, // 49: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	24, // 50: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	26, // 51: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	35, // 52: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
+	37, // 53: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
+	31, // 54: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	29, // 55: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	39, // 56: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
+	12, // 57: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	42, // [42:58] is the sub-list for method output_type
+	26, // [26:42] is the sub-list for method input_type
 	26, // [26:26] is the sub-list for extension type_name
 	26, // [26:26] is the sub-list for extension extendee
 	0,  // [0:26] is the sub-list for field type_name
@@ -2543,7 +2654,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   36,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -78,6 +78,9 @@ const (
 	// SupervisionServiceListOfflineMessagesProcedure is the fully-qualified name of the
 	// SupervisionService's ListOfflineMessages RPC.
 	SupervisionServiceListOfflineMessagesProcedure = "/switchboard.supervision.v1.SupervisionService/ListOfflineMessages"
+	// SupervisionServiceExportOfflineMessagesProcedure is the fully-qualified name of the
+	// SupervisionService's ExportOfflineMessages RPC.
+	SupervisionServiceExportOfflineMessagesProcedure = "/switchboard.supervision.v1.SupervisionService/ExportOfflineMessages"
 	// SupervisionServiceListAuditLogProcedure is the fully-qualified name of the SupervisionService's
 	// ListAuditLog RPC.
 	SupervisionServiceListAuditLogProcedure = "/switchboard.supervision.v1.SupervisionService/ListAuditLog"
@@ -128,6 +131,9 @@ type SupervisionServiceClient interface {
 	// ListOfflineMessages pages through the messages visitors left while nobody was online,
 	// in the units where the caller holds AllChats, newest first.
 	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
+	// ExportOfflineMessages streams the offline messages matching a query as CSV, in the
+	// units where the caller holds AllChats, newest first.
+	ExportOfflineMessages(context.Context, *connect.Request[v1.ExportOfflineMessagesRequest]) (*connect.ServerStreamForClient[v1.ExportOfflineMessagesResponse], error)
 	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
 	// admins only.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
@@ -229,6 +235,12 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("ListOfflineMessages")),
 			connect.WithClientOptions(opts...),
 		),
+		exportOfflineMessages: connect.NewClient[v1.ExportOfflineMessagesRequest, v1.ExportOfflineMessagesResponse](
+			httpClient,
+			baseURL+SupervisionServiceExportOfflineMessagesProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ExportOfflineMessages")),
+			connect.WithClientOptions(opts...),
+		),
 		listAuditLog: connect.NewClient[v1.ListAuditLogRequest, v1.ListAuditLogResponse](
 			httpClient,
 			baseURL+SupervisionServiceListAuditLogProcedure,
@@ -240,21 +252,22 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 
 // supervisionServiceClient implements SupervisionServiceClient.
 type supervisionServiceClient struct {
-	listAgents           *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
-	watchAgents          *connect.Client[v1.WatchAgentsRequest, v1.WatchAgentsResponse]
-	listOpenChats        *connect.Client[v1.ListOpenChatsRequest, v1.ListOpenChatsResponse]
-	watchConversation    *connect.Client[v1.WatchConversationRequest, v1.WatchConversationResponse]
-	addSupervisedChat    *connect.Client[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse]
-	removeSupervisedChat *connect.Client[v1.RemoveSupervisedChatRequest, v1.RemoveSupervisedChatResponse]
-	listSupervisedChats  *connect.Client[v1.ListSupervisedChatsRequest, v1.ListSupervisedChatsResponse]
-	whisper              *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
-	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
-	finishConversation   *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
-	searchChats          *connect.Client[v1.SearchChatsRequest, v1.SearchChatsResponse]
-	exportChats          *connect.Client[v1.ExportChatsRequest, v1.ExportChatsResponse]
-	exportTranscript     *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
-	listOfflineMessages  *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
-	listAuditLog         *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
+	listAgents            *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
+	watchAgents           *connect.Client[v1.WatchAgentsRequest, v1.WatchAgentsResponse]
+	listOpenChats         *connect.Client[v1.ListOpenChatsRequest, v1.ListOpenChatsResponse]
+	watchConversation     *connect.Client[v1.WatchConversationRequest, v1.WatchConversationResponse]
+	addSupervisedChat     *connect.Client[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse]
+	removeSupervisedChat  *connect.Client[v1.RemoveSupervisedChatRequest, v1.RemoveSupervisedChatResponse]
+	listSupervisedChats   *connect.Client[v1.ListSupervisedChatsRequest, v1.ListSupervisedChatsResponse]
+	whisper               *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
+	transferConversation  *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
+	finishConversation    *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
+	searchChats           *connect.Client[v1.SearchChatsRequest, v1.SearchChatsResponse]
+	exportChats           *connect.Client[v1.ExportChatsRequest, v1.ExportChatsResponse]
+	exportTranscript      *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
+	listOfflineMessages   *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
+	exportOfflineMessages *connect.Client[v1.ExportOfflineMessagesRequest, v1.ExportOfflineMessagesResponse]
+	listAuditLog          *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
 }
 
 // ListAgents calls switchboard.supervision.v1.SupervisionService.ListAgents.
@@ -327,6 +340,11 @@ func (c *supervisionServiceClient) ListOfflineMessages(ctx context.Context, req 
 	return c.listOfflineMessages.CallUnary(ctx, req)
 }
 
+// ExportOfflineMessages calls switchboard.supervision.v1.SupervisionService.ExportOfflineMessages.
+func (c *supervisionServiceClient) ExportOfflineMessages(ctx context.Context, req *connect.Request[v1.ExportOfflineMessagesRequest]) (*connect.ServerStreamForClient[v1.ExportOfflineMessagesResponse], error) {
+	return c.exportOfflineMessages.CallServerStream(ctx, req)
+}
+
 // ListAuditLog calls switchboard.supervision.v1.SupervisionService.ListAuditLog.
 func (c *supervisionServiceClient) ListAuditLog(ctx context.Context, req *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
 	return c.listAuditLog.CallUnary(ctx, req)
@@ -377,6 +395,9 @@ type SupervisionServiceHandler interface {
 	// ListOfflineMessages pages through the messages visitors left while nobody was online,
 	// in the units where the caller holds AllChats, newest first.
 	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
+	// ExportOfflineMessages streams the offline messages matching a query as CSV, in the
+	// units where the caller holds AllChats, newest first.
+	ExportOfflineMessages(context.Context, *connect.Request[v1.ExportOfflineMessagesRequest], *connect.ServerStream[v1.ExportOfflineMessagesResponse]) error
 	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
 	// admins only.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
@@ -473,6 +494,12 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("ListOfflineMessages")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceExportOfflineMessagesHandler := connect.NewServerStreamHandler(
+		SupervisionServiceExportOfflineMessagesProcedure,
+		svc.ExportOfflineMessages,
+		connect.WithSchema(supervisionServiceMethods.ByName("ExportOfflineMessages")),
+		connect.WithHandlerOptions(opts...),
+	)
 	supervisionServiceListAuditLogHandler := connect.NewUnaryHandler(
 		SupervisionServiceListAuditLogProcedure,
 		svc.ListAuditLog,
@@ -509,6 +536,8 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceExportTranscriptHandler.ServeHTTP(w, r)
 		case SupervisionServiceListOfflineMessagesProcedure:
 			supervisionServiceListOfflineMessagesHandler.ServeHTTP(w, r)
+		case SupervisionServiceExportOfflineMessagesProcedure:
+			supervisionServiceExportOfflineMessagesHandler.ServeHTTP(w, r)
 		case SupervisionServiceListAuditLogProcedure:
 			supervisionServiceListAuditLogHandler.ServeHTTP(w, r)
 		default:
@@ -574,6 +603,10 @@ func (UnimplementedSupervisionServiceHandler) ExportTranscript(context.Context, 
 
 func (UnimplementedSupervisionServiceHandler) ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListOfflineMessages is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ExportOfflineMessages(context.Context, *connect.Request[v1.ExportOfflineMessagesRequest], *connect.ServerStream[v1.ExportOfflineMessagesResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ExportOfflineMessages is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
