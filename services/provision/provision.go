@@ -46,6 +46,17 @@ type TenantSpec struct {
 	Suspend         bool   `json:"suspend,omitempty"`
 	DeletionPolicy  string `json:"deletionPolicy,omitempty"`
 	PerAgentMetrics bool   `json:"perAgentMetrics,omitempty"`
+	SMTP            *SMTP  `json:"smtp,omitempty"`
+}
+
+// SMTP is a tenant's outgoing mail relay, for transcripts.
+type SMTP struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	From     string `json:"from"`
+	Username string `json:"username,omitempty"`
+	// Password is inline here; on a cluster the operator reads it from a Secret.
+	Password string `json:"password,omitempty"`
 }
 
 // Supervisor is a supervisor of a business unit.
@@ -205,6 +216,11 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("Tenant %s: declared twice", t.Metadata.Name)
 		}
 		tenants[t.Metadata.Name] = true
+		if m := t.Spec.SMTP; m != nil {
+			if m.Host == "" || m.Port < 1 || m.Port > 65535 || !strings.Contains(m.From, "@") {
+				return fmt.Errorf("Tenant %s: spec.smtp needs a host, a port 1–65535 and a from address", t.Metadata.Name)
+			}
+		}
 		switch t.Spec.Isolation {
 		case "", "Pooled", "Dedicated":
 		default:
@@ -309,6 +325,13 @@ func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 				return err
 			}
 			a := Applied{Name: t.Metadata.Name, ID: id, WidgetKey: key, DisplayNames: map[string]string{}}
+			var relay *store.SMTPConfig
+			if m := t.Spec.SMTP; m != nil {
+				relay = &store.SMTPConfig{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, Password: m.Password}
+			}
+			if err := store.SetSMTP(ctx, tx, id, relay); err != nil {
+				return err
+			}
 			for _, u := range c.BusinessUnits {
 				if u.Metadata.Namespace != t.Metadata.Name {
 					continue

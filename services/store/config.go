@@ -155,3 +155,38 @@ func UpsertAccount(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, a AccountCo
 	}
 	return nil
 }
+
+// SMTPConfig is a tenant's outgoing mail relay.
+type SMTPConfig struct {
+	Host     string
+	Port     int
+	From     string
+	Username string
+	Password string
+}
+
+// SetSMTP stores a tenant's relay, or removes it when c is nil.
+func SetSMTP(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, c *SMTPConfig) error {
+	if c == nil {
+		_, err := tx.Exec(ctx, `DELETE FROM tenant_smtp WHERE tenant_id = $1`, tenant)
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO tenant_smtp (tenant_id, host, port, from_address, username, password) VALUES ($1, $2, $3, $4, $5, $6)
+		ON CONFLICT (tenant_id) DO UPDATE SET host = excluded.host, port = excluded.port, from_address = excluded.from_address,
+		  username = excluded.username, password = excluded.password`, tenant, c.Host, c.Port, c.From, c.Username, c.Password)
+	if err != nil {
+		return fmt.Errorf("storing the mail relay: %w", err)
+	}
+	return nil
+}
+
+// GetSMTP reads the transaction's tenant's relay; ErrNotFound when none is configured.
+func GetSMTP(ctx context.Context, tx pgx.Tx) (*SMTPConfig, error) {
+	var c SMTPConfig
+	err := tx.QueryRow(ctx, `SELECT host, port, from_address, username, password FROM tenant_smtp WHERE tenant_id = sb_current_tenant()`).
+		Scan(&c.Host, &c.Port, &c.From, &c.Username, &c.Password)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return &c, err
+}

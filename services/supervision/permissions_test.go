@@ -69,6 +69,10 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 				}
 				return s.Err()
 			}},
+			{"SendTranscript", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.SendTranscript(ctx, connect.NewRequest(&supervisionv1.SendTranscriptRequest{ConversationId: conv, To: "x@example.com"}))
+				return err
+			}},
 			{"AddSupervisedChat", func(c supervisionv1connect.SupervisionServiceClient) error {
 				_, err := c.AddSupervisedChat(ctx, connect.NewRequest(&supervisionv1.AddSupervisedChatRequest{ConversationId: conv}))
 				return err

@@ -24,6 +24,7 @@ import (
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/export"
 	"github.com/switchboard-chat/switchboard/services/live"
+	"github.com/switchboard-chat/switchboard/services/mail"
 	"github.com/switchboard-chat/switchboard/services/rpcerr"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
@@ -663,4 +664,48 @@ func (s *Server) ExportOfflineMessages(ctx context.Context, req *connect.Request
 	}
 	s.audit(ctx, p, store.AuditExport, uuid.Nil, fmt.Sprintf("offline messages export, %d rows", rowsOut))
 	return nil
+}
+
+// SendTranscript mails a conversation's visitor-visible transcript.
+func (s *Server) SendTranscript(ctx context.Context, req *connect.Request[supervisionv1.SendTranscriptRequest]) (*connect.Response[supervisionv1.SendTranscriptResponse], error) {
+	p, err := supervisor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := conversationID(req.Msg.ConversationId)
+	if err != nil {
+		return nil, err
+	}
+	to, err := mail.Recipient(req.Msg.To)
+	if err != nil {
+		return nil, rpcerr.Invalid("to", "%s is not one plain email address", rpcerr.Quote(req.Msg.To))
+	}
+	var relay *store.SMTPConfig
+	var events []*store.Event
+	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		if _, err := permitted(ctx, tx, p, id, store.PermSupervise); err != nil {
+			if _, err2 := permitted(ctx, tx, p, id, store.PermAllChats); err2 != nil {
+				return err
+			}
+		}
+		relay, err = store.GetSMTP(ctx, tx)
+		if errors.Is(err, store.ErrNotFound) {
+			return rpcerr.Errorf(connect.CodeFailedPrecondition, "this tenant has no mail relay configured (Tenant spec.smtp)")
+		}
+		if err != nil {
+			return err
+		}
+		// The visitor's view: staff-only events are left out by the query itself.
+		events, err = store.ListEvents(ctx, tx, p.Tenant, id, 0, 10000, false)
+		return err
+	})
+	if err != nil {
+		return nil, chat.StoreError(ctx, err, "conversation")
+	}
+	if err := mail.Send(relay, to, "Your conversation transcript", mail.Transcript(events)); err != nil {
+		rpcerr.Internal(ctx, err) //nolint:errcheck // logged
+		return nil, rpcerr.Errorf(connect.CodeUnavailable, "the mail relay did not accept the transcript; retry later")
+	}
+	s.audit(ctx, p, store.AuditExport, id, "transcript mailed to "+to)
+	return connect.NewResponse(&supervisionv1.SendTranscriptResponse{}), nil
 }

@@ -75,6 +75,9 @@ const (
 	// SupervisionServiceExportTranscriptProcedure is the fully-qualified name of the
 	// SupervisionService's ExportTranscript RPC.
 	SupervisionServiceExportTranscriptProcedure = "/switchboard.supervision.v1.SupervisionService/ExportTranscript"
+	// SupervisionServiceSendTranscriptProcedure is the fully-qualified name of the SupervisionService's
+	// SendTranscript RPC.
+	SupervisionServiceSendTranscriptProcedure = "/switchboard.supervision.v1.SupervisionService/SendTranscript"
 	// SupervisionServiceListOfflineMessagesProcedure is the fully-qualified name of the
 	// SupervisionService's ListOfflineMessages RPC.
 	SupervisionServiceListOfflineMessagesProcedure = "/switchboard.supervision.v1.SupervisionService/ListOfflineMessages"
@@ -128,6 +131,10 @@ type SupervisionServiceClient interface {
 	// row per message or system event, in order), whispers included only when asked. Needs
 	// Supervise or AllChats on the conversation's unit.
 	ExportTranscript(context.Context, *connect.Request[v1.ExportTranscriptRequest]) (*connect.ServerStreamForClient[v1.ExportTranscriptResponse], error)
+	// SendTranscript mails a conversation's transcript through the tenant's SMTP relay. The
+	// mail never holds whispers or drafts. Needs Supervise or AllChats on the conversation's
+	// unit; FailedPrecondition when the tenant has no relay.
+	SendTranscript(context.Context, *connect.Request[v1.SendTranscriptRequest]) (*connect.Response[v1.SendTranscriptResponse], error)
 	// ListOfflineMessages pages through the messages visitors left while nobody was online,
 	// in the units where the caller holds AllChats, newest first.
 	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
@@ -229,6 +236,12 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("ExportTranscript")),
 			connect.WithClientOptions(opts...),
 		),
+		sendTranscript: connect.NewClient[v1.SendTranscriptRequest, v1.SendTranscriptResponse](
+			httpClient,
+			baseURL+SupervisionServiceSendTranscriptProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("SendTranscript")),
+			connect.WithClientOptions(opts...),
+		),
 		listOfflineMessages: connect.NewClient[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse](
 			httpClient,
 			baseURL+SupervisionServiceListOfflineMessagesProcedure,
@@ -265,6 +278,7 @@ type supervisionServiceClient struct {
 	searchChats           *connect.Client[v1.SearchChatsRequest, v1.SearchChatsResponse]
 	exportChats           *connect.Client[v1.ExportChatsRequest, v1.ExportChatsResponse]
 	exportTranscript      *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
+	sendTranscript        *connect.Client[v1.SendTranscriptRequest, v1.SendTranscriptResponse]
 	listOfflineMessages   *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
 	exportOfflineMessages *connect.Client[v1.ExportOfflineMessagesRequest, v1.ExportOfflineMessagesResponse]
 	listAuditLog          *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
@@ -335,6 +349,11 @@ func (c *supervisionServiceClient) ExportTranscript(ctx context.Context, req *co
 	return c.exportTranscript.CallServerStream(ctx, req)
 }
 
+// SendTranscript calls switchboard.supervision.v1.SupervisionService.SendTranscript.
+func (c *supervisionServiceClient) SendTranscript(ctx context.Context, req *connect.Request[v1.SendTranscriptRequest]) (*connect.Response[v1.SendTranscriptResponse], error) {
+	return c.sendTranscript.CallUnary(ctx, req)
+}
+
 // ListOfflineMessages calls switchboard.supervision.v1.SupervisionService.ListOfflineMessages.
 func (c *supervisionServiceClient) ListOfflineMessages(ctx context.Context, req *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error) {
 	return c.listOfflineMessages.CallUnary(ctx, req)
@@ -392,6 +411,10 @@ type SupervisionServiceHandler interface {
 	// row per message or system event, in order), whispers included only when asked. Needs
 	// Supervise or AllChats on the conversation's unit.
 	ExportTranscript(context.Context, *connect.Request[v1.ExportTranscriptRequest], *connect.ServerStream[v1.ExportTranscriptResponse]) error
+	// SendTranscript mails a conversation's transcript through the tenant's SMTP relay. The
+	// mail never holds whispers or drafts. Needs Supervise or AllChats on the conversation's
+	// unit; FailedPrecondition when the tenant has no relay.
+	SendTranscript(context.Context, *connect.Request[v1.SendTranscriptRequest]) (*connect.Response[v1.SendTranscriptResponse], error)
 	// ListOfflineMessages pages through the messages visitors left while nobody was online,
 	// in the units where the caller holds AllChats, newest first.
 	ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error)
@@ -488,6 +511,12 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("ExportTranscript")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceSendTranscriptHandler := connect.NewUnaryHandler(
+		SupervisionServiceSendTranscriptProcedure,
+		svc.SendTranscript,
+		connect.WithSchema(supervisionServiceMethods.ByName("SendTranscript")),
+		connect.WithHandlerOptions(opts...),
+	)
 	supervisionServiceListOfflineMessagesHandler := connect.NewUnaryHandler(
 		SupervisionServiceListOfflineMessagesProcedure,
 		svc.ListOfflineMessages,
@@ -534,6 +563,8 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceExportChatsHandler.ServeHTTP(w, r)
 		case SupervisionServiceExportTranscriptProcedure:
 			supervisionServiceExportTranscriptHandler.ServeHTTP(w, r)
+		case SupervisionServiceSendTranscriptProcedure:
+			supervisionServiceSendTranscriptHandler.ServeHTTP(w, r)
 		case SupervisionServiceListOfflineMessagesProcedure:
 			supervisionServiceListOfflineMessagesHandler.ServeHTTP(w, r)
 		case SupervisionServiceExportOfflineMessagesProcedure:
@@ -599,6 +630,10 @@ func (UnimplementedSupervisionServiceHandler) ExportChats(context.Context, *conn
 
 func (UnimplementedSupervisionServiceHandler) ExportTranscript(context.Context, *connect.Request[v1.ExportTranscriptRequest], *connect.ServerStream[v1.ExportTranscriptResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ExportTranscript is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) SendTranscript(context.Context, *connect.Request[v1.SendTranscriptRequest]) (*connect.Response[v1.SendTranscriptResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.SendTranscript is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) ListOfflineMessages(context.Context, *connect.Request[v1.ListOfflineMessagesRequest]) (*connect.Response[v1.ListOfflineMessagesResponse], error) {
