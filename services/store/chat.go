@@ -128,6 +128,10 @@ func ListAgentConversations(ctx context.Context, tx pgx.Tx, agent uuid.UUID) ([]
 	if err != nil {
 		return nil, err
 	}
+	return scanConversations(rows)
+}
+
+func scanConversations(rows pgx.Rows) ([]*Conversation, error) {
 	defer rows.Close()
 	var out []*Conversation
 	for rows.Next() {

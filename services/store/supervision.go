@@ -201,16 +201,7 @@ func ListSupervisedChats(ctx context.Context, tx pgx.Tx, username string) ([]*Co
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []*Conversation
-	for rows.Next() {
-		c, err := scanConversation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanConversations(rows)
 }
 
 // AuditEntry is one row of the audit log.
