@@ -74,7 +74,7 @@ func (s *Server) AcceptConversation(ctx context.Context, req *connect.Request[ch
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", req.Msg.ConversationId)
+	id, err := ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (s *Server) TransferConversation(ctx context.Context, req *connect.Request[
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", m.ConversationId)
+	id, err := ParseID("conversation_id", m.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -163,7 +163,7 @@ func (s *Server) AgentStream(ctx context.Context, req *connect.Request[chatv1.Ag
 	}
 	cursors := map[uuid.UUID]int64{}
 	for i, c := range req.Msg.Resume {
-		id, err := parseID("resume.conversation_id", c.ConversationId)
+		id, err := ParseID("resume.conversation_id", c.ConversationId)
 		if err != nil {
 			return err
 		}

@@ -22,7 +22,7 @@ func (s *Server) SendMessage(ctx context.Context, req *connect.Request[chatv1.Se
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", m.ConversationId)
+	id, err := ParseID("conversation_id", m.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Server) Subscribe(ctx context.Context, req *connect.Request[chatv1.Subs
 	if err != nil {
 		return err
 	}
-	id, err := parseID("conversation_id", req.Msg.ConversationId)
+	id, err := ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (s *Server) ListEvents(ctx context.Context, req *connect.Request[chatv1.Lis
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", req.Msg.ConversationId)
+	id, err := ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (s *Server) GetConversation(ctx context.Context, req *connect.Request[chatv
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", req.Msg.ConversationId)
+	id, err := ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +268,7 @@ func (s *Server) UpdateDraft(ctx context.Context, req *connect.Request[chatv1.Up
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", req.Msg.ConversationId)
+	id, err := ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -303,7 +303,7 @@ func (s *Server) CloseConversation(ctx context.Context, req *connect.Request[cha
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", req.Msg.ConversationId)
+	id, err := ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}

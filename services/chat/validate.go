@@ -26,7 +26,8 @@ const (
 	MaxURLBytes = 2048
 )
 
-func parseID(field, s string) (uuid.UUID, error) {
+// ParseID parses a required id field, naming the field when it is missing or malformed.
+func ParseID(field, s string) (uuid.UUID, error) {
 	if s == "" {
 		return uuid.Nil, rpcerr.Invalid(field, "required")
 	}

@@ -200,7 +200,7 @@ func (s *Server) RateConversation(ctx context.Context, req *connect.Request[chat
 	if err != nil {
 		return nil, err
 	}
-	id, err := parseID("conversation_id", m.ConversationId)
+	id, err := ParseID("conversation_id", m.ConversationId)
 	if err != nil {
 		return nil, err
 	}

@@ -11,51 +11,36 @@ import (
 )
 
 // Unindexed lists conversations whose messages the search index has not caught up with,
-// with the messages it lacks (visitor and agent messages, not whispers). An open
-// conversation indexed less than reindexAfter ago waits; a closed one never does.
+// with the events it lacks, in one query. An open conversation indexed less than
+// reindexAfter ago waits; a closed one never does.
 func Unindexed(ctx context.Context, tx pgx.Tx, limit int, reindexAfter time.Duration) (map[uuid.UUID][]*Event, map[uuid.UUID]int64, error) {
-	rows, err := tx.Query(ctx, `SELECT c.conversation_id, c.last_seq, coalesce(s.indexed_seq, 0)
-		FROM conversations c LEFT JOIN conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
-		WHERE c.tenant_id = sb_current_tenant() AND c.last_seq > coalesce(s.indexed_seq, 0)
-		  AND (c.state = 'closed' OR coalesce(s.indexed_at, '-infinity') < now() - make_interval(secs => $2))
-		ORDER BY c.last_activity_at LIMIT $1`, limit, reindexAfter.Seconds())
+	rows, err := tx.Query(ctx, `WITH pending AS (
+			SELECT c.conversation_id AS conv, c.last_seq, coalesce(s.indexed_seq, 0) AS indexed_seq
+			FROM conversations c LEFT JOIN conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
+			WHERE c.tenant_id = sb_current_tenant() AND c.last_seq > coalesce(s.indexed_seq, 0)
+			  AND (c.state = 'closed' OR coalesce(s.indexed_at, '-infinity') < now() - make_interval(secs => $2))
+			ORDER BY c.last_activity_at LIMIT $1)
+		SELECT p.last_seq, `+eventColumns+` FROM pending p
+		JOIN events e ON e.tenant_id = sb_current_tenant() AND e.conversation_id = p.conv
+		 AND e.seq > p.indexed_seq AND e.seq <= p.last_seq
+		ORDER BY p.conv, e.seq`, limit, reindexAfter.Seconds())
 	if err != nil {
 		return nil, nil, err
 	}
-	type pending struct {
-		id         uuid.UUID
-		last, from int64
-	}
-	var todo []pending
-	for rows.Next() {
-		var p pending
-		if err := rows.Scan(&p.id, &p.last, &p.from); err != nil {
-			rows.Close()
-			return nil, nil, err
-		}
-		todo = append(todo, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, nil, err
-	}
+	defer rows.Close()
 	events := map[uuid.UUID][]*Event{}
 	upTo := map[uuid.UUID]int64{}
-	for _, p := range todo {
-		rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM events
-			WHERE tenant_id = sb_current_tenant() AND conversation_id = $1 AND seq > $2 AND seq <= $3
-			ORDER BY seq`, p.id, p.from, p.last)
-		if err != nil {
+	for rows.Next() {
+		var last int64
+		e := &Event{}
+		if err := rows.Scan(&last, &e.ConversationID, &e.Seq, &e.CreatedAt, &e.AuthorKind, &e.AuthorID, &e.AuthorName,
+			&e.Kind, &e.Visibility, &e.ClientMessageID, &e.Body, &e.SystemKind, &e.AgentName, &e.UnitName); err != nil {
 			return nil, nil, err
 		}
-		evs, err := scanEvents(rows, uuid.Nil)
-		if err != nil {
-			return nil, nil, err
-		}
-		events[p.id] = evs
-		upTo[p.id] = p.last
+		events[e.ConversationID] = append(events[e.ConversationID], e)
+		upTo[e.ConversationID] = last
 	}
-	return events, upTo, nil
+	return events, upTo, rows.Err()
 }
 
 // IndexUpdate is what the indexer adds to one conversation's search document.

@@ -83,8 +83,8 @@ func unitsWith(ctx context.Context, tx pgx.Tx, p *auth.Principal, perm, only str
 	return out, nil
 }
 
-// permitted reads a conversation and checks that the caller holds perm on its unit.
-func permitted(ctx context.Context, tx pgx.Tx, p *auth.Principal, id uuid.UUID, perm string) (*store.Conversation, error) {
+// permitted reads a conversation and checks that the caller holds one of perms on its unit.
+func permitted(ctx context.Context, tx pgx.Tx, p *auth.Principal, id uuid.UUID, perms ...string) (*store.Conversation, error) {
 	c, err := store.GetConversation(ctx, tx, id)
 	if err != nil {
 		return nil, err
@@ -93,21 +93,12 @@ func permitted(ctx context.Context, tx pgx.Tx, p *auth.Principal, id uuid.UUID, 
 	if err != nil {
 		return nil, err
 	}
-	if !gs[c.UnitID].Has(perm) {
-		return nil, rpcerr.Errorf(connect.CodePermissionDenied, "you do not hold %s on business unit %s", perm, rpcerr.Quote(c.UnitName))
+	for _, perm := range perms {
+		if gs[c.UnitID].Has(perm) {
+			return c, nil
+		}
 	}
-	return c, nil
-}
-
-func conversationID(s string) (uuid.UUID, error) {
-	if s == "" {
-		return uuid.Nil, rpcerr.Invalid("conversation_id", "required")
-	}
-	id, err := uuid.Parse(s)
-	if err != nil || len(s) != 36 {
-		return uuid.Nil, rpcerr.Invalid("conversation_id", "%s is not a valid id (a UUID)", rpcerr.Quote(s))
-	}
-	return id, nil
+	return nil, rpcerr.Errorf(connect.CodePermissionDenied, "you do not hold %s on business unit %s", strings.Join(perms, " or "), rpcerr.Quote(c.UnitName))
 }
 
 // audit records an action; the action already happened, so a failure is logged, not returned.
@@ -266,7 +257,7 @@ func (s *Server) WatchConversation(ctx context.Context, req *connect.Request[sup
 	if err != nil {
 		return err
 	}
-	id, err := conversationID(req.Msg.ConversationId)
+	id, err := chat.ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return err
 	}
@@ -293,7 +284,7 @@ func (s *Server) Whisper(ctx context.Context, req *connect.Request[supervisionv1
 		return nil, err
 	}
 	m := req.Msg
-	id, err := conversationID(m.ConversationId)
+	id, err := chat.ParseID("conversation_id", m.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +347,7 @@ func (s *Server) TransferConversation(ctx context.Context, req *connect.Request[
 		return nil, err
 	}
 	m := req.Msg
-	id, err := conversationID(m.ConversationId)
+	id, err := chat.ParseID("conversation_id", m.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -388,7 +379,7 @@ func (s *Server) FinishConversation(ctx context.Context, req *connect.Request[su
 	if err != nil {
 		return nil, err
 	}
-	id, err := conversationID(req.Msg.ConversationId)
+	id, err := chat.ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -413,7 +404,7 @@ func (s *Server) AddSupervisedChat(ctx context.Context, req *connect.Request[sup
 	if err != nil {
 		return nil, err
 	}
-	id, err := conversationID(req.Msg.ConversationId)
+	id, err := chat.ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +426,7 @@ func (s *Server) RemoveSupervisedChat(ctx context.Context, req *connect.Request[
 	if err != nil {
 		return nil, err
 	}
-	id, err := conversationID(req.Msg.ConversationId)
+	id, err := chat.ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -557,15 +548,12 @@ func (s *Server) ExportTranscript(ctx context.Context, req *connect.Request[supe
 	if err != nil {
 		return err
 	}
-	id, err := conversationID(req.Msg.ConversationId)
+	id, err := chat.ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return err
 	}
 	if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
-		if _, err := permitted(ctx, tx, p, id, store.PermSupervise); err == nil {
-			return nil
-		}
-		_, err := permitted(ctx, tx, p, id, store.PermAllChats)
+		_, err := permitted(ctx, tx, p, id, store.PermSupervise, store.PermAllChats)
 		return err
 	}); err != nil {
 		return chat.StoreError(ctx, err, "conversation")
@@ -672,7 +660,7 @@ func (s *Server) SendTranscript(ctx context.Context, req *connect.Request[superv
 	if err != nil {
 		return nil, err
 	}
-	id, err := conversationID(req.Msg.ConversationId)
+	id, err := chat.ParseID("conversation_id", req.Msg.ConversationId)
 	if err != nil {
 		return nil, err
 	}
@@ -683,11 +671,10 @@ func (s *Server) SendTranscript(ctx context.Context, req *connect.Request[superv
 	var relay *store.SMTPConfig
 	var events []*store.Event
 	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
-		if _, err := permitted(ctx, tx, p, id, store.PermSupervise); err != nil {
-			if _, err2 := permitted(ctx, tx, p, id, store.PermAllChats); err2 != nil {
-				return err
-			}
+		if _, err := permitted(ctx, tx, p, id, store.PermSupervise, store.PermAllChats); err != nil {
+			return err
 		}
+		var err error
 		relay, err = store.GetSMTP(ctx, tx)
 		if errors.Is(err, store.ErrNotFound) {
 			return rpcerr.Errorf(connect.CodeFailedPrecondition, "this tenant has no mail relay configured (Tenant spec.smtp)")
