@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"net/netip"
 
 	"github.com/spf13/cobra"
 
@@ -14,11 +15,16 @@ func serveCommand() *cobra.Command {
 	var cfg server.Config
 	var listen string
 	var maxConns int
+	var trusted []string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the chat and supervision services (Connect, gRPC and gRPC-Web on one port)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.MaxConns = int32(maxConns)
+			var err error
+			if cfg.Proxies.Trusted, err = parsePrefixes("--trusted-proxies", trusted); err != nil {
+				return err
+			}
 			s, err := server.New(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -35,7 +41,26 @@ func serveCommand() *cobra.Command {
 	f.StringVar(&listen, "listen", envOr("SWITCHBOARD_LISTEN", ":8080"), "address to serve on (env SWITCHBOARD_LISTEN)")
 	f.IntVar(&maxConns, "max-conns", 32, "maximum PostgreSQL connections")
 	f.BoolVar(&cfg.SkipMigrate, "skip-migrate", false, "do not migrate the schema at start")
+	f.StringVar(&cfg.Proxies.CountryHeader, "country-header", envOr("SWITCHBOARD_COUNTRY_HEADER", "CF-IPCountry"), "header in which a trusted proxy names the visitor's country (ISO 3166-1 alpha-2) (env SWITCHBOARD_COUNTRY_HEADER)")
+	f.StringSliceVar(&trusted, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies believed about --country-header; none by default, so no country is read")
 	return cmd
+}
+
+// parsePrefixes parses CIDR networks or single addresses.
+func parsePrefixes(flag string, ss []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range ss {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is neither a network like 10.0.0.0/8 nor an address", flag, s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func migrateCommand() *cobra.Command {

@@ -114,6 +114,26 @@ func NewVisitorToken(tenant, conversation uuid.UUID) (string, []byte) {
 	return visitorPrefix + "." + tenant.String() + "." + conversation.String() + "." + s, h
 }
 
+// visitorKeyPrefix starts a visitor key, the secret a widget keeps so that its visitor is
+// recognised on the next visit.
+const visitorKeyPrefix = "sbk."
+
+// NewVisitorKey makes a visitor key and the hash to store.
+func NewVisitorKey() (string, []byte) {
+	s, h := newSecret()
+	return visitorKeyPrefix + s, h
+}
+
+// HashVisitorKey returns the stored hash of a visitor key, or false when key is not shaped
+// like one.
+func HashVisitorKey(key string) ([]byte, bool) {
+	s, ok := strings.CutPrefix(key, visitorKeyPrefix)
+	if !ok || len(s) != 43 {
+		return nil, false
+	}
+	return hashSecret(s), true
+}
+
 // HashPassword hashes a password for storage.
 func HashPassword(password string) (string, error) {
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)

@@ -27,6 +27,7 @@ type Server struct {
 	hub     *live.Hub
 	bridge  *live.Bridge
 	replica uuid.UUID
+	proxies Proxies
 }
 
 var _ chatv1connect.ChatServiceHandler = (*Server)(nil)
@@ -36,11 +37,13 @@ var PublicProcedures = []string{
 	chatv1connect.ChatServiceGetAvailabilityProcedure,
 	chatv1connect.ChatServiceStartConversationProcedure,
 	chatv1connect.ChatServiceLeaveOfflineMessageProcedure,
+	chatv1connect.ChatServiceTrackPageViewProcedure,
 }
 
 // New returns the ChatService of one replica. Call Run to start its background work.
-func New(db *store.DB, hub *live.Hub, replica uuid.UUID) *Server {
-	s := &Server{db: db, hub: hub, replica: replica}
+// proxies says whom to believe about visitors' countries.
+func New(db *store.DB, hub *live.Hub, replica uuid.UUID, proxies Proxies) *Server {
+	s := &Server{db: db, hub: hub, replica: replica, proxies: proxies}
 	s.bridge = live.NewBridge(db.Pool, hub, replica, s.load)
 	return s
 }

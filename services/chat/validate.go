@@ -117,3 +117,32 @@ func CheckTransfer(t store.Transfer) error {
 	}
 	return CheckNote("note", t.Note)
 }
+
+// Limits of a visitor's profile beyond the name and email.
+const (
+	// MaxPhoneBytes is the longest phone number.
+	MaxPhoneBytes = 40
+	// MaxNotesBytes is the longest notes about a visitor.
+	MaxNotesBytes = 10000
+)
+
+// CheckProfile checks a visitor profile that staff enter: a name, an email or a phone
+// number at least, each well-formed. field prefixes the fields' names.
+func CheckProfile(field string, p store.Profile) error {
+	if strings.TrimSpace(p.Name) == "" && p.Email == "" && strings.TrimSpace(p.Phone) == "" {
+		return rpcerr.Invalid(field, "give a name, an email or a phone number")
+	}
+	if err := checkLen(field+".name", p.Name, MaxNameBytes); err != nil {
+		return err
+	}
+	if err := checkEmail(field+".email", p.Email, false); err != nil {
+		return err
+	}
+	if err := checkLen(field+".phone", p.Phone, MaxPhoneBytes); err != nil {
+		return err
+	}
+	if strings.Trim(p.Phone, "0123456789 +-.()") != "" || (p.Phone != "" && !strings.ContainsAny(p.Phone, "0123456789")) {
+		return rpcerr.Invalid(field+".phone", "%s is not a phone number (digits, spaces and + - . ( ) only)", rpcerr.Quote(p.Phone))
+	}
+	return checkLen(field+".notes", p.Notes, MaxNotesBytes)
+}

@@ -83,8 +83,20 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 	if err := checkEmail("visitor_email", m.VisitorEmail, false); err != nil {
 		return nil, err
 	}
-	if err := checkLen("page_url", m.PageUrl, MaxURLBytes); err != nil {
+	site := ""
+	if m.PageUrl != "" {
+		var err error
+		if site, err = checkPageURL("page_url", m.PageUrl); err != nil {
+			return nil, err
+		}
+	}
+	visit, newKey, err := s.newVisit(m.VisitorKey, site, req.Header(), req.Peer())
+	if err != nil {
 		return nil, err
+	}
+	if m.VisitorKey == "" && m.PageUrl != "" {
+		// A widget that never reported a page view: the page it starts from is one.
+		visit.Page = store.PageView{URL: m.PageUrl}
 	}
 	if fm := m.FirstMessage; fm != nil {
 		if err := checkClientMessageID("first_message.client_message_id", fm.ClientMessageId); err != nil {
@@ -107,8 +119,9 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 	var routed *store.Routed
 	var first *store.Event
 	var offlineID uuid.UUID
+	var visited *store.Visited
 	err = s.db.InTenant(ctx, t.ID, func(tx pgx.Tx) error {
-		routed, first, offlineID = nil, nil, uuid.Nil
+		routed, first, offlineID, visited = nil, nil, uuid.Nil, nil
 		u, err := s.unit(ctx, tx, m.BusinessUnit)
 		if err != nil {
 			return err
@@ -124,14 +137,25 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 				UnitID: u.ID, Name: m.VisitorName, Email: m.VisitorEmail, Body: m.FirstMessage.Text, PageURL: m.PageUrl})
 			return err
 		}
+		if visited, err = store.RecordVisit(ctx, tx, t.ID, visit); err != nil {
+			return err
+		}
+		if err := store.FillProfile(ctx, tx, visited.Visitor.ID, m.VisitorName, m.VisitorEmail); err != nil {
+			return err
+		}
+		name := visited.Visitor.Profile.Name
+		if name == "" {
+			name = m.VisitorName
+		}
 		routed, err = store.StartConversation(ctx, tx, t.ID, store.NewConversation{
-			ID: id, Unit: u, VisitorName: m.VisitorName, VisitorEmail: m.VisitorEmail, PageURL: m.PageUrl, VisitorTokenHash: hash})
+			ID: id, Unit: u, Visitor: visited.Visitor.ID, Session: visited.Session, VisitorName: name,
+			PageURL: m.PageUrl, VisitorTokenHash: hash})
 		if err != nil {
 			return err
 		}
 		if fm := m.FirstMessage; fm != nil {
 			_, first, _, err = s.db.AppendMessage(ctx, tx, t.ID, store.NewMessage{
-				Conversation: id, Author: store.Author{Kind: store.AuthorVisitor, ID: routed.Conversation.VisitorID.String(), Name: m.VisitorName},
+				Conversation: id, Author: store.Author{Kind: store.AuthorVisitor, ID: routed.Conversation.VisitorID.String(), Name: name},
 				ClientMessageID: fm.ClientMessageId, Body: fm.Text, Visibility: store.VisibleToAll})
 			if err != nil {
 				return err
@@ -150,9 +174,14 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 		routed.Events = append(routed.Events, first)
 	}
 	s.publishRouted(t.ID, routed)
+	key := m.VisitorKey
+	if !visited.Recognised {
+		key = newKey
+	}
 	return connect.NewResponse(&chatv1.StartConversationResponse{
 		Conversation: ConversationToProto(routed.Conversation),
 		VisitorToken: token,
+		VisitorKey:   key,
 	}), nil
 }
 

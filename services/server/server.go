@@ -44,6 +44,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// StreamBuffer is each stream's live buffer; 0 means live.DefaultBuffer.
 	StreamBuffer int
+	// Proxies says which proxies are believed about visitors' countries.
+	Proxies chat.Proxies
 }
 
 // Server is one replica of the chat and supervision services.
@@ -74,7 +76,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, Pool: pool, DB: &store.DB{Pool: pool}, Hub: live.NewHub(cfg.StreamBuffer), Replica: uuid.New()}
-	s.Chat = chat.New(s.DB, s.Hub, s.Replica)
+	s.Chat = chat.New(s.DB, s.Hub, s.Replica, cfg.Proxies)
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)

@@ -60,10 +60,12 @@ type Routed struct {
 
 // NewConversation is a visitor's request to chat.
 type NewConversation struct {
-	ID               uuid.UUID
-	Unit             *Unit
+	ID   uuid.UUID
+	Unit *Unit
+	// Visitor and Session are the visitor's, from RecordVisit.
+	Visitor          uuid.UUID
+	Session          uuid.UUID
 	VisitorName      string
-	VisitorEmail     string
 	PageURL          string
 	VisitorTokenHash []byte
 }
@@ -75,14 +77,11 @@ func StartConversation(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, n NewCo
 	if err := lockUnit(ctx, tx, n.Unit.ID); err != nil {
 		return nil, err
 	}
-	var visitor, conv uuid.UUID
-	if err := tx.QueryRow(ctx, `INSERT INTO visitors (tenant_id, name, email) VALUES ($1, $2, $3) RETURNING visitor_id`,
-		tenant, n.VisitorName, n.VisitorEmail).Scan(&visitor); err != nil {
-		return nil, fmt.Errorf("storing visitor: %w", err)
-	}
-	if err := tx.QueryRow(ctx, `INSERT INTO conversations (tenant_id, conversation_id, unit_id, visitor_id, state, visitor_token_hash, page_url)
-		VALUES ($1, $2, $3, $4, 'queued', $5, $6) RETURNING conversation_id`,
-		tenant, n.ID, n.Unit.ID, visitor, n.VisitorTokenHash, n.PageURL).Scan(&conv); err != nil {
+	visitor := n.Visitor
+	var conv uuid.UUID
+	if err := tx.QueryRow(ctx, `INSERT INTO conversations (tenant_id, conversation_id, unit_id, visitor_id, session_id, state, visitor_token_hash, page_url)
+		VALUES ($1, $2, $3, $4, $5, 'queued', $6, $7) RETURNING conversation_id`,
+		tenant, n.ID, n.Unit.ID, visitor, n.Session, n.VisitorTokenHash, n.PageURL).Scan(&conv); err != nil {
 		return nil, fmt.Errorf("storing conversation: %w", err)
 	}
 	r := &Routed{}

@@ -168,6 +168,10 @@ const (
 	AuditTransfer   = "transfer"
 	AuditFinish     = "finish"
 	AuditExport     = "export"
+	// Contact changes name the visitor in the detail.
+	AuditContactCreate = "contact.create"
+	AuditContactUpdate = "contact.update"
+	AuditContactDelete = "contact.delete"
 )
 
 // AddAudit records a supervision action.

@@ -2,6 +2,7 @@ package supervision_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
@@ -79,6 +80,33 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			}},
 		}
 	}
+	onVisitor := func(visitor string) []call {
+		return []call{
+			{"GetVisitor", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.GetVisitor(ctx, connect.NewRequest(&supervisionv1.GetVisitorRequest{VisitorId: visitor}))
+				return err
+			}},
+			{"UpdateContact", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.UpdateContact(ctx, connect.NewRequest(&supervisionv1.UpdateContactRequest{VisitorId: visitor,
+					Profile: &supervisionv1.VisitorProfile{Name: "Mallory", Notes: "taken over"}}))
+				return err
+			}},
+			{"DeleteContact", func(c supervisionv1connect.SupervisionServiceClient) error {
+				_, err := c.DeleteContact(ctx, connect.NewRequest(&supervisionv1.DeleteContactRequest{VisitorId: visitor}))
+				return err
+			}},
+		}
+	}
+	contacts := append(onVisitor(sales.VisitorId),
+		call{"ListContacts", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.ListContacts(ctx, connect.NewRequest(&supervisionv1.ListContactsRequest{}))
+			return err
+		}},
+		call{"CreateContact", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.CreateContact(ctx, connect.NewRequest(&supervisionv1.CreateContactRequest{
+				Profile: &supervisionv1.VisitorProfile{Name: "Planted", Email: "planted@example.com"}}))
+			return err
+		}})
 	listOpen := func(unit string) call {
 		return call{"ListOpenChats " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
 			_, err := c.ListOpenChats(ctx, connect.NewRequest(&supervisionv1.ListOpenChatsRequest{BusinessUnit: unit}))
@@ -144,6 +172,17 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			_, err := c.ListAuditLog(ctx, connect.NewRequest(&supervisionv1.ListAuditLogRequest{}))
 			return err
 		}})
+	everything = append(everything, contacts...)
+	covered := map[string]bool{}
+	for _, c := range everything {
+		covered[strings.Fields(c.name)[0]] = true
+	}
+	methods := supervisionv1.File_switchboard_supervision_v1_supervision_proto.Services().ByName("SupervisionService").Methods()
+	for i := range methods.Len() {
+		if name := string(methods.Get(i).Name()); !covered[name] {
+			t.Errorf("rpc %s is not walked by this test", name)
+		}
+	}
 
 	cases := []struct {
 		caller string
@@ -156,7 +195,8 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 		{"a supervisor without Supervise on support", env.Login(t, "acme", "sue"), onConversation(support.Id), []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales")), []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor without SuperviseOpenChats on support", env.Login(t, "acme", "sam"), []call{listOpen("support")}, []connect.Code{connect.CodePermissionDenied}},
-		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(onConversation(sales.Id), onConversation(support.Id)...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},
+		{"a supervisor without AllChats anywhere", env.Login(t, "acme", "sue"), contacts, []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(append(onConversation(sales.Id), onConversation(support.Id)...), onVisitor(sales.VisitorId)...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},
 	}
 	before := snapshot(t, env)
 	for _, c := range cases {
@@ -201,7 +241,8 @@ func snapshot(t *testing.T, env *testenv.Env) string {
 	err := env.Owner.QueryRow(context.Background(), `SELECT concat_ws('|', (SELECT count(*) FROM events),
 		(SELECT string_agg(state || coalesce(agent_id::text, '') || unit_id || last_seq, ';' ORDER BY conversation_id) FROM conversations),
 		(SELECT string_agg(name || open_count, ';' ORDER BY name) FROM agents), (SELECT count(*) FROM audit_log),
-		(SELECT count(*) FROM supervised_chats))`).Scan(&s)
+		(SELECT count(*) FROM supervised_chats),
+		(SELECT string_agg(concat_ws(',', name, email, phone, notes), ';' ORDER BY visitor_id) FROM visitors))`).Scan(&s)
 	if err != nil {
 		t.Fatal(err)
 	}

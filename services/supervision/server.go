@@ -101,6 +101,17 @@ func permitted(ctx context.Context, tx pgx.Tx, p *auth.Principal, id uuid.UUID, 
 	return nil, rpcerr.Errorf(connect.CodePermissionDenied, "you do not hold %s on business unit %s", strings.Join(perms, " or "), rpcerr.Quote(c.UnitName))
 }
 
+// pageLimit reads a page size: 1–500, and 0 means 100.
+func pageLimit(n int32) (int, error) {
+	switch {
+	case n == 0:
+		return 100, nil
+	case n < 1 || n > 500:
+		return 0, rpcerr.Invalid("limit", "%d is outside 1–500", n)
+	}
+	return int(n), nil
+}
+
 // audit records an action; the action already happened, so a failure is logged, not returned.
 func (s *Server) audit(ctx context.Context, p *auth.Principal, action string, conv uuid.UUID, detail string) {
 	ctx = context.WithoutCancel(ctx)
@@ -468,12 +479,9 @@ func (s *Server) ListAuditLog(ctx context.Context, req *connect.Request[supervis
 	if p.Account.Role != store.RoleAdmin {
 		return nil, rpcerr.Errorf(connect.CodePermissionDenied, "only tenant admins read the audit log")
 	}
-	limit := int(req.Msg.Limit)
-	if limit == 0 {
-		limit = 100
-	}
-	if limit < 1 || limit > 500 {
-		return nil, rpcerr.Invalid("limit", "%d is outside 1–500", req.Msg.Limit)
+	limit, err := pageLimit(req.Msg.Limit)
+	if err != nil {
+		return nil, err
 	}
 	if req.Msg.BeforeId < 0 {
 		return nil, rpcerr.Invalid("before_id", "%d is negative", req.Msg.BeforeId)
@@ -504,12 +512,9 @@ func (s *Server) ListOfflineMessages(ctx context.Context, req *connect.Request[s
 		return nil, err
 	}
 	m := req.Msg
-	limit := int(m.Limit)
-	if limit == 0 {
-		limit = 100
-	}
-	if limit < 1 || limit > 500 {
-		return nil, rpcerr.Invalid("limit", "%d is outside 1–500", m.Limit)
+	limit, err := pageLimit(m.Limit)
+	if err != nil {
+		return nil, err
 	}
 	if err := chat.CheckNote("query", m.Query); err != nil {
 		return nil, err

@@ -1212,7 +1212,10 @@ type StartConversationRequest struct {
 	// first_message is the visitor's first message, optional.
 	FirstMessage *Message `protobuf:"bytes,5,opt,name=first_message,json=firstMessage,proto3" json:"first_message,omitempty"`
 	// page_url is the page the widget runs on, optional.
-	PageUrl       string `protobuf:"bytes,6,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
+	PageUrl string `protobuf:"bytes,6,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
+	// visitor_key is the key from an earlier TrackPageView or StartConversation, so that the
+	// conversation joins the visitor's profile and current visit; optional.
+	VisitorKey    string `protobuf:"bytes,7,opt,name=visitor_key,json=visitorKey,proto3" json:"visitor_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1289,6 +1292,13 @@ func (x *StartConversationRequest) GetPageUrl() string {
 	return ""
 }
 
+func (x *StartConversationRequest) GetVisitorKey() string {
+	if x != nil {
+		return x.VisitorKey
+	}
+	return ""
+}
+
 // StartConversationResponse is the new conversation, or the offline message kept instead.
 type StartConversationResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1300,8 +1310,11 @@ type StartConversationResponse struct {
 	// offline_message_id is set when nobody was online and first_message was kept as an
 	// offline message.
 	OfflineMessageId string `protobuf:"bytes,3,opt,name=offline_message_id,json=offlineMessageId,proto3" json:"offline_message_id,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// visitor_key is the visitor's key for the widget to keep (the same as given, or a new
+	// one when none or an unknown one was given); unset when an offline message was kept.
+	VisitorKey    string `protobuf:"bytes,4,opt,name=visitor_key,json=visitorKey,proto3" json:"visitor_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StartConversationResponse) Reset() {
@@ -1355,6 +1368,160 @@ func (x *StartConversationResponse) GetOfflineMessageId() string {
 	return ""
 }
 
+func (x *StartConversationResponse) GetVisitorKey() string {
+	if x != nil {
+		return x.VisitorKey
+	}
+	return ""
+}
+
+// TrackPageViewRequest is a page the visitor's browser loaded (or an in-page navigation).
+type TrackPageViewRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// widget_key is the tenant's public widget key.
+	WidgetKey string `protobuf:"bytes,1,opt,name=widget_key,json=widgetKey,proto3" json:"widget_key,omitempty"`
+	// visitor_key is the key the widget kept from an earlier answer; empty on a first visit.
+	VisitorKey string `protobuf:"bytes,2,opt,name=visitor_key,json=visitorKey,proto3" json:"visitor_key,omitempty"`
+	// page_url is the page's absolute http or https URL, at most 2048 bytes.
+	PageUrl string `protobuf:"bytes,3,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
+	// page_title is the page's title, at most 500 bytes.
+	PageTitle string `protobuf:"bytes,4,opt,name=page_title,json=pageTitle,proto3" json:"page_title,omitempty"`
+	// referrer is the page the visitor came from, optional, at most 2048 bytes.
+	Referrer      string `protobuf:"bytes,5,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackPageViewRequest) Reset() {
+	*x = TrackPageViewRequest{}
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackPageViewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackPageViewRequest) ProtoMessage() {}
+
+func (x *TrackPageViewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackPageViewRequest.ProtoReflect.Descriptor instead.
+func (*TrackPageViewRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *TrackPageViewRequest) GetWidgetKey() string {
+	if x != nil {
+		return x.WidgetKey
+	}
+	return ""
+}
+
+func (x *TrackPageViewRequest) GetVisitorKey() string {
+	if x != nil {
+		return x.VisitorKey
+	}
+	return ""
+}
+
+func (x *TrackPageViewRequest) GetPageUrl() string {
+	if x != nil {
+		return x.PageUrl
+	}
+	return ""
+}
+
+func (x *TrackPageViewRequest) GetPageTitle() string {
+	if x != nil {
+		return x.PageTitle
+	}
+	return ""
+}
+
+func (x *TrackPageViewRequest) GetReferrer() string {
+	if x != nil {
+		return x.Referrer
+	}
+	return ""
+}
+
+// TrackPageViewResponse tells the widget who the visitor is.
+type TrackPageViewResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// visitor_key is the key to keep (the same as given, or a new one when none or an
+	// unknown one was given). It is a secret: whoever holds it is this visitor.
+	VisitorKey string `protobuf:"bytes,1,opt,name=visitor_key,json=visitorKey,proto3" json:"visitor_key,omitempty"`
+	// recognised is true when the given key named a visitor seen before.
+	Recognised bool `protobuf:"varint,2,opt,name=recognised,proto3" json:"recognised,omitempty"`
+	// visitor_name is the name in the visitor's profile, for a greeting; empty when unknown.
+	VisitorName   string `protobuf:"bytes,3,opt,name=visitor_name,json=visitorName,proto3" json:"visitor_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackPageViewResponse) Reset() {
+	*x = TrackPageViewResponse{}
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackPageViewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackPageViewResponse) ProtoMessage() {}
+
+func (x *TrackPageViewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackPageViewResponse.ProtoReflect.Descriptor instead.
+func (*TrackPageViewResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TrackPageViewResponse) GetVisitorKey() string {
+	if x != nil {
+		return x.VisitorKey
+	}
+	return ""
+}
+
+func (x *TrackPageViewResponse) GetRecognised() bool {
+	if x != nil {
+		return x.Recognised
+	}
+	return false
+}
+
+func (x *TrackPageViewResponse) GetVisitorName() string {
+	if x != nil {
+		return x.VisitorName
+	}
+	return ""
+}
+
 // LeaveOfflineMessageRequest is a message for a unit while nobody is online.
 type LeaveOfflineMessageRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1374,7 +1541,7 @@ type LeaveOfflineMessageRequest struct {
 
 func (x *LeaveOfflineMessageRequest) Reset() {
 	*x = LeaveOfflineMessageRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[12]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1386,7 +1553,7 @@ func (x *LeaveOfflineMessageRequest) String() string {
 func (*LeaveOfflineMessageRequest) ProtoMessage() {}
 
 func (x *LeaveOfflineMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[12]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1399,7 +1566,7 @@ func (x *LeaveOfflineMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveOfflineMessageRequest.ProtoReflect.Descriptor instead.
 func (*LeaveOfflineMessageRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *LeaveOfflineMessageRequest) GetWidgetKey() string {
@@ -1448,7 +1615,7 @@ type LeaveOfflineMessageResponse struct {
 
 func (x *LeaveOfflineMessageResponse) Reset() {
 	*x = LeaveOfflineMessageResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[13]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1627,7 @@ func (x *LeaveOfflineMessageResponse) String() string {
 func (*LeaveOfflineMessageResponse) ProtoMessage() {}
 
 func (x *LeaveOfflineMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[13]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1640,7 @@ func (x *LeaveOfflineMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveOfflineMessageResponse.ProtoReflect.Descriptor instead.
 func (*LeaveOfflineMessageResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *LeaveOfflineMessageResponse) GetOfflineMessageId() string {
@@ -1499,7 +1666,7 @@ type SendMessageRequest struct {
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[14]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1511,7 +1678,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[14]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1524,7 +1691,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SendMessageRequest) GetConversationId() string {
@@ -1561,7 +1728,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[15]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1740,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[15]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1753,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SendMessageResponse) GetEvent() *Event {
@@ -1616,7 +1783,7 @@ type SubscribeRequest struct {
 
 func (x *SubscribeRequest) Reset() {
 	*x = SubscribeRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[16]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1628,7 +1795,7 @@ func (x *SubscribeRequest) String() string {
 func (*SubscribeRequest) ProtoMessage() {}
 
 func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[16]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1641,7 +1808,7 @@ func (x *SubscribeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeRequest.ProtoReflect.Descriptor instead.
 func (*SubscribeRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *SubscribeRequest) GetConversationId() string {
@@ -1669,7 +1836,7 @@ type SubscribeResponse struct {
 
 func (x *SubscribeResponse) Reset() {
 	*x = SubscribeResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[17]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1848,7 @@ func (x *SubscribeResponse) String() string {
 func (*SubscribeResponse) ProtoMessage() {}
 
 func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[17]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1861,7 @@ func (x *SubscribeResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubscribeResponse.ProtoReflect.Descriptor instead.
 func (*SubscribeResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{17}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SubscribeResponse) GetEvent() *Event {
@@ -1719,7 +1886,7 @@ type ListEventsRequest struct {
 
 func (x *ListEventsRequest) Reset() {
 	*x = ListEventsRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[18]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1731,7 +1898,7 @@ func (x *ListEventsRequest) String() string {
 func (*ListEventsRequest) ProtoMessage() {}
 
 func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[18]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1744,7 +1911,7 @@ func (x *ListEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsRequest.ProtoReflect.Descriptor instead.
 func (*ListEventsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{18}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListEventsRequest) GetConversationId() string {
@@ -1781,7 +1948,7 @@ type ListEventsResponse struct {
 
 func (x *ListEventsResponse) Reset() {
 	*x = ListEventsResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[19]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1793,7 +1960,7 @@ func (x *ListEventsResponse) String() string {
 func (*ListEventsResponse) ProtoMessage() {}
 
 func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[19]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1806,7 +1973,7 @@ func (x *ListEventsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEventsResponse.ProtoReflect.Descriptor instead.
 func (*ListEventsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{19}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListEventsResponse) GetEvents() []*Event {
@@ -1834,7 +2001,7 @@ type GetConversationRequest struct {
 
 func (x *GetConversationRequest) Reset() {
 	*x = GetConversationRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[20]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1846,7 +2013,7 @@ func (x *GetConversationRequest) String() string {
 func (*GetConversationRequest) ProtoMessage() {}
 
 func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[20]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1859,7 +2026,7 @@ func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationRequest.ProtoReflect.Descriptor instead.
 func (*GetConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{20}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetConversationRequest) GetConversationId() string {
@@ -1880,7 +2047,7 @@ type GetConversationResponse struct {
 
 func (x *GetConversationResponse) Reset() {
 	*x = GetConversationResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[21]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +2059,7 @@ func (x *GetConversationResponse) String() string {
 func (*GetConversationResponse) ProtoMessage() {}
 
 func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[21]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +2072,7 @@ func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationResponse.ProtoReflect.Descriptor instead.
 func (*GetConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{21}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *GetConversationResponse) GetConversation() *Conversation {
@@ -1928,7 +2095,7 @@ type UpdateDraftRequest struct {
 
 func (x *UpdateDraftRequest) Reset() {
 	*x = UpdateDraftRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[22]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1940,7 +2107,7 @@ func (x *UpdateDraftRequest) String() string {
 func (*UpdateDraftRequest) ProtoMessage() {}
 
 func (x *UpdateDraftRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[22]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1953,7 +2120,7 @@ func (x *UpdateDraftRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDraftRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDraftRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{22}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *UpdateDraftRequest) GetConversationId() string {
@@ -1979,7 +2146,7 @@ type UpdateDraftResponse struct {
 
 func (x *UpdateDraftResponse) Reset() {
 	*x = UpdateDraftResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[23]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1991,7 +2158,7 @@ func (x *UpdateDraftResponse) String() string {
 func (*UpdateDraftResponse) ProtoMessage() {}
 
 func (x *UpdateDraftResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[23]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2004,7 +2171,7 @@ func (x *UpdateDraftResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDraftResponse.ProtoReflect.Descriptor instead.
 func (*UpdateDraftResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{23}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{25}
 }
 
 // CriterionScore is a score for one criterion.
@@ -2020,7 +2187,7 @@ type CriterionScore struct {
 
 func (x *CriterionScore) Reset() {
 	*x = CriterionScore{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[24]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2032,7 +2199,7 @@ func (x *CriterionScore) String() string {
 func (*CriterionScore) ProtoMessage() {}
 
 func (x *CriterionScore) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[24]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2045,7 +2212,7 @@ func (x *CriterionScore) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CriterionScore.ProtoReflect.Descriptor instead.
 func (*CriterionScore) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{24}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CriterionScore) GetCriterion() RatingCriterion {
@@ -2081,7 +2248,7 @@ type RateConversationRequest struct {
 
 func (x *RateConversationRequest) Reset() {
 	*x = RateConversationRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[25]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2093,7 +2260,7 @@ func (x *RateConversationRequest) String() string {
 func (*RateConversationRequest) ProtoMessage() {}
 
 func (x *RateConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[25]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2106,7 +2273,7 @@ func (x *RateConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateConversationRequest.ProtoReflect.Descriptor instead.
 func (*RateConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{25}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *RateConversationRequest) GetConversationId() string {
@@ -2153,7 +2320,7 @@ type RateConversationResponse struct {
 
 func (x *RateConversationResponse) Reset() {
 	*x = RateConversationResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[26]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2165,7 +2332,7 @@ func (x *RateConversationResponse) String() string {
 func (*RateConversationResponse) ProtoMessage() {}
 
 func (x *RateConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[26]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2178,7 +2345,7 @@ func (x *RateConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RateConversationResponse.ProtoReflect.Descriptor instead.
 func (*RateConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{26}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{28}
 }
 
 // CloseConversationRequest ends a conversation.
@@ -2194,7 +2361,7 @@ type CloseConversationRequest struct {
 
 func (x *CloseConversationRequest) Reset() {
 	*x = CloseConversationRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[27]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2206,7 +2373,7 @@ func (x *CloseConversationRequest) String() string {
 func (*CloseConversationRequest) ProtoMessage() {}
 
 func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[27]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2219,7 +2386,7 @@ func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationRequest.ProtoReflect.Descriptor instead.
 func (*CloseConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{27}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CloseConversationRequest) GetConversationId() string {
@@ -2247,7 +2414,7 @@ type CloseConversationResponse struct {
 
 func (x *CloseConversationResponse) Reset() {
 	*x = CloseConversationResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[28]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2259,7 +2426,7 @@ func (x *CloseConversationResponse) String() string {
 func (*CloseConversationResponse) ProtoMessage() {}
 
 func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[28]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2272,7 +2439,7 @@ func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationResponse.ProtoReflect.Descriptor instead.
 func (*CloseConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{28}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CloseConversationResponse) GetConversation() *Conversation {
@@ -2293,7 +2460,7 @@ type SetStatusRequest struct {
 
 func (x *SetStatusRequest) Reset() {
 	*x = SetStatusRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[29]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2305,7 +2472,7 @@ func (x *SetStatusRequest) String() string {
 func (*SetStatusRequest) ProtoMessage() {}
 
 func (x *SetStatusRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[29]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2318,7 +2485,7 @@ func (x *SetStatusRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatusRequest.ProtoReflect.Descriptor instead.
 func (*SetStatusRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{29}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *SetStatusRequest) GetStatus() AgentStatus {
@@ -2341,7 +2508,7 @@ type SetStatusResponse struct {
 
 func (x *SetStatusResponse) Reset() {
 	*x = SetStatusResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[30]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2353,7 +2520,7 @@ func (x *SetStatusResponse) String() string {
 func (*SetStatusResponse) ProtoMessage() {}
 
 func (x *SetStatusResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[30]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2366,7 +2533,7 @@ func (x *SetStatusResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetStatusResponse.ProtoReflect.Descriptor instead.
 func (*SetStatusResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{30}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *SetStatusResponse) GetStatus() AgentStatus {
@@ -2396,7 +2563,7 @@ type ConversationCursor struct {
 
 func (x *ConversationCursor) Reset() {
 	*x = ConversationCursor{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[31]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2408,7 +2575,7 @@ func (x *ConversationCursor) String() string {
 func (*ConversationCursor) ProtoMessage() {}
 
 func (x *ConversationCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[31]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2421,7 +2588,7 @@ func (x *ConversationCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationCursor.ProtoReflect.Descriptor instead.
 func (*ConversationCursor) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{31}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ConversationCursor) GetConversationId() string {
@@ -2450,7 +2617,7 @@ type AgentStreamRequest struct {
 
 func (x *AgentStreamRequest) Reset() {
 	*x = AgentStreamRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[32]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2462,7 +2629,7 @@ func (x *AgentStreamRequest) String() string {
 func (*AgentStreamRequest) ProtoMessage() {}
 
 func (x *AgentStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[32]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2475,7 +2642,7 @@ func (x *AgentStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentStreamRequest.ProtoReflect.Descriptor instead.
 func (*AgentStreamRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{32}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AgentStreamRequest) GetResume() []*ConversationCursor {
@@ -2502,7 +2669,7 @@ type AgentStreamResponse struct {
 
 func (x *AgentStreamResponse) Reset() {
 	*x = AgentStreamResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[33]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2681,7 @@ func (x *AgentStreamResponse) String() string {
 func (*AgentStreamResponse) ProtoMessage() {}
 
 func (x *AgentStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[33]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2694,7 @@ func (x *AgentStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentStreamResponse.ProtoReflect.Descriptor instead.
 func (*AgentStreamResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{33}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AgentStreamResponse) GetUpdate() isAgentStreamResponse_Update {
@@ -2602,7 +2769,7 @@ type Assignment struct {
 
 func (x *Assignment) Reset() {
 	*x = Assignment{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[34]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2614,7 +2781,7 @@ func (x *Assignment) String() string {
 func (*Assignment) ProtoMessage() {}
 
 func (x *Assignment) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[34]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2627,7 +2794,7 @@ func (x *Assignment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Assignment.ProtoReflect.Descriptor instead.
 func (*Assignment) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{34}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *Assignment) GetChange() AssignmentChange {
@@ -2653,7 +2820,7 @@ type ListMyConversationsRequest struct {
 
 func (x *ListMyConversationsRequest) Reset() {
 	*x = ListMyConversationsRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[35]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +2832,7 @@ func (x *ListMyConversationsRequest) String() string {
 func (*ListMyConversationsRequest) ProtoMessage() {}
 
 func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[35]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +2845,7 @@ func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{37}
 }
 
 // ListMyConversationsResponse lists the agent's open conversations.
@@ -2692,7 +2859,7 @@ type ListMyConversationsResponse struct {
 
 func (x *ListMyConversationsResponse) Reset() {
 	*x = ListMyConversationsResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[36]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2704,7 +2871,7 @@ func (x *ListMyConversationsResponse) String() string {
 func (*ListMyConversationsResponse) ProtoMessage() {}
 
 func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[36]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2717,7 +2884,7 @@ func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ListMyConversationsResponse) GetConversations() []*Conversation {
@@ -2738,7 +2905,7 @@ type AcceptConversationRequest struct {
 
 func (x *AcceptConversationRequest) Reset() {
 	*x = AcceptConversationRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[37]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2750,7 +2917,7 @@ func (x *AcceptConversationRequest) String() string {
 func (*AcceptConversationRequest) ProtoMessage() {}
 
 func (x *AcceptConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[37]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2763,7 +2930,7 @@ func (x *AcceptConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptConversationRequest.ProtoReflect.Descriptor instead.
 func (*AcceptConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *AcceptConversationRequest) GetConversationId() string {
@@ -2784,7 +2951,7 @@ type AcceptConversationResponse struct {
 
 func (x *AcceptConversationResponse) Reset() {
 	*x = AcceptConversationResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[38]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2796,7 +2963,7 @@ func (x *AcceptConversationResponse) String() string {
 func (*AcceptConversationResponse) ProtoMessage() {}
 
 func (x *AcceptConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[38]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +2976,7 @@ func (x *AcceptConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptConversationResponse.ProtoReflect.Descriptor instead.
 func (*AcceptConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *AcceptConversationResponse) GetConversation() *Conversation {
@@ -2839,7 +3006,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[39]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2851,7 +3018,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[39]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2864,7 +3031,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2935,7 +3102,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[40]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2947,7 +3114,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[40]
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2960,7 +3127,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{40}
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TransferConversationResponse) GetConversation() *Conversation {
@@ -3027,7 +3194,7 @@ const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
 	"\x17GetAvailabilityResponse\x12#\n" +
 	"\ragents_online\x18\x01 \x01(\bR\fagentsOnline\x128\n" +
 	"\x18accepts_offline_messages\x18\x02 \x01(\bR\x16acceptsOfflineMessages\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\x84\x02\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xa5\x02\n" +
 	"\x18StartConversationRequest\x12\x1d\n" +
 	"\n" +
 	"widget_key\x18\x01 \x01(\tR\twidgetKey\x12#\n" +
@@ -3035,11 +3202,31 @@ const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
 	"\fvisitor_name\x18\x03 \x01(\tR\vvisitorName\x12#\n" +
 	"\rvisitor_email\x18\x04 \x01(\tR\fvisitorEmail\x12A\n" +
 	"\rfirst_message\x18\x05 \x01(\v2\x1c.switchboard.chat.v1.MessageR\ffirstMessage\x12\x19\n" +
-	"\bpage_url\x18\x06 \x01(\tR\apageUrl\"\xb5\x01\n" +
+	"\bpage_url\x18\x06 \x01(\tR\apageUrl\x12\x1f\n" +
+	"\vvisitor_key\x18\a \x01(\tR\n" +
+	"visitorKey\"\xd6\x01\n" +
 	"\x19StartConversationResponse\x12E\n" +
 	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation\x12#\n" +
 	"\rvisitor_token\x18\x02 \x01(\tR\fvisitorToken\x12,\n" +
-	"\x12offline_message_id\x18\x03 \x01(\tR\x10offlineMessageId\"\x9e\x01\n" +
+	"\x12offline_message_id\x18\x03 \x01(\tR\x10offlineMessageId\x12\x1f\n" +
+	"\vvisitor_key\x18\x04 \x01(\tR\n" +
+	"visitorKey\"\xac\x01\n" +
+	"\x14TrackPageViewRequest\x12\x1d\n" +
+	"\n" +
+	"widget_key\x18\x01 \x01(\tR\twidgetKey\x12\x1f\n" +
+	"\vvisitor_key\x18\x02 \x01(\tR\n" +
+	"visitorKey\x12\x19\n" +
+	"\bpage_url\x18\x03 \x01(\tR\apageUrl\x12\x1d\n" +
+	"\n" +
+	"page_title\x18\x04 \x01(\tR\tpageTitle\x12\x1a\n" +
+	"\breferrer\x18\x05 \x01(\tR\breferrer\"{\n" +
+	"\x15TrackPageViewResponse\x12\x1f\n" +
+	"\vvisitor_key\x18\x01 \x01(\tR\n" +
+	"visitorKey\x12\x1e\n" +
+	"\n" +
+	"recognised\x18\x02 \x01(\bR\n" +
+	"recognised\x12!\n" +
+	"\fvisitor_name\x18\x03 \x01(\tR\vvisitorName\"\x9e\x01\n" +
 	"\x1aLeaveOfflineMessageRequest\x12\x1d\n" +
 	"\n" +
 	"widget_key\x18\x01 \x01(\tR\twidgetKey\x12#\n" +
@@ -3170,10 +3357,11 @@ const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
 	"\x16ASSIGNMENT_CHANGE_OPEN\x10\x01\x12\x1e\n" +
 	"\x1aASSIGNMENT_CHANGE_ACCEPTED\x10\x02\x12\x1d\n" +
 	"\x19ASSIGNMENT_CHANGE_REMOVED\x10\x03\x12\x1c\n" +
-	"\x18ASSIGNMENT_CHANGE_CLOSED\x10\x042\x89\r\n" +
+	"\x18ASSIGNMENT_CHANGE_CLOSED\x10\x042\xf3\r\n" +
 	"\vChatService\x12n\n" +
 	"\x0fGetAvailability\x12+.switchboard.chat.v1.GetAvailabilityRequest\x1a,.switchboard.chat.v1.GetAvailabilityResponse\"\x00\x12t\n" +
-	"\x11StartConversation\x12-.switchboard.chat.v1.StartConversationRequest\x1a..switchboard.chat.v1.StartConversationResponse\"\x00\x12z\n" +
+	"\x11StartConversation\x12-.switchboard.chat.v1.StartConversationRequest\x1a..switchboard.chat.v1.StartConversationResponse\"\x00\x12h\n" +
+	"\rTrackPageView\x12).switchboard.chat.v1.TrackPageViewRequest\x1a*.switchboard.chat.v1.TrackPageViewResponse\"\x00\x12z\n" +
 	"\x13LeaveOfflineMessage\x12/.switchboard.chat.v1.LeaveOfflineMessageRequest\x1a0.switchboard.chat.v1.LeaveOfflineMessageResponse\"\x00\x12b\n" +
 	"\vSendMessage\x12'.switchboard.chat.v1.SendMessageRequest\x1a(.switchboard.chat.v1.SendMessageResponse\"\x00\x12^\n" +
 	"\tSubscribe\x12%.switchboard.chat.v1.SubscribeRequest\x1a&.switchboard.chat.v1.SubscribeResponse\"\x000\x01\x12_\n" +
@@ -3202,7 +3390,7 @@ func file_switchboard_chat_v1_chat_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_chat_v1_chat_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_switchboard_chat_v1_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
+var file_switchboard_chat_v1_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
 var file_switchboard_chat_v1_chat_proto_goTypes = []any{
 	(AgentStatus)(0),                     // 0: switchboard.chat.v1.AgentStatus
 	(ConversationState)(0),               // 1: switchboard.chat.v1.ConversationState
@@ -3223,40 +3411,42 @@ var file_switchboard_chat_v1_chat_proto_goTypes = []any{
 	(*GetAvailabilityResponse)(nil),      // 16: switchboard.chat.v1.GetAvailabilityResponse
 	(*StartConversationRequest)(nil),     // 17: switchboard.chat.v1.StartConversationRequest
 	(*StartConversationResponse)(nil),    // 18: switchboard.chat.v1.StartConversationResponse
-	(*LeaveOfflineMessageRequest)(nil),   // 19: switchboard.chat.v1.LeaveOfflineMessageRequest
-	(*LeaveOfflineMessageResponse)(nil),  // 20: switchboard.chat.v1.LeaveOfflineMessageResponse
-	(*SendMessageRequest)(nil),           // 21: switchboard.chat.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),          // 22: switchboard.chat.v1.SendMessageResponse
-	(*SubscribeRequest)(nil),             // 23: switchboard.chat.v1.SubscribeRequest
-	(*SubscribeResponse)(nil),            // 24: switchboard.chat.v1.SubscribeResponse
-	(*ListEventsRequest)(nil),            // 25: switchboard.chat.v1.ListEventsRequest
-	(*ListEventsResponse)(nil),           // 26: switchboard.chat.v1.ListEventsResponse
-	(*GetConversationRequest)(nil),       // 27: switchboard.chat.v1.GetConversationRequest
-	(*GetConversationResponse)(nil),      // 28: switchboard.chat.v1.GetConversationResponse
-	(*UpdateDraftRequest)(nil),           // 29: switchboard.chat.v1.UpdateDraftRequest
-	(*UpdateDraftResponse)(nil),          // 30: switchboard.chat.v1.UpdateDraftResponse
-	(*CriterionScore)(nil),               // 31: switchboard.chat.v1.CriterionScore
-	(*RateConversationRequest)(nil),      // 32: switchboard.chat.v1.RateConversationRequest
-	(*RateConversationResponse)(nil),     // 33: switchboard.chat.v1.RateConversationResponse
-	(*CloseConversationRequest)(nil),     // 34: switchboard.chat.v1.CloseConversationRequest
-	(*CloseConversationResponse)(nil),    // 35: switchboard.chat.v1.CloseConversationResponse
-	(*SetStatusRequest)(nil),             // 36: switchboard.chat.v1.SetStatusRequest
-	(*SetStatusResponse)(nil),            // 37: switchboard.chat.v1.SetStatusResponse
-	(*ConversationCursor)(nil),           // 38: switchboard.chat.v1.ConversationCursor
-	(*AgentStreamRequest)(nil),           // 39: switchboard.chat.v1.AgentStreamRequest
-	(*AgentStreamResponse)(nil),          // 40: switchboard.chat.v1.AgentStreamResponse
-	(*Assignment)(nil),                   // 41: switchboard.chat.v1.Assignment
-	(*ListMyConversationsRequest)(nil),   // 42: switchboard.chat.v1.ListMyConversationsRequest
-	(*ListMyConversationsResponse)(nil),  // 43: switchboard.chat.v1.ListMyConversationsResponse
-	(*AcceptConversationRequest)(nil),    // 44: switchboard.chat.v1.AcceptConversationRequest
-	(*AcceptConversationResponse)(nil),   // 45: switchboard.chat.v1.AcceptConversationResponse
-	(*TransferConversationRequest)(nil),  // 46: switchboard.chat.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil), // 47: switchboard.chat.v1.TransferConversationResponse
-	(*timestamppb.Timestamp)(nil),        // 48: google.protobuf.Timestamp
+	(*TrackPageViewRequest)(nil),         // 19: switchboard.chat.v1.TrackPageViewRequest
+	(*TrackPageViewResponse)(nil),        // 20: switchboard.chat.v1.TrackPageViewResponse
+	(*LeaveOfflineMessageRequest)(nil),   // 21: switchboard.chat.v1.LeaveOfflineMessageRequest
+	(*LeaveOfflineMessageResponse)(nil),  // 22: switchboard.chat.v1.LeaveOfflineMessageResponse
+	(*SendMessageRequest)(nil),           // 23: switchboard.chat.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),          // 24: switchboard.chat.v1.SendMessageResponse
+	(*SubscribeRequest)(nil),             // 25: switchboard.chat.v1.SubscribeRequest
+	(*SubscribeResponse)(nil),            // 26: switchboard.chat.v1.SubscribeResponse
+	(*ListEventsRequest)(nil),            // 27: switchboard.chat.v1.ListEventsRequest
+	(*ListEventsResponse)(nil),           // 28: switchboard.chat.v1.ListEventsResponse
+	(*GetConversationRequest)(nil),       // 29: switchboard.chat.v1.GetConversationRequest
+	(*GetConversationResponse)(nil),      // 30: switchboard.chat.v1.GetConversationResponse
+	(*UpdateDraftRequest)(nil),           // 31: switchboard.chat.v1.UpdateDraftRequest
+	(*UpdateDraftResponse)(nil),          // 32: switchboard.chat.v1.UpdateDraftResponse
+	(*CriterionScore)(nil),               // 33: switchboard.chat.v1.CriterionScore
+	(*RateConversationRequest)(nil),      // 34: switchboard.chat.v1.RateConversationRequest
+	(*RateConversationResponse)(nil),     // 35: switchboard.chat.v1.RateConversationResponse
+	(*CloseConversationRequest)(nil),     // 36: switchboard.chat.v1.CloseConversationRequest
+	(*CloseConversationResponse)(nil),    // 37: switchboard.chat.v1.CloseConversationResponse
+	(*SetStatusRequest)(nil),             // 38: switchboard.chat.v1.SetStatusRequest
+	(*SetStatusResponse)(nil),            // 39: switchboard.chat.v1.SetStatusResponse
+	(*ConversationCursor)(nil),           // 40: switchboard.chat.v1.ConversationCursor
+	(*AgentStreamRequest)(nil),           // 41: switchboard.chat.v1.AgentStreamRequest
+	(*AgentStreamResponse)(nil),          // 42: switchboard.chat.v1.AgentStreamResponse
+	(*Assignment)(nil),                   // 43: switchboard.chat.v1.Assignment
+	(*ListMyConversationsRequest)(nil),   // 44: switchboard.chat.v1.ListMyConversationsRequest
+	(*ListMyConversationsResponse)(nil),  // 45: switchboard.chat.v1.ListMyConversationsResponse
+	(*AcceptConversationRequest)(nil),    // 46: switchboard.chat.v1.AcceptConversationRequest
+	(*AcceptConversationResponse)(nil),   // 47: switchboard.chat.v1.AcceptConversationResponse
+	(*TransferConversationRequest)(nil),  // 48: switchboard.chat.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil), // 49: switchboard.chat.v1.TransferConversationResponse
+	(*timestamppb.Timestamp)(nil),        // 50: google.protobuf.Timestamp
 }
 var file_switchboard_chat_v1_chat_proto_depIdxs = []int32{
 	2,  // 0: switchboard.chat.v1.Author.kind:type_name -> switchboard.chat.v1.AuthorKind
-	48, // 1: switchboard.chat.v1.Event.created_at:type_name -> google.protobuf.Timestamp
+	50, // 1: switchboard.chat.v1.Event.created_at:type_name -> google.protobuf.Timestamp
 	7,  // 2: switchboard.chat.v1.Event.author:type_name -> switchboard.chat.v1.Author
 	9,  // 3: switchboard.chat.v1.Event.message:type_name -> switchboard.chat.v1.Message
 	10, // 4: switchboard.chat.v1.Event.system:type_name -> switchboard.chat.v1.SystemEvent
@@ -3264,9 +3454,9 @@ var file_switchboard_chat_v1_chat_proto_depIdxs = []int32{
 	12, // 6: switchboard.chat.v1.Event.draft:type_name -> switchboard.chat.v1.Draft
 	3,  // 7: switchboard.chat.v1.SystemEvent.kind:type_name -> switchboard.chat.v1.SystemEventKind
 	1,  // 8: switchboard.chat.v1.Conversation.state:type_name -> switchboard.chat.v1.ConversationState
-	48, // 9: switchboard.chat.v1.Conversation.created_at:type_name -> google.protobuf.Timestamp
-	48, // 10: switchboard.chat.v1.Conversation.last_activity_at:type_name -> google.protobuf.Timestamp
-	48, // 11: switchboard.chat.v1.Conversation.closed_at:type_name -> google.protobuf.Timestamp
+	50, // 9: switchboard.chat.v1.Conversation.created_at:type_name -> google.protobuf.Timestamp
+	50, // 10: switchboard.chat.v1.Conversation.last_activity_at:type_name -> google.protobuf.Timestamp
+	50, // 11: switchboard.chat.v1.Conversation.closed_at:type_name -> google.protobuf.Timestamp
 	9,  // 12: switchboard.chat.v1.StartConversationRequest.first_message:type_name -> switchboard.chat.v1.Message
 	13, // 13: switchboard.chat.v1.StartConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
 	8,  // 14: switchboard.chat.v1.SendMessageResponse.event:type_name -> switchboard.chat.v1.Event
@@ -3275,13 +3465,13 @@ var file_switchboard_chat_v1_chat_proto_depIdxs = []int32{
 	13, // 17: switchboard.chat.v1.GetConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
 	5,  // 18: switchboard.chat.v1.CriterionScore.criterion:type_name -> switchboard.chat.v1.RatingCriterion
 	4,  // 19: switchboard.chat.v1.RateConversationRequest.thumb:type_name -> switchboard.chat.v1.Thumb
-	31, // 20: switchboard.chat.v1.RateConversationRequest.criteria:type_name -> switchboard.chat.v1.CriterionScore
+	33, // 20: switchboard.chat.v1.RateConversationRequest.criteria:type_name -> switchboard.chat.v1.CriterionScore
 	13, // 21: switchboard.chat.v1.CloseConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
 	0,  // 22: switchboard.chat.v1.SetStatusRequest.status:type_name -> switchboard.chat.v1.AgentStatus
 	0,  // 23: switchboard.chat.v1.SetStatusResponse.status:type_name -> switchboard.chat.v1.AgentStatus
 	0,  // 24: switchboard.chat.v1.SetStatusResponse.chosen:type_name -> switchboard.chat.v1.AgentStatus
-	38, // 25: switchboard.chat.v1.AgentStreamRequest.resume:type_name -> switchboard.chat.v1.ConversationCursor
-	41, // 26: switchboard.chat.v1.AgentStreamResponse.assignment:type_name -> switchboard.chat.v1.Assignment
+	40, // 25: switchboard.chat.v1.AgentStreamRequest.resume:type_name -> switchboard.chat.v1.ConversationCursor
+	43, // 26: switchboard.chat.v1.AgentStreamResponse.assignment:type_name -> switchboard.chat.v1.Assignment
 	8,  // 27: switchboard.chat.v1.AgentStreamResponse.event:type_name -> switchboard.chat.v1.Event
 	0,  // 28: switchboard.chat.v1.AgentStreamResponse.status:type_name -> switchboard.chat.v1.AgentStatus
 	6,  // 29: switchboard.chat.v1.Assignment.change:type_name -> switchboard.chat.v1.AssignmentChange
@@ -3291,36 +3481,38 @@ var file_switchboard_chat_v1_chat_proto_depIdxs = []int32{
 	13, // 33: switchboard.chat.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
 	15, // 34: switchboard.chat.v1.ChatService.GetAvailability:input_type -> switchboard.chat.v1.GetAvailabilityRequest
 	17, // 35: switchboard.chat.v1.ChatService.StartConversation:input_type -> switchboard.chat.v1.StartConversationRequest
-	19, // 36: switchboard.chat.v1.ChatService.LeaveOfflineMessage:input_type -> switchboard.chat.v1.LeaveOfflineMessageRequest
-	21, // 37: switchboard.chat.v1.ChatService.SendMessage:input_type -> switchboard.chat.v1.SendMessageRequest
-	23, // 38: switchboard.chat.v1.ChatService.Subscribe:input_type -> switchboard.chat.v1.SubscribeRequest
-	25, // 39: switchboard.chat.v1.ChatService.ListEvents:input_type -> switchboard.chat.v1.ListEventsRequest
-	27, // 40: switchboard.chat.v1.ChatService.GetConversation:input_type -> switchboard.chat.v1.GetConversationRequest
-	29, // 41: switchboard.chat.v1.ChatService.UpdateDraft:input_type -> switchboard.chat.v1.UpdateDraftRequest
-	32, // 42: switchboard.chat.v1.ChatService.RateConversation:input_type -> switchboard.chat.v1.RateConversationRequest
-	34, // 43: switchboard.chat.v1.ChatService.CloseConversation:input_type -> switchboard.chat.v1.CloseConversationRequest
-	36, // 44: switchboard.chat.v1.ChatService.SetStatus:input_type -> switchboard.chat.v1.SetStatusRequest
-	39, // 45: switchboard.chat.v1.ChatService.AgentStream:input_type -> switchboard.chat.v1.AgentStreamRequest
-	42, // 46: switchboard.chat.v1.ChatService.ListMyConversations:input_type -> switchboard.chat.v1.ListMyConversationsRequest
-	44, // 47: switchboard.chat.v1.ChatService.AcceptConversation:input_type -> switchboard.chat.v1.AcceptConversationRequest
-	46, // 48: switchboard.chat.v1.ChatService.TransferConversation:input_type -> switchboard.chat.v1.TransferConversationRequest
-	16, // 49: switchboard.chat.v1.ChatService.GetAvailability:output_type -> switchboard.chat.v1.GetAvailabilityResponse
-	18, // 50: switchboard.chat.v1.ChatService.StartConversation:output_type -> switchboard.chat.v1.StartConversationResponse
-	20, // 51: switchboard.chat.v1.ChatService.LeaveOfflineMessage:output_type -> switchboard.chat.v1.LeaveOfflineMessageResponse
-	22, // 52: switchboard.chat.v1.ChatService.SendMessage:output_type -> switchboard.chat.v1.SendMessageResponse
-	24, // 53: switchboard.chat.v1.ChatService.Subscribe:output_type -> switchboard.chat.v1.SubscribeResponse
-	26, // 54: switchboard.chat.v1.ChatService.ListEvents:output_type -> switchboard.chat.v1.ListEventsResponse
-	28, // 55: switchboard.chat.v1.ChatService.GetConversation:output_type -> switchboard.chat.v1.GetConversationResponse
-	30, // 56: switchboard.chat.v1.ChatService.UpdateDraft:output_type -> switchboard.chat.v1.UpdateDraftResponse
-	33, // 57: switchboard.chat.v1.ChatService.RateConversation:output_type -> switchboard.chat.v1.RateConversationResponse
-	35, // 58: switchboard.chat.v1.ChatService.CloseConversation:output_type -> switchboard.chat.v1.CloseConversationResponse
-	37, // 59: switchboard.chat.v1.ChatService.SetStatus:output_type -> switchboard.chat.v1.SetStatusResponse
-	40, // 60: switchboard.chat.v1.ChatService.AgentStream:output_type -> switchboard.chat.v1.AgentStreamResponse
-	43, // 61: switchboard.chat.v1.ChatService.ListMyConversations:output_type -> switchboard.chat.v1.ListMyConversationsResponse
-	45, // 62: switchboard.chat.v1.ChatService.AcceptConversation:output_type -> switchboard.chat.v1.AcceptConversationResponse
-	47, // 63: switchboard.chat.v1.ChatService.TransferConversation:output_type -> switchboard.chat.v1.TransferConversationResponse
-	49, // [49:64] is the sub-list for method output_type
-	34, // [34:49] is the sub-list for method input_type
+	19, // 36: switchboard.chat.v1.ChatService.TrackPageView:input_type -> switchboard.chat.v1.TrackPageViewRequest
+	21, // 37: switchboard.chat.v1.ChatService.LeaveOfflineMessage:input_type -> switchboard.chat.v1.LeaveOfflineMessageRequest
+	23, // 38: switchboard.chat.v1.ChatService.SendMessage:input_type -> switchboard.chat.v1.SendMessageRequest
+	25, // 39: switchboard.chat.v1.ChatService.Subscribe:input_type -> switchboard.chat.v1.SubscribeRequest
+	27, // 40: switchboard.chat.v1.ChatService.ListEvents:input_type -> switchboard.chat.v1.ListEventsRequest
+	29, // 41: switchboard.chat.v1.ChatService.GetConversation:input_type -> switchboard.chat.v1.GetConversationRequest
+	31, // 42: switchboard.chat.v1.ChatService.UpdateDraft:input_type -> switchboard.chat.v1.UpdateDraftRequest
+	34, // 43: switchboard.chat.v1.ChatService.RateConversation:input_type -> switchboard.chat.v1.RateConversationRequest
+	36, // 44: switchboard.chat.v1.ChatService.CloseConversation:input_type -> switchboard.chat.v1.CloseConversationRequest
+	38, // 45: switchboard.chat.v1.ChatService.SetStatus:input_type -> switchboard.chat.v1.SetStatusRequest
+	41, // 46: switchboard.chat.v1.ChatService.AgentStream:input_type -> switchboard.chat.v1.AgentStreamRequest
+	44, // 47: switchboard.chat.v1.ChatService.ListMyConversations:input_type -> switchboard.chat.v1.ListMyConversationsRequest
+	46, // 48: switchboard.chat.v1.ChatService.AcceptConversation:input_type -> switchboard.chat.v1.AcceptConversationRequest
+	48, // 49: switchboard.chat.v1.ChatService.TransferConversation:input_type -> switchboard.chat.v1.TransferConversationRequest
+	16, // 50: switchboard.chat.v1.ChatService.GetAvailability:output_type -> switchboard.chat.v1.GetAvailabilityResponse
+	18, // 51: switchboard.chat.v1.ChatService.StartConversation:output_type -> switchboard.chat.v1.StartConversationResponse
+	20, // 52: switchboard.chat.v1.ChatService.TrackPageView:output_type -> switchboard.chat.v1.TrackPageViewResponse
+	22, // 53: switchboard.chat.v1.ChatService.LeaveOfflineMessage:output_type -> switchboard.chat.v1.LeaveOfflineMessageResponse
+	24, // 54: switchboard.chat.v1.ChatService.SendMessage:output_type -> switchboard.chat.v1.SendMessageResponse
+	26, // 55: switchboard.chat.v1.ChatService.Subscribe:output_type -> switchboard.chat.v1.SubscribeResponse
+	28, // 56: switchboard.chat.v1.ChatService.ListEvents:output_type -> switchboard.chat.v1.ListEventsResponse
+	30, // 57: switchboard.chat.v1.ChatService.GetConversation:output_type -> switchboard.chat.v1.GetConversationResponse
+	32, // 58: switchboard.chat.v1.ChatService.UpdateDraft:output_type -> switchboard.chat.v1.UpdateDraftResponse
+	35, // 59: switchboard.chat.v1.ChatService.RateConversation:output_type -> switchboard.chat.v1.RateConversationResponse
+	37, // 60: switchboard.chat.v1.ChatService.CloseConversation:output_type -> switchboard.chat.v1.CloseConversationResponse
+	39, // 61: switchboard.chat.v1.ChatService.SetStatus:output_type -> switchboard.chat.v1.SetStatusResponse
+	42, // 62: switchboard.chat.v1.ChatService.AgentStream:output_type -> switchboard.chat.v1.AgentStreamResponse
+	45, // 63: switchboard.chat.v1.ChatService.ListMyConversations:output_type -> switchboard.chat.v1.ListMyConversationsResponse
+	47, // 64: switchboard.chat.v1.ChatService.AcceptConversation:output_type -> switchboard.chat.v1.AcceptConversationResponse
+	49, // 65: switchboard.chat.v1.ChatService.TransferConversation:output_type -> switchboard.chat.v1.TransferConversationResponse
+	50, // [50:66] is the sub-list for method output_type
+	34, // [34:50] is the sub-list for method input_type
 	34, // [34:34] is the sub-list for extension type_name
 	34, // [34:34] is the sub-list for extension extendee
 	0,  // [0:34] is the sub-list for field type_name
@@ -3337,12 +3529,12 @@ func file_switchboard_chat_v1_chat_proto_init() {
 		(*Event_Typing)(nil),
 		(*Event_Draft)(nil),
 	}
-	file_switchboard_chat_v1_chat_proto_msgTypes[33].OneofWrappers = []any{
+	file_switchboard_chat_v1_chat_proto_msgTypes[35].OneofWrappers = []any{
 		(*AgentStreamResponse_Assignment)(nil),
 		(*AgentStreamResponse_Event)(nil),
 		(*AgentStreamResponse_Status)(nil),
 	}
-	file_switchboard_chat_v1_chat_proto_msgTypes[39].OneofWrappers = []any{
+	file_switchboard_chat_v1_chat_proto_msgTypes[41].OneofWrappers = []any{
 		(*TransferConversationRequest_Agent)(nil),
 		(*TransferConversationRequest_BusinessUnit)(nil),
 	}
@@ -3352,7 +3544,7 @@ func file_switchboard_chat_v1_chat_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_chat_v1_chat_proto_rawDesc), len(file_switchboard_chat_v1_chat_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   41,
+			NumMessages:   43,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -137,6 +137,924 @@ func (ChatStateFilter) EnumDescriptor() ([]byte, []int) {
 	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
 }
 
+// VisitorProfile is what is known about a visitor as a person. A visitor with any of it
+// is a contact.
+type VisitorProfile struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the visitor's name, at most 200 bytes.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// email is the visitor's email address, at most 320 bytes.
+	Email string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	// phone is the visitor's phone number: digits, spaces and + - . ( ), at most 40 bytes.
+	Phone string `protobuf:"bytes,3,opt,name=phone,proto3" json:"phone,omitempty"`
+	// notes are staff's notes about the visitor, at most 10000 bytes.
+	Notes         string `protobuf:"bytes,4,opt,name=notes,proto3" json:"notes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorProfile) Reset() {
+	*x = VisitorProfile{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorProfile) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorProfile) ProtoMessage() {}
+
+func (x *VisitorProfile) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorProfile.ProtoReflect.Descriptor instead.
+func (*VisitorProfile) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *VisitorProfile) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *VisitorProfile) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *VisitorProfile) GetPhone() string {
+	if x != nil {
+		return x.Phone
+	}
+	return ""
+}
+
+func (x *VisitorProfile) GetNotes() string {
+	if x != nil {
+		return x.Notes
+	}
+	return ""
+}
+
+// Visitor is a person who visited the tenant's sites or was entered as a contact.
+type Visitor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id identifies the visitor (a UUID); conversations name it as visitor_id.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// profile is what is known about the visitor.
+	Profile *VisitorProfile `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
+	// is_contact is true when the profile holds anything.
+	IsContact bool `protobuf:"varint,3,opt,name=is_contact,json=isContact,proto3" json:"is_contact,omitempty"`
+	// visits counts the visitor's sessions.
+	Visits int32 `protobuf:"varint,4,opt,name=visits,proto3" json:"visits,omitempty"`
+	// first_visit_at is when the visitor first came; unset for a contact entered by hand
+	// who never visited.
+	FirstVisitAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=first_visit_at,json=firstVisitAt,proto3" json:"first_visit_at,omitempty"`
+	// last_seen_at is the visitor's latest page view or conversation.
+	LastSeenAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	// created_at is when the visitor was first stored.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// updated_at is when the profile last changed.
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Visitor) Reset() {
+	*x = Visitor{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Visitor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Visitor) ProtoMessage() {}
+
+func (x *Visitor) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Visitor.ProtoReflect.Descriptor instead.
+func (*Visitor) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Visitor) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Visitor) GetProfile() *VisitorProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+func (x *Visitor) GetIsContact() bool {
+	if x != nil {
+		return x.IsContact
+	}
+	return false
+}
+
+func (x *Visitor) GetVisits() int32 {
+	if x != nil {
+		return x.Visits
+	}
+	return 0
+}
+
+func (x *Visitor) GetFirstVisitAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstVisitAt
+	}
+	return nil
+}
+
+func (x *Visitor) GetLastSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenAt
+	}
+	return nil
+}
+
+func (x *Visitor) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Visitor) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
+}
+
+// VisitorSession is one visit: pages viewed without a pause of 30 minutes.
+type VisitorSession struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id identifies the session (a UUID).
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// started_at is the visit's first page view.
+	StartedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=started_at,json=startedAt,proto3" json:"started_at,omitempty"`
+	// last_seen_at is the visit's latest page view.
+	LastSeenAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_seen_at,json=lastSeenAt,proto3" json:"last_seen_at,omitempty"`
+	// site is the origin (scheme and host) of the pages.
+	Site string `protobuf:"bytes,4,opt,name=site,proto3" json:"site,omitempty"`
+	// referrer is the page the visitor came from, if the browser said.
+	Referrer string `protobuf:"bytes,5,opt,name=referrer,proto3" json:"referrer,omitempty"`
+	// user_agent is the browser's User-Agent header.
+	UserAgent string `protobuf:"bytes,6,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// os is the operating system read from the user agent, e.g. "Windows" or "Android".
+	Os string `protobuf:"bytes,7,opt,name=os,proto3" json:"os,omitempty"`
+	// os_version is its version, e.g. "10" or "14".
+	OsVersion string `protobuf:"bytes,8,opt,name=os_version,json=osVersion,proto3" json:"os_version,omitempty"`
+	// browser is the browser read from the user agent, e.g. "Firefox".
+	Browser string `protobuf:"bytes,9,opt,name=browser,proto3" json:"browser,omitempty"`
+	// browser_version is its version.
+	BrowserVersion string `protobuf:"bytes,10,opt,name=browser_version,json=browserVersion,proto3" json:"browser_version,omitempty"`
+	// device is "desktop", "mobile" or "bot".
+	Device string `protobuf:"bytes,11,opt,name=device,proto3" json:"device,omitempty"`
+	// country is the ISO 3166-1 alpha-2 code from the trusted proxy's header; empty when
+	// no trusted proxy said.
+	Country string `protobuf:"bytes,12,opt,name=country,proto3" json:"country,omitempty"`
+	// page_view_count counts every page viewed in the visit.
+	PageViewCount int32 `protobuf:"varint,13,opt,name=page_view_count,json=pageViewCount,proto3" json:"page_view_count,omitempty"`
+	// page_views are the first pages viewed, oldest first (at most 50 here).
+	PageViews     []*PageView `protobuf:"bytes,14,rep,name=page_views,json=pageViews,proto3" json:"page_views,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *VisitorSession) Reset() {
+	*x = VisitorSession{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VisitorSession) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VisitorSession) ProtoMessage() {}
+
+func (x *VisitorSession) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VisitorSession.ProtoReflect.Descriptor instead.
+func (*VisitorSession) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *VisitorSession) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetStartedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartedAt
+	}
+	return nil
+}
+
+func (x *VisitorSession) GetLastSeenAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastSeenAt
+	}
+	return nil
+}
+
+func (x *VisitorSession) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetReferrer() string {
+	if x != nil {
+		return x.Referrer
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetOs() string {
+	if x != nil {
+		return x.Os
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetOsVersion() string {
+	if x != nil {
+		return x.OsVersion
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetBrowser() string {
+	if x != nil {
+		return x.Browser
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetBrowserVersion() string {
+	if x != nil {
+		return x.BrowserVersion
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetCountry() string {
+	if x != nil {
+		return x.Country
+	}
+	return ""
+}
+
+func (x *VisitorSession) GetPageViewCount() int32 {
+	if x != nil {
+		return x.PageViewCount
+	}
+	return 0
+}
+
+func (x *VisitorSession) GetPageViews() []*PageView {
+	if x != nil {
+		return x.PageViews
+	}
+	return nil
+}
+
+// PageView is one page a visitor viewed.
+type PageView struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// url is the page's address.
+	Url string `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	// title is the page's title.
+	Title string `protobuf:"bytes,2,opt,name=title,proto3" json:"title,omitempty"`
+	// viewed_at is when the page was viewed.
+	ViewedAt      *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=viewed_at,json=viewedAt,proto3" json:"viewed_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PageView) Reset() {
+	*x = PageView{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PageView) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PageView) ProtoMessage() {}
+
+func (x *PageView) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PageView.ProtoReflect.Descriptor instead.
+func (*PageView) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *PageView) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *PageView) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *PageView) GetViewedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ViewedAt
+	}
+	return nil
+}
+
+// GetVisitorRequest names the visitor.
+type GetVisitorRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// visitor_id is the visitor (a conversation's visitor_id, or a contact's id).
+	VisitorId     string `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVisitorRequest) Reset() {
+	*x = GetVisitorRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVisitorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVisitorRequest) ProtoMessage() {}
+
+func (x *GetVisitorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVisitorRequest.ProtoReflect.Descriptor instead.
+func (*GetVisitorRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *GetVisitorRequest) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+// GetVisitorResponse is the visitor with its history.
+type GetVisitorResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// visitor is the visitor and profile.
+	Visitor *Visitor `protobuf:"bytes,1,opt,name=visitor,proto3" json:"visitor,omitempty"`
+	// sessions are the latest 20 visits, newest first.
+	Sessions []*VisitorSession `protobuf:"bytes,2,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	// conversations are the latest 50 conversations the caller may see, newest first.
+	Conversations []*v1.Conversation `protobuf:"bytes,3,rep,name=conversations,proto3" json:"conversations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetVisitorResponse) Reset() {
+	*x = GetVisitorResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetVisitorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetVisitorResponse) ProtoMessage() {}
+
+func (x *GetVisitorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetVisitorResponse.ProtoReflect.Descriptor instead.
+func (*GetVisitorResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *GetVisitorResponse) GetVisitor() *Visitor {
+	if x != nil {
+		return x.Visitor
+	}
+	return nil
+}
+
+func (x *GetVisitorResponse) GetSessions() []*VisitorSession {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+func (x *GetVisitorResponse) GetConversations() []*v1.Conversation {
+	if x != nil {
+		return x.Conversations
+	}
+	return nil
+}
+
+// ListContactsRequest filters and pages the contacts.
+type ListContactsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// query keeps contacts whose name, email or phone contain it (case-insensitive).
+	Query string `protobuf:"bytes,1,opt,name=query,proto3" json:"query,omitempty"`
+	// page_token continues from the previous page's next_page_token.
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// limit caps the contacts returned, 1–500; 0 means 100.
+	Limit         int32 `protobuf:"varint,3,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContactsRequest) Reset() {
+	*x = ListContactsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContactsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContactsRequest) ProtoMessage() {}
+
+func (x *ListContactsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContactsRequest.ProtoReflect.Descriptor instead.
+func (*ListContactsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ListContactsRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *ListContactsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListContactsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListContactsResponse is a page of contacts, by name.
+type ListContactsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// contacts are in order of name, case-insensitive.
+	Contacts []*Visitor `protobuf:"bytes,1,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	// next_page_token continues the list; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListContactsResponse) Reset() {
+	*x = ListContactsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListContactsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListContactsResponse) ProtoMessage() {}
+
+func (x *ListContactsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListContactsResponse.ProtoReflect.Descriptor instead.
+func (*ListContactsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ListContactsResponse) GetContacts() []*Visitor {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
+func (x *ListContactsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+// CreateContactRequest is a contact entered by hand.
+type CreateContactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// profile must hold a name, an email or a phone number.
+	Profile       *VisitorProfile `protobuf:"bytes,1,opt,name=profile,proto3" json:"profile,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateContactRequest) Reset() {
+	*x = CreateContactRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateContactRequest) ProtoMessage() {}
+
+func (x *CreateContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateContactRequest.ProtoReflect.Descriptor instead.
+func (*CreateContactRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CreateContactRequest) GetProfile() *VisitorProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+// CreateContactResponse is the stored contact.
+type CreateContactResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// contact is the new contact.
+	Contact       *Visitor `protobuf:"bytes,1,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateContactResponse) Reset() {
+	*x = CreateContactResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateContactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateContactResponse) ProtoMessage() {}
+
+func (x *CreateContactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateContactResponse.ProtoReflect.Descriptor instead.
+func (*CreateContactResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CreateContactResponse) GetContact() *Visitor {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+// UpdateContactRequest replaces a visitor's profile.
+type UpdateContactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// visitor_id is the contact or visitor.
+	VisitorId string `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	// profile replaces the whole profile; it must hold a name, an email or a phone number
+	// (DeleteContact erases one).
+	Profile       *VisitorProfile `protobuf:"bytes,2,opt,name=profile,proto3" json:"profile,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateContactRequest) Reset() {
+	*x = UpdateContactRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateContactRequest) ProtoMessage() {}
+
+func (x *UpdateContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateContactRequest.ProtoReflect.Descriptor instead.
+func (*UpdateContactRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *UpdateContactRequest) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+func (x *UpdateContactRequest) GetProfile() *VisitorProfile {
+	if x != nil {
+		return x.Profile
+	}
+	return nil
+}
+
+// UpdateContactResponse is the visitor after the change.
+type UpdateContactResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// contact is the visitor with its new profile.
+	Contact       *Visitor `protobuf:"bytes,1,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateContactResponse) Reset() {
+	*x = UpdateContactResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateContactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateContactResponse) ProtoMessage() {}
+
+func (x *UpdateContactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateContactResponse.ProtoReflect.Descriptor instead.
+func (*UpdateContactResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *UpdateContactResponse) GetContact() *Visitor {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+// DeleteContactRequest names the contact.
+type DeleteContactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// visitor_id is the contact.
+	VisitorId     string `protobuf:"bytes,1,opt,name=visitor_id,json=visitorId,proto3" json:"visitor_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteContactRequest) Reset() {
+	*x = DeleteContactRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteContactRequest) ProtoMessage() {}
+
+func (x *DeleteContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteContactRequest.ProtoReflect.Descriptor instead.
+func (*DeleteContactRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DeleteContactRequest) GetVisitorId() string {
+	if x != nil {
+		return x.VisitorId
+	}
+	return ""
+}
+
+// DeleteContactResponse is empty: the contact is gone.
+type DeleteContactResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteContactResponse) Reset() {
+	*x = DeleteContactResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteContactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteContactResponse) ProtoMessage() {}
+
+func (x *DeleteContactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteContactResponse.ProtoReflect.Descriptor instead.
+func (*DeleteContactResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{13}
+}
+
 // WatchAgentsRequest filters the agents watched.
 type WatchAgentsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -148,7 +1066,7 @@ type WatchAgentsRequest struct {
 
 func (x *WatchAgentsRequest) Reset() {
 	*x = WatchAgentsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -160,7 +1078,7 @@ func (x *WatchAgentsRequest) String() string {
 func (*WatchAgentsRequest) ProtoMessage() {}
 
 func (x *WatchAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[0]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -173,7 +1091,7 @@ func (x *WatchAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAgentsRequest.ProtoReflect.Descriptor instead.
 func (*WatchAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{0}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WatchAgentsRequest) GetBusinessUnit() string {
@@ -194,7 +1112,7 @@ type WatchAgentsResponse struct {
 
 func (x *WatchAgentsResponse) Reset() {
 	*x = WatchAgentsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -206,7 +1124,7 @@ func (x *WatchAgentsResponse) String() string {
 func (*WatchAgentsResponse) ProtoMessage() {}
 
 func (x *WatchAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[1]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -219,7 +1137,7 @@ func (x *WatchAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchAgentsResponse.ProtoReflect.Descriptor instead.
 func (*WatchAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WatchAgentsResponse) GetAgent() *AgentLoad {
@@ -240,7 +1158,7 @@ type AddSupervisedChatRequest struct {
 
 func (x *AddSupervisedChatRequest) Reset() {
 	*x = AddSupervisedChatRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -252,7 +1170,7 @@ func (x *AddSupervisedChatRequest) String() string {
 func (*AddSupervisedChatRequest) ProtoMessage() {}
 
 func (x *AddSupervisedChatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[2]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -265,7 +1183,7 @@ func (x *AddSupervisedChatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSupervisedChatRequest.ProtoReflect.Descriptor instead.
 func (*AddSupervisedChatRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AddSupervisedChatRequest) GetConversationId() string {
@@ -284,7 +1202,7 @@ type AddSupervisedChatResponse struct {
 
 func (x *AddSupervisedChatResponse) Reset() {
 	*x = AddSupervisedChatResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -296,7 +1214,7 @@ func (x *AddSupervisedChatResponse) String() string {
 func (*AddSupervisedChatResponse) ProtoMessage() {}
 
 func (x *AddSupervisedChatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[3]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -309,7 +1227,7 @@ func (x *AddSupervisedChatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddSupervisedChatResponse.ProtoReflect.Descriptor instead.
 func (*AddSupervisedChatResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{3}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{17}
 }
 
 // RemoveSupervisedChatRequest names the conversation.
@@ -323,7 +1241,7 @@ type RemoveSupervisedChatRequest struct {
 
 func (x *RemoveSupervisedChatRequest) Reset() {
 	*x = RemoveSupervisedChatRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +1253,7 @@ func (x *RemoveSupervisedChatRequest) String() string {
 func (*RemoveSupervisedChatRequest) ProtoMessage() {}
 
 func (x *RemoveSupervisedChatRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[4]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +1266,7 @@ func (x *RemoveSupervisedChatRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveSupervisedChatRequest.ProtoReflect.Descriptor instead.
 func (*RemoveSupervisedChatRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RemoveSupervisedChatRequest) GetConversationId() string {
@@ -367,7 +1285,7 @@ type RemoveSupervisedChatResponse struct {
 
 func (x *RemoveSupervisedChatResponse) Reset() {
 	*x = RemoveSupervisedChatResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -379,7 +1297,7 @@ func (x *RemoveSupervisedChatResponse) String() string {
 func (*RemoveSupervisedChatResponse) ProtoMessage() {}
 
 func (x *RemoveSupervisedChatResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[5]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -392,7 +1310,7 @@ func (x *RemoveSupervisedChatResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveSupervisedChatResponse.ProtoReflect.Descriptor instead.
 func (*RemoveSupervisedChatResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{19}
 }
 
 // ListSupervisedChatsRequest is empty: the list is the caller's.
@@ -404,7 +1322,7 @@ type ListSupervisedChatsRequest struct {
 
 func (x *ListSupervisedChatsRequest) Reset() {
 	*x = ListSupervisedChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -416,7 +1334,7 @@ func (x *ListSupervisedChatsRequest) String() string {
 func (*ListSupervisedChatsRequest) ProtoMessage() {}
 
 func (x *ListSupervisedChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[6]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -429,7 +1347,7 @@ func (x *ListSupervisedChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSupervisedChatsRequest.ProtoReflect.Descriptor instead.
 func (*ListSupervisedChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{20}
 }
 
 // ListSupervisedChatsResponse lists the caller's supervised chats.
@@ -443,7 +1361,7 @@ type ListSupervisedChatsResponse struct {
 
 func (x *ListSupervisedChatsResponse) Reset() {
 	*x = ListSupervisedChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +1373,7 @@ func (x *ListSupervisedChatsResponse) String() string {
 func (*ListSupervisedChatsResponse) ProtoMessage() {}
 
 func (x *ListSupervisedChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[7]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +1386,7 @@ func (x *ListSupervisedChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSupervisedChatsResponse.ProtoReflect.Descriptor instead.
 func (*ListSupervisedChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListSupervisedChatsResponse) GetConversations() []*v1.Conversation {
@@ -499,7 +1417,7 @@ type AuditEntry struct {
 
 func (x *AuditEntry) Reset() {
 	*x = AuditEntry{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +1429,7 @@ func (x *AuditEntry) String() string {
 func (*AuditEntry) ProtoMessage() {}
 
 func (x *AuditEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[8]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +1442,7 @@ func (x *AuditEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditEntry.ProtoReflect.Descriptor instead.
 func (*AuditEntry) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *AuditEntry) GetId() int64 {
@@ -582,7 +1500,7 @@ type ListAuditLogRequest struct {
 
 func (x *ListAuditLogRequest) Reset() {
 	*x = ListAuditLogRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +1512,7 @@ func (x *ListAuditLogRequest) String() string {
 func (*ListAuditLogRequest) ProtoMessage() {}
 
 func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[9]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +1525,7 @@ func (x *ListAuditLogRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogRequest.ProtoReflect.Descriptor instead.
 func (*ListAuditLogRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListAuditLogRequest) GetBeforeId() int64 {
@@ -635,7 +1553,7 @@ type ListAuditLogResponse struct {
 
 func (x *ListAuditLogResponse) Reset() {
 	*x = ListAuditLogResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +1565,7 @@ func (x *ListAuditLogResponse) String() string {
 func (*ListAuditLogResponse) ProtoMessage() {}
 
 func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[10]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +1578,7 @@ func (x *ListAuditLogResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAuditLogResponse.ProtoReflect.Descriptor instead.
 func (*ListAuditLogResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListAuditLogResponse) GetEntries() []*AuditEntry {
@@ -693,7 +1611,7 @@ type AgentLoad struct {
 
 func (x *AgentLoad) Reset() {
 	*x = AgentLoad{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -705,7 +1623,7 @@ func (x *AgentLoad) String() string {
 func (*AgentLoad) ProtoMessage() {}
 
 func (x *AgentLoad) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[11]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -718,7 +1636,7 @@ func (x *AgentLoad) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentLoad.ProtoReflect.Descriptor instead.
 func (*AgentLoad) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *AgentLoad) GetAgent() string {
@@ -781,7 +1699,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -793,7 +1711,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[12]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -806,7 +1724,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListAgentsRequest) GetBusinessUnit() string {
@@ -827,7 +1745,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +1757,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[13]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +1770,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*AgentLoad {
@@ -877,7 +1795,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[14]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -889,7 +1807,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[14]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -902,7 +1820,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *OpenChat) GetConversation() *v1.Conversation {
@@ -939,7 +1857,7 @@ type ListOpenChatsRequest struct {
 
 func (x *ListOpenChatsRequest) Reset() {
 	*x = ListOpenChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[15]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1869,7 @@ func (x *ListOpenChatsRequest) String() string {
 func (*ListOpenChatsRequest) ProtoMessage() {}
 
 func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[15]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1882,7 @@ func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsRequest.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{15}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListOpenChatsRequest) GetBusinessUnit() string {
@@ -992,7 +1910,7 @@ type ListOpenChatsResponse struct {
 
 func (x *ListOpenChatsResponse) Reset() {
 	*x = ListOpenChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[16]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1004,7 +1922,7 @@ func (x *ListOpenChatsResponse) String() string {
 func (*ListOpenChatsResponse) ProtoMessage() {}
 
 func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[16]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1017,7 +1935,7 @@ func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsResponse.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{16}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListOpenChatsResponse) GetChats() []*OpenChat {
@@ -1040,7 +1958,7 @@ type WatchConversationRequest struct {
 
 func (x *WatchConversationRequest) Reset() {
 	*x = WatchConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[17]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1052,7 +1970,7 @@ func (x *WatchConversationRequest) String() string {
 func (*WatchConversationRequest) ProtoMessage() {}
 
 func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[17]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1065,7 +1983,7 @@ func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationRequest.ProtoReflect.Descriptor instead.
 func (*WatchConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{17}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WatchConversationRequest) GetConversationId() string {
@@ -1093,7 +2011,7 @@ type WatchConversationResponse struct {
 
 func (x *WatchConversationResponse) Reset() {
 	*x = WatchConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[18]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1105,7 +2023,7 @@ func (x *WatchConversationResponse) String() string {
 func (*WatchConversationResponse) ProtoMessage() {}
 
 func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[18]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1118,7 +2036,7 @@ func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationResponse.ProtoReflect.Descriptor instead.
 func (*WatchConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{18}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WatchConversationResponse) GetEvent() *v1.Event {
@@ -1143,7 +2061,7 @@ type WhisperRequest struct {
 
 func (x *WhisperRequest) Reset() {
 	*x = WhisperRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[19]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1155,7 +2073,7 @@ func (x *WhisperRequest) String() string {
 func (*WhisperRequest) ProtoMessage() {}
 
 func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[19]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1168,7 +2086,7 @@ func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperRequest.ProtoReflect.Descriptor instead.
 func (*WhisperRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{19}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WhisperRequest) GetConversationId() string {
@@ -1205,7 +2123,7 @@ type WhisperResponse struct {
 
 func (x *WhisperResponse) Reset() {
 	*x = WhisperResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[20]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1217,7 +2135,7 @@ func (x *WhisperResponse) String() string {
 func (*WhisperResponse) ProtoMessage() {}
 
 func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[20]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1230,7 +2148,7 @@ func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperResponse.ProtoReflect.Descriptor instead.
 func (*WhisperResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{20}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WhisperResponse) GetEvent() *v1.Event {
@@ -1267,7 +2185,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[21]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +2197,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[21]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +2210,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{21}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -1363,7 +2281,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[22]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1375,7 +2293,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[22]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1388,7 +2306,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{22}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TransferConversationResponse) GetConversation() *v1.Conversation {
@@ -1411,7 +2329,7 @@ type FinishConversationRequest struct {
 
 func (x *FinishConversationRequest) Reset() {
 	*x = FinishConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[23]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1423,7 +2341,7 @@ func (x *FinishConversationRequest) String() string {
 func (*FinishConversationRequest) ProtoMessage() {}
 
 func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[23]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1436,7 +2354,7 @@ func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationRequest.ProtoReflect.Descriptor instead.
 func (*FinishConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{23}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *FinishConversationRequest) GetConversationId() string {
@@ -1464,7 +2382,7 @@ type FinishConversationResponse struct {
 
 func (x *FinishConversationResponse) Reset() {
 	*x = FinishConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[24]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1476,7 +2394,7 @@ func (x *FinishConversationResponse) String() string {
 func (*FinishConversationResponse) ProtoMessage() {}
 
 func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[24]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1489,7 +2407,7 @@ func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationResponse.ProtoReflect.Descriptor instead.
 func (*FinishConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{24}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *FinishConversationResponse) GetConversation() *v1.Conversation {
@@ -1520,7 +2438,7 @@ type OfflineMessage struct {
 
 func (x *OfflineMessage) Reset() {
 	*x = OfflineMessage{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[25]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1532,7 +2450,7 @@ func (x *OfflineMessage) String() string {
 func (*OfflineMessage) ProtoMessage() {}
 
 func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[25]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1545,7 +2463,7 @@ func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfflineMessage.ProtoReflect.Descriptor instead.
 func (*OfflineMessage) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{25}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *OfflineMessage) GetId() string {
@@ -1607,7 +2525,7 @@ type ListOfflineMessagesRequest struct {
 
 func (x *ListOfflineMessagesRequest) Reset() {
 	*x = ListOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1619,7 +2537,7 @@ func (x *ListOfflineMessagesRequest) String() string {
 func (*ListOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1632,7 +2550,7 @@ func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{26}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ListOfflineMessagesRequest) GetBusinessUnit() string {
@@ -1674,7 +2592,7 @@ type ListOfflineMessagesResponse struct {
 
 func (x *ListOfflineMessagesResponse) Reset() {
 	*x = ListOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1686,7 +2604,7 @@ func (x *ListOfflineMessagesResponse) String() string {
 func (*ListOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1699,7 +2617,7 @@ func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{27}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ListOfflineMessagesResponse) GetMessages() []*OfflineMessage {
@@ -1722,7 +2640,7 @@ type ExportTranscriptRequest struct {
 
 func (x *ExportTranscriptRequest) Reset() {
 	*x = ExportTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1734,7 +2652,7 @@ func (x *ExportTranscriptRequest) String() string {
 func (*ExportTranscriptRequest) ProtoMessage() {}
 
 func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1747,7 +2665,7 @@ func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{28}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ExportTranscriptRequest) GetConversationId() string {
@@ -1775,7 +2693,7 @@ type ExportTranscriptResponse struct {
 
 func (x *ExportTranscriptResponse) Reset() {
 	*x = ExportTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1787,7 +2705,7 @@ func (x *ExportTranscriptResponse) String() string {
 func (*ExportTranscriptResponse) ProtoMessage() {}
 
 func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1800,7 +2718,7 @@ func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{29}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *ExportTranscriptResponse) GetCsv() []byte {
@@ -1839,7 +2757,7 @@ type ChatFilter struct {
 
 func (x *ChatFilter) Reset() {
 	*x = ChatFilter{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +2769,7 @@ func (x *ChatFilter) String() string {
 func (*ChatFilter) ProtoMessage() {}
 
 func (x *ChatFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +2782,7 @@ func (x *ChatFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatFilter.ProtoReflect.Descriptor instead.
 func (*ChatFilter) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{30}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ChatFilter) GetBusinessUnit() string {
@@ -1958,7 +2876,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2888,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2901,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{31}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ChatSummary) GetConversation() *v1.Conversation {
@@ -2043,7 +2961,7 @@ type SearchChatsRequest struct {
 
 func (x *SearchChatsRequest) Reset() {
 	*x = SearchChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2973,7 @@ func (x *SearchChatsRequest) String() string {
 func (*SearchChatsRequest) ProtoMessage() {}
 
 func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2986,7 @@ func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsRequest.ProtoReflect.Descriptor instead.
 func (*SearchChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{32}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *SearchChatsRequest) GetFilter() *ChatFilter {
@@ -2105,7 +3023,7 @@ type SearchChatsResponse struct {
 
 func (x *SearchChatsResponse) Reset() {
 	*x = SearchChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2117,7 +3035,7 @@ func (x *SearchChatsResponse) String() string {
 func (*SearchChatsResponse) ProtoMessage() {}
 
 func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2130,7 +3048,7 @@ func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsResponse.ProtoReflect.Descriptor instead.
 func (*SearchChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{33}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *SearchChatsResponse) GetChats() []*ChatSummary {
@@ -2158,7 +3076,7 @@ type ExportChatsRequest struct {
 
 func (x *ExportChatsRequest) Reset() {
 	*x = ExportChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +3088,7 @@ func (x *ExportChatsRequest) String() string {
 func (*ExportChatsRequest) ProtoMessage() {}
 
 func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +3101,7 @@ func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsRequest.ProtoReflect.Descriptor instead.
 func (*ExportChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{34}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ExportChatsRequest) GetFilter() *ChatFilter {
@@ -2206,7 +3124,7 @@ type ExportChatsResponse struct {
 
 func (x *ExportChatsResponse) Reset() {
 	*x = ExportChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2218,7 +3136,7 @@ func (x *ExportChatsResponse) String() string {
 func (*ExportChatsResponse) ProtoMessage() {}
 
 func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2231,7 +3149,7 @@ func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsResponse.ProtoReflect.Descriptor instead.
 func (*ExportChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ExportChatsResponse) GetCsv() []byte {
@@ -2261,7 +3179,7 @@ type ExportOfflineMessagesRequest struct {
 
 func (x *ExportOfflineMessagesRequest) Reset() {
 	*x = ExportOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2273,7 +3191,7 @@ func (x *ExportOfflineMessagesRequest) String() string {
 func (*ExportOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2286,7 +3204,7 @@ func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ExportOfflineMessagesRequest) GetBusinessUnit() string {
@@ -2314,7 +3232,7 @@ type ExportOfflineMessagesResponse struct {
 
 func (x *ExportOfflineMessagesResponse) Reset() {
 	*x = ExportOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +3244,7 @@ func (x *ExportOfflineMessagesResponse) String() string {
 func (*ExportOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +3257,7 @@ func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ExportOfflineMessagesResponse) GetCsv() []byte {
@@ -2362,7 +3280,7 @@ type SendTranscriptRequest struct {
 
 func (x *SendTranscriptRequest) Reset() {
 	*x = SendTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2374,7 +3292,7 @@ func (x *SendTranscriptRequest) String() string {
 func (*SendTranscriptRequest) ProtoMessage() {}
 
 func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2387,7 +3305,7 @@ func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*SendTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *SendTranscriptRequest) GetConversationId() string {
@@ -2413,7 +3331,7 @@ type SendTranscriptResponse struct {
 
 func (x *SendTranscriptResponse) Reset() {
 	*x = SendTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2425,7 +3343,7 @@ func (x *SendTranscriptResponse) String() string {
 func (*SendTranscriptResponse) ProtoMessage() {}
 
 func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2438,14 +3356,86 @@ func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*SendTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
 }
 
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\n" +
-	",switchboard/supervision/v1/supervision.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\"9\n" +
+	",switchboard/supervision/v1/supervision.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\"f\n" +
+	"\x0eVisitorProfile\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12\x14\n" +
+	"\x05phone\x18\x03 \x01(\tR\x05phone\x12\x14\n" +
+	"\x05notes\x18\x04 \x01(\tR\x05notes\"\x8c\x03\n" +
+	"\aVisitor\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12D\n" +
+	"\aprofile\x18\x02 \x01(\v2*.switchboard.supervision.v1.VisitorProfileR\aprofile\x12\x1d\n" +
+	"\n" +
+	"is_contact\x18\x03 \x01(\bR\tisContact\x12\x16\n" +
+	"\x06visits\x18\x04 \x01(\x05R\x06visits\x12@\n" +
+	"\x0efirst_visit_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\ffirstVisitAt\x12<\n" +
+	"\flast_seen_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSeenAt\x129\n" +
+	"\n" +
+	"created_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x129\n" +
+	"\n" +
+	"updated_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xf9\x03\n" +
+	"\x0eVisitorSession\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\n" +
+	"started_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12<\n" +
+	"\flast_seen_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastSeenAt\x12\x12\n" +
+	"\x04site\x18\x04 \x01(\tR\x04site\x12\x1a\n" +
+	"\breferrer\x18\x05 \x01(\tR\breferrer\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x06 \x01(\tR\tuserAgent\x12\x0e\n" +
+	"\x02os\x18\a \x01(\tR\x02os\x12\x1d\n" +
+	"\n" +
+	"os_version\x18\b \x01(\tR\tosVersion\x12\x18\n" +
+	"\abrowser\x18\t \x01(\tR\abrowser\x12'\n" +
+	"\x0fbrowser_version\x18\n" +
+	" \x01(\tR\x0ebrowserVersion\x12\x16\n" +
+	"\x06device\x18\v \x01(\tR\x06device\x12\x18\n" +
+	"\acountry\x18\f \x01(\tR\acountry\x12&\n" +
+	"\x0fpage_view_count\x18\r \x01(\x05R\rpageViewCount\x12C\n" +
+	"\n" +
+	"page_views\x18\x0e \x03(\v2$.switchboard.supervision.v1.PageViewR\tpageViews\"k\n" +
+	"\bPageView\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x14\n" +
+	"\x05title\x18\x02 \x01(\tR\x05title\x127\n" +
+	"\tviewed_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\bviewedAt\"2\n" +
+	"\x11GetVisitorRequest\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\"\xe4\x01\n" +
+	"\x12GetVisitorResponse\x12=\n" +
+	"\avisitor\x18\x01 \x01(\v2#.switchboard.supervision.v1.VisitorR\avisitor\x12F\n" +
+	"\bsessions\x18\x02 \x03(\v2*.switchboard.supervision.v1.VisitorSessionR\bsessions\x12G\n" +
+	"\rconversations\x18\x03 \x03(\v2!.switchboard.chat.v1.ConversationR\rconversations\"`\n" +
+	"\x13ListContactsRequest\x12\x14\n" +
+	"\x05query\x18\x01 \x01(\tR\x05query\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x14\n" +
+	"\x05limit\x18\x03 \x01(\x05R\x05limit\"\x7f\n" +
+	"\x14ListContactsResponse\x12?\n" +
+	"\bcontacts\x18\x01 \x03(\v2#.switchboard.supervision.v1.VisitorR\bcontacts\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\\\n" +
+	"\x14CreateContactRequest\x12D\n" +
+	"\aprofile\x18\x01 \x01(\v2*.switchboard.supervision.v1.VisitorProfileR\aprofile\"V\n" +
+	"\x15CreateContactResponse\x12=\n" +
+	"\acontact\x18\x01 \x01(\v2#.switchboard.supervision.v1.VisitorR\acontact\"{\n" +
+	"\x14UpdateContactRequest\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\x12D\n" +
+	"\aprofile\x18\x02 \x01(\v2*.switchboard.supervision.v1.VisitorProfileR\aprofile\"V\n" +
+	"\x15UpdateContactResponse\x12=\n" +
+	"\acontact\x18\x01 \x01(\v2#.switchboard.supervision.v1.VisitorR\acontact\"5\n" +
+	"\x14DeleteContactRequest\x12\x1d\n" +
+	"\n" +
+	"visitor_id\x18\x01 \x01(\tR\tvisitorId\"\x17\n" +
+	"\x15DeleteContactResponse\"9\n" +
 	"\x12WatchAgentsRequest\x12#\n" +
 	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\"R\n" +
 	"\x13WatchAgentsResponse\x12;\n" +
@@ -2588,7 +3578,7 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fChatStateFilter\x12!\n" +
 	"\x1dCHAT_STATE_FILTER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CHAT_STATE_FILTER_OPEN\x10\x01\x12\x1c\n" +
-	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\x88\x11\n" +
+	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xd4\x15\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
@@ -2607,7 +3597,13 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0eSendTranscript\x121.switchboard.supervision.v1.SendTranscriptRequest\x1a2.switchboard.supervision.v1.SendTranscriptResponse\"\x00\x12\x88\x01\n" +
 	"\x13ListOfflineMessages\x126.switchboard.supervision.v1.ListOfflineMessagesRequest\x1a7.switchboard.supervision.v1.ListOfflineMessagesResponse\"\x00\x12\x90\x01\n" +
 	"\x15ExportOfflineMessages\x128.switchboard.supervision.v1.ExportOfflineMessagesRequest\x1a9.switchboard.supervision.v1.ExportOfflineMessagesResponse\"\x000\x01\x12s\n" +
-	"\fListAuditLog\x12/.switchboard.supervision.v1.ListAuditLogRequest\x1a0.switchboard.supervision.v1.ListAuditLogResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
+	"\fListAuditLog\x12/.switchboard.supervision.v1.ListAuditLogRequest\x1a0.switchboard.supervision.v1.ListAuditLogResponse\"\x00\x12m\n" +
+	"\n" +
+	"GetVisitor\x12-.switchboard.supervision.v1.GetVisitorRequest\x1a..switchboard.supervision.v1.GetVisitorResponse\"\x00\x12s\n" +
+	"\fListContacts\x12/.switchboard.supervision.v1.ListContactsRequest\x1a0.switchboard.supervision.v1.ListContactsResponse\"\x00\x12v\n" +
+	"\rCreateContact\x120.switchboard.supervision.v1.CreateContactRequest\x1a1.switchboard.supervision.v1.CreateContactResponse\"\x00\x12v\n" +
+	"\rUpdateContact\x120.switchboard.supervision.v1.UpdateContactRequest\x1a1.switchboard.supervision.v1.UpdateContactResponse\"\x00\x12v\n" +
+	"\rDeleteContact\x120.switchboard.supervision.v1.DeleteContactRequest\x1a1.switchboard.supervision.v1.DeleteContactResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
 
 var (
 	file_switchboard_supervision_v1_supervision_proto_rawDescOnce sync.Once
@@ -2622,122 +3618,163 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 54)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(Sentiment)(0),                        // 0: switchboard.supervision.v1.Sentiment
 	(ChatStateFilter)(0),                  // 1: switchboard.supervision.v1.ChatStateFilter
-	(*WatchAgentsRequest)(nil),            // 2: switchboard.supervision.v1.WatchAgentsRequest
-	(*WatchAgentsResponse)(nil),           // 3: switchboard.supervision.v1.WatchAgentsResponse
-	(*AddSupervisedChatRequest)(nil),      // 4: switchboard.supervision.v1.AddSupervisedChatRequest
-	(*AddSupervisedChatResponse)(nil),     // 5: switchboard.supervision.v1.AddSupervisedChatResponse
-	(*RemoveSupervisedChatRequest)(nil),   // 6: switchboard.supervision.v1.RemoveSupervisedChatRequest
-	(*RemoveSupervisedChatResponse)(nil),  // 7: switchboard.supervision.v1.RemoveSupervisedChatResponse
-	(*ListSupervisedChatsRequest)(nil),    // 8: switchboard.supervision.v1.ListSupervisedChatsRequest
-	(*ListSupervisedChatsResponse)(nil),   // 9: switchboard.supervision.v1.ListSupervisedChatsResponse
-	(*AuditEntry)(nil),                    // 10: switchboard.supervision.v1.AuditEntry
-	(*ListAuditLogRequest)(nil),           // 11: switchboard.supervision.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),          // 12: switchboard.supervision.v1.ListAuditLogResponse
-	(*AgentLoad)(nil),                     // 13: switchboard.supervision.v1.AgentLoad
-	(*ListAgentsRequest)(nil),             // 14: switchboard.supervision.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),            // 15: switchboard.supervision.v1.ListAgentsResponse
-	(*OpenChat)(nil),                      // 16: switchboard.supervision.v1.OpenChat
-	(*ListOpenChatsRequest)(nil),          // 17: switchboard.supervision.v1.ListOpenChatsRequest
-	(*ListOpenChatsResponse)(nil),         // 18: switchboard.supervision.v1.ListOpenChatsResponse
-	(*WatchConversationRequest)(nil),      // 19: switchboard.supervision.v1.WatchConversationRequest
-	(*WatchConversationResponse)(nil),     // 20: switchboard.supervision.v1.WatchConversationResponse
-	(*WhisperRequest)(nil),                // 21: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),               // 22: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),   // 23: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil),  // 24: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),     // 25: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),    // 26: switchboard.supervision.v1.FinishConversationResponse
-	(*OfflineMessage)(nil),                // 27: switchboard.supervision.v1.OfflineMessage
-	(*ListOfflineMessagesRequest)(nil),    // 28: switchboard.supervision.v1.ListOfflineMessagesRequest
-	(*ListOfflineMessagesResponse)(nil),   // 29: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*ExportTranscriptRequest)(nil),       // 30: switchboard.supervision.v1.ExportTranscriptRequest
-	(*ExportTranscriptResponse)(nil),      // 31: switchboard.supervision.v1.ExportTranscriptResponse
-	(*ChatFilter)(nil),                    // 32: switchboard.supervision.v1.ChatFilter
-	(*ChatSummary)(nil),                   // 33: switchboard.supervision.v1.ChatSummary
-	(*SearchChatsRequest)(nil),            // 34: switchboard.supervision.v1.SearchChatsRequest
-	(*SearchChatsResponse)(nil),           // 35: switchboard.supervision.v1.SearchChatsResponse
-	(*ExportChatsRequest)(nil),            // 36: switchboard.supervision.v1.ExportChatsRequest
-	(*ExportChatsResponse)(nil),           // 37: switchboard.supervision.v1.ExportChatsResponse
-	(*ExportOfflineMessagesRequest)(nil),  // 38: switchboard.supervision.v1.ExportOfflineMessagesRequest
-	(*ExportOfflineMessagesResponse)(nil), // 39: switchboard.supervision.v1.ExportOfflineMessagesResponse
-	(*SendTranscriptRequest)(nil),         // 40: switchboard.supervision.v1.SendTranscriptRequest
-	(*SendTranscriptResponse)(nil),        // 41: switchboard.supervision.v1.SendTranscriptResponse
-	(*v1.Conversation)(nil),               // 42: switchboard.chat.v1.Conversation
-	(*timestamppb.Timestamp)(nil),         // 43: google.protobuf.Timestamp
-	(v1.AgentStatus)(0),                   // 44: switchboard.chat.v1.AgentStatus
-	(*v1.Event)(nil),                      // 45: switchboard.chat.v1.Event
-	(v1.Thumb)(0),                         // 46: switchboard.chat.v1.Thumb
+	(*VisitorProfile)(nil),                // 2: switchboard.supervision.v1.VisitorProfile
+	(*Visitor)(nil),                       // 3: switchboard.supervision.v1.Visitor
+	(*VisitorSession)(nil),                // 4: switchboard.supervision.v1.VisitorSession
+	(*PageView)(nil),                      // 5: switchboard.supervision.v1.PageView
+	(*GetVisitorRequest)(nil),             // 6: switchboard.supervision.v1.GetVisitorRequest
+	(*GetVisitorResponse)(nil),            // 7: switchboard.supervision.v1.GetVisitorResponse
+	(*ListContactsRequest)(nil),           // 8: switchboard.supervision.v1.ListContactsRequest
+	(*ListContactsResponse)(nil),          // 9: switchboard.supervision.v1.ListContactsResponse
+	(*CreateContactRequest)(nil),          // 10: switchboard.supervision.v1.CreateContactRequest
+	(*CreateContactResponse)(nil),         // 11: switchboard.supervision.v1.CreateContactResponse
+	(*UpdateContactRequest)(nil),          // 12: switchboard.supervision.v1.UpdateContactRequest
+	(*UpdateContactResponse)(nil),         // 13: switchboard.supervision.v1.UpdateContactResponse
+	(*DeleteContactRequest)(nil),          // 14: switchboard.supervision.v1.DeleteContactRequest
+	(*DeleteContactResponse)(nil),         // 15: switchboard.supervision.v1.DeleteContactResponse
+	(*WatchAgentsRequest)(nil),            // 16: switchboard.supervision.v1.WatchAgentsRequest
+	(*WatchAgentsResponse)(nil),           // 17: switchboard.supervision.v1.WatchAgentsResponse
+	(*AddSupervisedChatRequest)(nil),      // 18: switchboard.supervision.v1.AddSupervisedChatRequest
+	(*AddSupervisedChatResponse)(nil),     // 19: switchboard.supervision.v1.AddSupervisedChatResponse
+	(*RemoveSupervisedChatRequest)(nil),   // 20: switchboard.supervision.v1.RemoveSupervisedChatRequest
+	(*RemoveSupervisedChatResponse)(nil),  // 21: switchboard.supervision.v1.RemoveSupervisedChatResponse
+	(*ListSupervisedChatsRequest)(nil),    // 22: switchboard.supervision.v1.ListSupervisedChatsRequest
+	(*ListSupervisedChatsResponse)(nil),   // 23: switchboard.supervision.v1.ListSupervisedChatsResponse
+	(*AuditEntry)(nil),                    // 24: switchboard.supervision.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),           // 25: switchboard.supervision.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),          // 26: switchboard.supervision.v1.ListAuditLogResponse
+	(*AgentLoad)(nil),                     // 27: switchboard.supervision.v1.AgentLoad
+	(*ListAgentsRequest)(nil),             // 28: switchboard.supervision.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),            // 29: switchboard.supervision.v1.ListAgentsResponse
+	(*OpenChat)(nil),                      // 30: switchboard.supervision.v1.OpenChat
+	(*ListOpenChatsRequest)(nil),          // 31: switchboard.supervision.v1.ListOpenChatsRequest
+	(*ListOpenChatsResponse)(nil),         // 32: switchboard.supervision.v1.ListOpenChatsResponse
+	(*WatchConversationRequest)(nil),      // 33: switchboard.supervision.v1.WatchConversationRequest
+	(*WatchConversationResponse)(nil),     // 34: switchboard.supervision.v1.WatchConversationResponse
+	(*WhisperRequest)(nil),                // 35: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),               // 36: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),   // 37: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil),  // 38: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),     // 39: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),    // 40: switchboard.supervision.v1.FinishConversationResponse
+	(*OfflineMessage)(nil),                // 41: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),    // 42: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),   // 43: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*ExportTranscriptRequest)(nil),       // 44: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),      // 45: switchboard.supervision.v1.ExportTranscriptResponse
+	(*ChatFilter)(nil),                    // 46: switchboard.supervision.v1.ChatFilter
+	(*ChatSummary)(nil),                   // 47: switchboard.supervision.v1.ChatSummary
+	(*SearchChatsRequest)(nil),            // 48: switchboard.supervision.v1.SearchChatsRequest
+	(*SearchChatsResponse)(nil),           // 49: switchboard.supervision.v1.SearchChatsResponse
+	(*ExportChatsRequest)(nil),            // 50: switchboard.supervision.v1.ExportChatsRequest
+	(*ExportChatsResponse)(nil),           // 51: switchboard.supervision.v1.ExportChatsResponse
+	(*ExportOfflineMessagesRequest)(nil),  // 52: switchboard.supervision.v1.ExportOfflineMessagesRequest
+	(*ExportOfflineMessagesResponse)(nil), // 53: switchboard.supervision.v1.ExportOfflineMessagesResponse
+	(*SendTranscriptRequest)(nil),         // 54: switchboard.supervision.v1.SendTranscriptRequest
+	(*SendTranscriptResponse)(nil),        // 55: switchboard.supervision.v1.SendTranscriptResponse
+	(*timestamppb.Timestamp)(nil),         // 56: google.protobuf.Timestamp
+	(*v1.Conversation)(nil),               // 57: switchboard.chat.v1.Conversation
+	(v1.AgentStatus)(0),                   // 58: switchboard.chat.v1.AgentStatus
+	(*v1.Event)(nil),                      // 59: switchboard.chat.v1.Event
+	(v1.Thumb)(0),                         // 60: switchboard.chat.v1.Thumb
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
-	13, // 0: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	42, // 1: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	43, // 2: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	10, // 3: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	44, // 4: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	43, // 5: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
-	13, // 6: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	42, // 7: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
-	16, // 8: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	45, // 9: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	45, // 10: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	42, // 11: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	42, // 12: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	43, // 13: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
-	27, // 14: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
-	43, // 15: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
-	43, // 16: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
-	46, // 17: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 18: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	1,  // 19: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
-	42, // 20: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
-	46, // 21: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 22: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	32, // 23: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	33, // 24: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
-	32, // 25: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	14, // 26: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	2,  // 27: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
-	17, // 28: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	19, // 29: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	4,  // 30: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
-	6,  // 31: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
-	8,  // 32: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
-	21, // 33: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	23, // 34: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	25, // 35: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	34, // 36: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
-	36, // 37: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
-	30, // 38: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
-	40, // 39: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
-	28, // 40: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	38, // 41: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
-	11, // 42: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	15, // 43: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	3,  // 44: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	18, // 45: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	20, // 46: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	5,  // 47: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	7,  // 48: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	9,  // 49: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	22, // 50: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	24, // 51: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	26, // 52: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	35, // 53: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
-	37, // 54: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
-	31, // 55: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
-	41, // 56: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
-	29, // 57: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	39, // 58: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
-	12, // 59: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	43, // [43:60] is the sub-list for method output_type
-	26, // [26:43] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	2,  // 0: switchboard.supervision.v1.Visitor.profile:type_name -> switchboard.supervision.v1.VisitorProfile
+	56, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
+	56, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
+	56, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
+	56, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
+	56, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
+	56, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
+	5,  // 7: switchboard.supervision.v1.VisitorSession.page_views:type_name -> switchboard.supervision.v1.PageView
+	56, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
+	3,  // 9: switchboard.supervision.v1.GetVisitorResponse.visitor:type_name -> switchboard.supervision.v1.Visitor
+	4,  // 10: switchboard.supervision.v1.GetVisitorResponse.sessions:type_name -> switchboard.supervision.v1.VisitorSession
+	57, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	3,  // 12: switchboard.supervision.v1.ListContactsResponse.contacts:type_name -> switchboard.supervision.v1.Visitor
+	2,  // 13: switchboard.supervision.v1.CreateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
+	3,  // 14: switchboard.supervision.v1.CreateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
+	2,  // 15: switchboard.supervision.v1.UpdateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
+	3,  // 16: switchboard.supervision.v1.UpdateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
+	27, // 17: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
+	57, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	56, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	24, // 20: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
+	58, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	56, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	27, // 23: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
+	57, // 24: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	30, // 25: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
+	59, // 26: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	59, // 27: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	57, // 28: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	57, // 29: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	56, // 30: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	41, // 31: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
+	56, // 32: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
+	56, // 33: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
+	60, // 34: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 35: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	1,  // 36: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
+	57, // 37: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
+	60, // 38: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 39: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	46, // 40: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	47, // 41: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
+	46, // 42: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	28, // 43: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	16, // 44: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	31, // 45: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	33, // 46: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	18, // 47: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	20, // 48: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	22, // 49: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	35, // 50: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	37, // 51: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	39, // 52: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	48, // 53: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
+	50, // 54: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
+	44, // 55: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
+	54, // 56: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
+	42, // 57: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	52, // 58: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
+	25, // 59: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	6,  // 60: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
+	8,  // 61: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
+	10, // 62: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
+	12, // 63: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
+	14, // 64: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
+	29, // 65: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	17, // 66: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	32, // 67: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	34, // 68: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	19, // 69: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	21, // 70: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	23, // 71: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	36, // 72: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	38, // 73: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	40, // 74: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	49, // 75: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
+	51, // 76: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
+	45, // 77: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	55, // 78: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
+	43, // 79: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	53, // 80: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
+	26, // 81: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	7,  // 82: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
+	9,  // 83: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
+	11, // 84: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
+	13, // 85: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
+	15, // 86: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
+	65, // [65:87] is the sub-list for method output_type
+	43, // [43:65] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -2745,7 +3782,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 	if File_switchboard_supervision_v1_supervision_proto != nil {
 		return
 	}
-	file_switchboard_supervision_v1_supervision_proto_msgTypes[21].OneofWrappers = []any{
+	file_switchboard_supervision_v1_supervision_proto_msgTypes[35].OneofWrappers = []any{
 		(*TransferConversationRequest_Agent)(nil),
 		(*TransferConversationRequest_BusinessUnit)(nil),
 	}
@@ -2755,7 +3792,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   40,
+			NumMessages:   54,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

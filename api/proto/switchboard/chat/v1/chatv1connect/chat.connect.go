@@ -42,6 +42,9 @@ const (
 	// ChatServiceStartConversationProcedure is the fully-qualified name of the ChatService's
 	// StartConversation RPC.
 	ChatServiceStartConversationProcedure = "/switchboard.chat.v1.ChatService/StartConversation"
+	// ChatServiceTrackPageViewProcedure is the fully-qualified name of the ChatService's TrackPageView
+	// RPC.
+	ChatServiceTrackPageViewProcedure = "/switchboard.chat.v1.ChatService/TrackPageView"
 	// ChatServiceLeaveOfflineMessageProcedure is the fully-qualified name of the ChatService's
 	// LeaveOfflineMessage RPC.
 	ChatServiceLeaveOfflineMessageProcedure = "/switchboard.chat.v1.ChatService/LeaveOfflineMessage"
@@ -87,6 +90,10 @@ type ChatServiceClient interface {
 	// When no agent of the unit is online, a first message is kept as an offline message
 	// if the unit takes them; otherwise the call fails with Unavailable.
 	StartConversation(context.Context, *connect.Request[v1.StartConversationRequest]) (*connect.Response[v1.StartConversationResponse], error)
+	// TrackPageView records a page the visitor viewed, identified by the widget key, and
+	// the visitor by the visitor key it keeps. A visit (session) ends after 30 minutes
+	// without a page view. The answer says whether the visitor was recognised.
+	TrackPageView(context.Context, *connect.Request[v1.TrackPageViewRequest]) (*connect.Response[v1.TrackPageViewResponse], error)
 	// LeaveOfflineMessage keeps a visitor's message for the unit when nobody is online.
 	LeaveOfflineMessage(context.Context, *connect.Request[v1.LeaveOfflineMessageRequest]) (*connect.Response[v1.LeaveOfflineMessageResponse], error)
 	// SendMessage adds a message from the caller (visitor or assigned agent). Sending again
@@ -143,6 +150,12 @@ func NewChatServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			httpClient,
 			baseURL+ChatServiceStartConversationProcedure,
 			connect.WithSchema(chatServiceMethods.ByName("StartConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		trackPageView: connect.NewClient[v1.TrackPageViewRequest, v1.TrackPageViewResponse](
+			httpClient,
+			baseURL+ChatServiceTrackPageViewProcedure,
+			connect.WithSchema(chatServiceMethods.ByName("TrackPageView")),
 			connect.WithClientOptions(opts...),
 		),
 		leaveOfflineMessage: connect.NewClient[v1.LeaveOfflineMessageRequest, v1.LeaveOfflineMessageResponse](
@@ -230,6 +243,7 @@ func NewChatServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 type chatServiceClient struct {
 	getAvailability      *connect.Client[v1.GetAvailabilityRequest, v1.GetAvailabilityResponse]
 	startConversation    *connect.Client[v1.StartConversationRequest, v1.StartConversationResponse]
+	trackPageView        *connect.Client[v1.TrackPageViewRequest, v1.TrackPageViewResponse]
 	leaveOfflineMessage  *connect.Client[v1.LeaveOfflineMessageRequest, v1.LeaveOfflineMessageResponse]
 	sendMessage          *connect.Client[v1.SendMessageRequest, v1.SendMessageResponse]
 	subscribe            *connect.Client[v1.SubscribeRequest, v1.SubscribeResponse]
@@ -253,6 +267,11 @@ func (c *chatServiceClient) GetAvailability(ctx context.Context, req *connect.Re
 // StartConversation calls switchboard.chat.v1.ChatService.StartConversation.
 func (c *chatServiceClient) StartConversation(ctx context.Context, req *connect.Request[v1.StartConversationRequest]) (*connect.Response[v1.StartConversationResponse], error) {
 	return c.startConversation.CallUnary(ctx, req)
+}
+
+// TrackPageView calls switchboard.chat.v1.ChatService.TrackPageView.
+func (c *chatServiceClient) TrackPageView(ctx context.Context, req *connect.Request[v1.TrackPageViewRequest]) (*connect.Response[v1.TrackPageViewResponse], error) {
+	return c.trackPageView.CallUnary(ctx, req)
 }
 
 // LeaveOfflineMessage calls switchboard.chat.v1.ChatService.LeaveOfflineMessage.
@@ -330,6 +349,10 @@ type ChatServiceHandler interface {
 	// When no agent of the unit is online, a first message is kept as an offline message
 	// if the unit takes them; otherwise the call fails with Unavailable.
 	StartConversation(context.Context, *connect.Request[v1.StartConversationRequest]) (*connect.Response[v1.StartConversationResponse], error)
+	// TrackPageView records a page the visitor viewed, identified by the widget key, and
+	// the visitor by the visitor key it keeps. A visit (session) ends after 30 minutes
+	// without a page view. The answer says whether the visitor was recognised.
+	TrackPageView(context.Context, *connect.Request[v1.TrackPageViewRequest]) (*connect.Response[v1.TrackPageViewResponse], error)
 	// LeaveOfflineMessage keeps a visitor's message for the unit when nobody is online.
 	LeaveOfflineMessage(context.Context, *connect.Request[v1.LeaveOfflineMessageRequest]) (*connect.Response[v1.LeaveOfflineMessageResponse], error)
 	// SendMessage adds a message from the caller (visitor or assigned agent). Sending again
@@ -382,6 +405,12 @@ func NewChatServiceHandler(svc ChatServiceHandler, opts ...connect.HandlerOption
 		ChatServiceStartConversationProcedure,
 		svc.StartConversation,
 		connect.WithSchema(chatServiceMethods.ByName("StartConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	chatServiceTrackPageViewHandler := connect.NewUnaryHandler(
+		ChatServiceTrackPageViewProcedure,
+		svc.TrackPageView,
+		connect.WithSchema(chatServiceMethods.ByName("TrackPageView")),
 		connect.WithHandlerOptions(opts...),
 	)
 	chatServiceLeaveOfflineMessageHandler := connect.NewUnaryHandler(
@@ -468,6 +497,8 @@ func NewChatServiceHandler(svc ChatServiceHandler, opts ...connect.HandlerOption
 			chatServiceGetAvailabilityHandler.ServeHTTP(w, r)
 		case ChatServiceStartConversationProcedure:
 			chatServiceStartConversationHandler.ServeHTTP(w, r)
+		case ChatServiceTrackPageViewProcedure:
+			chatServiceTrackPageViewHandler.ServeHTTP(w, r)
 		case ChatServiceLeaveOfflineMessageProcedure:
 			chatServiceLeaveOfflineMessageHandler.ServeHTTP(w, r)
 		case ChatServiceSendMessageProcedure:
@@ -509,6 +540,10 @@ func (UnimplementedChatServiceHandler) GetAvailability(context.Context, *connect
 
 func (UnimplementedChatServiceHandler) StartConversation(context.Context, *connect.Request[v1.StartConversationRequest]) (*connect.Response[v1.StartConversationResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.chat.v1.ChatService.StartConversation is not implemented"))
+}
+
+func (UnimplementedChatServiceHandler) TrackPageView(context.Context, *connect.Request[v1.TrackPageViewRequest]) (*connect.Response[v1.TrackPageViewResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.chat.v1.ChatService.TrackPageView is not implemented"))
 }
 
 func (UnimplementedChatServiceHandler) LeaveOfflineMessage(context.Context, *connect.Request[v1.LeaveOfflineMessageRequest]) (*connect.Response[v1.LeaveOfflineMessageResponse], error) {

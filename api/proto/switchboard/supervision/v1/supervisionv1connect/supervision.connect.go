@@ -87,6 +87,21 @@ const (
 	// SupervisionServiceListAuditLogProcedure is the fully-qualified name of the SupervisionService's
 	// ListAuditLog RPC.
 	SupervisionServiceListAuditLogProcedure = "/switchboard.supervision.v1.SupervisionService/ListAuditLog"
+	// SupervisionServiceGetVisitorProcedure is the fully-qualified name of the SupervisionService's
+	// GetVisitor RPC.
+	SupervisionServiceGetVisitorProcedure = "/switchboard.supervision.v1.SupervisionService/GetVisitor"
+	// SupervisionServiceListContactsProcedure is the fully-qualified name of the SupervisionService's
+	// ListContacts RPC.
+	SupervisionServiceListContactsProcedure = "/switchboard.supervision.v1.SupervisionService/ListContacts"
+	// SupervisionServiceCreateContactProcedure is the fully-qualified name of the SupervisionService's
+	// CreateContact RPC.
+	SupervisionServiceCreateContactProcedure = "/switchboard.supervision.v1.SupervisionService/CreateContact"
+	// SupervisionServiceUpdateContactProcedure is the fully-qualified name of the SupervisionService's
+	// UpdateContact RPC.
+	SupervisionServiceUpdateContactProcedure = "/switchboard.supervision.v1.SupervisionService/UpdateContact"
+	// SupervisionServiceDeleteContactProcedure is the fully-qualified name of the SupervisionService's
+	// DeleteContact RPC.
+	SupervisionServiceDeleteContactProcedure = "/switchboard.supervision.v1.SupervisionService/DeleteContact"
 )
 
 // SupervisionServiceClient is a client for the switchboard.supervision.v1.SupervisionService
@@ -144,6 +159,22 @@ type SupervisionServiceClient interface {
 	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
 	// admins only.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
+	// GetVisitor shows a visitor: profile, visits with pages viewed, and conversations. Needs
+	// AllChats on some unit, or any permission on a unit the visitor chatted in (then only
+	// the conversations of the units the caller supervises are listed).
+	GetVisitor(context.Context, *connect.Request[v1.GetVisitorRequest]) (*connect.Response[v1.GetVisitorResponse], error)
+	// ListContacts pages through the tenant's contacts (visitors with a profile) by name.
+	// Needs AllChats on some unit.
+	ListContacts(context.Context, *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error)
+	// CreateContact stores a contact entered by hand. Needs AllChats on some unit.
+	CreateContact(context.Context, *connect.Request[v1.CreateContactRequest]) (*connect.Response[v1.CreateContactResponse], error)
+	// UpdateContact replaces the profile of a contact or of any visitor (which makes it a
+	// contact). Needs AllChats on some unit.
+	UpdateContact(context.Context, *connect.Request[v1.UpdateContactRequest]) (*connect.Response[v1.UpdateContactResponse], error)
+	// DeleteContact erases a contact's profile. A contact that never visited or chatted is
+	// removed; a visitor with visits or conversations stays, anonymous. Needs AllChats on
+	// some unit.
+	DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error)
 }
 
 // NewSupervisionServiceClient constructs a client for the
@@ -260,6 +291,36 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("ListAuditLog")),
 			connect.WithClientOptions(opts...),
 		),
+		getVisitor: connect.NewClient[v1.GetVisitorRequest, v1.GetVisitorResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetVisitorProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetVisitor")),
+			connect.WithClientOptions(opts...),
+		),
+		listContacts: connect.NewClient[v1.ListContactsRequest, v1.ListContactsResponse](
+			httpClient,
+			baseURL+SupervisionServiceListContactsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ListContacts")),
+			connect.WithClientOptions(opts...),
+		),
+		createContact: connect.NewClient[v1.CreateContactRequest, v1.CreateContactResponse](
+			httpClient,
+			baseURL+SupervisionServiceCreateContactProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("CreateContact")),
+			connect.WithClientOptions(opts...),
+		),
+		updateContact: connect.NewClient[v1.UpdateContactRequest, v1.UpdateContactResponse](
+			httpClient,
+			baseURL+SupervisionServiceUpdateContactProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("UpdateContact")),
+			connect.WithClientOptions(opts...),
+		),
+		deleteContact: connect.NewClient[v1.DeleteContactRequest, v1.DeleteContactResponse](
+			httpClient,
+			baseURL+SupervisionServiceDeleteContactProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("DeleteContact")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -282,6 +343,11 @@ type supervisionServiceClient struct {
 	listOfflineMessages   *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
 	exportOfflineMessages *connect.Client[v1.ExportOfflineMessagesRequest, v1.ExportOfflineMessagesResponse]
 	listAuditLog          *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
+	getVisitor            *connect.Client[v1.GetVisitorRequest, v1.GetVisitorResponse]
+	listContacts          *connect.Client[v1.ListContactsRequest, v1.ListContactsResponse]
+	createContact         *connect.Client[v1.CreateContactRequest, v1.CreateContactResponse]
+	updateContact         *connect.Client[v1.UpdateContactRequest, v1.UpdateContactResponse]
+	deleteContact         *connect.Client[v1.DeleteContactRequest, v1.DeleteContactResponse]
 }
 
 // ListAgents calls switchboard.supervision.v1.SupervisionService.ListAgents.
@@ -369,6 +435,31 @@ func (c *supervisionServiceClient) ListAuditLog(ctx context.Context, req *connec
 	return c.listAuditLog.CallUnary(ctx, req)
 }
 
+// GetVisitor calls switchboard.supervision.v1.SupervisionService.GetVisitor.
+func (c *supervisionServiceClient) GetVisitor(ctx context.Context, req *connect.Request[v1.GetVisitorRequest]) (*connect.Response[v1.GetVisitorResponse], error) {
+	return c.getVisitor.CallUnary(ctx, req)
+}
+
+// ListContacts calls switchboard.supervision.v1.SupervisionService.ListContacts.
+func (c *supervisionServiceClient) ListContacts(ctx context.Context, req *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error) {
+	return c.listContacts.CallUnary(ctx, req)
+}
+
+// CreateContact calls switchboard.supervision.v1.SupervisionService.CreateContact.
+func (c *supervisionServiceClient) CreateContact(ctx context.Context, req *connect.Request[v1.CreateContactRequest]) (*connect.Response[v1.CreateContactResponse], error) {
+	return c.createContact.CallUnary(ctx, req)
+}
+
+// UpdateContact calls switchboard.supervision.v1.SupervisionService.UpdateContact.
+func (c *supervisionServiceClient) UpdateContact(ctx context.Context, req *connect.Request[v1.UpdateContactRequest]) (*connect.Response[v1.UpdateContactResponse], error) {
+	return c.updateContact.CallUnary(ctx, req)
+}
+
+// DeleteContact calls switchboard.supervision.v1.SupervisionService.DeleteContact.
+func (c *supervisionServiceClient) DeleteContact(ctx context.Context, req *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error) {
+	return c.deleteContact.CallUnary(ctx, req)
+}
+
 // SupervisionServiceHandler is an implementation of the
 // switchboard.supervision.v1.SupervisionService service.
 type SupervisionServiceHandler interface {
@@ -424,6 +515,22 @@ type SupervisionServiceHandler interface {
 	// ListAuditLog pages through the tenant's supervision actions, newest first. Tenant
 	// admins only.
 	ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error)
+	// GetVisitor shows a visitor: profile, visits with pages viewed, and conversations. Needs
+	// AllChats on some unit, or any permission on a unit the visitor chatted in (then only
+	// the conversations of the units the caller supervises are listed).
+	GetVisitor(context.Context, *connect.Request[v1.GetVisitorRequest]) (*connect.Response[v1.GetVisitorResponse], error)
+	// ListContacts pages through the tenant's contacts (visitors with a profile) by name.
+	// Needs AllChats on some unit.
+	ListContacts(context.Context, *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error)
+	// CreateContact stores a contact entered by hand. Needs AllChats on some unit.
+	CreateContact(context.Context, *connect.Request[v1.CreateContactRequest]) (*connect.Response[v1.CreateContactResponse], error)
+	// UpdateContact replaces the profile of a contact or of any visitor (which makes it a
+	// contact). Needs AllChats on some unit.
+	UpdateContact(context.Context, *connect.Request[v1.UpdateContactRequest]) (*connect.Response[v1.UpdateContactResponse], error)
+	// DeleteContact erases a contact's profile. A contact that never visited or chatted is
+	// removed; a visitor with visits or conversations stays, anonymous. Needs AllChats on
+	// some unit.
+	DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error)
 }
 
 // NewSupervisionServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -535,6 +642,36 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("ListAuditLog")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceGetVisitorHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetVisitorProcedure,
+		svc.GetVisitor,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetVisitor")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceListContactsHandler := connect.NewUnaryHandler(
+		SupervisionServiceListContactsProcedure,
+		svc.ListContacts,
+		connect.WithSchema(supervisionServiceMethods.ByName("ListContacts")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceCreateContactHandler := connect.NewUnaryHandler(
+		SupervisionServiceCreateContactProcedure,
+		svc.CreateContact,
+		connect.WithSchema(supervisionServiceMethods.ByName("CreateContact")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceUpdateContactHandler := connect.NewUnaryHandler(
+		SupervisionServiceUpdateContactProcedure,
+		svc.UpdateContact,
+		connect.WithSchema(supervisionServiceMethods.ByName("UpdateContact")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceDeleteContactHandler := connect.NewUnaryHandler(
+		SupervisionServiceDeleteContactProcedure,
+		svc.DeleteContact,
+		connect.WithSchema(supervisionServiceMethods.ByName("DeleteContact")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchboard.supervision.v1.SupervisionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case SupervisionServiceListAgentsProcedure:
@@ -571,6 +708,16 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceExportOfflineMessagesHandler.ServeHTTP(w, r)
 		case SupervisionServiceListAuditLogProcedure:
 			supervisionServiceListAuditLogHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetVisitorProcedure:
+			supervisionServiceGetVisitorHandler.ServeHTTP(w, r)
+		case SupervisionServiceListContactsProcedure:
+			supervisionServiceListContactsHandler.ServeHTTP(w, r)
+		case SupervisionServiceCreateContactProcedure:
+			supervisionServiceCreateContactHandler.ServeHTTP(w, r)
+		case SupervisionServiceUpdateContactProcedure:
+			supervisionServiceUpdateContactHandler.ServeHTTP(w, r)
+		case SupervisionServiceDeleteContactProcedure:
+			supervisionServiceDeleteContactHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -646,4 +793,24 @@ func (UnimplementedSupervisionServiceHandler) ExportOfflineMessages(context.Cont
 
 func (UnimplementedSupervisionServiceHandler) ListAuditLog(context.Context, *connect.Request[v1.ListAuditLogRequest]) (*connect.Response[v1.ListAuditLogResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListAuditLog is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetVisitor(context.Context, *connect.Request[v1.GetVisitorRequest]) (*connect.Response[v1.GetVisitorResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetVisitor is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ListContacts(context.Context, *connect.Request[v1.ListContactsRequest]) (*connect.Response[v1.ListContactsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListContacts is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) CreateContact(context.Context, *connect.Request[v1.CreateContactRequest]) (*connect.Response[v1.CreateContactResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.CreateContact is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) UpdateContact(context.Context, *connect.Request[v1.UpdateContactRequest]) (*connect.Response[v1.UpdateContactResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.UpdateContact is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.DeleteContact is not implemented"))
 }
