@@ -110,6 +110,20 @@ func TestRunMakesTrafficToWatch(t *testing.T) {
 		}
 	})
 
+	t.Run("visitors browsed before they chatted", func(t *testing.T) {
+		var linked, browsed, parsed int
+		if err := owner.QueryRow(ctx, `SELECT
+			(SELECT count(*) FROM conversations WHERE session_id IS NOT NULL),
+			(SELECT count(*) FROM visitor_sessions WHERE page_views >= 2),
+			(SELECT count(*) FROM visitor_sessions WHERE os <> '' AND browser <> '')`,
+		).Scan(&linked, &browsed, &parsed); err != nil {
+			t.Fatal(err)
+		}
+		if linked == 0 || browsed == 0 || parsed == 0 {
+			t.Errorf("conversations with a visit %d, visits of two pages or more %d, with OS and browser read %d: want some of each", linked, browsed, parsed)
+		}
+	})
+
 	t.Run("conversations were closed and rated", func(t *testing.T) {
 		var byVisitor, byAgent, rated, ratedClosed int
 		if err := owner.QueryRow(ctx, `SELECT

@@ -63,6 +63,8 @@ type visitor struct {
 	unit        string
 	script      script
 	name, email string
+	// userAgent is the visitor's browser; key recognises the visitor (TrackPageView).
+	userAgent, key string
 	// token authorizes the visitor's calls on conv.
 	token, conv string
 	// answers counts the agent's messages the visitor has not reacted to yet; closed is
@@ -75,7 +77,33 @@ func (s *sim) newVisitor(n int, rng *rand.Rand) *visitor {
 	first, last := pick(rng, firstNames), pick(rng, lastNames)
 	unit := pick(rng, s.o.Units)
 	return &visitor{s: s, rng: rng, log: s.log.With("visitor", n, "unit", unit), unit: unit, script: scriptFor(unit),
-		name: first + " " + last, email: strings.ToLower(first+"."+last) + "@example.com"}
+		name: first + " " + last, email: strings.ToLower(first+"."+last) + "@example.com", userAgent: pick(rng, userAgents)}
+}
+
+// userAgents are the browsers demo visitors come with.
+var userAgents = []string{
+	"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+	"Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+	"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+	"Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+	"Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0",
+}
+
+// browse views the site's home page, then the page the visitor chats from, as the widget
+// reports them.
+func (v *visitor) browse(ctx context.Context) {
+	for _, page := range []struct{ url, title string }{{"https://www.acme.example/", "Acme"}, {v.script.page, "Acme – " + v.unit}} {
+		_ = v.s.call(ctx, v.log, "visitor views a page", func(ctx context.Context) error {
+			req := connect.NewRequest(&chatv1.TrackPageViewRequest{WidgetKey: v.s.o.WidgetKey, VisitorKey: v.key,
+				PageUrl: page.url, PageTitle: page.title, Referrer: "https://search.example/?q=acme"})
+			req.Header().Set("User-Agent", v.userAgent)
+			res, err := v.s.chat.TrackPageView(ctx, req)
+			if err == nil {
+				v.key = res.Msg.VisitorKey
+			}
+			return err
+		})
+	}
 }
 
 // run looks whether anyone is online; if so it chats, else it may leave a message.
@@ -98,6 +126,7 @@ func (v *visitor) run(ctx context.Context) {
 		}
 		return
 	}
+	v.browse(ctx)
 	if !v.start(ctx) {
 		return
 	}
@@ -124,10 +153,12 @@ func (v *visitor) leaveMessage(ctx context.Context) {
 func (v *visitor) start(ctx context.Context) bool {
 	var res *chatv1.StartConversationResponse
 	err := v.s.call(ctx, v.log, "visitor starts conversation", func(ctx context.Context) error {
-		r, err := v.s.chat.StartConversation(ctx, connect.NewRequest(&chatv1.StartConversationRequest{
+		req := connect.NewRequest(&chatv1.StartConversationRequest{
 			WidgetKey: v.s.o.WidgetKey, BusinessUnit: v.unit, VisitorName: v.name, VisitorEmail: v.email,
 			FirstMessage: &chatv1.Message{ClientMessageId: uuid.NewString(), Text: pick(v.rng, v.script.openers)},
-			PageUrl:      v.script.page}))
+			PageUrl:      v.script.page, VisitorKey: v.key})
+		req.Header().Set("User-Agent", v.userAgent)
+		r, err := v.s.chat.StartConversation(ctx, req)
 		if err == nil {
 			res = r.Msg
 		}
