@@ -18,13 +18,14 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
          $(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION)
 
-.PHONY: run test build generate lint tools postgres bench clean help
+.PHONY: run test build generate lint tools postgres bench bench-supervision clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
 	@echo "make test      run every test (installs PostgreSQL and the pinned tools when missing)"
 	@echo "make generate  regenerate the protobuf Go code"
 	@echo "make bench     run the message throughput and latency benchmark"
+	@echo "make bench-supervision  run the supervision benchmark: watch fan-out, all-chats search, export"
 
 run: postgres build
 	$(BIN)/switchboard dev --demo
@@ -38,6 +39,9 @@ test: postgres tools
 
 bench: postgres build
 	$(BIN)/switchboard bench
+
+bench-supervision: postgres build
+	$(BIN)/switchboard bench supervision
 
 generate: tools
 	$(BIN)/buf generate

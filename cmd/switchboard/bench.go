@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-chat/switchboard/services/bench"
+	"github.com/switchboard-chat/switchboard/services/supervisionbench"
 )
 
 func benchCommand() *cobra.Command {
@@ -36,7 +37,7 @@ under the temp folder and removes it at the end; --database-url uses another one
 owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if o.Conversations, err = parseConversations(conversations); err != nil {
+			if o.Conversations, err = parseCounts("--conversations", conversations); err != nil {
 				return err
 			}
 			o.Command = strings.Join(os.Args, " ")
@@ -89,10 +90,81 @@ owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON too")
 	f.StringVar(&samples, "samples", "", "write every measured message's send, acknowledgement and delivery times to this CSV file")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (clients and server) to this file")
+	cmd.AddCommand(supervisionBenchCommand())
 	return cmd
 }
 
-func parseConversations(s string) ([]int, error) {
+func supervisionBenchCommand() *cobra.Command {
+	var (
+		o          supervisionbench.Options
+		exportRows string
+		asJSON     bool
+	)
+	cmd := &cobra.Command{
+		Use:   "supervision",
+		Short: "Measure live watching fan-out, all-chats search and export at scale",
+		Long: `bench supervision measures, through the public Connect API of an in-process server:
+
+  fan-out  open conversations whose agents send draft updates and messages at a steady
+           pace while supervisors watch some of them (each a few distinct ones at random),
+           the time from each send call's start to its arrival on every watching
+           supervisor's stream;
+  search   SearchChats over a store of conversations seeded with COPY and indexed by the
+           search indexer, per kind of query (full text, filters, both, later pages);
+  export   ExportChats at growing row counts, with rows/s and the process's peak Go heap
+           above the baseline during each export.
+
+By default it starts a private PostgreSQL (from the system's binaries) in a fresh folder
+under the temp folder and removes it at the end; --database-url uses another one as schema
+owner instead (the bench tenants are removed afterwards).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var err error
+			if o.ExportRows, err = parseCounts("--export-rows", exportRows); err != nil {
+				return err
+			}
+			o.Command = strings.Join(os.Args, " ")
+			o.Logf = func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }
+			rep, runErr := supervisionbench.Run(cmd.Context(), o)
+			if rep != nil {
+				out := cmd.OutOrStdout()
+				fmt.Fprintln(out)
+				if err := supervisionbench.Print(out, rep); err != nil {
+					return err
+				}
+				if asJSON {
+					b, err := json.MarshalIndent(rep, "", "  ")
+					if err != nil {
+						return err
+					}
+					fmt.Fprintf(out, "\n%s\n", b)
+				}
+			}
+			return runErr
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Conversations, "conversations", supervisionbench.DefaultConversations, "open conversations of the fan-out phase")
+	f.IntVar(&o.Supervisors, "supervisors", supervisionbench.DefaultSupervisors, "supervisors watching")
+	f.IntVar(&o.WatchesPerSupervisor, "watched-per-supervisor", supervisionbench.DefaultWatchesPerSupervisor, "distinct conversations each supervisor watches, picked at random")
+	f.DurationVar(&o.Pace, "pace", supervisionbench.DefaultPace, "how often each conversation's agent sends a draft update or a message")
+	f.IntVar(&o.DraftsPerMessage, "drafts-per-message", supervisionbench.DefaultDraftsPerMessage, "draft updates before each message")
+	f.DurationVar(&o.Warmup, "warmup", supervisionbench.DefaultWarmup, "unmeasured time before the fan-out measurement")
+	f.DurationVar(&o.Duration, "duration", supervisionbench.DefaultDuration, "measured time of the fan-out phase")
+	f.IntVar(&o.Stored, "stored", supervisionbench.DefaultStored, "conversations seeded for search and export")
+	f.IntVar(&o.SearchRuns, "search-runs", supervisionbench.DefaultSearchRuns, "timed runs of each kind of search query")
+	f.StringVar(&exportRows, "export-rows", "10000,50000,100000", "comma-separated sizes of the exports, in matching rows")
+	f.Uint64Var(&o.Seed, "seed", 1, "seed of the watch choices and the seeded data")
+	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
+	f.BoolVar(&o.Keep, "keep", false, "with --database-url, keep the bench tenants afterwards to examine them")
+	f.Int32Var(&o.MaxConns, "max-conns", supervisionbench.DefaultMaxConns, "connection pool size of the server")
+	f.IntVar(&o.HTTPConnections, "http-connections", supervisionbench.DefaultHTTPConnections, "HTTP/2 connections the clients spread over")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON too")
+	return cmd
+}
+
+// parseCounts reads a flag's comma-separated positive numbers.
+func parseCounts(flag, s string) ([]int, error) {
 	var out []int
 	for _, part := range strings.Split(s, ",") {
 		part = strings.TrimSpace(part)
@@ -101,12 +173,12 @@ func parseConversations(s string) ([]int, error) {
 		}
 		n, err := strconv.Atoi(part)
 		if err != nil || n < 1 {
-			return nil, fmt.Errorf("--conversations: %q is not a positive number", part)
+			return nil, fmt.Errorf("%s: %q is not a positive number", flag, part)
 		}
 		out = append(out, n)
 	}
 	if len(out) == 0 {
-		return nil, fmt.Errorf("--conversations: name at least one number")
+		return nil, fmt.Errorf("%s: name at least one number", flag)
 	}
 	return out, nil
 }
