@@ -139,6 +139,8 @@ func grantApp(ctx context.Context, conn *pgx.Conn) error {
 		"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO " + role,
 		"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO " + role,
 		"REVOKE INSERT, UPDATE, DELETE ON tenants, schema_migrations FROM " + role,
+		// Reached through tenant_conversation_search only (migration 0006).
+		"REVOKE ALL ON conversation_search FROM " + role,
 		"REVOKE ALL ON FUNCTION " + definerFunctions + " FROM PUBLIC",
 		"GRANT EXECUTE ON FUNCTION " + definerFunctions + " TO " + role,
 	}

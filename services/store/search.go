@@ -16,7 +16,7 @@ import (
 func Unindexed(ctx context.Context, tx pgx.Tx, limit int, reindexAfter time.Duration) (map[uuid.UUID][]*Event, map[uuid.UUID]int64, error) {
 	rows, err := tx.Query(ctx, `WITH pending AS (
 			SELECT c.conversation_id AS conv, c.last_seq, coalesce(s.indexed_seq, 0) AS indexed_seq
-			FROM conversations c LEFT JOIN conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
+			FROM conversations c LEFT JOIN tenant_conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
 			WHERE c.tenant_id = sb_current_tenant() AND c.last_seq > coalesce(s.indexed_seq, 0)
 			  AND (c.state = 'closed' OR coalesce(s.indexed_at, '-infinity') < now() - make_interval(secs => $2))
 			ORDER BY c.last_activity_at LIMIT $1)
@@ -55,7 +55,7 @@ type IndexUpdate struct {
 
 // ApplyIndex adds an update to a conversation's search document.
 func ApplyIndex(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, u IndexUpdate) error {
-	_, err := tx.Exec(ctx, `INSERT INTO conversation_search AS s (tenant_id, conversation_id, document, indexed_seq, indexed_at, message_count, sentiment_sum, sentiment_count)
+	_, err := tx.Exec(ctx, `INSERT INTO tenant_conversation_search AS s (tenant_id, conversation_id, document, indexed_seq, indexed_at, message_count, sentiment_sum, sentiment_count)
 		VALUES ($1, $2, to_tsvector('simple', $3), $4, now(), $5, $6, $7)
 		ON CONFLICT (tenant_id, conversation_id) DO UPDATE SET
 		  document = s.document || excluded.document, indexed_seq = greatest(s.indexed_seq, excluded.indexed_seq), indexed_at = now(),
@@ -102,6 +102,9 @@ type Cursor struct {
 }
 
 // SearchChats returns up to limit conversations matching f, newest first, after cursor.
+// The page is chosen first, joining only what the filters need, and the columns shown
+// are read for its rows alone: a text matching thousands of conversations costs the
+// match, not thousands of joins.
 func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, limit int) ([]*ChatRow, error) {
 	var where []string
 	args := []any{f.Units}
@@ -111,7 +114,7 @@ func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, li
 	}
 	where = append(where, "c.tenant_id = sb_current_tenant()", "c.unit_id = ANY($1)")
 	if f.Agent != "" {
-		where = append(where, "a.name = "+arg(f.Agent))
+		where = append(where, "c.agent_id IN (SELECT agent_id FROM agents WHERE tenant_id = sb_current_tenant() AND name = "+arg(f.Agent)+")")
 	}
 	if !f.From.IsZero() {
 		where = append(where, "c.created_at >= "+arg(f.From))
@@ -119,15 +122,17 @@ func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, li
 	if !f.To.IsZero() {
 		where = append(where, "c.created_at < "+arg(f.To))
 	}
+	rated := false
 	if f.CSATMin > 0 {
-		where = append(where, "r.csat >= "+arg(f.CSATMin))
+		where, rated = append(where, "r.csat >= "+arg(f.CSATMin)), true
 	}
 	if f.CSATMax > 0 {
-		where = append(where, "r.csat <= "+arg(f.CSATMax))
+		where, rated = append(where, "r.csat <= "+arg(f.CSATMax)), true
 	}
 	if f.Thumb != "" {
-		where = append(where, "r.thumb = "+arg(f.Thumb))
+		where, rated = append(where, "r.thumb = "+arg(f.Thumb)), true
 	}
+	searched := true
 	switch f.Sentiment {
 	case "negative":
 		where = append(where, "s.sentiment_count > 0 AND s.sentiment_sum / s.sentiment_count < -0.2")
@@ -135,6 +140,8 @@ func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, li
 		where = append(where, "s.sentiment_count > 0 AND s.sentiment_sum / s.sentiment_count > 0.2")
 	case "neutral":
 		where = append(where, "(coalesce(s.sentiment_count, 0) = 0 OR s.sentiment_sum / s.sentiment_count BETWEEN -0.2 AND 0.2)")
+	default:
+		searched = f.Text != ""
 	}
 	if f.Text != "" {
 		where = append(where, "s.document @@ plainto_tsquery('simple', "+arg(f.Text)+")")
@@ -148,13 +155,23 @@ func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, li
 	if after != nil {
 		where = append(where, fmt.Sprintf("(c.created_at, c.conversation_id) < (%s, %s)", arg(after.CreatedAt), arg(after.ID)))
 	}
-	query := `SELECT ` + conversationColumns + `, coalesce(r.csat, 0), coalesce(r.thumb, ''),
+	joins := ""
+	if rated {
+		joins += " JOIN ratings r ON r.tenant_id = c.tenant_id AND r.conversation_id = c.conversation_id"
+	}
+	if searched {
+		joins += " LEFT JOIN tenant_conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id"
+	}
+	query := `WITH page AS (
+			SELECT c.conversation_id, c.created_at FROM conversations c` + joins + `
+			WHERE ` + strings.Join(where, " AND ") + `
+			ORDER BY c.created_at DESC, c.conversation_id DESC LIMIT ` + arg(limit) + `)
+		SELECT ` + conversationColumns + `, coalesce(r.csat, 0), coalesce(r.thumb, ''),
 		coalesce(s.sentiment_sum / nullif(s.sentiment_count, 0), 0), coalesce(s.sentiment_count, 0) > 0, coalesce(s.message_count, 0)
-		FROM ` + conversationFrom + `
+		FROM page p JOIN (` + conversationFrom + `) ON c.tenant_id = sb_current_tenant() AND c.conversation_id = p.conversation_id
 		LEFT JOIN ratings r ON r.tenant_id = c.tenant_id AND r.conversation_id = c.conversation_id
-		LEFT JOIN conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
-		WHERE ` + strings.Join(where, " AND ") + `
-		ORDER BY c.created_at DESC, c.conversation_id DESC LIMIT ` + arg(limit)
+		LEFT JOIN tenant_conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
+		ORDER BY p.created_at DESC, p.conversation_id DESC`
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("searching chats: %w", err)

@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
@@ -159,6 +161,63 @@ func TestRowLevelSecurity(t *testing.T) {
 		names, err = pgx.CollectRows(rows, pgx.RowTo[string])
 		if err != nil || len(names) != 1 || names[0] != "visitor of beta" {
 			t.Fatalf("tenant B's visitors after the attempts: %v, %v", names, err)
+		}
+	})
+
+	t.Run("every table with tenant rows is behind row-level security or a tenant view", func(t *testing.T) {
+		var open []string
+		rows, err := pool.Query(ctx, `SELECT c.relname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attname = 'tenant_id'
+			WHERE c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace AND NOT c.relrowsecurity
+			  AND has_table_privilege(current_user, c.oid, 'SELECT')`)
+		if err == nil {
+			open, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		if err != nil || len(open) != 0 {
+			t.Fatalf("tables the application role reads without row-level security: %v, %v", open, err)
+		}
+	})
+
+	t.Run("search documents are reached through the tenant's view only", func(t *testing.T) {
+		owner, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer owner.Close(ctx)
+		if _, err := owner.Exec(ctx, `INSERT INTO conversation_search (tenant_id, conversation_id, document)
+			SELECT tenant_id, conversation_id, to_tsvector('simple', 'secret words') FROM conversations`); err != nil {
+			t.Fatal(err)
+		}
+		err = db.InTenant(ctx, alpha, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `SELECT count(*) FROM conversation_search`)
+			return err
+		})
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "42501" {
+			t.Fatalf("the application role reading the search table directly: %v; want insufficient privilege", err)
+		}
+		err = db.InTenant(ctx, alpha, func(tx pgx.Tx) error {
+			if n := count(t, tx, "tenant_conversation_search"); n != 1 {
+				t.Errorf("tenant A's view shows %d documents; want its own 1", n)
+			}
+			var found int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM tenant_conversation_search WHERE document @@ plainto_tsquery('simple', 'secret')`).Scan(&found); err != nil {
+				return err
+			}
+			if found != 1 {
+				t.Errorf("a text search in tenant A found %d documents; want its own 1", found)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = db.InTenant(ctx, alpha, func(tx pgx.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO tenant_conversation_search (tenant_id, conversation_id)
+				SELECT $1, gen_random_uuid()`, beta)
+			return err
+		})
+		if !errors.As(err, &pgErr) || pgErr.Code != "44000" {
+			t.Fatalf("tenant A writing a search document of tenant B: %v; want a check option violation", err)
 		}
 	})
 
