@@ -16,7 +16,7 @@ import (
 func Unindexed(ctx context.Context, tx pgx.Tx, limit int, reindexAfter time.Duration) (map[uuid.UUID][]*Event, map[uuid.UUID]int64, error) {
 	rows, err := tx.Query(ctx, `WITH pending AS (
 			SELECT c.conversation_id AS conv, c.last_seq, coalesce(s.indexed_seq, 0) AS indexed_seq
-			FROM conversations c LEFT JOIN tenant_conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
+			FROM conversations c LEFT JOIN tenant_conversation_search s ON s.conversation_id = c.conversation_id
 			WHERE c.tenant_id = sb_current_tenant() AND c.last_seq > coalesce(s.indexed_seq, 0)
 			  AND (c.state = 'closed' OR coalesce(s.indexed_at, '-infinity') < now() - make_interval(secs => $2))
 			ORDER BY c.last_activity_at LIMIT $1)
@@ -104,7 +104,8 @@ type Cursor struct {
 // SearchChats returns up to limit conversations matching f, newest first, after cursor.
 // The page is chosen first, joining only what the filters need, and the columns shown
 // are read for its rows alone: a text matching thousands of conversations costs the
-// match, not thousands of joins.
+// match, not thousands of joins. Search documents are joined by conversation_id alone, so
+// that the text match may use its index (see migration 0006).
 func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, limit int) ([]*ChatRow, error) {
 	var where []string
 	args := []any{f.Units}
@@ -160,7 +161,12 @@ func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, li
 		joins += " JOIN ratings r ON r.tenant_id = c.tenant_id AND r.conversation_id = c.conversation_id"
 	}
 	if searched {
-		joins += " LEFT JOIN tenant_conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id"
+		joins += " LEFT JOIN tenant_conversation_search s ON s.conversation_id = c.conversation_id"
+	}
+	// A cached generic plan cannot know how many conversations a text matches, and
+	// picks one plan for rare and common words alike; plan each search for its values.
+	if _, err := tx.Exec(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+		return nil, fmt.Errorf("searching chats: %w", err)
 	}
 	query := `WITH page AS (
 			SELECT c.conversation_id, c.created_at FROM conversations c` + joins + `
@@ -170,7 +176,7 @@ func SearchChats(ctx context.Context, tx pgx.Tx, f ChatFilter, after *Cursor, li
 		coalesce(s.sentiment_sum / nullif(s.sentiment_count, 0), 0), coalesce(s.sentiment_count, 0) > 0, coalesce(s.message_count, 0)
 		FROM page p JOIN (` + conversationFrom + `) ON c.tenant_id = sb_current_tenant() AND c.conversation_id = p.conversation_id
 		LEFT JOIN ratings r ON r.tenant_id = c.tenant_id AND r.conversation_id = c.conversation_id
-		LEFT JOIN tenant_conversation_search s ON s.tenant_id = c.tenant_id AND s.conversation_id = c.conversation_id
+		LEFT JOIN tenant_conversation_search s ON s.conversation_id = c.conversation_id
 		ORDER BY p.created_at DESC, p.conversation_id DESC`
 	rows, err := tx.Query(ctx, query, args...)
 	if err != nil {

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -230,6 +231,59 @@ func TestRowLevelSecurity(t *testing.T) {
 			t.Fatal("the application role changed a tenant row")
 		}
 	})
+}
+
+// TestTextSearchUsesItsIndex checks that a rare word is found through the GIN index by
+// the application role, whose queries run under row-level security.
+func TestTextSearchUsesItsIndex(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	alpha, _ := seed(t, url)
+	owner, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	for _, stmt := range []string{
+		`INSERT INTO conversations (tenant_id, unit_id, visitor_id, state, visitor_token_hash)
+		SELECT tenant_id, unit_id, visitor_id, 'closed', '\x00' FROM conversations, generate_series(1, 20000) WHERE tenant_id = '` + alpha.String() + `'`,
+		`INSERT INTO conversation_search (tenant_id, conversation_id, document)
+		SELECT tenant_id, conversation_id, to_tsvector('simple', 'my order did not arrive, where is my delivery') FROM conversations`,
+		`UPDATE conversation_search SET document = to_tsvector('simple', 'a chargeback')
+		WHERE conversation_id = (SELECT conversation_id FROM conversation_search LIMIT 1)`,
+		`ANALYZE conversations`, `VACUUM ANALYZE conversation_search`,
+	} {
+		if _, err := owner.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: 2, AsApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	err = (&store.DB{Pool: pool}).InTenant(ctx, alpha, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `EXPLAIN SELECT c.conversation_id FROM conversations c
+			JOIN tenant_conversation_search s ON s.conversation_id = c.conversation_id
+			WHERE c.tenant_id = sb_current_tenant() AND s.document @@ plainto_tsquery('simple', 'chargeback')`)
+		if err != nil {
+			return err
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(strings.Join(plan, "\n"), "conversation_search_document") {
+			t.Errorf("a rare word searched by the application role does not use the GIN index:\n%s", strings.Join(plan, "\n"))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestMigrateTwiceChangesNothing(t *testing.T) {
