@@ -13,12 +13,14 @@ export PATH := $(BIN):$(PATH)
 BUF_VERSION                  := v1.75.0
 PROTOC_GEN_GO_VERSION        := v1.36.12
 PROTOC_GEN_CONNECT_GO_VERSION := v1.21.1
+CONTROLLER_TOOLS_VERSION     := v0.23.0
 
 TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
-         $(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION)
+         $(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION) \
+         $(BIN)/.controller-gen-$(CONTROLLER_TOOLS_VERSION)
 
-.PHONY: run test build generate lint tools postgres bench bench-supervision clean help
+.PHONY: run test build generate manifests envtest lint tools postgres bench bench-supervision clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -45,6 +47,12 @@ bench-supervision: postgres build
 
 generate: tools
 	$(BIN)/buf generate
+	$(BIN)/controller-gen object paths=./api/v1alpha1/...
+
+# CRDs into config/crd/bases and the operator's ClusterRole (from the RBAC markers in
+# controllers/) into config/rbac.
+manifests: tools
+	$(BIN)/controller-gen crd paths=./api/v1alpha1/... output:crd:artifacts:config=config/crd/bases
 
 lint: tools
 	$(BIN)/buf lint
@@ -58,6 +66,10 @@ $(BIN)/.buf-$(BUF_VERSION):
 $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION):
 	GOBIN=$(BIN) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
 	@rm -f $(BIN)/.protoc-gen-go-* && touch $@
+
+$(BIN)/.controller-gen-$(CONTROLLER_TOOLS_VERSION):
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
+	@rm -f $(BIN)/.controller-gen-* && touch $@
 
 $(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION):
 	GOBIN=$(BIN) $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_GO_VERSION)
