@@ -25,7 +25,8 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
 	@echo "make test      run every test (installs PostgreSQL and the pinned tools when missing)"
-	@echo "make generate  regenerate the protobuf Go code"
+	@echo "make generate  regenerate the protobuf Go code and the API types' deepcopy code"
+	@echo "make manifests regenerate the CRDs (config/crd/bases)"
 	@echo "make bench     run the message throughput and latency benchmark"
 	@echo "make bench-supervision  run the supervision benchmark: watch fan-out, all-chats search, export"
 
@@ -35,9 +36,14 @@ run: postgres build
 build:
 	$(GO) build -o $(BIN)/switchboard ./cmd/switchboard
 
-test: postgres tools
+test: postgres tools envtest
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 30m ./...
+	KUBEBUILDER_ASSETS=$(BIN)/k8s $(GO) test -count=1 -timeout 30m ./...
+
+# The kube-apiserver and etcd that envtest runs, built from the Go module proxy into
+# bin/k8s (see hack/envtest.sh); about 7 minutes the first time, nothing after.
+envtest:
+	hack/envtest.sh
 
 bench: postgres build
 	$(BIN)/switchboard bench
