@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/controllers"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// LeaderElectionID names the lease the operator's replicas compete for.
+const LeaderElectionID = "switchboard-operator.supervision.switchboard.dev"
+
+func operatorCommand() *cobra.Command {
+	var (
+		databaseURL, metricsAddr, probeAddr, leaseNamespace string
+		leaderElect                                         bool
+		maxConns                                            int
+	)
+	cmd := &cobra.Command{
+		Use:   "operator",
+		Short: "Reconcile Tenants, BusinessUnits, AgentCapacities and ProductivityObjectives into PostgreSQL and Kubernetes",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if databaseURL == "" {
+				return errors.New("a database URL is required (--database-url or SWITCHBOARD_DATABASE_URL)")
+			}
+			ctrl.SetLogger(zap.New())
+			ctx := cmd.Context()
+			if err := store.Migrate(ctx, databaseURL); err != nil {
+				return fmt.Errorf("migrating: %w", err)
+			}
+			pool, err := store.Open(ctx, databaseURL, store.PoolOptions{MaxConns: int32(maxConns)})
+			if err != nil {
+				return err
+			}
+			defer pool.Close()
+			scheme := runtime.NewScheme()
+			if err := clientgoscheme.AddToScheme(scheme); err != nil {
+				return err
+			}
+			if err := v1alpha1.AddToScheme(scheme); err != nil {
+				return err
+			}
+			cfg, err := ctrl.GetConfig()
+			if err != nil {
+				return fmt.Errorf("finding the cluster: %w", err)
+			}
+			mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+				Scheme:                  scheme,
+				Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+				HealthProbeBindAddress:  probeAddr,
+				LeaderElection:          leaderElect,
+				LeaderElectionID:        LeaderElectionID,
+				LeaderElectionNamespace: leaseNamespace,
+				// The lease is let go on a clean stop, so a standby takes over at once.
+				LeaderElectionReleaseOnCancel: true,
+			})
+			if err != nil {
+				return fmt.Errorf("starting the manager: %w", err)
+			}
+			if err := controllers.Setup(mgr, controllers.Database{Pool: pool}); err != nil {
+				return fmt.Errorf("setting up the controllers: %w", err)
+			}
+			if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+				return err
+			}
+			if err := mgr.AddReadyzCheck("database", func(r *http.Request) error { return pool.Ping(r.Context()) }); err != nil {
+				return err
+			}
+			return mgr.Start(ctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&databaseURL, "database-url", envOr("SWITCHBOARD_DATABASE_URL", ""), "PostgreSQL URL of the schema owner, shared by the Pooled tenants (env SWITCHBOARD_DATABASE_URL)")
+	f.StringVar(&metricsAddr, "metrics-bind-address", ":8080", "address of the manager's /metrics; 0 turns it off")
+	f.StringVar(&probeAddr, "health-probe-bind-address", ":8081", "address of /healthz and /readyz")
+	f.BoolVar(&leaderElect, "leader-elect", false, "elect a leader among the operator's replicas, so that one reconciles at a time")
+	f.StringVar(&leaseNamespace, "leader-election-namespace", "", "namespace of the leader election lease; the operator's own when empty (in a cluster)")
+	f.IntVar(&maxConns, "max-conns", 8, "maximum PostgreSQL connections")
+	return cmd
+}

@@ -1,0 +1,163 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"k8s.io/apimachinery/pkg/api/equality"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// BusinessUnitReconciler writes a BusinessUnit's row and its supervisors' permissions.
+type BusinessUnitReconciler struct {
+	client.Client
+	DB Database
+}
+
+// +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=businessunits,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=businessunits/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=businessunits/finalizers,verbs=update
+
+// Reconcile brings one BusinessUnit to its declared state.
+func (r *BusinessUnitReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var u v1alpha1.BusinessUnit
+	if err := r.Get(ctx, req.NamespacedName, &u); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	_, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, u.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !u.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, &u, tenant)
+	}
+	if controllerutil.AddFinalizer(&u, v1alpha1.FinalizerConfigRows) {
+		if err := r.Update(ctx, &u); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer to business unit %s/%s: %w", u.Namespace, u.Name, err)
+		}
+	}
+	orig := u.DeepCopy()
+	u.Status.ObservedGeneration = u.Generation
+	result, dbErr := ctrl.Result{RequeueAfter: statusRefreshInterval}, error(nil)
+	switch {
+	case waiting != nil:
+		setCondition(&u.Status.Conditions, u.Generation, *waiting)
+		result = ctrl.Result{RequeueAfter: dependencyRetryInterval}
+	default:
+		if dbErr = r.apply(ctx, tenant, &u); dbErr == nil {
+			dbErr = r.observe(ctx, tenant, &u)
+		}
+		if dbErr != nil {
+			setCondition(&u.Status.Conditions, u.Generation, databaseDown(dbErr))
+		} else {
+			setCondition(&u.Status.Conditions, u.Generation, ready(fmt.Sprintf("the unit takes chats with %d supervisors", len(u.Spec.Supervisors))))
+		}
+	}
+	if !equality.Semantic.DeepEqual(orig.Status, u.Status) {
+		if err := r.Status().Patch(ctx, &u, client.MergeFrom(orig)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("writing status of business unit %s/%s: %w", u.Namespace, u.Name, err)
+		}
+	}
+	if dbErr != nil {
+		return ctrl.Result{}, fmt.Errorf("storing business unit %s/%s: %w", u.Namespace, u.Name, dbErr)
+	}
+	return result, nil
+}
+
+// apply writes the unit's row and supervisors in one transaction.
+func (r *BusinessUnitReconciler) apply(ctx context.Context, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
+	offline := u.Spec.OfflineMessages == nil || *u.Spec.OfflineMessages
+	inactivity := 300
+	if d := u.Spec.InactivityThreshold; d != nil {
+		inactivity = int(d.Seconds())
+	}
+	perms := map[string][]string{}
+	for _, s := range u.Spec.Supervisors {
+		for _, p := range s.Permissions {
+			perms[s.Name] = append(perms[s.Name], string(p))
+		}
+		if perms[s.Name] == nil {
+			perms[s.Name] = []string{}
+		}
+	}
+	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+		id, err := store.UpsertUnit(ctx, tx, tenant, store.UnitConfig{Name: u.Name, DisplayName: u.Spec.DisplayName,
+			AcceptsOfflineMessages: offline, InactivitySeconds: inactivity})
+		if err != nil {
+			return err
+		}
+		return store.SetSupervisors(ctx, tx, tenant, id, perms)
+	})
+}
+
+func (r *BusinessUnitReconciler) observe(ctx context.Context, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
+	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+		c, err := store.CountUnit(ctx, tx, tenant, u.Name)
+		s := &u.Status
+		s.Agents, s.AgentsOnline, s.OpenConversations, s.QueuedConversations = int32(c.Agents), int32(c.AgentsOnline), int32(c.Open), int32(c.Queued)
+		return err
+	})
+}
+
+// finalize retires the unit (see store.RetireUnit) when its tenant still has rows, and
+// lets it go.
+func (r *BusinessUnitReconciler) finalize(ctx context.Context, u *v1alpha1.BusinessUnit, tenant uuid.UUID) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(u, v1alpha1.FinalizerConfigRows) {
+		return ctrl.Result{}, nil
+	}
+	if tenant != uuid.Nil {
+		if err := r.DB.tx(ctx, func(tx pgx.Tx) error { return store.RetireUnit(ctx, tx, tenant, u.Name) }); err != nil {
+			return ctrl.Result{}, fmt.Errorf("deleting business unit %s/%s: %w", u.Namespace, u.Name, err)
+		}
+	}
+	controllerutil.RemoveFinalizer(u, v1alpha1.FinalizerConfigRows)
+	if err := r.Update(ctx, u); err != nil {
+		return ctrl.Result{}, fmt.Errorf("removing finalizer of business unit %s/%s: %w", u.Namespace, u.Name, err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// SetupWithManager watches BusinessUnits; Tenants, so that a unit waiting for its tenant
+// goes on as soon as the tenant is ready; and AgentCapacities, whose changes (status
+// included, written after the agent's row) change the units' agent counts.
+func (r *BusinessUnitReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.BusinessUnit{}).
+		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.unitsOfTenant)).
+		Watches(&v1alpha1.AgentCapacity{}, handler.EnqueueRequestsFromMapFunc(unitsOfAgent)).
+		Named("businessunit").
+		Complete(r)
+}
+
+func (r *BusinessUnitReconciler) unitsOfTenant(ctx context.Context, o client.Object) []reconcile.Request {
+	var list v1alpha1.BusinessUnitList
+	if err := r.List(ctx, &list, client.InNamespace(o.GetName())); err != nil {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(list.Items))
+	for _, u := range list.Items {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&u)})
+	}
+	return out
+}
+
+func unitsOfAgent(_ context.Context, o client.Object) []reconcile.Request {
+	a, ok := o.(*v1alpha1.AgentCapacity)
+	if !ok {
+		return nil
+	}
+	out := make([]reconcile.Request, 0, len(a.Spec.BusinessUnits))
+	for _, u := range a.Spec.BusinessUnits {
+		out = append(out, reconcile.Request{NamespacedName: client.ObjectKey{Namespace: a.Namespace, Name: u}})
+	}
+	return out
+}

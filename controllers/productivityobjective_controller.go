@@ -1,0 +1,151 @@
+package controllers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// ProductivityObjectiveReconciler writes an objective's row, which the signals read.
+type ProductivityObjectiveReconciler struct {
+	client.Client
+	DB Database
+}
+
+// +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=productivityobjectives,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=productivityobjectives/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=productivityobjectives/finalizers,verbs=update
+
+// Reconcile brings one ProductivityObjective to its declared state.
+func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var o v1alpha1.ProductivityObjective
+	if err := r.Get(ctx, req.NamespacedName, &o); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	_, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, o.Namespace)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if !o.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, &o, tenant)
+	}
+	if controllerutil.AddFinalizer(&o, v1alpha1.FinalizerConfigRows) {
+		if err := r.Update(ctx, &o); err != nil {
+			return ctrl.Result{}, fmt.Errorf("adding finalizer to objective %s/%s: %w", o.Namespace, o.Name, err)
+		}
+	}
+	orig := o.DeepCopy()
+	o.Status.ObservedGeneration = o.Generation
+	result, dbErr := ctrl.Result{}, error(nil)
+	if waiting != nil {
+		setCondition(&o.Status.Conditions, o.Generation, *waiting)
+		result = ctrl.Result{RequeueAfter: dependencyRetryInterval}
+	} else {
+		row, err := objectiveRow(&o)
+		if err == nil {
+			err = r.DB.tx(ctx, func(tx pgx.Tx) error { return store.UpsertObjective(ctx, tx, tenant, row) })
+		}
+		switch {
+		case errors.Is(err, store.ErrUnknownUnit):
+			setCondition(&o.Status.Conditions, o.Generation, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+				Reason: v1alpha1.ReasonBusinessUnitNotFound, Message: fmt.Sprintf("scope.businessUnit %q is not a BusinessUnit of namespace %s", o.Spec.Scope.BusinessUnit, o.Namespace)})
+			result = ctrl.Result{RequeueAfter: dependencyRetryInterval}
+		case err != nil:
+			dbErr = err
+			setCondition(&o.Status.Conditions, o.Generation, databaseDown(err))
+		default:
+			setCondition(&o.Status.Conditions, o.Generation, ready(fmt.Sprintf("%s: target %s, warning %s, critical %s", o.Spec.Metric, o.Spec.Target, o.Spec.Warning, o.Spec.Critical)))
+		}
+	}
+	if !equality.Semantic.DeepEqual(orig.Status, o.Status) {
+		if err := r.Status().Patch(ctx, &o, client.MergeFrom(orig)); err != nil {
+			return ctrl.Result{}, fmt.Errorf("writing status of objective %s/%s: %w", o.Namespace, o.Name, err)
+		}
+	}
+	if dbErr != nil {
+		return ctrl.Result{}, fmt.Errorf("storing objective %s/%s: %w", o.Namespace, o.Name, dbErr)
+	}
+	return result, nil
+}
+
+// timeMetrics are measured in durations; the others in plain numbers.
+var timeMetrics = map[v1alpha1.Metric]bool{
+	v1alpha1.MetricFirstResponseTime: true, v1alpha1.MetricResponseTime: true,
+	v1alpha1.MetricHandlingDuration: true, v1alpha1.MetricAverageHandlingTime: true,
+}
+
+// objectiveRow converts the spec to base units (seconds for durations).
+func objectiveRow(o *v1alpha1.ProductivityObjective) (store.ObjectiveConfig, error) {
+	parse := func(field, s string) (float64, error) {
+		if timeMetrics[o.Spec.Metric] {
+			d, err := time.ParseDuration(s)
+			if err != nil {
+				return 0, fmt.Errorf("spec.%s %q is not a duration: %w", field, s, err)
+			}
+			return d.Seconds(), nil
+		}
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, fmt.Errorf("spec.%s %q is not a number: %w", field, s, err)
+		}
+		return v, nil
+	}
+	row := store.ObjectiveConfig{Name: o.Name, Unit: o.Spec.Scope.BusinessUnit, Metric: string(o.Spec.Metric), Percent: o.Spec.Percent, Window: time.Hour}
+	var err error
+	if row.Target, err = parse("target", o.Spec.Target); err != nil {
+		return row, err
+	}
+	if row.Warning, err = parse("warning", o.Spec.Warning); err != nil {
+		return row, err
+	}
+	if row.Critical, err = parse("critical", o.Spec.Critical); err != nil {
+		return row, err
+	}
+	if w := o.Spec.Window; w != nil {
+		row.Window = w.Duration
+	}
+	if sel := o.Spec.Scope.AgentSelector; sel != nil {
+		if row.AgentSelector, err = json.Marshal(sel); err != nil {
+			return row, err
+		}
+	}
+	return row, nil
+}
+
+func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alpha1.ProductivityObjective, tenant uuid.UUID) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(o, v1alpha1.FinalizerConfigRows) {
+		return ctrl.Result{}, nil
+	}
+	if tenant != uuid.Nil {
+		if err := r.DB.tx(ctx, func(tx pgx.Tx) error { return store.DeleteObjective(ctx, tx, tenant, o.Name) }); err != nil {
+			return ctrl.Result{}, fmt.Errorf("deleting objective %s/%s: %w", o.Namespace, o.Name, err)
+		}
+	}
+	controllerutil.RemoveFinalizer(o, v1alpha1.FinalizerConfigRows)
+	if err := r.Update(ctx, o); err != nil {
+		return ctrl.Result{}, fmt.Errorf("removing finalizer of objective %s/%s: %w", o.Namespace, o.Name, err)
+	}
+	return ctrl.Result{}, nil
+}
+
+// SetupWithManager watches ProductivityObjectives.
+func (r *ProductivityObjectiveReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&v1alpha1.ProductivityObjective{}).
+		Named("productivityobjective").
+		Complete(r)
+}

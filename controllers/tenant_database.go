@@ -1,0 +1,68 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// provision writes the tenant's row (a Pooled tenant shares the tables) and records its
+// widget key in status.
+func (r *TenantReconciler) provision(ctx context.Context, t *v1alpha1.Tenant) error {
+	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+		_, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend})
+		if err != nil {
+			return err
+		}
+		t.Status.WidgetKey = key
+		if t.Spec.ConsoleHost != "" {
+			t.Status.ConsoleURL = "https://" + t.Spec.ConsoleHost
+		}
+		return nil
+	})
+}
+
+// observe reads the tenant's live figures into status.
+func (r *TenantReconciler) observe(ctx context.Context, t *v1alpha1.Tenant) error {
+	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+		id, err := store.TenantID(ctx, tx, t.Name)
+		if err != nil {
+			return err
+		}
+		c, err := store.CountTenant(ctx, tx, id)
+		t.Status.AgentsOnline, t.Status.OpenConversations = int32(c.AgentsOnline), int32(c.OpenConversations)
+		return err
+	})
+}
+
+// finalize removes the tenant's data when deletionPolicy is Delete, keeps it when Retain,
+// and then lets the Tenant go.
+func (r *TenantReconciler) finalize(ctx context.Context, t *v1alpha1.Tenant) (ctrl.Result, error) {
+	if !controllerutil.ContainsFinalizer(t, v1alpha1.FinalizerTenantData) {
+		return ctrl.Result{}, nil
+	}
+	log := logf.FromContext(ctx)
+	if t.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete {
+		err := r.DB.tx(ctx, func(tx pgx.Tx) error { return store.DeleteTenant(ctx, tx, t.Name) })
+		if err != nil {
+			// A deadlock with the services' writes is retried by the next attempt.
+			return ctrl.Result{}, fmt.Errorf("deleting the data of tenant %q: %w", t.Name, err)
+		}
+		log.Info("deleted the tenant's data", "tenant", t.Name)
+	} else {
+		log.Info("kept the tenant's data (deletionPolicy Retain)", "tenant", t.Name)
+	}
+	controllerutil.RemoveFinalizer(t, v1alpha1.FinalizerTenantData)
+	if err := r.Update(ctx, t); err != nil {
+		return ctrl.Result{}, fmt.Errorf("removing finalizer of tenant %q: %w", t.Name, err)
+	}
+	return ctrl.Result{}, nil
+}
+

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// What the operator writes and reads besides the configuration upserts of config.go. Like
+// them, these run as the schema owner.
+
+// TenantID finds a tenant by name.
+func TenantID(ctx context.Context, tx pgx.Tx, name string) (uuid.UUID, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `SELECT tenant_id FROM tenants WHERE name = $1`, name).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return uuid.Nil, ErrNotFound
+	}
+	return id, err
+}
+
+// RetireUnit takes a business unit out of service: no supervisor, no agent, no offline
+// messages. A unit with no conversation is removed; one with history keeps its row, so
+// that deleting a BusinessUnit never deletes conversations (the Tenant's deletionPolicy
+// decides about data).
+func RetireUnit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, name string) error {
+	var unit uuid.UUID
+	err := tx.QueryRow(ctx, `UPDATE business_units SET accepts_offline_messages = false
+		WHERE tenant_id = $1 AND name = $2 RETURNING unit_id`, tenant, name).Scan(&unit)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("retiring business unit %q: %w", name, err)
+	}
+	for _, stmt := range []string{
+		`DELETE FROM supervisor_units WHERE tenant_id = $1 AND unit_id = $2`,
+		`DELETE FROM agent_units WHERE tenant_id = $1 AND unit_id = $2`,
+		`DELETE FROM business_units u WHERE tenant_id = $1 AND unit_id = $2
+		   AND NOT EXISTS (SELECT 1 FROM conversations c WHERE c.tenant_id = u.tenant_id AND c.unit_id = u.unit_id)
+		   AND NOT EXISTS (SELECT 1 FROM offline_messages m WHERE m.tenant_id = u.tenant_id AND m.unit_id = u.unit_id)`,
+	} {
+		if _, err := tx.Exec(ctx, stmt, tenant, unit); err != nil {
+			return fmt.Errorf("retiring business unit %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// DrainAgent takes an agent out of routing (no unit, no capacity) and removes it once it
+// holds no conversation; it reports whether the agent is gone.
+func DrainAgent(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, name string) (bool, error) {
+	var open int
+	err := tx.QueryRow(ctx, `UPDATE agents SET capacity = 0 WHERE tenant_id = $1 AND name = $2 RETURNING open_count`, tenant, name).Scan(&open)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("draining agent %q: %w", name, err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM agent_units au USING agents a
+		WHERE a.tenant_id = $1 AND a.name = $2 AND au.tenant_id = a.tenant_id AND au.agent_id = a.agent_id`, tenant, name); err != nil {
+		return false, fmt.Errorf("draining agent %q: %w", name, err)
+	}
+	if open > 0 {
+		return false, nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM agents WHERE tenant_id = $1 AND name = $2 AND open_count = 0`, tenant, name); err != nil {
+		return false, fmt.Errorf("removing agent %q: %w", name, err)
+	}
+	return true, nil
+}
+
+// ObjectiveConfig is a productivity objective's row.
+type ObjectiveConfig struct {
+	Name string
+	// Unit is the business unit's name; empty for the whole tenant.
+	Unit string
+	// AgentSelector is the label selector as JSON; nil for every agent.
+	AgentSelector json.RawMessage
+	Metric        string
+	// Target, Warning and Critical are in base units (seconds for time metrics).
+	Target, Warning, Critical float64
+	Percent                   *int32
+	Window                    time.Duration
+}
+
+// UpsertObjective creates or updates an objective; ErrUnknownUnit when its unit does not exist.
+func UpsertObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o ObjectiveConfig) error {
+	var unit *uuid.UUID
+	if o.Unit != "" {
+		var id uuid.UUID
+		err := tx.QueryRow(ctx, `SELECT unit_id FROM business_units WHERE tenant_id = $1 AND name = $2`, tenant, o.Unit).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("objective %q names business unit %q: %w", o.Name, o.Unit, ErrUnknownUnit)
+		}
+		if err != nil {
+			return err
+		}
+		unit = &id
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO objectives (tenant_id, name, unit_id, agent_selector, metric, target, warning, critical, percent, window_seconds)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+		ON CONFLICT (tenant_id, name) DO UPDATE SET unit_id = excluded.unit_id, agent_selector = excluded.agent_selector,
+		  metric = excluded.metric, target = excluded.target, warning = excluded.warning, critical = excluded.critical,
+		  percent = excluded.percent, window_seconds = excluded.window_seconds, updated_at = now()`,
+		tenant, o.Name, unit, o.AgentSelector, o.Metric, o.Target, o.Warning, o.Critical, o.Percent, int(o.Window.Seconds()))
+	if err != nil {
+		return fmt.Errorf("storing objective %q: %w", o.Name, err)
+	}
+	return nil
+}
+
+// DeleteObjective removes an objective.
+func DeleteObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, name string) error {
+	_, err := tx.Exec(ctx, `DELETE FROM objectives WHERE tenant_id = $1 AND name = $2`, tenant, name)
+	return err
+}
+
+// TenantCounts is what a Tenant's status shows.
+type TenantCounts struct {
+	AgentsOnline, OpenConversations int
+}
+
+// CountTenant counts a tenant's agents online and open conversations.
+func CountTenant(ctx context.Context, tx pgx.Tx, tenant uuid.UUID) (TenantCounts, error) {
+	var c TenantCounts
+	err := tx.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM agents WHERE tenant_id = $1 AND status <> 'offline'),
+		(SELECT count(*) FROM conversations WHERE tenant_id = $1 AND state <> 'closed')`, tenant).Scan(&c.AgentsOnline, &c.OpenConversations)
+	return c, err
+}
+
+// UnitCounts is what a BusinessUnit's status shows.
+type UnitCounts struct {
+	Agents, AgentsOnline, Open, Queued int
+}
+
+// CountUnit counts a unit's agents and conversations.
+func CountUnit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, name string) (UnitCounts, error) {
+	var c UnitCounts
+	err := tx.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM agent_units au WHERE au.tenant_id = u.tenant_id AND au.unit_id = u.unit_id),
+		(SELECT count(*) FROM agent_units au JOIN agents a ON a.tenant_id = au.tenant_id AND a.agent_id = au.agent_id
+		  WHERE au.tenant_id = u.tenant_id AND au.unit_id = u.unit_id AND a.status <> 'offline'),
+		(SELECT count(*) FROM conversations c WHERE c.tenant_id = u.tenant_id AND c.unit_id = u.unit_id AND c.state IN ('assigned', 'active')),
+		(SELECT count(*) FROM conversations c WHERE c.tenant_id = u.tenant_id AND c.unit_id = u.unit_id AND c.state = 'queued')
+		FROM business_units u WHERE u.tenant_id = $1 AND u.name = $2`, tenant, name).Scan(&c.Agents, &c.AgentsOnline, &c.Open, &c.Queued)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	return c, err
+}
+
+// AgentPresence is what an AgentCapacity's status shows.
+type AgentPresence struct {
+	Status string
+	Since  time.Time
+	Load   int
+}
+
+// GetAgentPresence reads an agent's status and load.
+func GetAgentPresence(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, name string) (AgentPresence, error) {
+	var p AgentPresence
+	err := tx.QueryRow(ctx, `SELECT status, status_changed_at, open_count FROM agents WHERE tenant_id = $1 AND name = $2`,
+		tenant, name).Scan(&p.Status, &p.Since, &p.Load)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return p, ErrNotFound
+	}
+	return p, err
+}
