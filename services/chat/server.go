@@ -58,6 +58,7 @@ const housekeepingInterval = 10 * time.Second
 // Run carries notices between replicas and keeps presence until ctx ends.
 func (s *Server) Run(ctx context.Context) {
 	go s.bridge.Run(ctx)
+	go s.followConfig(ctx)
 	t := time.NewTicker(housekeepingInterval)
 	defer t.Stop()
 	for {

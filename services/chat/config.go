@@ -1,0 +1,111 @@
+package chat
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// ConfigChannel is where configuration changes that may free capacity are announced (see
+// migration 0008); the payload is the tenant's id.
+const ConfigChannel = "switchboard_config"
+
+// configSettle gathers the notifications of one configuration change (an operator writes
+// several rows) into one dispatch per tenant.
+const configSettle = 50 * time.Millisecond
+
+// followConfig dispatches a tenant's queues whenever its configuration may have freed
+// capacity, so that raising an agent's capacity serves a waiting visitor at once.
+func (s *Server) followConfig(ctx context.Context) {
+	changed := make(chan uuid.UUID, 1024)
+	go s.dispatchChanged(ctx, changed)
+	wait := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.listenConfig(ctx, changed)
+		if ctx.Err() != nil {
+			return
+		}
+		slog.Warn("configuration listener lost, reconnecting", "err", err, "wait", wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+func (s *Server) listenConfig(ctx context.Context, changed chan<- uuid.UUID) error {
+	pc, err := s.db.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	conn := pc.Hijack()
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, "LISTEN "+ConfigChannel); err != nil {
+		return err
+	}
+	for {
+		n, err := conn.WaitForNotification(ctx)
+		if err != nil {
+			return err
+		}
+		id, err := uuid.Parse(n.Payload)
+		if err != nil {
+			continue
+		}
+		select {
+		case changed <- id:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// dispatchChanged gathers the tenants changed within configSettle and dispatches each once.
+func (s *Server) dispatchChanged(ctx context.Context, changed <-chan uuid.UUID) {
+	for {
+		tenants := map[uuid.UUID]bool{}
+		select {
+		case <-ctx.Done():
+			return
+		case id := <-changed:
+			tenants[id] = true
+		}
+		settle := time.After(configSettle)
+	gather:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case id := <-changed:
+				tenants[id] = true
+			case <-settle:
+				break gather
+			}
+		}
+		for tenant := range tenants {
+			s.dispatchTenant(ctx, tenant)
+		}
+	}
+}
+
+// dispatchTenant serves the queues of every unit of a tenant, as far as capacity allows.
+func (s *Server) dispatchTenant(ctx context.Context, tenant uuid.UUID) {
+	var units []uuid.UUID
+	err := s.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		var err error
+		units, err = store.UnitsWithQueue(ctx, tx)
+		return err
+	})
+	if err != nil {
+		slog.Warn("dispatch after a configuration change", "tenant", tenant, "err", err)
+		return
+	}
+	s.dispatchUnits(ctx, tenant, units...)
+}
