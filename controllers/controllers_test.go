@@ -46,34 +46,42 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// operator is a running manager with the controllers, on its own database.
+// operator is a running manager with the controllers.
 type operator struct {
-	db   *pgxpool.Pool
-	stop context.CancelFunc
-	done chan error
+	db      *pgxpool.Pool
+	mgr     ctrl.Manager
+	stop    context.CancelFunc
+	done    chan error
+	stopped bool
 }
 
 // startOperator migrates a fresh database and runs the controllers against the test's API
 // server until the test ends.
 func startOperator(t *testing.T) *operator {
 	t.Helper()
-	ctx := context.Background()
 	url := pgtest.NewDatabase(t, cluster)
-	if err := store.Migrate(ctx, url); err != nil {
+	if err := store.Migrate(context.Background(), url); err != nil {
 		t.Fatal(err)
 	}
+	return startOperatorOn(t, url, ctrl.Options{})
+}
+
+// startOperatorOn runs the controllers on the database at url with the given manager
+// options (leader election) until Stop or the end of the test.
+func startOperatorOn(t *testing.T, url string, opts ctrl.Options) *operator {
+	t.Helper()
+	ctx := context.Background()
 	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	mgr, err := ctrl.NewManager(kube.Env.Config, ctrl.Options{
-		Scheme:                 kube.Client.Scheme(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		// Each test runs its own manager in this one process.
-		Controller: config.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	opts.Scheme = kube.Client.Scheme()
+	opts.Metrics = metricsserver.Options{BindAddress: "0"}
+	opts.HealthProbeBindAddress = "0"
+	// Each test runs its own managers in this one process.
+	opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
+	mgr, err := ctrl.NewManager(kube.Env.Config, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,15 +89,22 @@ func startOperator(t *testing.T) *operator {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)
-	o := &operator{db: pool, stop: cancel, done: make(chan error, 1)}
+	o := &operator{db: pool, mgr: mgr, stop: cancel, done: make(chan error, 1)}
 	go func() { o.done <- mgr.Start(runCtx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-o.done; err != nil {
-			t.Errorf("manager: %v", err)
-		}
-	})
+	t.Cleanup(func() { o.Stop(t) })
 	return o
+}
+
+// Stop stops the manager and waits for it.
+func (o *operator) Stop(t *testing.T) {
+	if o.stopped {
+		return
+	}
+	o.stopped = true
+	o.stop()
+	if err := <-o.done; err != nil {
+		t.Errorf("manager: %v", err)
+	}
 }
 
 // objects reads the resources of YAML files, as kubectl would send them.
