@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,7 +24,7 @@ import (
 // AgentCapacityReconciler writes an agent's row: capacity and business units.
 type AgentCapacityReconciler struct {
 	client.Client
-	DB Database
+	DB *Database
 }
 
 // +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=agentcapacities,verbs=get;list;watch;update;patch
@@ -36,12 +37,12 @@ func (r *AgentCapacityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	if err := r.Get(ctx, req.NamespacedName, &a); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	_, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, a.Namespace)
+	_, pool, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, a.Namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if !a.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, &a, tenant)
+		return r.finalize(ctx, &a, pool, tenant)
 	}
 	if controllerutil.AddFinalizer(&a, v1alpha1.FinalizerConfigRows) {
 		if err := r.Update(ctx, &a); err != nil {
@@ -56,7 +57,7 @@ func (r *AgentCapacityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		setCondition(&a.Status.Conditions, a.Generation, *waiting)
 		result = ctrl.Result{RequeueAfter: dependencyRetryInterval}
 	default:
-		err := r.DB.tx(ctx, func(tx pgx.Tx) error {
+		err := inTx(ctx, pool, func(tx pgx.Tx) error {
 			_, err := store.UpsertAgent(ctx, tx, tenant, store.AgentConfig{Name: a.Spec.Agent, DisplayName: a.Spec.DisplayName,
 				Capacity: int(a.Spec.MaxConversations), BusinessUnits: a.Spec.BusinessUnits})
 			return err
@@ -71,7 +72,7 @@ func (r *AgentCapacityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 			dbErr = err
 			setCondition(&a.Status.Conditions, a.Generation, databaseDown(err))
 		default:
-			if dbErr = r.observe(ctx, tenant, &a); dbErr != nil {
+			if dbErr = r.observe(ctx, pool, tenant, &a); dbErr != nil {
 				setCondition(&a.Status.Conditions, a.Generation, databaseDown(dbErr))
 			} else {
 				setCondition(&a.Status.Conditions, a.Generation, ready(fmt.Sprintf("%s takes up to %d conversations", a.Spec.Agent, a.Spec.MaxConversations)))
@@ -89,8 +90,8 @@ func (r *AgentCapacityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	return result, nil
 }
 
-func (r *AgentCapacityReconciler) observe(ctx context.Context, tenant uuid.UUID, a *v1alpha1.AgentCapacity) error {
-	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+func (r *AgentCapacityReconciler) observe(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, a *v1alpha1.AgentCapacity) error {
+	return inTx(ctx, pool, func(tx pgx.Tx) error {
 		p, err := store.GetAgentPresence(ctx, tx, tenant, a.Spec.Agent)
 		if err != nil {
 			return err
@@ -106,13 +107,13 @@ func (r *AgentCapacityReconciler) observe(ctx context.Context, tenant uuid.UUID,
 
 // finalize takes the agent out of routing and removes it once its conversations are done;
 // until then the AgentCapacity stays, Ready False, so nobody loses a conversation.
-func (r *AgentCapacityReconciler) finalize(ctx context.Context, a *v1alpha1.AgentCapacity, tenant uuid.UUID) (ctrl.Result, error) {
+func (r *AgentCapacityReconciler) finalize(ctx context.Context, a *v1alpha1.AgentCapacity, pool *pgxpool.Pool, tenant uuid.UUID) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(a, v1alpha1.FinalizerConfigRows) {
 		return ctrl.Result{}, nil
 	}
 	if tenant != uuid.Nil {
 		var gone bool
-		err := r.DB.tx(ctx, func(tx pgx.Tx) error {
+		err := inTx(ctx, pool, func(tx pgx.Tx) error {
 			var err error
 			gone, err = store.DrainAgent(ctx, tx, tenant, a.Spec.Agent)
 			return err

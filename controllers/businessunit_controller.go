@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/api/equality"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,7 +21,7 @@ import (
 // BusinessUnitReconciler writes a BusinessUnit's row and its supervisors' permissions.
 type BusinessUnitReconciler struct {
 	client.Client
-	DB Database
+	DB *Database
 }
 
 // +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=businessunits,verbs=get;list;watch;update;patch
@@ -33,12 +34,12 @@ func (r *BusinessUnitReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	if err := r.Get(ctx, req.NamespacedName, &u); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	_, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, u.Namespace)
+	_, pool, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, u.Namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if !u.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, &u, tenant)
+		return r.finalize(ctx, &u, pool, tenant)
 	}
 	if controllerutil.AddFinalizer(&u, v1alpha1.FinalizerConfigRows) {
 		if err := r.Update(ctx, &u); err != nil {
@@ -53,8 +54,8 @@ func (r *BusinessUnitReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		setCondition(&u.Status.Conditions, u.Generation, *waiting)
 		result = ctrl.Result{RequeueAfter: dependencyRetryInterval}
 	default:
-		if dbErr = r.apply(ctx, tenant, &u); dbErr == nil {
-			dbErr = r.observe(ctx, tenant, &u)
+		if dbErr = r.apply(ctx, pool, tenant, &u); dbErr == nil {
+			dbErr = r.observe(ctx, pool, tenant, &u)
 		}
 		if dbErr != nil {
 			setCondition(&u.Status.Conditions, u.Generation, databaseDown(dbErr))
@@ -74,7 +75,7 @@ func (r *BusinessUnitReconciler) Reconcile(ctx context.Context, req ctrl.Request
 }
 
 // apply writes the unit's row and supervisors in one transaction.
-func (r *BusinessUnitReconciler) apply(ctx context.Context, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
+func (r *BusinessUnitReconciler) apply(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
 	offline := u.Spec.OfflineMessages == nil || *u.Spec.OfflineMessages
 	inactivity := 300
 	if d := u.Spec.InactivityThreshold; d != nil {
@@ -89,7 +90,7 @@ func (r *BusinessUnitReconciler) apply(ctx context.Context, tenant uuid.UUID, u 
 			perms[s.Name] = []string{}
 		}
 	}
-	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+	return inTx(ctx, pool, func(tx pgx.Tx) error {
 		id, err := store.UpsertUnit(ctx, tx, tenant, store.UnitConfig{Name: u.Name, DisplayName: u.Spec.DisplayName,
 			AcceptsOfflineMessages: offline, InactivitySeconds: inactivity})
 		if err != nil {
@@ -99,8 +100,8 @@ func (r *BusinessUnitReconciler) apply(ctx context.Context, tenant uuid.UUID, u 
 	})
 }
 
-func (r *BusinessUnitReconciler) observe(ctx context.Context, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
-	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+func (r *BusinessUnitReconciler) observe(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
+	return inTx(ctx, pool, func(tx pgx.Tx) error {
 		c, err := store.CountUnit(ctx, tx, tenant, u.Name)
 		s := &u.Status
 		s.Agents, s.AgentsOnline, s.OpenConversations, s.QueuedConversations = int32(c.Agents), int32(c.AgentsOnline), int32(c.Open), int32(c.Queued)
@@ -110,12 +111,12 @@ func (r *BusinessUnitReconciler) observe(ctx context.Context, tenant uuid.UUID, 
 
 // finalize retires the unit (see store.RetireUnit) when its tenant still has rows, and
 // lets it go.
-func (r *BusinessUnitReconciler) finalize(ctx context.Context, u *v1alpha1.BusinessUnit, tenant uuid.UUID) (ctrl.Result, error) {
+func (r *BusinessUnitReconciler) finalize(ctx context.Context, u *v1alpha1.BusinessUnit, pool *pgxpool.Pool, tenant uuid.UUID) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(u, v1alpha1.FinalizerConfigRows) {
 		return ctrl.Result{}, nil
 	}
 	if tenant != uuid.Nil {
-		if err := r.DB.tx(ctx, func(tx pgx.Tx) error { return store.RetireUnit(ctx, tx, tenant, u.Name) }); err != nil {
+		if err := inTx(ctx, pool, func(tx pgx.Tx) error { return store.RetireUnit(ctx, tx, tenant, u.Name) }); err != nil {
 			return ctrl.Result{}, fmt.Errorf("deleting business unit %s/%s: %w", u.Namespace, u.Name, err)
 		}
 	}

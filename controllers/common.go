@@ -7,11 +7,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -33,44 +35,118 @@ const (
 	drainInterval = 10 * time.Second
 )
 
-// Database is the operator's PostgreSQL, as the schema owner.
+// Database is the operator's PostgreSQL: the shared database of Pooled tenants, as the
+// schema owner, and the databases of Dedicated tenants on the same server.
 type Database struct {
+	// Pool is the shared database's.
 	Pool *pgxpool.Pool
+	// URL is the shared database's; a Dedicated tenant's URL is made from it.
+	URL string
+
+	mu        sync.Mutex
+	dedicated map[string]*pgxpool.Pool
 }
 
-// tx runs fn in one transaction.
-func (d Database) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+// NewDatabase returns the operator's database from the shared database's pool and URL.
+func NewDatabase(pool *pgxpool.Pool, url string) *Database {
+	return &Database{Pool: pool, URL: url, dedicated: map[string]*pgxpool.Pool{}}
+}
+
+// Close closes the Dedicated tenants' pools.
+func (d *Database) Close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name, p := range d.dedicated {
+		p.Close()
+		delete(d.dedicated, name)
+	}
+}
+
+// tx runs fn in one transaction on the shared database.
+func (d *Database) tx(ctx context.Context, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, d.Pool, fn)
+}
+
+// poolFor returns the pool that holds a tenant's rows: the shared one for a Pooled tenant,
+// its own database's for a Dedicated one (from the Secret the Tenant controller keeps).
+func (d *Database) poolFor(ctx context.Context, c client.Client, t *v1alpha1.Tenant) (*pgxpool.Pool, error) {
+	if t.Spec.Isolation != v1alpha1.IsolationDedicated {
+		return d.Pool, nil
+	}
+	d.mu.Lock()
+	p, ok := d.dedicated[t.Name]
+	d.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	var secret corev1.Secret
+	if err := c.Get(ctx, types.NamespacedName{Namespace: t.Name, Name: DatabaseSecret}, &secret); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return nil, errTenantNotReady
+		}
+		return nil, err
+	}
+	p, err := store.Open(ctx, string(secret.Data[DatabaseSecretKey]), store.PoolOptions{MaxConns: 2})
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the database of tenant %q: %w", t.Name, err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if old, ok := d.dedicated[t.Name]; ok {
+		p.Close()
+		return old, nil
+	}
+	d.dedicated[t.Name] = p
+	return p, nil
+}
+
+// forget closes a Dedicated tenant's pool, before its database is dropped.
+func (d *Database) forget(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p, ok := d.dedicated[name]; ok {
+		p.Close()
+		delete(d.dedicated, name)
+	}
 }
 
 // errTenantNotReady means the tenant of a namespace has no rows yet.
 var errTenantNotReady = errors.New("the tenant is not provisioned yet")
 
-// tenantOf finds the Tenant that owns a namespace (the namespace is named after it) and its
-// id in PostgreSQL. A missing Tenant gives a condition, not an error.
-func tenantOf(ctx context.Context, c client.Client, db Database, namespace string) (*v1alpha1.Tenant, uuid.UUID, *metav1.Condition, error) {
+// tenantOf finds the Tenant that owns a namespace (the namespace is named after it), the
+// pool of the database that holds its rows, and its id there. A missing Tenant gives a
+// condition, not an error.
+func tenantOf(ctx context.Context, c client.Client, db *Database, namespace string) (*v1alpha1.Tenant, *pgxpool.Pool, uuid.UUID, *metav1.Condition, error) {
+	notReady := &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonTenantNotReady,
+		Message: fmt.Sprintf("Tenant %q is not provisioned in the database yet", namespace)}
 	var t v1alpha1.Tenant
 	if err := c.Get(ctx, types.NamespacedName{Name: namespace}, &t); err != nil {
 		if client.IgnoreNotFound(err) != nil {
-			return nil, uuid.Nil, nil, fmt.Errorf("reading Tenant %q: %w", namespace, err)
+			return nil, nil, uuid.Nil, nil, fmt.Errorf("reading Tenant %q: %w", namespace, err)
 		}
-		return nil, uuid.Nil, &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonTenantNotFound,
+		return nil, nil, uuid.Nil, &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonTenantNotFound,
 			Message: fmt.Sprintf("no Tenant named %q owns namespace %q; create it, or move this resource to its tenant's namespace", namespace, namespace)}, nil
 	}
+	pool, err := db.poolFor(ctx, c, &t)
+	switch {
+	case errors.Is(err, errTenantNotReady):
+		return &t, nil, uuid.Nil, notReady, nil
+	case err != nil:
+		return &t, nil, uuid.Nil, nil, err
+	}
 	var id uuid.UUID
-	err := db.tx(ctx, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var err error
 		id, err = store.TenantID(ctx, tx, t.Name)
 		return err
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return &t, uuid.Nil, &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonTenantNotReady,
-			Message: fmt.Sprintf("Tenant %q is not provisioned in the database yet", t.Name)}, nil
+		return &t, pool, uuid.Nil, notReady, nil
 	case err != nil:
-		return &t, uuid.Nil, nil, fmt.Errorf("finding tenant %q in the database: %w", t.Name, err)
+		return &t, pool, uuid.Nil, nil, fmt.Errorf("finding tenant %q in the database: %w", t.Name, err)
 	}
-	return &t, id, nil, nil
+	return &t, pool, id, nil, nil
 }
 
 // setCondition sets a condition with the object's generation and reports whether it changed.
@@ -88,4 +164,9 @@ func ready(message string) metav1.Condition {
 func databaseDown(err error) metav1.Condition {
 	return metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonDatabaseUnavailable,
 		Message: "PostgreSQL refused or could not be reached: " + err.Error()}
+}
+
+// inTx runs fn in one transaction on pool.
+func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	return pgx.BeginFunc(ctx, pool, fn)
 }

@@ -85,7 +85,9 @@ func startOperatorOn(t *testing.T, url string, opts ctrl.Options) *operator {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := controllers.Setup(mgr, controllers.Database{Pool: pool}); err != nil {
+	db := controllers.NewDatabase(pool, url)
+	t.Cleanup(db.Close)
+	if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: "switchboard:test"}); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,7 +24,7 @@ import (
 // ProductivityObjectiveReconciler writes an objective's row, which the signals read.
 type ProductivityObjectiveReconciler struct {
 	client.Client
-	DB Database
+	DB *Database
 }
 
 // +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=productivityobjectives,verbs=get;list;watch;update;patch
@@ -36,12 +37,12 @@ func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctr
 	if err := r.Get(ctx, req.NamespacedName, &o); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
-	_, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, o.Namespace)
+	_, pool, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, o.Namespace)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if !o.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, &o, tenant)
+		return r.finalize(ctx, &o, pool, tenant)
 	}
 	if controllerutil.AddFinalizer(&o, v1alpha1.FinalizerConfigRows) {
 		if err := r.Update(ctx, &o); err != nil {
@@ -57,7 +58,7 @@ func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctr
 	} else {
 		row, err := objectiveRow(&o)
 		if err == nil {
-			err = r.DB.tx(ctx, func(tx pgx.Tx) error { return store.UpsertObjective(ctx, tx, tenant, row) })
+			err = inTx(ctx, pool, func(tx pgx.Tx) error { return store.UpsertObjective(ctx, tx, tenant, row) })
 		}
 		switch {
 		case errors.Is(err, store.ErrUnknownUnit):
@@ -126,12 +127,12 @@ func objectiveRow(o *v1alpha1.ProductivityObjective) (store.ObjectiveConfig, err
 	return row, nil
 }
 
-func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alpha1.ProductivityObjective, tenant uuid.UUID) (ctrl.Result, error) {
+func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alpha1.ProductivityObjective, pool *pgxpool.Pool, tenant uuid.UUID) (ctrl.Result, error) {
 	if !controllerutil.ContainsFinalizer(o, v1alpha1.FinalizerConfigRows) {
 		return ctrl.Result{}, nil
 	}
 	if tenant != uuid.Nil {
-		if err := r.DB.tx(ctx, func(tx pgx.Tx) error { return store.DeleteObjective(ctx, tx, tenant, o.Name) }); err != nil {
+		if err := inTx(ctx, pool, func(tx pgx.Tx) error { return store.DeleteObjective(ctx, tx, tenant, o.Name) }); err != nil {
 			return ctrl.Result{}, fmt.Errorf("deleting objective %s/%s: %w", o.Namespace, o.Name, err)
 		}
 	}

@@ -4,10 +4,16 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 )
 
+// Options are the operator's settings that reconcilers need.
+type Options struct {
+	// ServeImage is the container image that runs `switchboard serve` for Dedicated tenants.
+	ServeImage string
+}
+
 // Setup registers every reconciler with the manager.
-func Setup(mgr ctrl.Manager, db Database) error {
+func Setup(mgr ctrl.Manager, db *Database, opts Options) error {
 	for _, r := range []interface{ SetupWithManager(ctrl.Manager) error }{
-		&TenantReconciler{Client: mgr.GetClient(), DB: db},
+		&TenantReconciler{Client: mgr.GetClient(), DB: db, ServeImage: opts.ServeImage},
 		&BusinessUnitReconciler{Client: mgr.GetClient(), DB: db},
 		&AgentCapacityReconciler{Client: mgr.GetClient(), DB: db},
 		&ProductivityObjectiveReconciler{Client: mgr.GetClient(), DB: db},

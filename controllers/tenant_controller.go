@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,7 +19,9 @@ import (
 // data removed or kept on deletion as deletionPolicy says.
 type TenantReconciler struct {
 	client.Client
-	DB Database
+	DB *Database
+	// ServeImage runs `switchboard serve` for Dedicated tenants.
+	ServeImage string
 }
 
 // LabelTenant marks the objects the operator makes for a tenant.
@@ -27,7 +30,9 @@ const LabelTenant = "supervision.switchboard.dev/tenant"
 // +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=tenants,verbs=get;list;watch;update;patch
 // +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=tenants/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=supervision.switchboard.dev,resources=tenants/finalizers,verbs=update
-// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",resources=secrets;services,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups=apps,resources=deployments,verbs=get;list;watch;create;update;patch
 
 // Reconcile brings one Tenant to its declared state.
 func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -47,11 +52,24 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if err := r.ensureNamespace(ctx, &t); err != nil {
 		return ctrl.Result{}, err
 	}
-	dbErr := r.provision(ctx, &t)
-	if dbErr == nil {
-		dbErr = r.observe(ctx, &t)
+	pool, dbErr := r.DB.Pool, error(nil)
+	if t.Spec.Isolation == v1alpha1.IsolationDedicated {
+		pool, dbErr = r.dedicatedDatabase(ctx, &t)
 	}
-	r.setConditions(&t, dbErr)
+	if dbErr == nil {
+		dbErr = r.provision(ctx, pool, &t)
+	}
+	if dbErr == nil {
+		dbErr = r.observe(ctx, pool, &t)
+	}
+	served, servedMsg := true, "served by the shared switchboard serve replicas"
+	if t.Spec.Isolation == v1alpha1.IsolationDedicated && dbErr == nil {
+		var err error
+		if served, servedMsg, err = r.services(ctx, &t); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	r.setConditions(&t, dbErr, served, servedMsg)
 	if !equality.Semantic.DeepEqual(orig.Status, t.Status) {
 		if err := r.Status().Patch(ctx, &t, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("writing status of tenant %q: %w", t.Name, err)
@@ -83,7 +101,7 @@ func (r *TenantReconciler) ensureNamespace(ctx context.Context, t *v1alpha1.Tena
 	return nil
 }
 
-func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error) {
+func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served bool, servedMsg string) {
 	gen := t.Generation
 	t.Status.ObservedGeneration = gen
 	conds := &t.Status.Conditions
@@ -95,16 +113,20 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error) {
 	}
 	setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionDatabaseReady, Status: metav1.ConditionTrue,
 		Reason: v1alpha1.ReasonReconciled, Message: "the tenant's rows are current"})
-	if t.Spec.Isolation == v1alpha1.IsolationDedicated {
-		msg := "Dedicated isolation (own database and Deployment) is not supported by this operator version yet; use Pooled"
+	switch {
+	case !served:
 		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionServicesReady, Status: metav1.ConditionFalse,
-			Reason: v1alpha1.ReasonProgressing, Message: msg})
+			Reason: v1alpha1.ReasonDeploymentUnavailable, Message: servedMsg})
 		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
-			Reason: v1alpha1.ReasonProgressing, Message: msg})
+			Reason: v1alpha1.ReasonDeploymentUnavailable, Message: servedMsg})
 		return
+	case t.Spec.Isolation == v1alpha1.IsolationDedicated:
+		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionServicesReady, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonReconciled, Message: servedMsg})
+	default:
+		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionServicesReady, Status: metav1.ConditionTrue,
+			Reason: v1alpha1.ReasonPooled, Message: servedMsg})
 	}
-	setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionServicesReady, Status: metav1.ConditionTrue,
-		Reason: v1alpha1.ReasonPooled, Message: "served by the shared switchboard serve replicas"})
 	if t.Spec.Suspend {
 		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: v1alpha1.ReasonSuspended, Message: "suspended: no new conversation is routed; open ones go on"})
@@ -118,6 +140,8 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Tenant{}).
 		Owns(&corev1.Namespace{}).
+		Owns(&appsv1.Deployment{}).
+		Owns(&corev1.Secret{}).
 		Named("tenant").
 		Complete(r)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
@@ -15,8 +16,8 @@ import (
 
 // provision writes the tenant's row (a Pooled tenant shares the tables) and records its
 // widget key in status.
-func (r *TenantReconciler) provision(ctx context.Context, t *v1alpha1.Tenant) error {
-	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+func (r *TenantReconciler) provision(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant) error {
+	return inTx(ctx, pool, func(tx pgx.Tx) error {
 		_, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend})
 		if err != nil {
 			return err
@@ -30,8 +31,8 @@ func (r *TenantReconciler) provision(ctx context.Context, t *v1alpha1.Tenant) er
 }
 
 // observe reads the tenant's live figures into status.
-func (r *TenantReconciler) observe(ctx context.Context, t *v1alpha1.Tenant) error {
-	return r.DB.tx(ctx, func(tx pgx.Tx) error {
+func (r *TenantReconciler) observe(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant) error {
+	return inTx(ctx, pool, func(tx pgx.Tx) error {
 		id, err := store.TenantID(ctx, tx, t.Name)
 		if err != nil {
 			return err
@@ -50,7 +51,12 @@ func (r *TenantReconciler) finalize(ctx context.Context, t *v1alpha1.Tenant) (ct
 	}
 	log := logf.FromContext(ctx)
 	if t.Spec.DeletionPolicy == v1alpha1.DeletionPolicyDelete {
-		err := r.DB.tx(ctx, func(tx pgx.Tx) error { return store.DeleteTenant(ctx, tx, t.Name) })
+		var err error
+		if t.Spec.Isolation == v1alpha1.IsolationDedicated {
+			err = r.dropDedicated(ctx, t)
+		} else {
+			err = r.DB.tx(ctx, func(tx pgx.Tx) error { return store.DeleteTenant(ctx, tx, t.Name) })
+		}
 		if err != nil {
 			// A deadlock with the services' writes is retried by the next attempt.
 			return ctrl.Result{}, fmt.Errorf("deleting the data of tenant %q: %w", t.Name, err)
@@ -59,6 +65,7 @@ func (r *TenantReconciler) finalize(ctx context.Context, t *v1alpha1.Tenant) (ct
 	} else {
 		log.Info("kept the tenant's data (deletionPolicy Retain)", "tenant", t.Name)
 	}
+	r.DB.forget(t.Name)
 	controllerutil.RemoveFinalizer(t, v1alpha1.FinalizerTenantData)
 	if err := r.Update(ctx, t); err != nil {
 		return ctrl.Result{}, fmt.Errorf("removing finalizer of tenant %q: %w", t.Name, err)

@@ -23,7 +23,7 @@ const LeaderElectionID = "switchboard-operator.supervision.switchboard.dev"
 
 func operatorCommand() *cobra.Command {
 	var (
-		databaseURL, metricsAddr, probeAddr, leaseNamespace string
+		databaseURL, metricsAddr, probeAddr, leaseNamespace, serveImage string
 		leaderElect                                         bool
 		maxConns                                            int
 	)
@@ -68,7 +68,9 @@ func operatorCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("starting the manager: %w", err)
 			}
-			if err := controllers.Setup(mgr, controllers.Database{Pool: pool}); err != nil {
+			db := controllers.NewDatabase(pool, databaseURL)
+			defer db.Close()
+			if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: serveImage}); err != nil {
 				return fmt.Errorf("setting up the controllers: %w", err)
 			}
 			if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
@@ -87,5 +89,6 @@ func operatorCommand() *cobra.Command {
 	f.BoolVar(&leaderElect, "leader-elect", false, "elect a leader among the operator's replicas, so that one reconciles at a time")
 	f.StringVar(&leaseNamespace, "leader-election-namespace", "", "namespace of the leader election lease; the operator's own when empty (in a cluster)")
 	f.IntVar(&maxConns, "max-conns", 8, "maximum PostgreSQL connections")
+	f.StringVar(&serveImage, "serve-image", envOr("SWITCHBOARD_SERVE_IMAGE", "switchboard:latest"), "container image running `switchboard serve` for Dedicated tenants (env SWITCHBOARD_SERVE_IMAGE)")
 	return cmd
 }
