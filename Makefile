@@ -14,11 +14,16 @@ BUF_VERSION                  := v1.75.0
 PROTOC_GEN_GO_VERSION        := v1.36.12
 PROTOC_GEN_CONNECT_GO_VERSION := v1.21.1
 CONTROLLER_TOOLS_VERSION     := v0.23.0
+HELM_VERSION                 := v3.22.0
+# v5.8.3 needs Go 1.27.
+KUSTOMIZE_VERSION            := v5.8.2
 
 TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
          $(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION) \
-         $(BIN)/.controller-gen-$(CONTROLLER_TOOLS_VERSION)
+         $(BIN)/.controller-gen-$(CONTROLLER_TOOLS_VERSION) \
+         $(BIN)/.helm-$(HELM_VERSION) \
+         $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
 .PHONY: run test build generate manifests envtest lint tools postgres bench bench-supervision clean help
 
@@ -26,7 +31,7 @@ help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
 	@echo "make test      run every test (installs PostgreSQL and the pinned tools when missing)"
 	@echo "make generate  regenerate the protobuf Go code and the API types' deepcopy code"
-	@echo "make manifests regenerate the CRDs (config/crd/bases)"
+	@echo "make manifests regenerate the CRDs and the operator's ClusterRole (config/, and their copies in the Helm chart)"
 	@echo "make bench     run the message throughput and latency benchmark"
 	@echo "make bench-supervision  run the supervision benchmark: watch fan-out, all-chats search, export"
 
@@ -56,9 +61,14 @@ generate: tools
 	$(BIN)/controller-gen object paths=./api/v1alpha1/...
 
 # CRDs into config/crd/bases and the operator's ClusterRole (from the RBAC markers in
-# controllers/) into config/rbac.
+# controllers/) into config/rbac, then both into the Helm chart, which ships its own copies
+# (charts/ tests fail when they drift).
 manifests: tools
 	$(BIN)/controller-gen crd paths=./api/v1alpha1/... output:crd:artifacts:config=config/crd/bases
+	$(if $(wildcard controllers/*.go),$(BIN)/controller-gen rbac:roleName=switchboard-operator paths=./controllers/... output:rbac:artifacts:config=config/rbac)
+	rm -f charts/switchboard/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/switchboard/crds/
+	cp config/rbac/role.yaml charts/switchboard/files/operator-role.yaml
 
 lint: tools
 	$(BIN)/buf lint
@@ -76,6 +86,14 @@ $(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION):
 $(BIN)/.controller-gen-$(CONTROLLER_TOOLS_VERSION):
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/controller-tools/cmd/controller-gen@$(CONTROLLER_TOOLS_VERSION)
 	@rm -f $(BIN)/.controller-gen-* && touch $@
+
+$(BIN)/.helm-$(HELM_VERSION):
+	GOBIN=$(BIN) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+	@rm -f $(BIN)/.helm-* && touch $@
+
+$(BIN)/.kustomize-$(KUSTOMIZE_VERSION):
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@rm -f $(BIN)/.kustomize-* && touch $@
 
 $(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION):
 	GOBIN=$(BIN) $(GO) install connectrpc.com/connect/cmd/protoc-gen-connect-go@$(PROTOC_GEN_CONNECT_GO_VERSION)

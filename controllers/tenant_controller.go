@@ -11,6 +11,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 )
@@ -56,8 +57,12 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if t.Spec.Isolation == v1alpha1.IsolationDedicated {
 		pool, dbErr = r.dedicatedDatabase(ctx, &t)
 	}
+	relay, secretMissing, err := r.relay(ctx, &t)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if dbErr == nil {
-		dbErr = r.provision(ctx, pool, &t)
+		dbErr = r.provision(ctx, pool, &t, relay)
 	}
 	if dbErr == nil {
 		dbErr = r.observe(ctx, pool, &t)
@@ -70,6 +75,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		}
 	}
 	r.setConditions(&t, dbErr, served, servedMsg)
+	if secretMissing != nil && dbErr == nil {
+		setCondition(&t.Status.Conditions, t.Generation, *secretMissing)
+	}
 	if !equality.Semantic.DeepEqual(orig.Status, t.Status) {
 		if err := r.Status().Patch(ctx, &t, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("writing status of tenant %q: %w", t.Name, err)
@@ -135,13 +143,19 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 	setCondition(conds, gen, ready("the tenant is provisioned and served"))
 }
 
-// SetupWithManager watches Tenants and the namespaces they own.
+// SetupWithManager watches Tenants, what they own, and the Secrets of their mail relays.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Tenant{}, smtpSecretIndex, func(o client.Object) []string {
+		return smtpSecretKey(o.(*v1alpha1.Tenant))
+	}); err != nil {
+		return err
+	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Tenant{}).
 		Owns(&corev1.Namespace{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.tenantsOfSecret)).
 		Named("tenant").
 		Complete(r)
 }

@@ -14,12 +14,15 @@ import (
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
-// provision writes the tenant's row (a Pooled tenant shares the tables) and records its
-// widget key in status.
-func (r *TenantReconciler) provision(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant) error {
+// provision writes the tenant's row (a Pooled tenant shares the tables) and its mail
+// relay, and records its widget key in status.
+func (r *TenantReconciler) provision(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant, relay *store.SMTPConfig) error {
 	return inTx(ctx, pool, func(tx pgx.Tx) error {
-		_, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend})
+		id, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend})
 		if err != nil {
+			return err
+		}
+		if err := store.SetSMTP(ctx, tx, id, relay); err != nil {
 			return err
 		}
 		t.Status.WidgetKey = key

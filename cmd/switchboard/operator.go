@@ -89,6 +89,6 @@ func operatorCommand() *cobra.Command {
 	f.BoolVar(&leaderElect, "leader-elect", false, "elect a leader among the operator's replicas, so that one reconciles at a time")
 	f.StringVar(&leaseNamespace, "leader-election-namespace", "", "namespace of the leader election lease; the operator's own when empty (in a cluster)")
 	f.IntVar(&maxConns, "max-conns", 8, "maximum PostgreSQL connections")
-	f.StringVar(&serveImage, "serve-image", envOr("SWITCHBOARD_SERVE_IMAGE", "switchboard:latest"), "container image running `switchboard serve` for Dedicated tenants (env SWITCHBOARD_SERVE_IMAGE)")
+	f.StringVar(&serveImage, "serve-image", envOr("SWITCHBOARD_SERVE_IMAGE", "ghcr.io/switchboard-chat/switchboard:latest"), "container image running `switchboard serve` for Dedicated tenants (env SWITCHBOARD_SERVE_IMAGE)")
 	return cmd
 }

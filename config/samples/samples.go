@@ -4,7 +4,8 @@ package samples
 
 import "embed"
 
-// FS holds the sample YAML files.
+// FS holds the sample YAML files: custom resources only. The folder's kustomize file is named
+// Kustomization, without .yaml, so that it stays out.
 //
 //go:embed *.yaml
 var FS embed.FS

@@ -1,0 +1,94 @@
+package controllers_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+)
+
+// TestTheMailRelayPasswordComesFromASecret declares a relay whose password is in a Secret
+// that does not exist yet: the Tenant says so, and the relay follows the Secret as it is
+// created and changed.
+func TestTheMailRelayPasswordComesFromASecret(t *testing.T) {
+	op := startOperator(t)
+	ctx := context.Background()
+	tenant := objects(t, []byte(`apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: hooli}
+spec:
+  smtp:
+    host: mail.hooli.example
+    from: chat@hooli.example
+    username: chat
+    passwordSecretRef: {name: smtp, key: password}`))[0]
+	apply(t, tenant)
+	c := waitCondition(t, tenant, metav1.ConditionFalse, v1alpha1.ReasonSecretNotFound)
+	t.Logf("without the Secret: %s", c.Message)
+
+	password := func() (string, error) {
+		var p string
+		var port int
+		err := op.db.QueryRow(ctx, `SELECT s.password, s.port FROM tenant_smtp s JOIN tenants t USING (tenant_id) WHERE t.name = 'hooli'`).Scan(&p, &port)
+		if err == nil && port != 587 {
+			return "", fmt.Errorf("port %d; want the default 587", port)
+		}
+		return p, err
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "hooli", Name: "smtp"}, StringData: map[string]string{"password": "first"}}
+	apply(t, secret)
+	waitCondition(t, tenant, metav1.ConditionTrue, v1alpha1.ReasonReconciled)
+	eventually(t, "the relay password from the Secret", func() error {
+		if p, err := password(); err != nil || p != "first" {
+			return fmt.Errorf("%q, %v", p, err)
+		}
+		return nil
+	})
+
+	secret.StringData = map[string]string{"password": "rotated"}
+	if err := kube.Client.Update(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the rotated password", func() error {
+		if p, err := password(); err != nil || p != "rotated" {
+			return fmt.Errorf("%q, %v", p, err)
+		}
+		return nil
+	})
+}
+
+// TestSuspendingATenantStopsRouting checks that suspend reaches the database, where
+// routing reads it, and shows in the Tenant's Ready reason.
+func TestSuspendingATenantStopsRouting(t *testing.T) {
+	op := startOperator(t)
+	ctx := context.Background()
+	tenant := &v1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "pied-piper"}}
+	apply(t, tenant)
+	waitCondition(t, tenant, metav1.ConditionTrue, v1alpha1.ReasonReconciled)
+	for _, suspend := range []bool{true, false} {
+		if err := kube.Client.Get(ctx, client.ObjectKeyFromObject(tenant), tenant); err != nil {
+			t.Fatal(err)
+		}
+		tenant.Spec.Suspend = suspend
+		if err := kube.Client.Update(ctx, tenant); err != nil {
+			t.Fatal(err)
+		}
+		reason := v1alpha1.ReasonReconciled
+		if suspend {
+			reason = v1alpha1.ReasonSuspended
+		}
+		waitCondition(t, tenant, metav1.ConditionTrue, reason)
+		var suspended bool
+		if err := op.db.QueryRow(ctx, `SELECT suspended FROM tenants WHERE name = 'pied-piper'`).Scan(&suspended); err != nil {
+			t.Fatal(err)
+		}
+		if suspended != suspend {
+			t.Fatalf("spec.suspend %v, the database says %v", suspend, suspended)
+		}
+	}
+}
