@@ -18,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -57,11 +58,7 @@ func (r *AgentCapacityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 		setCondition(&a.Status.Conditions, a.Generation, *waiting)
 		result = ctrl.Result{RequeueAfter: dependencyRetryInterval}
 	default:
-		err := inTx(ctx, pool, func(tx pgx.Tx) error {
-			_, err := store.UpsertAgent(ctx, tx, tenant, store.AgentConfig{Name: a.Spec.Agent, DisplayName: a.Spec.DisplayName,
-				Capacity: int(a.Spec.MaxConversations), BusinessUnits: a.Spec.BusinessUnits})
-			return err
-		})
+		err := inTx(ctx, pool, func(tx pgx.Tx) error { return provision.ApplyAgentCapacity(ctx, tx, tenant, &a) })
 		switch {
 		case errors.Is(err, store.ErrUnknownUnit):
 			setCondition(&a.Status.Conditions, a.Generation, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -76,28 +77,7 @@ func (r *BusinessUnitReconciler) Reconcile(ctx context.Context, req ctrl.Request
 
 // apply writes the unit's row and supervisors in one transaction.
 func (r *BusinessUnitReconciler) apply(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
-	offline := u.Spec.OfflineMessages == nil || *u.Spec.OfflineMessages
-	inactivity := 300
-	if d := u.Spec.InactivityThreshold; d != nil {
-		inactivity = int(d.Seconds())
-	}
-	perms := map[string][]string{}
-	for _, s := range u.Spec.Supervisors {
-		for _, p := range s.Permissions {
-			perms[s.Name] = append(perms[s.Name], string(p))
-		}
-		if perms[s.Name] == nil {
-			perms[s.Name] = []string{}
-		}
-	}
-	return inTx(ctx, pool, func(tx pgx.Tx) error {
-		id, err := store.UpsertUnit(ctx, tx, tenant, store.UnitConfig{Name: u.Name, DisplayName: u.Spec.DisplayName,
-			AcceptsOfflineMessages: offline, InactivitySeconds: inactivity})
-		if err != nil {
-			return err
-		}
-		return store.SetSupervisors(ctx, tx, tenant, id, perms)
-	})
+	return inTx(ctx, pool, func(tx pgx.Tx) error { return provision.ApplyBusinessUnit(ctx, tx, tenant, u) })
 }
 
 func (r *BusinessUnitReconciler) observe(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {

@@ -2,11 +2,8 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -18,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -56,10 +54,7 @@ func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctr
 		setCondition(&o.Status.Conditions, o.Generation, *waiting)
 		result = ctrl.Result{RequeueAfter: dependencyRetryInterval}
 	} else {
-		row, err := objectiveRow(&o)
-		if err == nil {
-			err = inTx(ctx, pool, func(tx pgx.Tx) error { return store.UpsertObjective(ctx, tx, tenant, row) })
-		}
+		err := inTx(ctx, pool, func(tx pgx.Tx) error { return provision.ApplyObjective(ctx, tx, tenant, &o) })
 		switch {
 		case errors.Is(err, store.ErrUnknownUnit):
 			setCondition(&o.Status.Conditions, o.Generation, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
@@ -81,50 +76,6 @@ func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctr
 		return ctrl.Result{}, fmt.Errorf("storing objective %s/%s: %w", o.Namespace, o.Name, dbErr)
 	}
 	return result, nil
-}
-
-// timeMetrics are measured in durations; the others in plain numbers.
-var timeMetrics = map[v1alpha1.Metric]bool{
-	v1alpha1.MetricFirstResponseTime: true, v1alpha1.MetricResponseTime: true,
-	v1alpha1.MetricHandlingDuration: true, v1alpha1.MetricAverageHandlingTime: true,
-}
-
-// objectiveRow converts the spec to base units (seconds for durations).
-func objectiveRow(o *v1alpha1.ProductivityObjective) (store.ObjectiveConfig, error) {
-	parse := func(field, s string) (float64, error) {
-		if timeMetrics[o.Spec.Metric] {
-			d, err := time.ParseDuration(s)
-			if err != nil {
-				return 0, fmt.Errorf("spec.%s %q is not a duration: %w", field, s, err)
-			}
-			return d.Seconds(), nil
-		}
-		v, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return 0, fmt.Errorf("spec.%s %q is not a number: %w", field, s, err)
-		}
-		return v, nil
-	}
-	row := store.ObjectiveConfig{Name: o.Name, Unit: o.Spec.Scope.BusinessUnit, Metric: string(o.Spec.Metric), Percent: o.Spec.Percent, Window: time.Hour}
-	var err error
-	if row.Target, err = parse("target", o.Spec.Target); err != nil {
-		return row, err
-	}
-	if row.Warning, err = parse("warning", o.Spec.Warning); err != nil {
-		return row, err
-	}
-	if row.Critical, err = parse("critical", o.Spec.Critical); err != nil {
-		return row, err
-	}
-	if w := o.Spec.Window; w != nil {
-		row.Window = w.Duration
-	}
-	if sel := o.Spec.Scope.AgentSelector; sel != nil {
-		if row.AgentSelector, err = json.Marshal(sel); err != nil {
-			return row, err
-		}
-	}
-	return row, nil
 }
 
 func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alpha1.ProductivityObjective, pool *pgxpool.Pool, tenant uuid.UUID) (ctrl.Result, error) {

@@ -57,12 +57,12 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if t.Spec.Isolation == v1alpha1.IsolationDedicated {
 		pool, dbErr = r.dedicatedDatabase(ctx, &t)
 	}
-	relay, secretMissing, err := r.relay(ctx, &t)
+	smtpPassword, secretMissing, err := r.relayPassword(ctx, &t)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	if dbErr == nil {
-		dbErr = r.provision(ctx, pool, &t, relay)
+		dbErr = r.provision(ctx, pool, &t, smtpPassword)
 	}
 	if dbErr == nil {
 		dbErr = r.observe(ctx, pool, &t)

@@ -11,18 +11,16 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 // provision writes the tenant's row (a Pooled tenant shares the tables) and its mail
 // relay, and records its widget key in status.
-func (r *TenantReconciler) provision(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant, relay *store.SMTPConfig) error {
+func (r *TenantReconciler) provision(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant, smtpPassword string) error {
 	return inTx(ctx, pool, func(tx pgx.Tx) error {
-		id, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend})
+		_, key, err := provision.ApplyTenant(ctx, tx, t, smtpPassword)
 		if err != nil {
-			return err
-		}
-		if err := store.SetSMTP(ctx, tx, id, relay); err != nil {
 			return err
 		}
 		t.Status.WidgetKey = key
@@ -75,4 +73,3 @@ func (r *TenantReconciler) finalize(ctx context.Context, t *v1alpha1.Tenant) (ct
 	}
 	return ctrl.Result{}, nil
 }
-

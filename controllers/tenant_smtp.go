@@ -10,7 +10,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
-	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 // smtpSecretIndex indexes Tenants by the Secret (namespace/name) holding their relay
@@ -24,33 +23,24 @@ func smtpSecretKey(t *v1alpha1.Tenant) []string {
 	return []string{t.Name + "/" + t.Spec.SMTP.PasswordSecretRef.Name}
 }
 
-// relay reads a tenant's SMTP relay, with the password from its Secret; a missing Secret
+// relayPassword reads the relay password from the Secret the spec names; a missing Secret
 // or key gives a condition.
-func (r *TenantReconciler) relay(ctx context.Context, t *v1alpha1.Tenant) (*store.SMTPConfig, *metav1.Condition, error) {
-	m := t.Spec.SMTP
-	if m == nil {
-		return nil, nil, nil
+func (r *TenantReconciler) relayPassword(ctx context.Context, t *v1alpha1.Tenant) (string, *metav1.Condition, error) {
+	if t.Spec.SMTP == nil || t.Spec.SMTP.PasswordSecretRef == nil {
+		return "", nil, nil
 	}
-	c := &store.SMTPConfig{Host: m.Host, Port: int(m.Port), From: m.From, Username: m.Username}
-	if c.Port == 0 {
-		c.Port = 587
-	}
-	ref := m.PasswordSecretRef
-	if ref == nil {
-		return c, nil, nil
-	}
+	ref := t.Spec.SMTP.PasswordSecretRef
 	var secret corev1.Secret
 	err := r.Get(ctx, client.ObjectKey{Namespace: t.Name, Name: ref.Name}, &secret)
 	if client.IgnoreNotFound(err) != nil {
-		return nil, nil, fmt.Errorf("reading the SMTP password Secret: %w", err)
+		return "", nil, fmt.Errorf("reading the SMTP password Secret: %w", err)
 	}
 	password, ok := secret.Data[ref.Key]
 	if err != nil || !ok {
-		return nil, &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonSecretNotFound,
+		return "", &metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonSecretNotFound,
 			Message: fmt.Sprintf("spec.smtp.passwordSecretRef: no key %q in Secret %s/%s; transcripts cannot be mailed until it exists", ref.Key, t.Name, ref.Name)}, nil
 	}
-	c.Password = string(password)
-	return c, nil, nil
+	return string(password), nil, nil
 }
 
 func (r *TenantReconciler) tenantsOfSecret(ctx context.Context, o client.Object) []reconcile.Request {

@@ -24,8 +24,8 @@ const LeaderElectionID = "switchboard-operator.supervision.switchboard.dev"
 func operatorCommand() *cobra.Command {
 	var (
 		databaseURL, metricsAddr, probeAddr, leaseNamespace, serveImage string
-		leaderElect                                         bool
-		maxConns                                            int
+		leaderElect                                                     bool
+		maxConns                                                        int
 	)
 	cmd := &cobra.Command{
 		Use:   "operator",

@@ -13,9 +13,11 @@ import (
 	"connectrpc.com/connect"
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	authv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1"
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
@@ -191,13 +193,13 @@ func (r *round) setup(ctx, agentCtx context.Context) error {
 	e := r.env
 	name := fmt.Sprintf("bench-n%d-%s", r.n, randomSuffix())
 	cfg := &provision.Config{
-		Tenants: []provision.Tenant{{Metadata: provision.Metadata{Name: name}, Spec: provision.TenantSpec{DisplayName: "Switchboard bench"}}},
-		BusinessUnits: []provision.BusinessUnit{{Metadata: provision.Metadata{Name: unitName, Namespace: name},
-			Spec: provision.BusinessUnitSpec{DisplayName: "Support", OfflineMessages: new(bool)}}},
+		Tenants: []v1alpha1.Tenant{{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.TenantSpec{DisplayName: "Switchboard bench"}}},
+		BusinessUnits: []v1alpha1.BusinessUnit{{ObjectMeta: metav1.ObjectMeta{Name: unitName, Namespace: name},
+			Spec: v1alpha1.BusinessUnitSpec{DisplayName: "Support", OfflineMessages: new(bool)}}},
 	}
 	for _, a := range r.agents {
-		cfg.AgentCapacities = append(cfg.AgentCapacities, provision.AgentCapacity{Metadata: provision.Metadata{Name: a.username, Namespace: name},
-			Spec: provision.AgentCapacitySpec{Agent: a.username, BusinessUnits: []string{unitName}, MaxConversations: agentCapacity}})
+		cfg.AgentCapacities = append(cfg.AgentCapacities, v1alpha1.AgentCapacity{ObjectMeta: metav1.ObjectMeta{Name: a.username, Namespace: name},
+			Spec: v1alpha1.AgentCapacitySpec{Agent: a.username, BusinessUnits: []string{unitName}, MaxConversations: agentCapacity}})
 	}
 	applied, err := provision.Apply(ctx, e.owner, cfg)
 	if err != nil {

@@ -1,12 +1,12 @@
-// Package provision turns Switchboard's configuration, in the shape of its custom
-// resources (Tenant, BusinessUnit, AgentCapacity), into rows in PostgreSQL. The operator
-// and `switchboard dev` (which loads config/samples/) both apply configuration through it.
+// Package provision turns Switchboard's configuration, its custom resources (Tenant,
+// BusinessUnit, AgentCapacity, ProductivityObjective, in the types of api/v1alpha1), into
+// rows in PostgreSQL. The operator's controllers and `switchboard dev` (which loads
+// config/samples/) both apply configuration through it.
 package provision
 
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -17,8 +17,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -27,93 +31,21 @@ const Group = "supervision.switchboard.dev"
 
 // Kinds of resources.
 const (
-	KindTenant        = "Tenant"
-	KindBusinessUnit  = "BusinessUnit"
-	KindAgentCapacity = "AgentCapacity"
+	KindTenant                = "Tenant"
+	KindBusinessUnit          = "BusinessUnit"
+	KindAgentCapacity         = "AgentCapacity"
+	KindProductivityObjective = "ProductivityObjective"
 )
 
-// Metadata is the part of Kubernetes object metadata the loader reads.
-type Metadata struct {
-	Name      string `json:"name"`
-	Namespace string `json:"namespace,omitempty"`
-}
-
-// TenantSpec is the spec of a Tenant.
-type TenantSpec struct {
-	DisplayName     string `json:"displayName,omitempty"`
-	Isolation       string `json:"isolation,omitempty"`
-	ConsoleHost     string `json:"consoleHost,omitempty"`
-	Suspend         bool   `json:"suspend,omitempty"`
-	DeletionPolicy  string `json:"deletionPolicy,omitempty"`
-	PerAgentMetrics bool   `json:"perAgentMetrics,omitempty"`
-	SMTP            *SMTP  `json:"smtp,omitempty"`
-}
-
-// SMTP is a tenant's outgoing mail relay, for transcripts.
-type SMTP struct {
-	Host     string `json:"host"`
-	Port     int    `json:"port"`
-	From     string `json:"from"`
-	Username string `json:"username,omitempty"`
-	// Password is inline here; on a cluster the operator reads it from a Secret.
-	Password string `json:"password,omitempty"`
-}
-
-// Supervisor is a supervisor of a business unit.
-type Supervisor struct {
-	Name        string   `json:"name"`
-	DisplayName string   `json:"displayName,omitempty"`
-	Permissions []string `json:"permissions,omitempty"`
-}
-
-// BusinessUnitSpec is the spec of a BusinessUnit.
-type BusinessUnitSpec struct {
-	DisplayName         string       `json:"displayName,omitempty"`
-	Supervisors         []Supervisor `json:"supervisors,omitempty"`
-	RoutingPolicy       string       `json:"routingPolicy,omitempty"`
-	OfflineMessages     *bool        `json:"offlineMessages,omitempty"`
-	InactivityThreshold string       `json:"inactivityThreshold,omitempty"`
-}
-
-// AgentCapacitySpec is the spec of an AgentCapacity.
-type AgentCapacitySpec struct {
-	Agent            string   `json:"agent"`
-	DisplayName      string   `json:"displayName,omitempty"`
-	BusinessUnits    []string `json:"businessUnits"`
-	MaxConversations int      `json:"maxConversations"`
-	Channels         []string `json:"channels,omitempty"`
-}
-
-// Tenant is a Tenant resource.
-type Tenant struct {
-	Metadata Metadata
-	Spec     TenantSpec
-}
-
-// BusinessUnit is a BusinessUnit resource.
-type BusinessUnit struct {
-	Metadata Metadata
-	Spec     BusinessUnitSpec
-}
-
-// AgentCapacity is an AgentCapacity resource.
-type AgentCapacity struct {
-	Metadata Metadata
-	Spec     AgentCapacitySpec
-}
-
-// Config is a set of resources to apply together.
+// Config is a set of resources to apply together, in the types of the custom resources,
+// and the Secrets they refer to (a relay password, as `kubectl apply` would take them).
 type Config struct {
-	Tenants         []Tenant
-	BusinessUnits   []BusinessUnit
-	AgentCapacities []AgentCapacity
-}
-
-type object struct {
-	APIVersion string          `json:"apiVersion"`
-	Kind       string          `json:"kind"`
-	Metadata   Metadata        `json:"metadata"`
-	Spec       json.RawMessage `json:"spec"`
+	Tenants         []v1alpha1.Tenant
+	BusinessUnits   []v1alpha1.BusinessUnit
+	AgentCapacities []v1alpha1.AgentCapacity
+	Objectives      []v1alpha1.ProductivityObjective
+	// Secrets are by namespace/name.
+	Secrets map[string]map[string][]byte
 }
 
 // Load reads every *.yaml and *.yml file of a folder (or one file), in name order.
@@ -149,8 +81,9 @@ func Load(path string) (*Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Parse adds the resources of a multi-document YAML file to the config. Errors name the
-// file, the document and the field. Call Validate once every file is parsed.
+// Parse adds the resources of a multi-document YAML file to the config, with the defaults
+// the API server would fill in. Errors name the file, the document and the field. Call
+// Validate once every file is parsed.
 func (c *Config) Parse(name string, data []byte) error {
 	docs := splitDocuments(data)
 	for i, doc := range docs {
@@ -158,110 +91,200 @@ func (c *Config) Parse(name string, data []byte) error {
 			continue
 		}
 		where := fmt.Sprintf("%s, document %d", name, i+1)
-		var o object
-		if err := yaml.UnmarshalStrict(doc, &o, yaml.DisallowUnknownFields); err != nil {
+		var head struct {
+			metav1.TypeMeta `json:",inline"`
+			Metadata        metav1.ObjectMeta `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(doc, &head); err != nil {
 			return fmt.Errorf("%s: %w", where, err)
 		}
-		group, _, _ := strings.Cut(o.APIVersion, "/")
-		if group != Group {
-			return fmt.Errorf("%s: apiVersion %q is not of group %s", where, o.APIVersion, Group)
-		}
-		if o.Metadata.Name == "" {
+		if head.Metadata.Name == "" {
 			return fmt.Errorf("%s: metadata.name is required", where)
 		}
-		if err := c.add(o); err != nil {
-			return fmt.Errorf("%s (%s %s): %w", where, o.Kind, o.Metadata.Name, err)
+		if err := c.add(head.APIVersion, head.Kind, doc); err != nil {
+			return fmt.Errorf("%s (%s %s): %w", where, head.Kind, head.Metadata.Name, err)
 		}
 	}
 	return nil
 }
 
-func (c *Config) add(o object) error {
-	spec := []byte(o.Spec)
-	if len(spec) == 0 {
-		spec = []byte("{}")
-	}
-	strict := func(v any) error { return yaml.UnmarshalStrict(spec, v, yaml.DisallowUnknownFields) }
-	switch o.Kind {
-	case KindTenant:
-		t := Tenant{Metadata: o.Metadata}
-		if err := strict(&t.Spec); err != nil {
-			return fmt.Errorf("spec: %w", err)
+func (c *Config) add(apiVersion, kind string, doc []byte) error {
+	strict := func(v any) error { return yaml.UnmarshalStrict(doc, v, yaml.DisallowUnknownFields) }
+	if apiVersion == "v1" && kind == "Secret" {
+		var s corev1.Secret
+		if err := strict(&s); err != nil {
+			return err
 		}
+		if c.Secrets == nil {
+			c.Secrets = map[string]map[string][]byte{}
+		}
+		data := map[string][]byte{}
+		for k, v := range s.Data {
+			data[k] = v
+		}
+		for k, v := range s.StringData {
+			data[k] = []byte(v)
+		}
+		c.Secrets[s.Namespace+"/"+s.Name] = data
+		return nil
+	}
+	if group, _, _ := strings.Cut(apiVersion, "/"); group != Group {
+		return fmt.Errorf("apiVersion %q is not of group %s", apiVersion, Group)
+	}
+	switch kind {
+	case KindTenant:
+		var t v1alpha1.Tenant
+		if err := strict(&t); err != nil {
+			return err
+		}
+		DefaultTenant(&t)
 		c.Tenants = append(c.Tenants, t)
 	case KindBusinessUnit:
-		u := BusinessUnit{Metadata: o.Metadata}
-		if err := strict(&u.Spec); err != nil {
-			return fmt.Errorf("spec: %w", err)
+		var u v1alpha1.BusinessUnit
+		if err := strict(&u); err != nil {
+			return err
 		}
+		DefaultBusinessUnit(&u)
 		c.BusinessUnits = append(c.BusinessUnits, u)
 	case KindAgentCapacity:
-		a := AgentCapacity{Metadata: o.Metadata}
-		if err := strict(&a.Spec); err != nil {
-			return fmt.Errorf("spec: %w", err)
+		var a v1alpha1.AgentCapacity
+		if err := strict(&a); err != nil {
+			return err
+		}
+		if len(a.Spec.Channels) == 0 {
+			a.Spec.Channels = []v1alpha1.Channel{v1alpha1.ChannelChat}
 		}
 		c.AgentCapacities = append(c.AgentCapacities, a)
+	case KindProductivityObjective:
+		var o v1alpha1.ProductivityObjective
+		if err := strict(&o); err != nil {
+			return err
+		}
+		if o.Spec.Window == nil {
+			o.Spec.Window = &metav1.Duration{Duration: time.Hour}
+		}
+		c.Objectives = append(c.Objectives, o)
 	default:
-		return fmt.Errorf("kind %q is not one of %s, %s, %s", o.Kind, KindTenant, KindBusinessUnit, KindAgentCapacity)
+		return fmt.Errorf("kind %q is not one of %s, %s, %s, %s", kind, KindTenant, KindBusinessUnit, KindAgentCapacity, KindProductivityObjective)
 	}
 	return nil
+}
+
+// defaults fills in what the CRDs' defaults would, for configurations built in Go.
+func (c *Config) defaults() {
+	for i := range c.Tenants {
+		DefaultTenant(&c.Tenants[i])
+	}
+	for i := range c.BusinessUnits {
+		DefaultBusinessUnit(&c.BusinessUnits[i])
+	}
+	for i := range c.Objectives {
+		if c.Objectives[i].Spec.Window == nil {
+			c.Objectives[i].Spec.Window = &metav1.Duration{Duration: time.Hour}
+		}
+	}
+}
+
+// DefaultTenant fills in what the CRD's defaults would.
+func DefaultTenant(t *v1alpha1.Tenant) {
+	if t.Spec.Isolation == "" {
+		t.Spec.Isolation = v1alpha1.IsolationPooled
+	}
+	if t.Spec.DeletionPolicy == "" {
+		t.Spec.DeletionPolicy = v1alpha1.DeletionPolicyRetain
+	}
+	if t.Spec.Auth.Mode == "" {
+		t.Spec.Auth.Mode = v1alpha1.AuthLocal
+	}
+	if m := t.Spec.SMTP; m != nil && m.Port == 0 {
+		m.Port = 587
+	}
+}
+
+// DefaultBusinessUnit fills in what the CRD's defaults would.
+func DefaultBusinessUnit(u *v1alpha1.BusinessUnit) {
+	if u.Spec.RoutingPolicy == "" {
+		u.Spec.RoutingPolicy = v1alpha1.RoutingLeastLoaded
+	}
+	if u.Spec.OfflineMessages == nil {
+		u.Spec.OfflineMessages = ptr.To(true)
+	}
+	if u.Spec.InactivityThreshold == nil {
+		u.Spec.InactivityThreshold = &metav1.Duration{Duration: 5 * time.Minute}
+	}
 }
 
 // Validate checks what the API server's schema would: required fields, ranges, and that
 // every namespaced resource belongs to a tenant of the config.
 func (c *Config) Validate() error {
+	c.defaults()
 	tenants := map[string]bool{}
 	for _, t := range c.Tenants {
-		if tenants[t.Metadata.Name] {
-			return fmt.Errorf("Tenant %s: declared twice", t.Metadata.Name)
+		if tenants[t.Name] {
+			return fmt.Errorf("Tenant %s: declared twice", t.Name)
 		}
-		tenants[t.Metadata.Name] = true
+		tenants[t.Name] = true
 		if m := t.Spec.SMTP; m != nil {
 			if m.Host == "" || m.Port < 1 || m.Port > 65535 || !strings.Contains(m.From, "@") {
-				return fmt.Errorf("Tenant %s: spec.smtp needs a host, a port 1–65535 and a from address", t.Metadata.Name)
+				return fmt.Errorf("Tenant %s: spec.smtp needs a host, a port 1–65535 and a from address", t.Name)
+			}
+			if ref := m.PasswordSecretRef; ref != nil {
+				if _, ok := c.Secrets[t.Name+"/"+ref.Name][ref.Key]; !ok {
+					return fmt.Errorf("Tenant %s: spec.smtp.passwordSecretRef names key %q of Secret %s/%s, which this configuration does not hold", t.Name, ref.Key, t.Name, ref.Name)
+				}
 			}
 		}
 		switch t.Spec.Isolation {
-		case "", "Pooled", "Dedicated":
+		case v1alpha1.IsolationPooled:
+		case v1alpha1.IsolationDedicated:
+			return fmt.Errorf("Tenant %s: spec.isolation Dedicated needs the operator (its own database and Deployment); here every tenant is Pooled", t.Name)
 		default:
-			return fmt.Errorf("Tenant %s: spec.isolation %q must be Pooled or Dedicated", t.Metadata.Name, t.Spec.Isolation)
+			return fmt.Errorf("Tenant %s: spec.isolation %q must be Pooled or Dedicated", t.Name, t.Spec.Isolation)
 		}
 	}
 	units := map[string]bool{}
 	for _, u := range c.BusinessUnits {
-		if !tenants[u.Metadata.Namespace] {
-			return fmt.Errorf("BusinessUnit %s: metadata.namespace %q is not the namespace of a Tenant in this configuration", u.Metadata.Name, u.Metadata.Namespace)
+		if !tenants[u.Namespace] {
+			return fmt.Errorf("BusinessUnit %s: metadata.namespace %q is not the namespace of a Tenant in this configuration", u.Name, u.Namespace)
 		}
-		if u.Spec.InactivityThreshold != "" {
-			d, err := time.ParseDuration(u.Spec.InactivityThreshold)
-			if err != nil || d < time.Second {
-				return fmt.Errorf("BusinessUnit %s: spec.inactivityThreshold %q must be a duration of at least 1s, like 5m", u.Metadata.Name, u.Spec.InactivityThreshold)
-			}
+		if d := u.Spec.InactivityThreshold.Duration; d < 10*time.Second || d > 24*time.Hour {
+			return fmt.Errorf("BusinessUnit %s: spec.inactivityThreshold %s must be between 10s and 24h", u.Name, d)
 		}
 		seen := map[string]bool{}
 		for i, s := range u.Spec.Supervisors {
 			if s.Name == "" {
-				return fmt.Errorf("BusinessUnit %s: spec.supervisors[%d].name is required", u.Metadata.Name, i)
+				return fmt.Errorf("BusinessUnit %s: spec.supervisors[%d].name is required", u.Name, i)
 			}
 			if seen[s.Name] {
-				return fmt.Errorf("BusinessUnit %s: spec.supervisors names %q twice", u.Metadata.Name, s.Name)
+				return fmt.Errorf("BusinessUnit %s: spec.supervisors names %q twice", u.Name, s.Name)
 			}
 			seen[s.Name] = true
 			for _, p := range s.Permissions {
 				switch p {
-				case store.PermSupervise, store.PermSuperviseOpenChats, store.PermAllChats:
+				case v1alpha1.PermissionSupervise, v1alpha1.PermissionSuperviseOpenChats, v1alpha1.PermissionAllChats:
 				default:
 					return fmt.Errorf("BusinessUnit %s: spec.supervisors[%d].permissions: %q is not one of %s, %s, %s",
-						u.Metadata.Name, i, p, store.PermSupervise, store.PermSuperviseOpenChats, store.PermAllChats)
+						u.Name, i, p, store.PermSupervise, store.PermSuperviseOpenChats, store.PermAllChats)
 				}
 			}
 		}
-		units[u.Metadata.Namespace+"/"+u.Metadata.Name] = true
+		units[u.Namespace+"/"+u.Name] = true
+	}
+	for _, o := range c.Objectives {
+		if !tenants[o.Namespace] {
+			return fmt.Errorf("ProductivityObjective %s: metadata.namespace %q is not the namespace of a Tenant in this configuration", o.Name, o.Namespace)
+		}
+		if u := o.Spec.Scope.BusinessUnit; u != "" && !units[o.Namespace+"/"+u] {
+			return fmt.Errorf("ProductivityObjective %s: spec.scope.businessUnit %q is not a BusinessUnit of namespace %s", o.Name, u, o.Namespace)
+		}
+		if _, err := ObjectiveRow(&o); err != nil {
+			return fmt.Errorf("ProductivityObjective %s: %w", o.Name, err)
+		}
 	}
 	for _, a := range c.AgentCapacities {
-		name := a.Metadata.Name
-		if !tenants[a.Metadata.Namespace] {
-			return fmt.Errorf("AgentCapacity %s: metadata.namespace %q is not the namespace of a Tenant in this configuration", name, a.Metadata.Namespace)
+		name := a.Name
+		if !tenants[a.Namespace] {
+			return fmt.Errorf("AgentCapacity %s: metadata.namespace %q is not the namespace of a Tenant in this configuration", name, a.Namespace)
 		}
 		if a.Spec.Agent == "" {
 			return fmt.Errorf("AgentCapacity %s: spec.agent is required", name)
@@ -273,8 +296,8 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("AgentCapacity %s: spec.businessUnits must name at least one business unit", name)
 		}
 		for _, u := range a.Spec.BusinessUnits {
-			if !units[a.Metadata.Namespace+"/"+u] {
-				return fmt.Errorf("AgentCapacity %s: spec.businessUnits names %q, which is not a BusinessUnit of namespace %s", name, u, a.Metadata.Namespace)
+			if !units[a.Namespace+"/"+u] {
+				return fmt.Errorf("AgentCapacity %s: spec.businessUnits names %q, which is not a BusinessUnit of namespace %s", name, u, a.Namespace)
 			}
 		}
 	}
@@ -310,8 +333,9 @@ type Applied struct {
 	DisplayNames map[string]string
 }
 
-// Apply writes the configuration in one transaction on a schema-owner connection. It is
-// idempotent: applying the same configuration twice changes nothing.
+// Apply writes the configuration in one transaction on a schema-owner connection, through
+// the same functions the operator's controllers use. It is idempotent: applying the same
+// configuration twice changes nothing.
 func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -320,41 +344,23 @@ func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		out = nil
 		for _, t := range c.Tenants {
-			id, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Metadata.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend})
+			var password string
+			if m := t.Spec.SMTP; m != nil && m.PasswordSecretRef != nil {
+				password = string(c.Secrets[t.Name+"/"+m.PasswordSecretRef.Name][m.PasswordSecretRef.Key])
+			}
+			id, key, err := ApplyTenant(ctx, tx, &t, password)
 			if err != nil {
 				return err
 			}
-			a := Applied{Name: t.Metadata.Name, ID: id, WidgetKey: key, DisplayNames: map[string]string{}}
-			var relay *store.SMTPConfig
-			if m := t.Spec.SMTP; m != nil {
-				relay = &store.SMTPConfig{Host: m.Host, Port: m.Port, From: m.From, Username: m.Username, Password: m.Password}
-			}
-			if err := store.SetSMTP(ctx, tx, id, relay); err != nil {
-				return err
-			}
+			a := Applied{Name: t.Name, ID: id, WidgetKey: key, DisplayNames: map[string]string{}}
 			for _, u := range c.BusinessUnits {
-				if u.Metadata.Namespace != t.Metadata.Name {
+				if u.Namespace != t.Name {
 					continue
 				}
-				offline := u.Spec.OfflineMessages == nil || *u.Spec.OfflineMessages
-				inactivity := 300
-				if u.Spec.InactivityThreshold != "" {
-					d, _ := time.ParseDuration(u.Spec.InactivityThreshold)
-					inactivity = int(d.Seconds())
-				}
-				unitID, err := store.UpsertUnit(ctx, tx, id, store.UnitConfig{Name: u.Metadata.Name, DisplayName: u.Spec.DisplayName,
-					AcceptsOfflineMessages: offline, InactivitySeconds: inactivity})
-				if err != nil {
+				if err := ApplyBusinessUnit(ctx, tx, id, &u); err != nil {
 					return err
 				}
-				perms := map[string][]string{}
-				for _, s := range u.Spec.Supervisors {
-					perms[s.Name] = s.Permissions
-				}
-				if err := store.SetSupervisors(ctx, tx, id, unitID, perms); err != nil {
-					return err
-				}
-				a.Units = append(a.Units, u.Metadata.Name)
+				a.Units = append(a.Units, u.Name)
 				for _, s := range u.Spec.Supervisors {
 					a.Supervisors = appendUnique(a.Supervisors, s.Name)
 					if s.DisplayName != "" {
@@ -363,16 +369,23 @@ func Apply(ctx context.Context, conn *pgx.Conn, c *Config) ([]Applied, error) {
 				}
 			}
 			for _, ac := range c.AgentCapacities {
-				if ac.Metadata.Namespace != t.Metadata.Name {
+				if ac.Namespace != t.Name {
 					continue
 				}
-				if _, err := store.UpsertAgent(ctx, tx, id, store.AgentConfig{Name: ac.Spec.Agent, DisplayName: ac.Spec.DisplayName,
-					Capacity: ac.Spec.MaxConversations, BusinessUnits: ac.Spec.BusinessUnits}); err != nil {
+				if err := ApplyAgentCapacity(ctx, tx, id, &ac); err != nil {
 					return err
 				}
 				a.Agents = appendUnique(a.Agents, ac.Spec.Agent)
 				if ac.Spec.DisplayName != "" {
 					a.DisplayNames[ac.Spec.Agent] = ac.Spec.DisplayName
+				}
+			}
+			for _, o := range c.Objectives {
+				if o.Namespace != t.Name {
+					continue
+				}
+				if err := ApplyObjective(ctx, tx, id, &o); err != nil {
+					return err
 				}
 			}
 			out = append(out, a)

@@ -112,10 +112,15 @@ func TestBadConfigurationIsRefusedWithTheReason(t *testing.T) {
 		{"an agent in an unknown unit", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: AgentCapacity\nmetadata: {name: a, namespace: acme}\nspec: {agent: a, businessUnits: [marketing], maxConversations: 2}\n", `"marketing"`},
 		{"an agent without identity", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: AgentCapacity\nmetadata: {name: a, namespace: acme}\nspec: {businessUnits: [sales], maxConversations: 2}\n", "spec.agent"},
 		{"a unit outside any tenant's namespace", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: other}\n", `"other"`},
-		{"a bad inactivity threshold", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {inactivityThreshold: soon}\n", "inactivityThreshold"},
+		{"a bad inactivity threshold", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {inactivityThreshold: soon}\n", `"soon"`},
 		{"a tenant declared twice", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\n", "twice"},
 		{"malformed YAML", "kind: [Tenant\n", "document 1"},
 		{"an unknown supervisor permission", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {supervisors: [{name: sam, permissions: [Everything]}]}\n", `"Everything"`},
+		{"an inactivity threshold of 5s", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {inactivityThreshold: 5s}\n", "between 10s and 24h"},
+		{"a relay password in a Secret that is not there", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {smtp: {host: h, from: a@b.c, passwordSecretRef: {name: smtp, key: password}}}\n", "passwordSecretRef"},
+		{"an objective of an unknown unit", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: ProductivityObjective\nmetadata: {name: o, namespace: acme}\nspec: {scope: {businessUnit: nowhere}, metric: firstResponseTime, target: 30s, warning: 1m, critical: 2m}\n", `"nowhere"`},
+		{"an objective whose threshold is not a duration", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: ProductivityObjective\nmetadata: {name: o, namespace: acme}\nspec: {metric: firstResponseTime, target: soon, warning: 1m, critical: 2m}\n", "not a duration"},
+		{"a Dedicated tenant without the operator", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {isolation: Dedicated}\n", "Dedicated needs the operator"},
 		{"a supervisor listed twice", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {supervisors: [{name: sam}, {name: sam}]}\n", "twice"},
 	}
 	for _, c := range cases {
@@ -129,5 +134,54 @@ func TestBadConfigurationIsRefusedWithTheReason(t *testing.T) {
 				t.Fatalf("got %v, want an error mentioning %s", err, c.mention)
 			}
 		})
+	}
+}
+
+func TestSecretsAndObjectivesApplyLikeOnACluster(t *testing.T) {
+	cfg := &provision.Config{}
+	err := cfg.Parse("relay.yaml", []byte(`apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: acme}
+spec: {smtp: {host: mail.acme.example, from: chat@acme.example, passwordSecretRef: {name: smtp, key: password}}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: smtp, namespace: acme}
+stringData: {password: s3cret}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: BusinessUnit
+metadata: {name: sales, namespace: acme}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: ProductivityObjective
+metadata: {name: first-response, namespace: acme}
+spec: {scope: {businessUnit: sales}, metric: firstResponseTime, target: 30s, warning: 1m, critical: 2m30s, percent: 95}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := provision.Apply(ctx, conn, cfg); err != nil {
+		t.Fatal(err)
+	}
+	var password string
+	var port, window int
+	var critical float64
+	err = conn.QueryRow(ctx, `SELECT s.password, s.port, o.critical, o.window_seconds FROM tenant_smtp s, objectives o`).Scan(&password, &port, &critical, &window)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if password != "s3cret" || port != 587 || critical != 150 || window != 3600 {
+		t.Fatalf("relay password %q port %d, objective critical %vs window %ds; want the Secret's, 587, 150 and the default 1h", password, port, critical, window)
 	}
 }

@@ -13,11 +13,12 @@ import (
 
 	"connectrpc.com/connect"
 	"golang.org/x/sync/errgroup"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/provision"
-	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 const (
@@ -223,18 +224,18 @@ func (e *environment) fanOut(ctx context.Context) (*FanOut, error) {
 func (f *fanOut) setup(ctx, agentCtx context.Context) error {
 	e := f.e
 	name := "supbench-fanout-" + randomSuffix()
-	unit := provision.BusinessUnit{Metadata: provision.Metadata{Name: fanOutUnit, Namespace: name},
-		Spec: provision.BusinessUnitSpec{DisplayName: "Support", OfflineMessages: new(bool)}}
+	unit := v1alpha1.BusinessUnit{ObjectMeta: metav1.ObjectMeta{Name: fanOutUnit, Namespace: name},
+		Spec: v1alpha1.BusinessUnitSpec{DisplayName: "Support", OfflineMessages: new(bool)}}
 	for _, s := range f.supervisors {
-		unit.Spec.Supervisors = append(unit.Spec.Supervisors, provision.Supervisor{Name: s.username, Permissions: []string{store.PermSupervise}})
+		unit.Spec.Supervisors = append(unit.Spec.Supervisors, v1alpha1.Supervisor{Name: s.username, Permissions: []v1alpha1.Permission{v1alpha1.PermissionSupervise}})
 	}
 	cfg := &provision.Config{
-		Tenants:       []provision.Tenant{{Metadata: provision.Metadata{Name: name}, Spec: provision.TenantSpec{DisplayName: "Switchboard supervision bench"}}},
-		BusinessUnits: []provision.BusinessUnit{unit},
+		Tenants:       []v1alpha1.Tenant{{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.TenantSpec{DisplayName: "Switchboard supervision bench"}}},
+		BusinessUnits: []v1alpha1.BusinessUnit{unit},
 	}
 	for _, a := range f.agents {
-		cfg.AgentCapacities = append(cfg.AgentCapacities, provision.AgentCapacity{Metadata: provision.Metadata{Name: a.username, Namespace: name},
-			Spec: provision.AgentCapacitySpec{Agent: a.username, BusinessUnits: []string{fanOutUnit}, MaxConversations: agentCapacity}})
+		cfg.AgentCapacities = append(cfg.AgentCapacities, v1alpha1.AgentCapacity{ObjectMeta: metav1.ObjectMeta{Name: a.username, Namespace: name},
+			Spec: v1alpha1.AgentCapacitySpec{Agent: a.username, BusinessUnits: []string{fanOutUnit}, MaxConversations: agentCapacity}})
 	}
 	applied, err := provision.Apply(ctx, e.owner, cfg)
 	if err != nil {

@@ -10,7 +10,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/search"
 	"github.com/switchboard-chat/switchboard/services/sentiment"
@@ -78,14 +80,14 @@ type seededEvent struct {
 func (e *environment) seedStored(ctx context.Context, res *Search) (*storedTenant, error) {
 	o := e.o
 	name := "supbench-search-" + randomSuffix()
-	cfg := &provision.Config{Tenants: []provision.Tenant{{Metadata: provision.Metadata{Name: name}, Spec: provision.TenantSpec{DisplayName: "Switchboard search bench"}}}}
+	cfg := &provision.Config{Tenants: []v1alpha1.Tenant{{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.TenantSpec{DisplayName: "Switchboard search bench"}}}}
 	for _, u := range searchUnits {
-		cfg.BusinessUnits = append(cfg.BusinessUnits, provision.BusinessUnit{Metadata: provision.Metadata{Name: u, Namespace: name},
-			Spec: provision.BusinessUnitSpec{Supervisors: []provision.Supervisor{{Name: auditor, Permissions: []string{store.PermAllChats}}}}})
+		cfg.BusinessUnits = append(cfg.BusinessUnits, v1alpha1.BusinessUnit{ObjectMeta: metav1.ObjectMeta{Name: u, Namespace: name},
+			Spec: v1alpha1.BusinessUnitSpec{Supervisors: []v1alpha1.Supervisor{{Name: auditor, Permissions: []v1alpha1.Permission{v1alpha1.PermissionAllChats}}}}})
 	}
 	for i := range len(searchUnits) * agentsPerUnit {
-		cfg.AgentCapacities = append(cfg.AgentCapacities, provision.AgentCapacity{Metadata: provision.Metadata{Name: agentName(i), Namespace: name},
-			Spec: provision.AgentCapacitySpec{Agent: agentName(i), BusinessUnits: []string{searchUnits[i/agentsPerUnit]}, MaxConversations: agentCapacity}})
+		cfg.AgentCapacities = append(cfg.AgentCapacities, v1alpha1.AgentCapacity{ObjectMeta: metav1.ObjectMeta{Name: agentName(i), Namespace: name},
+			Spec: v1alpha1.AgentCapacitySpec{Agent: agentName(i), BusinessUnits: []string{searchUnits[i/agentsPerUnit]}, MaxConversations: agentCapacity}})
 	}
 	applied, err := provision.Apply(ctx, e.owner, cfg)
 	if err != nil {

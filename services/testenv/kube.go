@@ -52,4 +52,3 @@ func StartKube() (*Kube, error) {
 
 // Stop stops the API server and etcd.
 func (k *Kube) Stop() error { return k.Env.Stop() }
-
