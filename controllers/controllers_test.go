@@ -22,6 +22,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/controllers"
+	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -285,6 +286,24 @@ func TestTheSamplesBecomeReadyAndTheirRowsExist(t *testing.T) {
 			return fmt.Errorf("%d agents", sales.Status.Agents)
 		}
 		return nil
+	})
+
+	t.Run("the tenant's first admin signs in with the password of its Secret", func(t *testing.T) {
+		if tenant.Status.AdminSecret != controllers.AdminSecret {
+			t.Fatalf("status.adminSecret %q", tenant.Status.AdminSecret)
+		}
+		var secret corev1.Secret
+		if err := kube.Client.Get(ctx, client.ObjectKey{Namespace: "acme", Name: controllers.AdminSecret}, &secret); err != nil {
+			t.Fatal(err)
+		}
+		var hash, role string
+		if err := op.db.QueryRow(ctx, `SELECT a.password_hash, a.role FROM accounts a JOIN tenants t USING (tenant_id)
+			WHERE t.name = 'acme' AND a.username = $1`, string(secret.Data["username"])).Scan(&hash, &role); err != nil {
+			t.Fatal(err)
+		}
+		if role != store.RoleAdmin || !auth.CheckPassword(hash, string(secret.Data["password"])) || auth.CheckPassword(hash, "switchboard") {
+			t.Fatalf("the admin account (role %s) does not take the Secret's password", role)
+		}
 	})
 
 	t.Run("a change of capacity reaches the database", func(t *testing.T) {

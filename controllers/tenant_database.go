@@ -19,8 +19,11 @@ import (
 // relay, and records its widget key in status.
 func (r *TenantReconciler) provision(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant, smtpPassword string) error {
 	return inTx(ctx, pool, func(tx pgx.Tx) error {
-		_, key, err := provision.ApplyTenant(ctx, tx, t, smtpPassword)
+		id, key, err := provision.ApplyTenant(ctx, tx, t, smtpPassword)
 		if err != nil {
+			return err
+		}
+		if err := r.adminAccount(ctx, tx, t, id); err != nil {
 			return err
 		}
 		t.Status.WidgetKey = key

@@ -189,6 +189,12 @@ type TenantStatus struct {
 	// +optional
 	WidgetKey string `json:"widgetKey,omitempty"`
 
+	// adminSecret names the Secret, in the tenant's namespace, holding the username and
+	// password of the tenant's first admin (local accounts); delete it to have a new
+	// password made.
+	// +optional
+	AdminSecret string `json:"adminSecret,omitempty"`
+
 	// agentsOnline counts the tenant's agents with a stream open.
 	// +optional
 	AgentsOnline int32 `json:"agentsOnline,omitempty"`
