@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -64,7 +66,12 @@ func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctr
 			dbErr = err
 			setCondition(&o.Status.Conditions, o.Generation, databaseDown(err))
 		default:
-			setCondition(&o.Status.Conditions, o.Generation, ready(fmt.Sprintf("%s: target %s, warning %s, critical %s", o.Spec.Metric, o.Spec.Target, o.Spec.Warning, o.Spec.Critical)))
+			if dbErr = r.measure(ctx, pool, tenant, &o); dbErr != nil {
+				setCondition(&o.Status.Conditions, o.Generation, databaseDown(dbErr))
+			} else {
+				setCondition(&o.Status.Conditions, o.Generation, ready(fmt.Sprintf("%s: target %s, warning %s, critical %s", o.Spec.Metric, o.Spec.Target, o.Spec.Warning, o.Spec.Critical)))
+				result = ctrl.Result{RequeueAfter: statusRefreshInterval}
+			}
 		}
 	}
 	if !equality.Semantic.DeepEqual(orig.Status, o.Status) {
@@ -76,6 +83,54 @@ func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctr
 		return ctrl.Result{}, fmt.Errorf("storing objective %s/%s: %w", o.Namespace, o.Name, dbErr)
 	}
 	return result, nil
+}
+
+// measure writes the objective's current value and attainment over its window.
+func (r *ProductivityObjectiveReconciler) measure(ctx context.Context, pool *pgxpool.Pool, tenant uuid.UUID, o *v1alpha1.ProductivityObjective) error {
+	row, err := provision.ObjectiveRow(o)
+	if err != nil {
+		return err
+	}
+	var agents []string
+	if sel := o.Spec.Scope.AgentSelector; sel != nil {
+		selector, err := metav1.LabelSelectorAsSelector(sel)
+		if err != nil {
+			return fmt.Errorf("spec.scope.agentSelector: %w", err)
+		}
+		var list v1alpha1.AgentCapacityList
+		if err := r.List(ctx, &list, client.InNamespace(o.Namespace), client.MatchingLabelsSelector{Selector: selector}); err != nil {
+			return err
+		}
+		agents = []string{}
+		for _, a := range list.Items {
+			agents = append(agents, a.Spec.Agent)
+		}
+	}
+	var p store.ObjectiveProgress
+	err = inTx(ctx, pool, func(tx pgx.Tx) error {
+		p, err = store.MeasureObjective(ctx, tx, tenant, row, agents)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	o.Status.CurrentValue, o.Status.Attainment = "", ""
+	if p.Measured {
+		o.Status.CurrentValue = formatValue(o.Spec.Metric, p.Value)
+		o.Status.Attainment = strconv.FormatFloat(p.Attainment, 'f', 0, 64) + "%"
+	}
+	return nil
+}
+
+// formatValue writes a measured value in the unit the spec uses.
+func formatValue(m v1alpha1.Metric, v float64) string {
+	switch m {
+	case v1alpha1.MetricFirstResponseTime, v1alpha1.MetricResponseTime, v1alpha1.MetricHandlingDuration, v1alpha1.MetricAverageHandlingTime:
+		return (time.Duration(v * float64(time.Second))).Round(time.Second).String()
+	case v1alpha1.MetricSatisfaction, v1alpha1.MetricConversionRate:
+		return strconv.FormatFloat(v, 'f', 1, 64) + "%"
+	}
+	return strconv.FormatFloat(v, 'f', 1, 64)
 }
 
 func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alpha1.ProductivityObjective, pool *pgxpool.Pool, tenant uuid.UUID) (ctrl.Result, error) {

@@ -174,3 +174,79 @@ func GetAgentPresence(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, name str
 	}
 	return p, err
 }
+
+// ObjectiveProgress is how an objective is met over its window.
+type ObjectiveProgress struct {
+	// Value is in base units (seconds, contacts per agent-hour, percent); Measured is false
+	// when the window holds nothing to measure, or the metric is measured elsewhere.
+	Value    float64
+	Measured bool
+	// Attainment is the percentage of the goal met, 0–100.
+	Attainment float64
+}
+
+// MeasureObjective computes an objective's current value and attainment from the tenant's
+// conversations over its window, within its unit and agents (nil: all). Response time and
+// conversion rate are measured live by the signals service, not here.
+func MeasureObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o ObjectiveConfig, agents []string) (ObjectiveProgress, error) {
+	var p ObjectiveProgress
+	scope := `c.tenant_id = $1 AND ($2 = '' OR c.unit_id = (SELECT unit_id FROM business_units WHERE tenant_id = $1 AND name = $2))
+		AND ($3::text[] IS NULL OR c.agent_id IN (SELECT agent_id FROM agents WHERE tenant_id = $1 AND name = ANY($3)))`
+	args := []any{tenant, o.Unit, agents, o.Window.Seconds(), o.Target}
+	percentile := 0.5
+	if o.Percent != nil {
+		percentile = float64(*o.Percent) / 100
+	}
+	var query string
+	switch o.Metric {
+	case "firstResponseTime", "handlingDuration":
+		// The share of conversations within target, and the duration at the percentile.
+		duration := `extract(epoch FROM coalesce(c.first_agent_message_at, now()) - c.assigned_at)`
+		started := `c.assigned_at`
+		if o.Metric == "handlingDuration" {
+			duration = `extract(epoch FROM coalesce(c.closed_at, now()) - c.assigned_at)`
+		}
+		query = `SELECT count(*) > 0, coalesce(percentile_cont($6) WITHIN GROUP (ORDER BY d), 0),
+			coalesce(100.0 * count(*) FILTER (WHERE d <= $5) / nullif(count(*), 0), 0)
+			FROM (SELECT ` + duration + ` AS d FROM conversations c
+			      WHERE ` + scope + ` AND ` + started + ` > now() - make_interval(secs => $4)) m`
+		args = append(args, percentile)
+	case "averageHandlingTime":
+		query = `SELECT count(*) > 0, coalesce(avg(extract(epoch FROM c.closed_at - c.assigned_at)), 0), 0
+			FROM conversations c WHERE ` + scope + ` AND c.closed_at > now() - make_interval(secs => $4) AND c.assigned_at IS NOT NULL AND $5::float8 IS NOT NULL`
+	case "contactsPerHour":
+		query = `SELECT count(*) > 0, coalesce(count(*) / greatest(count(DISTINCT c.agent_id), 1) / ($4 / 3600.0), 0), 0
+			FROM conversations c WHERE ` + scope + ` AND c.closed_at > now() - make_interval(secs => $4) AND c.assigned_at IS NOT NULL AND $5::float8 IS NOT NULL`
+	case "satisfaction":
+		query = `SELECT count(*) > 0, coalesce(100.0 * count(*) FILTER (WHERE r.thumb = 'up' OR r.csat >= 4) / nullif(count(*), 0), 0), 0
+			FROM ratings r JOIN conversations c USING (tenant_id, conversation_id)
+			WHERE ` + scope + ` AND r.rated_at > now() - make_interval(secs => $4) AND $5::float8 IS NOT NULL`
+	default:
+		return p, nil
+	}
+	var share float64
+	if err := tx.QueryRow(ctx, query, args...).Scan(&p.Measured, &p.Value, &share); err != nil {
+		return p, fmt.Errorf("measuring objective %q: %w", o.Name, err)
+	}
+	if !p.Measured {
+		return p, nil
+	}
+	switch o.Metric {
+	case "firstResponseTime", "handlingDuration":
+		p.Attainment = share
+		if o.Percent != nil {
+			p.Attainment = min(100, 100*share/float64(*o.Percent))
+		}
+	case "averageHandlingTime":
+		p.Attainment = 100
+		if p.Value > o.Target {
+			p.Attainment = 100 * o.Target / p.Value
+		}
+	default: // more is better
+		p.Attainment = 100
+		if o.Target > 0 && p.Value < o.Target {
+			p.Attainment = 100 * p.Value / o.Target
+		}
+	}
+	return p, nil
+}
