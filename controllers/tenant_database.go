@@ -34,12 +34,25 @@ func (r *TenantReconciler) provision(ctx context.Context, pool *pgxpool.Pool, t 
 	})
 }
 
-// observe reads the tenant's live figures into status.
+// expireBatch bounds the conversations one reconcile deletes for retention; the rest go
+// on the next passes.
+const expireBatch = 1000
+
+// observe applies the retention and reads the tenant's live figures into status.
 func (r *TenantReconciler) observe(ctx context.Context, pool *pgxpool.Pool, t *v1alpha1.Tenant) error {
 	return inTx(ctx, pool, func(tx pgx.Tx) error {
 		id, err := store.TenantID(ctx, tx, t.Name)
 		if err != nil {
 			return err
+		}
+		if ret := t.Spec.Retention; ret != nil {
+			n, err := store.ExpireConversations(ctx, tx, id, ret.Duration, expireBatch)
+			if err != nil {
+				return err
+			}
+			if n > 0 {
+				logf.FromContext(ctx).Info("deleted conversations past the retention", "tenant", t.Name, "conversations", n, "retention", ret.Duration)
+			}
 		}
 		c, err := store.CountTenant(ctx, tx, id)
 		t.Status.AgentsOnline, t.Status.OpenConversations = int32(c.AgentsOnline), int32(c.OpenConversations)

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -91,4 +93,51 @@ func TestSuspendingATenantStopsRouting(t *testing.T) {
 			t.Fatalf("spec.suspend %v, the database says %v", suspend, suspended)
 		}
 	}
+}
+
+// TestClosedConversationsPastTheRetentionAreDeleted seeds conversations closed two days
+// and one hour ago under a retention of a day: only the recent one stays.
+func TestClosedConversationsPastTheRetentionAreDeleted(t *testing.T) {
+	op := startOperator(t)
+	ctx := context.Background()
+	docs := objects(t, []byte(`apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: initrode}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: BusinessUnit
+metadata: {name: sales, namespace: initrode}`))
+	apply(t, docs...)
+	waitCondition(t, docs[1], metav1.ConditionTrue, v1alpha1.ReasonReconciled)
+	_, err := op.db.Exec(ctx, `WITH t AS (SELECT tenant_id FROM tenants WHERE name = 'initrode'),
+		v AS (INSERT INTO visitors (tenant_id) SELECT tenant_id FROM t RETURNING tenant_id, visitor_id)
+		INSERT INTO conversations (tenant_id, unit_id, visitor_id, state, visitor_token_hash, page_url, closed_at)
+		SELECT v.tenant_id, u.unit_id, v.visitor_id, 'closed', '\x00', label, now() - age
+		FROM v, business_units u, (VALUES ('old', interval '2 days'), ('recent', interval '1 hour')) AS c(label, age)
+		WHERE u.tenant_id = v.tenant_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tenant := docs[0].(*v1alpha1.Tenant)
+	if err := kube.Client.Get(ctx, client.ObjectKeyFromObject(tenant), tenant); err != nil {
+		t.Fatal(err)
+	}
+	tenant.Spec.Retention = &metav1.Duration{Duration: 24 * time.Hour}
+	if err := kube.Client.Update(ctx, tenant); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "only the recent conversation left", func() error {
+		var left []string
+		rows, err := op.db.Query(ctx, `SELECT c.page_url FROM conversations c JOIN tenants t USING (tenant_id) WHERE t.name = 'initrode'`)
+		if err == nil {
+			left, err = pgx.CollectRows(rows, pgx.RowTo[string])
+		}
+		if err != nil {
+			return err
+		}
+		if fmt.Sprint(left) != "[recent]" {
+			return fmt.Errorf("conversations left: %v", left)
+		}
+		return nil
+	})
 }

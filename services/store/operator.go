@@ -250,3 +250,15 @@ func MeasureObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o Object
 	}
 	return p, nil
 }
+
+// ExpireConversations deletes up to limit of a tenant's conversations closed longer than
+// retention ago, oldest first, with everything that hangs off them; it returns how many.
+func ExpireConversations(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, retention time.Duration, limit int) (int64, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM conversations WHERE tenant_id = $1 AND conversation_id IN (
+		SELECT conversation_id FROM conversations WHERE tenant_id = $1 AND state = 'closed'
+		  AND closed_at < now() - make_interval(secs => $2) ORDER BY closed_at LIMIT $3)`, tenant, retention.Seconds(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("expiring conversations: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
