@@ -2,12 +2,14 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -58,7 +60,11 @@ func (r *BusinessUnitReconciler) Reconcile(ctx context.Context, req ctrl.Request
 		if dbErr = r.apply(ctx, pool, tenant, &u); dbErr == nil {
 			dbErr = r.observe(ctx, pool, tenant, &u)
 		}
-		if dbErr != nil {
+		if errors.Is(dbErr, provision.ErrInvalidSpec) {
+			setCondition(&u.Status.Conditions, u.Generation, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse,
+				Reason: v1alpha1.ReasonInvalidSpec, Message: dbErr.Error()})
+			dbErr, result = nil, ctrl.Result{}
+		} else if dbErr != nil {
 			setCondition(&u.Status.Conditions, u.Generation, databaseDown(dbErr))
 		} else {
 			setCondition(&u.Status.Conditions, u.Generation, ready(fmt.Sprintf("the unit takes chats with %d supervisors", len(u.Spec.Supervisors))))

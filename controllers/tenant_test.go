@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,33 @@ metadata: {name: sales, namespace: initrode}`))
 		}
 		return nil
 	})
+}
+
+// TestAnUnknownTimeZoneIsAConditionNamingIt declares business hours in a time zone that
+// does not exist (the schema cannot know): the unit says so, then recovers when fixed.
+func TestAnUnknownTimeZoneIsAConditionNamingIt(t *testing.T) {
+	startOperator(t)
+	ctx := context.Background()
+	docs := objects(t, []byte(`apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: vandelay}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: BusinessUnit
+metadata: {name: imports, namespace: vandelay}
+spec: {businessHours: {timeZone: Mars/Olympus, weekly: [{days: [Monday], open: "09:00", close: "17:00"}]}}`))
+	apply(t, docs...)
+	c := waitCondition(t, docs[1], metav1.ConditionFalse, v1alpha1.ReasonInvalidSpec)
+	if !strings.Contains(c.Message, "Mars/Olympus") {
+		t.Fatalf("the condition does not name the time zone: %s", c.Message)
+	}
+	unit := docs[1].(*v1alpha1.BusinessUnit)
+	if err := kube.Client.Get(ctx, client.ObjectKeyFromObject(unit), unit); err != nil {
+		t.Fatal(err)
+	}
+	unit.Spec.BusinessHours.TimeZone = "America/New_York"
+	if err := kube.Client.Update(ctx, unit); err != nil {
+		t.Fatal(err)
+	}
+	waitCondition(t, unit, metav1.ConditionTrue, v1alpha1.ReasonReconciled)
 }

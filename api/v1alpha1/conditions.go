@@ -33,6 +33,8 @@ const (
 	ReasonPooled = "Pooled"
 	// ReasonSuspended: the tenant is suspended; nothing is routed.
 	ReasonSuspended = "Suspended"
+	// ReasonInvalidSpec: the spec passed the schema but cannot be used (an unknown time zone).
+	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonDeleting: the resource is being deleted.
 	ReasonDeleting = "Deleting"
 )

@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	// Business hours name IANA time zones; images without a zoneinfo database still know them.
+	_ "time/tzdata"
 
 	"github.com/spf13/cobra"
 )

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -64,8 +65,10 @@ func (s *Server) GetAvailability(ctx context.Context, req *connect.Request[chatv
 	}); err != nil {
 		return nil, rpcerr.Internal(ctx, err)
 	}
+	now := time.Now()
 	return connect.NewResponse(&chatv1.GetAvailabilityResponse{
-		AgentsOnline:           u.AgentsOnline > 0 && !t.Suspended,
+		AgentsOnline:           u.Available(now) && !t.Suspended,
+		Open:                   u.Hours.OpenAt(now),
 		AcceptsOfflineMessages: u.AcceptsOfflineMessages,
 		DisplayName:            u.DisplayName,
 	}), nil
@@ -126,12 +129,16 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 		if err != nil {
 			return err
 		}
-		if u.AgentsOnline == 0 {
+		if !u.Available(time.Now()) {
+			why := "no agent of business unit " + rpcerr.Quote(u.Name) + " is online"
+			if !u.Hours.OpenAt(time.Now()) {
+				why = "business unit " + rpcerr.Quote(u.Name) + " is closed now (outside its business hours)"
+			}
 			if !u.AcceptsOfflineMessages {
-				return rpcerr.Errorf(connect.CodeUnavailable, "no agent of business unit %s is online, and it takes no offline messages; try again later", rpcerr.Quote(u.Name))
+				return rpcerr.Errorf(connect.CodeUnavailable, "%s, and it takes no offline messages; try again later", why)
 			}
 			if m.FirstMessage == nil {
-				return rpcerr.Errorf(connect.CodeUnavailable, "no agent of business unit %s is online; leave an offline message (LeaveOfflineMessage) instead", rpcerr.Quote(u.Name))
+				return rpcerr.Errorf(connect.CodeUnavailable, "%s; leave an offline message (LeaveOfflineMessage) instead", why)
 			}
 			offlineID, err = store.AddOfflineMessage(ctx, tx, t.ID, store.OfflineMessage{
 				UnitID: u.ID, Name: m.VisitorName, Email: m.VisitorEmail, Body: m.FirstMessage.Text, PageURL: m.PageUrl})

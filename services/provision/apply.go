@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -37,6 +38,29 @@ func ApplyTenant(ctx context.Context, tx pgx.Tx, t *v1alpha1.Tenant, smtpPasswor
 	return id, key, nil
 }
 
+// ErrInvalidSpec wraps what the API server's schema cannot check (a time zone).
+var ErrInvalidSpec = errors.New("invalid spec")
+
+// UnitHours reads a unit's business hours; ErrInvalidSpec when its time zone is unknown.
+func UnitHours(u *v1alpha1.BusinessUnit) (*store.BusinessHours, error) {
+	b := u.Spec.BusinessHours
+	if b == nil {
+		return nil, nil
+	}
+	h := &store.BusinessHours{TimeZone: b.TimeZone}
+	for _, w := range b.Weekly {
+		o := store.OpeningHours{Open: w.Open, Close: w.Close}
+		for _, d := range w.Days {
+			o.Days = append(o.Days, string(d))
+		}
+		h.Weekly = append(h.Weekly, o)
+	}
+	if err := h.Check(); err != nil {
+		return nil, fmt.Errorf("spec.businessHours: %w: %w", ErrInvalidSpec, err)
+	}
+	return h, nil
+}
+
 // ApplyBusinessUnit writes a unit's row and its supervisors' permissions.
 func ApplyBusinessUnit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, u *v1alpha1.BusinessUnit) error {
 	offline := u.Spec.OfflineMessages == nil || *u.Spec.OfflineMessages
@@ -44,8 +68,12 @@ func ApplyBusinessUnit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, u *v1al
 	if d := u.Spec.InactivityThreshold; d != nil {
 		inactivity = int(d.Seconds())
 	}
+	hours, err := UnitHours(u)
+	if err != nil {
+		return err
+	}
 	id, err := store.UpsertUnit(ctx, tx, tenant, store.UnitConfig{Name: u.Name, DisplayName: u.Spec.DisplayName,
-		AcceptsOfflineMessages: offline, InactivitySeconds: inactivity})
+		AcceptsOfflineMessages: offline, InactivitySeconds: inactivity, Hours: hours})
 	if err != nil {
 		return err
 	}

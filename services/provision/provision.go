@@ -247,6 +247,9 @@ func (c *Config) Validate() error {
 		if !tenants[u.Namespace] {
 			return fmt.Errorf("BusinessUnit %s: metadata.namespace %q is not the namespace of a Tenant in this configuration", u.Name, u.Namespace)
 		}
+		if _, err := UnitHours(&u); err != nil {
+			return fmt.Errorf("BusinessUnit %s: %w", u.Name, err)
+		}
 		if d := u.Spec.InactivityThreshold.Duration; d < 10*time.Second || d > 24*time.Hour {
 			return fmt.Errorf("BusinessUnit %s: spec.inactivityThreshold %s must be between 10s and 24h", u.Name, d)
 		}

@@ -60,6 +60,8 @@ type UnitConfig struct {
 	DisplayName            string
 	AcceptsOfflineMessages bool
 	InactivitySeconds      int
+	// Hours are the opening hours; nil means always open.
+	Hours *BusinessHours
 }
 
 // UpsertUnit creates or updates a business unit of a tenant.
@@ -68,11 +70,12 @@ func UpsertUnit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, u UnitConfig) 
 		u.InactivitySeconds = 300
 	}
 	var id uuid.UUID
-	err := tx.QueryRow(ctx, `INSERT INTO business_units (tenant_id, name, display_name, accepts_offline_messages, inactivity_seconds)
-		VALUES ($1, $2, $3, $4, $5)
+	err := tx.QueryRow(ctx, `INSERT INTO business_units (tenant_id, name, display_name, accepts_offline_messages, inactivity_seconds, business_hours)
+		VALUES ($1, $2, $3, $4, $5, $6)
 		ON CONFLICT (tenant_id, name) DO UPDATE SET display_name = excluded.display_name,
-		  accepts_offline_messages = excluded.accepts_offline_messages, inactivity_seconds = excluded.inactivity_seconds
-		RETURNING unit_id`, tenant, u.Name, u.DisplayName, u.AcceptsOfflineMessages, u.InactivitySeconds).Scan(&id)
+		  accepts_offline_messages = excluded.accepts_offline_messages, inactivity_seconds = excluded.inactivity_seconds,
+		  business_hours = excluded.business_hours
+		RETURNING unit_id`, tenant, u.Name, u.DisplayName, u.AcceptsOfflineMessages, u.InactivitySeconds, u.Hours).Scan(&id)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("storing business unit %q: %w", u.Name, err)
 	}

@@ -31,16 +31,23 @@ type Unit struct {
 	DisplayName            string
 	AcceptsOfflineMessages bool
 	AgentsOnline           int
+	// Hours are the unit's opening hours; nil means always open.
+	Hours *BusinessHours
+}
+
+// Available reports whether the unit takes chats now: open, with an agent online.
+func (u *Unit) Available(now time.Time) bool {
+	return u.AgentsOnline > 0 && u.Hours.OpenAt(now)
 }
 
 // GetUnit reads a unit by name with the number of its agents online.
 func GetUnit(ctx context.Context, tx pgx.Tx, name string) (*Unit, error) {
 	var u Unit
-	err := tx.QueryRow(ctx, `SELECT u.unit_id, u.name, u.display_name, u.accepts_offline_messages,
+	err := tx.QueryRow(ctx, `SELECT u.unit_id, u.name, u.display_name, u.accepts_offline_messages, u.business_hours,
 		(SELECT count(*) FROM agent_units au JOIN agents a ON a.tenant_id = au.tenant_id AND a.agent_id = au.agent_id
 		  WHERE au.tenant_id = u.tenant_id AND au.unit_id = u.unit_id AND a.status <> 'offline')
 		FROM business_units u WHERE u.tenant_id = sb_current_tenant() AND u.name = $1`, name,
-	).Scan(&u.ID, &u.Name, &u.DisplayName, &u.AcceptsOfflineMessages, &u.AgentsOnline)
+	).Scan(&u.ID, &u.Name, &u.DisplayName, &u.AcceptsOfflineMessages, &u.Hours, &u.AgentsOnline)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}

@@ -1142,7 +1142,9 @@ type GetAvailabilityResponse struct {
 	// accepts_offline_messages is true when the unit keeps messages left while nobody is online.
 	AcceptsOfflineMessages bool `protobuf:"varint,2,opt,name=accepts_offline_messages,json=acceptsOfflineMessages,proto3" json:"accepts_offline_messages,omitempty"`
 	// display_name is the unit's name for people.
-	DisplayName   string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	DisplayName string `protobuf:"bytes,3,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// open is false outside the unit's business hours (agents_online is then false too).
+	Open          bool `protobuf:"varint,4,opt,name=open,proto3" json:"open,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1196,6 +1198,13 @@ func (x *GetAvailabilityResponse) GetDisplayName() string {
 		return x.DisplayName
 	}
 	return ""
+}
+
+func (x *GetAvailabilityResponse) GetOpen() bool {
+	if x != nil {
+		return x.Open
+	}
+	return false
 }
 
 // StartConversationRequest opens a conversation from a widget.
@@ -3190,11 +3199,12 @@ const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
 	"\x16GetAvailabilityRequest\x12\x1d\n" +
 	"\n" +
 	"widget_key\x18\x01 \x01(\tR\twidgetKey\x12#\n" +
-	"\rbusiness_unit\x18\x02 \x01(\tR\fbusinessUnit\"\x9b\x01\n" +
+	"\rbusiness_unit\x18\x02 \x01(\tR\fbusinessUnit\"\xaf\x01\n" +
 	"\x17GetAvailabilityResponse\x12#\n" +
 	"\ragents_online\x18\x01 \x01(\bR\fagentsOnline\x128\n" +
 	"\x18accepts_offline_messages\x18\x02 \x01(\bR\x16acceptsOfflineMessages\x12!\n" +
-	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\"\xa5\x02\n" +
+	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12\x12\n" +
+	"\x04open\x18\x04 \x01(\bR\x04open\"\xa5\x02\n" +
 	"\x18StartConversationRequest\x12\x1d\n" +
 	"\n" +
 	"widget_key\x18\x01 \x01(\tR\twidgetKey\x12#\n" +
