@@ -135,6 +135,11 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionServicesReady, Status: metav1.ConditionTrue,
 			Reason: v1alpha1.ReasonPooled, Message: servedMsg})
 	}
+	if t.Spec.Auth.Mode == v1alpha1.AuthOIDC {
+		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonUnsupported,
+			Message: "spec.auth.mode OIDC is not served by this version yet: staff sign in with local accounts (see status.adminSecret)"})
+		return
+	}
 	if t.Spec.Suspend {
 		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue,
 			Reason: v1alpha1.ReasonSuspended, Message: "suspended: no new conversation is routed; open ones go on"})

@@ -171,3 +171,18 @@ spec: {businessHours: {timeZone: Mars/Olympus, weekly: [{days: [Monday], open: "
 	}
 	waitCondition(t, unit, metav1.ConditionTrue, v1alpha1.ReasonReconciled)
 }
+
+// TestOIDCSignInIsReportedAsNotServedYet makes sure a Tenant asking for OIDC is told it
+// does not have it, rather than silently getting local accounts.
+func TestOIDCSignInIsReportedAsNotServedYet(t *testing.T) {
+	startOperator(t)
+	tenant := objects(t, []byte(`apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: oidc-corp}
+spec: {auth: {mode: OIDC, oidc: {issuerURL: "https://id.example", clientID: console}}}`))[0]
+	apply(t, tenant)
+	c := waitCondition(t, tenant, metav1.ConditionFalse, v1alpha1.ReasonUnsupported)
+	if !strings.Contains(c.Message, "OIDC") {
+		t.Fatalf("the condition does not say what is unsupported: %s", c.Message)
+	}
+}

@@ -35,6 +35,8 @@ const (
 	ReasonSuspended = "Suspended"
 	// ReasonInvalidSpec: the spec passed the schema but cannot be used (an unknown time zone).
 	ReasonInvalidSpec = "InvalidSpec"
+	// ReasonUnsupported: the spec asks for something this version does not do yet.
+	ReasonUnsupported = "Unsupported"
 	// ReasonDeleting: the resource is being deleted.
 	ReasonDeleting = "Deleting"
 )
