@@ -19,6 +19,7 @@ import (
 	"connectrpc.com/grpcreflect"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
@@ -26,6 +27,7 @@ import (
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/live"
+	"github.com/switchboard-chat/switchboard/services/metrics"
 	"github.com/switchboard-chat/switchboard/services/search"
 	"github.com/switchboard-chat/switchboard/services/sentiment"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -93,6 +95,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	reflector := grpcreflect.NewStaticReflector(services...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.New(s.DB, s.Pool, s.Hub), promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.ready.Load() {

@@ -262,3 +262,29 @@ func ExpireConversations(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, reten
 	}
 	return tag.RowsAffected(), nil
 }
+
+// UnitStats are a business unit's live figures, for metrics.
+type UnitStats struct {
+	Tenant, Unit                   string
+	Queued, Open                   int64
+	Available, Busy, Away, Offline int64
+	UsedSlots, FreeSlots           int64
+}
+
+// AllUnitStats reads every unit's live figures across tenants (see sb_unit_stats).
+func (db *DB) AllUnitStats(ctx context.Context) ([]UnitStats, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT tenant, business_unit, queued, open, available, busy, away, offline, used_slots, free_slots FROM sb_unit_stats()`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []UnitStats
+	for rows.Next() {
+		var s UnitStats
+		if err := rows.Scan(&s.Tenant, &s.Unit, &s.Queued, &s.Open, &s.Available, &s.Busy, &s.Away, &s.Offline, &s.UsedSlots, &s.FreeSlots); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}

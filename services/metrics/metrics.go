@@ -1,0 +1,119 @@
+// Package metrics exports the platform's state as Prometheus metrics on `serve`'s
+// /metrics: each business unit's conversations, agents and slots read from PostgreSQL at
+// scrape time, the connection pool, and the live streams. Names follow Prometheus
+// conventions (switchboard_…, base units); labels are the tenant's and the business unit's
+// names, bounded by configuration. A deleted tenant's series are gone from the next scrape.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/switchboard-chat/switchboard/services/live"
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// Namespace prefixes every metric.
+const Namespace = "switchboard"
+
+// scrapeTimeout bounds the database read of one scrape.
+const scrapeTimeout = 3 * time.Second
+
+// New returns a registry with Switchboard's metrics, the Go runtime's and the process's.
+func New(db *store.DB, pool *pgxpool.Pool, hub *live.Hub) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&units{db: db},
+		&poolStats{pool: pool},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: "streams",
+			Help: "Live streams open on this replica (visitors', agents' and supervisors' subscriptions)."},
+			func() float64 { return float64(hub.Subscribers()) }),
+	)
+	return reg
+}
+
+var unitLabels = []string{"tenant", "business_unit"}
+
+var (
+	conversationsDesc = prometheus.NewDesc(Namespace+"_conversations", "Conversations of the business unit by state: queued (waiting for an agent) or open (assigned or active).", append(unitLabels, "state"), nil)
+	agentsDesc        = prometheus.NewDesc(Namespace+"_agents", "Agents of the business unit by status; offline means no stream open.", append(unitLabels, "status"), nil)
+	slotsDesc         = prometheus.NewDesc(Namespace+"_slots", "Conversation slots of the unit's agents online: used (conversations held) or free (capacity left of available agents).", append(unitLabels, "kind"), nil)
+	scrapeErrorsDesc  = prometheus.NewDesc(Namespace+"_metrics_scrape_errors", "1 when the last read of the business units' figures failed, else 0.", nil, nil)
+)
+
+// units reads every unit's live figures at scrape time.
+type units struct {
+	db *store.DB
+	mu sync.Mutex
+}
+
+func (u *units) Describe(ch chan<- *prometheus.Desc) {
+	ch <- conversationsDesc
+	ch <- agentsDesc
+	ch <- slotsDesc
+	ch <- scrapeErrorsDesc
+}
+
+func (u *units) Collect(ch chan<- prometheus.Metric) {
+	// Concurrent scrapes wait for each other rather than multiply the query.
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	stats, err := u.db.AllUnitStats(ctx)
+	failed := 0.0
+	if err != nil {
+		slog.Warn("metrics: reading the business units' figures", "err", err)
+		failed = 1
+	}
+	ch <- prometheus.MustNewConstMetric(scrapeErrorsDesc, prometheus.GaugeValue, failed)
+	for _, s := range stats {
+		gauge := func(d *prometheus.Desc, v int64, extra string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), s.Tenant, s.Unit, extra)
+		}
+		gauge(conversationsDesc, s.Queued, "queued")
+		gauge(conversationsDesc, s.Open, "open")
+		gauge(agentsDesc, s.Available, "available")
+		gauge(agentsDesc, s.Busy, "busy")
+		gauge(agentsDesc, s.Away, "away")
+		gauge(agentsDesc, s.Offline, "offline")
+		gauge(slotsDesc, s.UsedSlots, "used")
+		gauge(slotsDesc, s.FreeSlots, "free")
+	}
+}
+
+var (
+	poolConnsDesc    = prometheus.NewDesc(Namespace+"_db_pool_connections", "PostgreSQL connections of this replica's pool by state: idle, acquired, constructing.", []string{"state"}, nil)
+	poolMaxDesc      = prometheus.NewDesc(Namespace+"_db_pool_max_connections", "The most connections the pool opens.", nil, nil)
+	poolAcquiresDesc = prometheus.NewDesc(Namespace+"_db_pool_acquires_total", "Connections acquired from the pool.", nil, nil)
+	poolWaitsDesc    = prometheus.NewDesc(Namespace+"_db_pool_acquire_waits_total", "Acquisitions that had to wait for a connection.", nil, nil)
+	poolWaitDesc     = prometheus.NewDesc(Namespace+"_db_pool_acquire_wait_seconds_total", "Time spent waiting for connections.", nil, nil)
+)
+
+// poolStats reads the pgx pool's statistics.
+type poolStats struct{ pool *pgxpool.Pool }
+
+func (p *poolStats) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{poolConnsDesc, poolMaxDesc, poolAcquiresDesc, poolWaitsDesc, poolWaitDesc} {
+		ch <- d
+	}
+}
+
+func (p *poolStats) Collect(ch chan<- prometheus.Metric) {
+	s := p.pool.Stat()
+	ch <- prometheus.MustNewConstMetric(poolConnsDesc, prometheus.GaugeValue, float64(s.IdleConns()), "idle")
+	ch <- prometheus.MustNewConstMetric(poolConnsDesc, prometheus.GaugeValue, float64(s.AcquiredConns()), "acquired")
+	ch <- prometheus.MustNewConstMetric(poolConnsDesc, prometheus.GaugeValue, float64(s.ConstructingConns()), "constructing")
+	ch <- prometheus.MustNewConstMetric(poolMaxDesc, prometheus.GaugeValue, float64(s.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(poolAcquiresDesc, prometheus.CounterValue, float64(s.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolWaitsDesc, prometheus.CounterValue, float64(s.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(poolWaitDesc, prometheus.CounterValue, s.AcquireDuration().Seconds())
+}

@@ -1,0 +1,181 @@
+package metrics_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
+	"github.com/switchboard-chat/switchboard/services/localpg"
+	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
+	"github.com/switchboard-chat/switchboard/services/testenv"
+)
+
+var cluster *localpg.Cluster
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(c *localpg.Cluster) int {
+		cluster = c
+		return m.Run()
+	})
+}
+
+const config = `
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: acme}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: BusinessUnit
+metadata: {name: sales, namespace: acme}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: AgentCapacity
+metadata: {name: ann, namespace: acme}
+spec: {agent: ann, businessUnits: [sales], maxConversations: 3}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: AgentCapacity
+metadata: {name: bo, namespace: acme}
+spec: {agent: bo, businessUnits: [sales], maxConversations: 2}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: globex}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: BusinessUnit
+metadata: {name: sales, namespace: globex}
+`
+
+func scrape(t *testing.T, base string) map[string]*dto.MetricFamily {
+	t.Helper()
+	res, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: %s", res.Status)
+	}
+	parser := expfmt.NewTextParser(model.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(res.Body)
+	if err != nil {
+		t.Fatalf("parsing /metrics: %v", err)
+	}
+	return families
+}
+
+// value finds the sample of a family with exactly these labels; ok is false when none.
+func value(f *dto.MetricFamily, labels map[string]string) (float64, bool) {
+	if f == nil {
+		return 0, false
+	}
+	for _, m := range f.Metric {
+		got := map[string]string{}
+		for _, l := range m.Label {
+			got[l.GetName()] = l.GetValue()
+		}
+		if fmt.Sprint(got) != fmt.Sprint(labels) {
+			continue
+		}
+		switch {
+		case m.Gauge != nil:
+			return m.Gauge.GetValue(), true
+		case m.Counter != nil:
+			return m.Counter.GetValue(), true
+		}
+	}
+	return 0, false
+}
+
+func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ann := env.Chat(env.Login(t, "acme", "ann"))
+	stream, err := ann.AgentStream(ctx, connect.NewRequest(&chatv1.AgentStreamRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	if !stream.Receive() {
+		t.Fatal(stream.Err())
+	}
+	res, err := env.Chat("").StartConversation(ctx, connect.NewRequest(&chatv1.StartConversationRequest{
+		WidgetKey: env.Tenants["acme"].WidgetKey, BusinessUnit: "sales", FirstMessage: &chatv1.Message{ClientMessageId: "1", Text: "hi"}}))
+	if err != nil || res.Msg.Conversation.GetAgent() != "ann" {
+		t.Fatalf("starting a conversation: %v, %v", res, err)
+	}
+
+	families := scrape(t, env.Base)
+	for name, typ := range map[string]dto.MetricType{
+		"switchboard_conversations": dto.MetricType_GAUGE, "switchboard_agents": dto.MetricType_GAUGE, "switchboard_slots": dto.MetricType_GAUGE,
+		"switchboard_streams": dto.MetricType_GAUGE, "switchboard_db_pool_connections": dto.MetricType_GAUGE,
+		"switchboard_db_pool_acquires_total": dto.MetricType_COUNTER, "switchboard_db_pool_acquire_wait_seconds_total": dto.MetricType_COUNTER,
+		"switchboard_metrics_scrape_errors": dto.MetricType_GAUGE, "go_goroutines": dto.MetricType_GAUGE,
+	} {
+		f := families[name]
+		if f == nil || f.GetType() != typ || f.GetHelp() == "" {
+			t.Errorf("%s: %v; want a documented %v", name, f, typ)
+		}
+	}
+	unit := func(extra, v string) map[string]string {
+		return map[string]string{"tenant": "acme", "business_unit": "sales", extra: v}
+	}
+	for _, c := range []struct {
+		family string
+		labels map[string]string
+		want   float64
+	}{
+		{"switchboard_conversations", unit("state", "open"), 1},
+		{"switchboard_conversations", unit("state", "queued"), 0},
+		{"switchboard_agents", unit("status", "available"), 1},
+		{"switchboard_agents", unit("status", "offline"), 1},
+		{"switchboard_slots", unit("kind", "used"), 1},
+		{"switchboard_slots", unit("kind", "free"), 2},
+		{"switchboard_agents", map[string]string{"tenant": "globex", "business_unit": "sales", "status": "available"}, 0},
+		{"switchboard_metrics_scrape_errors", map[string]string{}, 0},
+	} {
+		if got, ok := value(families[c.family], c.labels); !ok || got != c.want {
+			t.Errorf("%s%v = %v (present %v); want %v", c.family, c.labels, got, ok, c.want)
+		}
+	}
+	if v, _ := value(families["switchboard_streams"], map[string]string{}); v < 1 {
+		t.Errorf("switchboard_streams = %v with ann's stream open", v)
+	}
+
+	t.Run("a deleted tenant's series disappear", func(t *testing.T) {
+		if _, err := env.Owner.Exec(context.Background(), `DELETE FROM tenants WHERE name = 'globex'`); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			var left []string
+			for name, f := range scrape(t, env.Base) {
+				for _, m := range f.Metric {
+					for _, l := range m.Label {
+						if l.GetName() == "tenant" && l.GetValue() == "globex" {
+							left = append(left, name)
+						}
+					}
+				}
+			}
+			if len(left) == 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("series of the deleted tenant remain: %s", strings.Join(left, ", "))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+}
