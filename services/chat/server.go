@@ -23,11 +23,12 @@ import (
 
 // Server is the ChatService.
 type Server struct {
-	db      *store.DB
-	hub     *live.Hub
-	bridge  *live.Bridge
-	replica uuid.UUID
-	proxies Proxies
+	db       *store.DB
+	hub      *live.Hub
+	bridge   *live.Bridge
+	replica  uuid.UUID
+	proxies  Proxies
+	observer Observer
 }
 
 var _ chatv1connect.ChatServiceHandler = (*Server)(nil)
@@ -43,7 +44,7 @@ var PublicProcedures = []string{
 // New returns the ChatService of one replica. Call Run to start its background work.
 // proxies says whom to believe about visitors' countries.
 func New(db *store.DB, hub *live.Hub, replica uuid.UUID, proxies Proxies) *Server {
-	s := &Server{db: db, hub: hub, replica: replica, proxies: proxies}
+	s := &Server{db: db, hub: hub, replica: replica, proxies: proxies, observer: noObserver{}}
 	s.bridge = live.NewBridge(db.Pool, hub, replica, s.load)
 	return s
 }
@@ -106,6 +107,9 @@ func (s *Server) housekeeping(ctx context.Context) {
 
 func (s *Server) publishEvents(events ...*store.Event) {
 	for _, e := range events {
+		if e.Kind == store.KindMessage {
+			s.observer.Message(e.Tenant, e.ConversationID, e.AuthorKind)
+		}
 		s.hub.Publish(live.Conversation(e.Tenant, e.ConversationID), live.Item{Event: e})
 		n := live.Notice{Kind: live.NoticeEvent, Tenant: e.Tenant, ID: e.ConversationID, Seq: e.Seq}
 		if e.Kind == store.KindDraft {

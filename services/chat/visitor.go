@@ -295,5 +295,6 @@ func (s *Server) RateConversation(ctx context.Context, req *connect.Request[chat
 		return nil, StoreError(ctx, err, "conversation")
 	}
 	s.publishEvents(e)
+	s.observer.Rating(p.Tenant, id, r)
 	return connect.NewResponse(&chatv1.RateConversationResponse{}), nil
 }

@@ -25,8 +25,9 @@ const Namespace = "switchboard"
 // scrapeTimeout bounds the database read of one scrape.
 const scrapeTimeout = 3 * time.Second
 
-// New returns a registry with Switchboard's metrics, the Go runtime's and the process's.
-func New(db *store.DB, pool *pgxpool.Pool, hub *live.Hub) *prometheus.Registry {
+// New returns a registry with Switchboard's metrics, the Go runtime's and the process's,
+// and the recorder of stored messages and ratings (run it with Recorder.Run).
+func New(db *store.DB, pool *pgxpool.Pool, hub *live.Hub) (*prometheus.Registry, *Recorder) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
@@ -37,7 +38,7 @@ func New(db *store.DB, pool *pgxpool.Pool, hub *live.Hub) *prometheus.Registry {
 			Help: "Live streams open on this replica (visitors', agents' and supervisors' subscriptions)."},
 			func() float64 { return float64(hub.Subscribers()) }),
 	)
-	return reg
+	return reg, NewRecorder(db, reg)
 }
 
 var unitLabels = []string{"tenant", "business_unit"}

@@ -153,8 +153,60 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 		t.Errorf("switchboard_streams = %v with ann's stream open", v)
 	}
 
+	t.Run("messages and ratings are counted by author kind, value and criterion", func(t *testing.T) {
+		conv := res.Msg.Conversation.Id
+		if _, err := ann.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: conv})); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ann.SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: conv, ClientMessageId: "a1", Text: "hello!"})); err != nil {
+			t.Fatal(err)
+		}
+		visitor := env.Chat(res.Msg.VisitorToken)
+		for _, id := range []string{"2", "2"} { // the resend is not a second message
+			if _, err := visitor.SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: conv, ClientMessageId: id, Text: "thanks"})); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := visitor.RateConversation(ctx, connect.NewRequest(&chatv1.RateConversationRequest{ConversationId: conv, Thumb: chatv1.Thumb_THUMB_UP, Csat: 5,
+			Criteria: []*chatv1.CriterionScore{{Criterion: chatv1.RatingCriterion_RATING_CRITERION_WELCOME, Score: 4}}})); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			f := scrape(t, env.Base)
+			type want struct {
+				family string
+				labels map[string]string
+				value  float64
+			}
+			var wrong []string
+			for _, w := range []want{
+				{"switchboard_messages_total", unit("author_kind", "visitor"), 2},
+				{"switchboard_messages_total", unit("author_kind", "agent"), 1},
+				{"switchboard_ratings_total", unit("value", "thumb_up"), 1},
+				{"switchboard_ratings_total", unit("value", "csat_5"), 1},
+				{"switchboard_rating_criterion_scores_total", map[string]string{"tenant": "acme", "business_unit": "sales", "criterion": "welcome", "score": "4"}, 1},
+			} {
+				if got, _ := value(f[w.family], w.labels); got != w.value {
+					wrong = append(wrong, fmt.Sprintf("%s%v = %v, want %v", w.family, w.labels, got, w.value))
+				}
+				if f[w.family].GetType() != dto.MetricType_COUNTER {
+					wrong = append(wrong, w.family+" is not a counter")
+				}
+			}
+			if len(wrong) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatal(strings.Join(wrong, "\n"))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	})
+
 	t.Run("a deleted tenant's series disappear", func(t *testing.T) {
-		if _, err := env.Owner.Exec(context.Background(), `DELETE FROM tenants WHERE name = 'globex'`); err != nil {
+		stream.Close()
+		if _, err := env.Owner.Exec(context.Background(), `DELETE FROM tenants WHERE name IN ('globex', 'acme')`); err != nil {
 			t.Fatal(err)
 		}
 		deadline := time.Now().Add(5 * time.Second)
@@ -163,7 +215,7 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 			for name, f := range scrape(t, env.Base) {
 				for _, m := range f.Metric {
 					for _, l := range m.Label {
-						if l.GetName() == "tenant" && l.GetValue() == "globex" {
+						if l.GetName() == "tenant" && (l.GetValue() == "globex" || l.GetValue() == "acme") {
 							left = append(left, name)
 						}
 					}

@@ -52,15 +52,16 @@ type Config struct {
 
 // Server is one replica of the chat and supervision services.
 type Server struct {
-	cfg     Config
-	Pool    *pgxpool.Pool
-	DB      *store.DB
-	Hub     *live.Hub
-	Chat    *chat.Server
-	Replica uuid.UUID
-	handler http.Handler
-	health  *grpchealth.StaticChecker
-	ready   atomic.Bool
+	cfg      Config
+	Pool     *pgxpool.Pool
+	DB       *store.DB
+	Hub      *live.Hub
+	Chat     *chat.Server
+	Replica  uuid.UUID
+	handler  http.Handler
+	recorder *metrics.Recorder
+	health   *grpchealth.StaticChecker
+	ready    atomic.Bool
 }
 
 // New migrates the database (unless told not to), opens the pool and builds the handlers.
@@ -79,6 +80,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, Pool: pool, DB: &store.DB{Pool: pool}, Hub: live.NewHub(cfg.StreamBuffer), Replica: uuid.New()}
 	s.Chat = chat.New(s.DB, s.Hub, s.Replica, cfg.Proxies)
+	registry, recorder := metrics.New(s.DB, s.Pool, s.Hub)
+	s.Chat.Observe(recorder)
+	s.recorder = recorder
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
@@ -95,7 +99,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	reflector := grpcreflect.NewStaticReflector(services...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(metrics.New(s.DB, s.Pool, s.Hub), promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.ready.Load() {
@@ -153,6 +157,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	go s.Chat.Run(bg)
+	go s.recorder.Run(bg)
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.watchReadiness(bg)

@@ -288,3 +288,20 @@ func (db *DB) AllUnitStats(ctx context.Context) ([]UnitStats, error) {
 	}
 	return out, rows.Err()
 }
+
+// TenantNames lists the names of the tenants that exist (see sb_tenant_names).
+func (db *DB) TenantNames(ctx context.Context) (map[string]bool, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT sb_tenant_names()`)
+	if err != nil {
+		return nil, err
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]bool, len(names))
+	for _, n := range names {
+		out[n] = true
+	}
+	return out, nil
+}

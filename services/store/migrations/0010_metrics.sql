@@ -22,3 +22,9 @@ AS $$
     LEFT JOIN agents a ON a.tenant_id = au.tenant_id AND a.agent_id = au.agent_id
     GROUP BY t.tenant_id, t.name, u.tenant_id, u.unit_id, u.name
 $$;
+
+-- sb_tenant_names lists the tenants that exist, so that the metrics of a deleted tenant
+-- are dropped.
+CREATE FUNCTION sb_tenant_names() RETURNS SETOF text
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
+AS $$ SELECT name FROM tenants $$;

@@ -1,0 +1,178 @@
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/switchboard-chat/switchboard/services/store"
+)
+
+// Recorder counts what the chat service stores: messages by author kind, and ratings by
+// value and criterion, labelled with the tenant's and business unit's names. Names are
+// resolved off the request's path by one goroutine (a conversation's unit is read once and
+// kept), so a message is never slowed by its metrics.
+type Recorder struct {
+	db       *store.DB
+	messages *prometheus.CounterVec
+	ratings  *prometheus.CounterVec
+	criteria *prometheus.CounterVec
+	dropped  prometheus.Counter
+	queue    chan observation
+
+	mu    sync.Mutex
+	names map[uuid.UUID]unitName // by conversation
+	seen  map[string]bool        // tenants with series
+}
+
+type unitName struct{ tenant, unit string }
+
+type observation struct {
+	tenant, conversation uuid.UUID
+	authorKind           string
+	rating               *store.Rating
+}
+
+// maxNames bounds the conversations whose names are kept; the map starts afresh past it.
+const maxNames = 100_000
+
+// NewRecorder returns a recorder registered with reg; Run resolves and counts.
+func NewRecorder(db *store.DB, reg prometheus.Registerer) *Recorder {
+	r := &Recorder{
+		db: db,
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "messages_total",
+			Help: "Messages stored, by the kind of their author: visitor, agent, supervisor (whispers)."}, append(unitLabels, "author_kind")),
+		ratings: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "ratings_total",
+			Help: "Visitors' ratings by overall value: thumb up or down, and CSAT 1–5 as csat_1…csat_5."}, append(unitLabels, "value")),
+		criteria: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "rating_criterion_scores_total",
+			Help: "Visitors' scores (1–5) of a rating criterion: welcome, response_time, quality."}, append(unitLabels, "criterion", "score")),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "metrics_observations_dropped_total",
+			Help: "Observations not counted because the metrics queue was full."}),
+		queue: make(chan observation, 4096),
+		names: map[uuid.UUID]unitName{},
+		seen:  map[string]bool{},
+	}
+	reg.MustRegister(r)
+	return r
+}
+
+// Message counts a stored message.
+func (r *Recorder) Message(tenant, conversation uuid.UUID, authorKind string) {
+	r.enqueue(observation{tenant: tenant, conversation: conversation, authorKind: authorKind})
+}
+
+// Rating counts a visitor's rating.
+func (r *Recorder) Rating(tenant, conversation uuid.UUID, rating store.Rating) {
+	r.enqueue(observation{tenant: tenant, conversation: conversation, rating: &rating})
+}
+
+func (r *Recorder) enqueue(o observation) {
+	select {
+	case r.queue <- o:
+	default:
+		r.dropped.Inc()
+	}
+}
+
+// Run counts queued observations until ctx ends.
+func (r *Recorder) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case o := <-r.queue:
+			n, err := r.name(ctx, o.tenant, o.conversation)
+			if err != nil {
+				if ctx.Err() == nil {
+					slog.Warn("metrics: naming a conversation's unit", "conversation", o.conversation, "err", err)
+				}
+				continue
+			}
+			r.count(n, o)
+		}
+	}
+}
+
+func (r *Recorder) count(n unitName, o observation) {
+	if o.rating == nil {
+		r.messages.WithLabelValues(n.tenant, n.unit, o.authorKind).Inc()
+		return
+	}
+	rt := o.rating
+	if rt.Thumb != "" {
+		r.ratings.WithLabelValues(n.tenant, n.unit, "thumb_"+rt.Thumb).Inc()
+	}
+	if rt.CSAT > 0 {
+		r.ratings.WithLabelValues(n.tenant, n.unit, "csat_"+strconv.Itoa(int(rt.CSAT))).Inc()
+	}
+	for criterion, score := range map[string]int32{"welcome": rt.Welcome, "response_time": rt.ResponseTime, "quality": rt.Quality} {
+		if score > 0 {
+			r.criteria.WithLabelValues(n.tenant, n.unit, criterion, strconv.Itoa(int(score))).Inc()
+		}
+	}
+}
+
+func (r *Recorder) name(ctx context.Context, tenant, conversation uuid.UUID) (unitName, error) {
+	r.mu.Lock()
+	n, ok := r.names[conversation]
+	r.mu.Unlock()
+	if ok {
+		return n, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := r.db.InTenant(ctx, tenant, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT t.name, u.name FROM conversations c
+			JOIN business_units u ON u.tenant_id = c.tenant_id AND u.unit_id = c.unit_id
+			JOIN tenants t ON t.tenant_id = c.tenant_id
+			WHERE c.tenant_id = sb_current_tenant() AND c.conversation_id = $1`, conversation).Scan(&n.tenant, &n.unit)
+	})
+	if err != nil {
+		return n, err
+	}
+	r.mu.Lock()
+	if len(r.names) >= maxNames {
+		r.names = map[uuid.UUID]unitName{}
+	}
+	r.names[conversation] = n
+	r.seen[n.tenant] = true
+	r.mu.Unlock()
+	return n, nil
+}
+
+// Describe describes the recorder's metrics.
+func (r *Recorder) Describe(ch chan<- *prometheus.Desc) {
+	r.messages.Describe(ch)
+	r.ratings.Describe(ch)
+	r.criteria.Describe(ch)
+	r.dropped.Describe(ch)
+}
+
+// Collect drops the series of tenants that no longer exist, then collects.
+func (r *Recorder) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	if existing, err := r.db.TenantNames(ctx); err == nil {
+		r.mu.Lock()
+		for name := range r.seen {
+			if !existing[name] {
+				labels := prometheus.Labels{"tenant": name}
+				r.messages.DeletePartialMatch(labels)
+				r.ratings.DeletePartialMatch(labels)
+				r.criteria.DeletePartialMatch(labels)
+				delete(r.seen, name)
+			}
+		}
+		r.mu.Unlock()
+	}
+	r.messages.Collect(ch)
+	r.ratings.Collect(ch)
+	r.criteria.Collect(ch)
+	r.dropped.Collect(ch)
+}
