@@ -13,12 +13,15 @@ type Observer interface {
 	Message(tenant, conversation uuid.UUID, authorKind string)
 	// Rating is a visitor's rating of a conversation.
 	Rating(tenant, conversation uuid.UUID, r store.Rating)
+	// Closed is a conversation that ended.
+	Closed(tenant, conversation uuid.UUID)
 }
 
 type noObserver struct{}
 
 func (noObserver) Message(uuid.UUID, uuid.UUID, string)      {}
 func (noObserver) Rating(uuid.UUID, uuid.UUID, store.Rating) {}
+func (noObserver) Closed(uuid.UUID, uuid.UUID)               {}
 
 // Observe sets the observer of stored messages and ratings.
 func (s *Server) Observe(o Observer) { s.observer = o }

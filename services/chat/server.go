@@ -107,8 +107,11 @@ func (s *Server) housekeeping(ctx context.Context) {
 
 func (s *Server) publishEvents(events ...*store.Event) {
 	for _, e := range events {
-		if e.Kind == store.KindMessage {
+		switch {
+		case e.Kind == store.KindMessage:
 			s.observer.Message(e.Tenant, e.ConversationID, e.AuthorKind)
+		case e.Kind == store.KindSystem && e.SystemKind == store.SystemClosed:
+			s.observer.Closed(e.Tenant, e.ConversationID)
 		}
 		s.hub.Publish(live.Conversation(e.Tenant, e.ConversationID), live.Item{Event: e})
 		n := live.Notice{Kind: live.NoticeEvent, Tenant: e.Tenant, ID: e.ConversationID, Seq: e.Seq}

@@ -92,6 +92,8 @@ func value(f *dto.MetricFamily, labels map[string]string) (float64, bool) {
 			return m.Gauge.GetValue(), true
 		case m.Counter != nil:
 			return m.Counter.GetValue(), true
+		case m.Histogram != nil:
+			return float64(m.Histogram.GetSampleCount()), true
 		}
 	}
 	return 0, false
@@ -153,7 +155,7 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 		t.Errorf("switchboard_streams = %v with ann's stream open", v)
 	}
 
-	t.Run("messages and ratings are counted by author kind, value and criterion", func(t *testing.T) {
+	t.Run("messages, ratings, first responses and handling times are counted", func(t *testing.T) {
 		conv := res.Msg.Conversation.Id
 		if _, err := ann.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: conv})); err != nil {
 			t.Fatal(err)
@@ -166,6 +168,9 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 			if _, err := visitor.SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: conv, ClientMessageId: id, Text: "thanks"})); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if _, err := ann.CloseConversation(ctx, connect.NewRequest(&chatv1.CloseConversationRequest{ConversationId: conv})); err != nil {
+			t.Fatal(err)
 		}
 		if _, err := visitor.RateConversation(ctx, connect.NewRequest(&chatv1.RateConversationRequest{ConversationId: conv, Thumb: chatv1.Thumb_THUMB_UP, Csat: 5,
 			Criteria: []*chatv1.CriterionScore{{Criterion: chatv1.RatingCriterion_RATING_CRITERION_WELCOME, Score: 4}}})); err != nil {
@@ -186,12 +191,14 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 				{"switchboard_ratings_total", unit("value", "thumb_up"), 1},
 				{"switchboard_ratings_total", unit("value", "csat_5"), 1},
 				{"switchboard_rating_criterion_scores_total", map[string]string{"tenant": "acme", "business_unit": "sales", "criterion": "welcome", "score": "4"}, 1},
+				{"switchboard_first_response_seconds", map[string]string{"tenant": "acme", "business_unit": "sales"}, 1},
+				{"switchboard_handling_duration_seconds", map[string]string{"tenant": "acme", "business_unit": "sales"}, 1},
 			} {
 				if got, _ := value(f[w.family], w.labels); got != w.value {
 					wrong = append(wrong, fmt.Sprintf("%s%v = %v, want %v", w.family, w.labels, got, w.value))
 				}
-				if f[w.family].GetType() != dto.MetricType_COUNTER {
-					wrong = append(wrong, w.family+" is not a counter")
+				if typ := f[w.family].GetType(); typ != dto.MetricType_COUNTER && typ != dto.MetricType_HISTOGRAM {
+					wrong = append(wrong, w.family+" is neither a counter nor a histogram")
 				}
 			}
 			if len(wrong) == 0 {

@@ -23,12 +23,17 @@ type Recorder struct {
 	messages *prometheus.CounterVec
 	ratings  *prometheus.CounterVec
 	criteria *prometheus.CounterVec
-	dropped  prometheus.Counter
-	queue    chan observation
+	// firstResponse and handling are observed at the agent's first message and at close.
+	firstResponse *prometheus.HistogramVec
+	handling      *prometheus.HistogramVec
+	dropped       prometheus.Counter
+	queue         chan observation
 
 	mu    sync.Mutex
 	names map[uuid.UUID]unitName // by conversation
 	seen  map[string]bool        // tenants with series
+	// responded holds the conversations whose first response was observed (Run's only).
+	responded map[uuid.UUID]bool
 }
 
 type unitName struct{ tenant, unit string }
@@ -37,6 +42,7 @@ type observation struct {
 	tenant, conversation uuid.UUID
 	authorKind           string
 	rating               *store.Rating
+	closed               bool
 }
 
 // maxNames bounds the conversations whose names are kept; the map starts afresh past it.
@@ -52,11 +58,18 @@ func NewRecorder(db *store.DB, reg prometheus.Registerer) *Recorder {
 			Help: "Visitors' ratings by overall value: thumb up or down, and CSAT 1–5 as csat_1…csat_5."}, append(unitLabels, "value")),
 		criteria: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "rating_criterion_scores_total",
 			Help: "Visitors' scores (1–5) of a rating criterion: welcome, response_time, quality."}, append(unitLabels, "criterion", "score")),
+		firstResponse: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "first_response_seconds",
+			Help:    "Time from a conversation's assignment to its agent's first message.",
+			Buckets: []float64{5, 10, 15, 30, 45, 60, 90, 120, 180, 300, 600}}, unitLabels),
+		handling: prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "handling_duration_seconds",
+			Help:    "Time from a conversation's assignment to its close.",
+			Buckets: []float64{60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200}}, unitLabels),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "metrics_observations_dropped_total",
 			Help: "Observations not counted because the metrics queue was full."}),
-		queue: make(chan observation, 4096),
-		names: map[uuid.UUID]unitName{},
-		seen:  map[string]bool{},
+		queue:     make(chan observation, 4096),
+		names:     map[uuid.UUID]unitName{},
+		seen:      map[string]bool{},
+		responded: map[uuid.UUID]bool{},
 	}
 	reg.MustRegister(r)
 	return r
@@ -65,6 +78,11 @@ func NewRecorder(db *store.DB, reg prometheus.Registerer) *Recorder {
 // Message counts a stored message.
 func (r *Recorder) Message(tenant, conversation uuid.UUID, authorKind string) {
 	r.enqueue(observation{tenant: tenant, conversation: conversation, authorKind: authorKind})
+}
+
+// Closed observes a conversation's handling time.
+func (r *Recorder) Closed(tenant, conversation uuid.UUID) {
+	r.enqueue(observation{tenant: tenant, conversation: conversation, closed: true})
 }
 
 // Rating counts a visitor's rating.
@@ -95,11 +113,47 @@ func (r *Recorder) Run(ctx context.Context) {
 				continue
 			}
 			r.count(n, o)
+			if err := r.time(ctx, n, o); err != nil && ctx.Err() == nil {
+				slog.Warn("metrics: timing a conversation", "conversation", o.conversation, "err", err)
+			}
 		}
 	}
 }
 
+// time observes the first response at an agent's first message, and the handling time at
+// close, from the conversation's stored times.
+func (r *Recorder) time(ctx context.Context, n unitName, o observation) error {
+	first := o.authorKind == store.AuthorAgent && !r.responded[o.conversation]
+	if !first && !o.closed {
+		return nil
+	}
+	var response, handling *float64
+	err := r.db.InTenant(ctx, o.tenant, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `SELECT extract(epoch FROM first_agent_message_at - assigned_at)::float8,
+			extract(epoch FROM closed_at - assigned_at)::float8
+			FROM conversations WHERE tenant_id = sb_current_tenant() AND conversation_id = $1`, o.conversation).Scan(&response, &handling)
+	})
+	if err != nil {
+		return err
+	}
+	if first && response != nil {
+		if len(r.responded) >= maxNames {
+			r.responded = map[uuid.UUID]bool{}
+		}
+		r.responded[o.conversation] = true
+		r.firstResponse.WithLabelValues(n.tenant, n.unit).Observe(max(*response, 0))
+	}
+	if o.closed && handling != nil {
+		r.handling.WithLabelValues(n.tenant, n.unit).Observe(max(*handling, 0))
+		delete(r.responded, o.conversation)
+	}
+	return nil
+}
+
 func (r *Recorder) count(n unitName, o observation) {
+	if o.closed {
+		return
+	}
 	if o.rating == nil {
 		r.messages.WithLabelValues(n.tenant, n.unit, o.authorKind).Inc()
 		return
@@ -151,6 +205,8 @@ func (r *Recorder) Describe(ch chan<- *prometheus.Desc) {
 	r.messages.Describe(ch)
 	r.ratings.Describe(ch)
 	r.criteria.Describe(ch)
+	r.firstResponse.Describe(ch)
+	r.handling.Describe(ch)
 	r.dropped.Describe(ch)
 }
 
@@ -166,6 +222,8 @@ func (r *Recorder) Collect(ch chan<- prometheus.Metric) {
 				r.messages.DeletePartialMatch(labels)
 				r.ratings.DeletePartialMatch(labels)
 				r.criteria.DeletePartialMatch(labels)
+				r.firstResponse.DeletePartialMatch(labels)
+				r.handling.DeletePartialMatch(labels)
 				delete(r.seen, name)
 			}
 		}
@@ -174,5 +232,7 @@ func (r *Recorder) Collect(ch chan<- prometheus.Metric) {
 	r.messages.Collect(ch)
 	r.ratings.Collect(ch)
 	r.criteria.Collect(ch)
+	r.firstResponse.Collect(ch)
+	r.handling.Collect(ch)
 	r.dropped.Collect(ch)
 }
