@@ -15,6 +15,8 @@ type Observer interface {
 	Rating(tenant, conversation uuid.UUID, r store.Rating)
 	// Closed is a conversation that ended.
 	Closed(tenant, conversation uuid.UUID)
+	// Transferred is a conversation handed to another agent or unit.
+	Transferred(tenant, conversation uuid.UUID)
 }
 
 type noObserver struct{}
@@ -22,6 +24,7 @@ type noObserver struct{}
 func (noObserver) Message(uuid.UUID, uuid.UUID, string)      {}
 func (noObserver) Rating(uuid.UUID, uuid.UUID, store.Rating) {}
 func (noObserver) Closed(uuid.UUID, uuid.UUID)               {}
+func (noObserver) Transferred(uuid.UUID, uuid.UUID)          {}
 
 // Observe sets the observer of stored messages and ratings.
 func (s *Server) Observe(o Observer) { s.observer = o }

@@ -112,6 +112,8 @@ func (s *Server) publishEvents(events ...*store.Event) {
 			s.observer.Message(e.Tenant, e.ConversationID, e.AuthorKind)
 		case e.Kind == store.KindSystem && e.SystemKind == store.SystemClosed:
 			s.observer.Closed(e.Tenant, e.ConversationID)
+		case e.Kind == store.KindSystem && e.SystemKind == store.SystemTransferred:
+			s.observer.Transferred(e.Tenant, e.ConversationID)
 		}
 		s.hub.Publish(live.Conversation(e.Tenant, e.ConversationID), live.Item{Event: e})
 		n := live.Notice{Kind: live.NoticeEvent, Tenant: e.Tenant, ID: e.ConversationID, Seq: e.Seq}

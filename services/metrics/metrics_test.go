@@ -48,6 +48,10 @@ metadata: {name: bo, namespace: acme}
 spec: {agent: bo, businessUnits: [sales], maxConversations: 2}
 ---
 apiVersion: supervision.switchboard.dev/v1alpha1
+kind: BusinessUnit
+metadata: {name: support, namespace: acme}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
 kind: Tenant
 metadata: {name: globex}
 ---
@@ -237,4 +241,56 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 			time.Sleep(100 * time.Millisecond)
 		}
 	})
+}
+
+// TestMessagesCountUnderTheUnitAfterATransfer moves a conversation to another unit: the
+// visitor's next message counts there.
+func TestMessagesCountUnderTheUnitAfterATransfer(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ann := env.Chat(env.Login(t, "acme", "ann"))
+	stream, err := ann.AgentStream(ctx, connect.NewRequest(&chatv1.AgentStreamRequest{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	if !stream.Receive() {
+		t.Fatal(stream.Err())
+	}
+	res, err := env.Chat("").StartConversation(ctx, connect.NewRequest(&chatv1.StartConversationRequest{
+		WidgetKey: env.Tenants["acme"].WidgetKey, BusinessUnit: "sales", FirstMessage: &chatv1.Message{ClientMessageId: "1", Text: "hi"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := res.Msg.Conversation.Id
+	if _, err := ann.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: conv})); err != nil {
+		t.Fatal(err)
+	}
+	count := func(unit string) float64 {
+		v, _ := value(scrape(t, env.Base)["switchboard_messages_total"], map[string]string{"tenant": "acme", "business_unit": unit, "author_kind": "visitor"})
+		return v
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for !ok() {
+			if time.Now().After(deadline) {
+				t.Fatal(what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("the first message counted in sales", func() bool { return count("sales") == 1 })
+	if _, err := ann.TransferConversation(ctx, connect.NewRequest(&chatv1.TransferConversationRequest{ConversationId: conv,
+		Target: &chatv1.TransferConversationRequest_BusinessUnit{BusinessUnit: "support"}})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Chat(res.Msg.VisitorToken).SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: conv, ClientMessageId: "2", Text: "still there?"})); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the message after the transfer counted in support", func() bool { return count("support") == 1 })
+	if got := count("sales"); got != 1 {
+		t.Fatalf("sales counts %v visitor messages; want only the one before the transfer", got)
+	}
 }

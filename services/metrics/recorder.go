@@ -43,6 +43,8 @@ type observation struct {
 	authorKind           string
 	rating               *store.Rating
 	closed               bool
+	// transferred makes the conversation's unit be read again.
+	transferred bool
 }
 
 // maxNames bounds the conversations whose names are kept; the map starts afresh past it.
@@ -80,6 +82,11 @@ func (r *Recorder) Message(tenant, conversation uuid.UUID, authorKind string) {
 	r.enqueue(observation{tenant: tenant, conversation: conversation, authorKind: authorKind})
 }
 
+// Transferred forgets a conversation's unit, which may have changed.
+func (r *Recorder) Transferred(tenant, conversation uuid.UUID) {
+	r.enqueue(observation{tenant: tenant, conversation: conversation, transferred: true})
+}
+
 // Closed observes a conversation's handling time.
 func (r *Recorder) Closed(tenant, conversation uuid.UUID) {
 	r.enqueue(observation{tenant: tenant, conversation: conversation, closed: true})
@@ -105,6 +112,12 @@ func (r *Recorder) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case o := <-r.queue:
+			if o.transferred {
+				r.mu.Lock()
+				delete(r.names, o.conversation)
+				r.mu.Unlock()
+				continue
+			}
 			n, err := r.name(ctx, o.tenant, o.conversation)
 			if err != nil {
 				if ctx.Err() == nil {
