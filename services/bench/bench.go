@@ -156,7 +156,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		url = cluster.URL("switchboard_bench")
-		postmaster = postmasterPID(dir)
+		postmaster = PostmasterPID(dir)
 		rep.Database = "private cluster (localpg) in " + dir + ", removed at the end"
 	} else {
 		rep.Database = "given by --database-url"

@@ -66,11 +66,11 @@ func (r *round) measure(ctx context.Context, w window) (CPU, error) {
 	if !r.sleepUntil(ctx, w.from) {
 		return CPU{}, ctx.Err()
 	}
-	before := sampleCPU(r.env.postmaster)
+	before := SampleCPU(r.env.postmaster)
 	if !r.sleepUntil(ctx, w.to) {
 		return CPU{}, ctx.Err()
 	}
-	return before.until(sampleCPU(r.env.postmaster)), nil
+	return before.Until(SampleCPU(r.env.postmaster)), nil
 }
 
 // send sends the conversation's next message and records when it started (start, which
@@ -186,7 +186,7 @@ func (r *round) throughput(ctx context.Context) (*Throughput, error) {
 	}
 	t.Delivered = len(lat)
 	t.Rate = float64(len(lat)) / r.o.Duration.Seconds()
-	t.Latency = latencyOf(lat)
+	t.Latency = LatencyOf(lat)
 	if t.Rate > 0 {
 		t.LittleMs = float64(r.n) / t.Rate * 1000
 	}
@@ -270,7 +270,7 @@ func (r *round) paced(ctx context.Context, rate float64) (*Paced, error) {
 	}
 	p.Delivered = len(lat)
 	p.Rate = float64(len(lat)) / r.o.Duration.Seconds()
-	p.Latency = latencyOf(lat)
+	p.Latency = LatencyOf(lat)
 	p.MaxClientLagMs = float64(maxLag.Load()) / 1e6
 	p.Problems = errs.list()
 	if note != "" {
@@ -355,7 +355,7 @@ func (r *round) rawInsert(ctx context.Context) (*RawInsert, error) {
 	}
 	raw := &RawInsert{CPU: cpu, Commits: len(all), Errors: int(failed.Load()), Problems: errs.list()}
 	raw.Rate = float64(len(all)) / r.o.Duration.Seconds()
-	raw.Latency = latencyOf(all)
+	raw.Latency = LatencyOf(all)
 	if raw.Commits == 0 {
 		return raw, fmt.Errorf("no INSERT committed in the measured window (%s)", errs.summary())
 	}

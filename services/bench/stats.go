@@ -13,8 +13,8 @@ import (
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// latencyOf sorts the durations (nanoseconds) and returns their percentiles.
-func latencyOf(ns []int64) Latency {
+// LatencyOf sorts the durations (nanoseconds) and returns their percentiles.
+func LatencyOf(ns []int64) Latency {
 	if len(ns) == 0 {
 		return Latency{}
 	}
@@ -30,9 +30,9 @@ func latencyOf(ns []int64) Latency {
 // supports).
 const clockTicks = 100
 
-// cpuSample is the CPU time of this process and of the private PostgreSQL, and the
+// CPUSample is the CPU time of this process and of the private PostgreSQL, and the
 // machine's CPU counters, at one moment.
-type cpuSample struct {
+type CPUSample struct {
 	wall              time.Time
 	process           time.Duration
 	postgres          time.Duration
@@ -41,9 +41,9 @@ type cpuSample struct {
 	machineCountersOK bool
 }
 
-// sampleCPU samples; postmaster is the private cluster's postmaster pid, 0 if unknown.
-func sampleCPU(postmaster int) cpuSample {
-	s := cpuSample{wall: time.Now()}
+// SampleCPU samples; postmaster is the private cluster's postmaster pid, 0 if unknown.
+func SampleCPU(postmaster int) CPUSample {
+	s := CPUSample{wall: time.Now()}
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 		s.process = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
@@ -55,8 +55,8 @@ func sampleCPU(postmaster int) cpuSample {
 	return s
 }
 
-// until is the CPU used between two samples, in cores, and the machine's busy fraction.
-func (a cpuSample) until(b cpuSample) CPU {
+// Until is the CPU used between two samples, in cores, and the machine's busy fraction.
+func (a CPUSample) Until(b CPUSample) CPU {
 	wall := b.wall.Sub(a.wall).Seconds()
 	c := CPU{ProcessSeconds: (b.process - a.process).Seconds(), PostgresCores: -1, MachineBusy: -1, OtherCores: -1}
 	if wall <= 0 {
@@ -128,8 +128,8 @@ func procStat(pid int) ([]uint64, bool) {
 	return out, true
 }
 
-// postmasterPID reads the pid of the postmaster serving a data folder.
-func postmasterPID(dataDir string) int {
+// PostmasterPID reads the pid of the postmaster serving a data folder.
+func PostmasterPID(dataDir string) int {
 	b, err := os.ReadFile(filepath.Join(dataDir, "postmaster.pid"))
 	if err != nil {
 		return 0

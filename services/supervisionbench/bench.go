@@ -27,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/bench"
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/server"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -214,7 +215,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		url = cluster.URL("switchboard_bench")
-		postmaster = postmasterPID(dir)
+		postmaster = bench.PostmasterPID(dir)
 		rep.Database = "private cluster (localpg) in " + dir + ", removed at the end"
 	} else {
 		rep.Database = "given by --database-url"

@@ -18,6 +18,7 @@ import (
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/bench"
 	"github.com/switchboard-chat/switchboard/services/provision"
 )
 
@@ -551,11 +552,11 @@ func (f *fanOut) measure(ctx context.Context, res *FanOut) error {
 	if !sleepUntil(ctx, e, from) {
 		return ctx.Err()
 	}
-	before := sampleCPU(e.postmaster)
+	before := bench.SampleCPU(e.postmaster)
 	if !sleepUntil(ctx, e, to) {
 		return ctx.Err()
 	}
-	res.CPU = before.until(sampleCPU(e.postmaster))
+	res.CPU = before.Until(bench.SampleCPU(e.postmaster))
 	loops.Wait()
 
 	done := make(chan struct{})
@@ -617,8 +618,8 @@ func (f *fanOut) measure(ctx context.Context, res *FanOut) error {
 	}
 	for kind, s := range stats {
 		s.Deliveries = len(lat[kind])
-		s.Latency = latencyOf(lat[kind])
-		s.AckLatency = latencyOf(ackLat[kind])
+		s.Latency = bench.LatencyOf(lat[kind])
+		s.AckLatency = bench.LatencyOf(ackLat[kind])
 		s.Rate = float64(s.Sent) / f.o.Duration.Seconds()
 	}
 	res.Messages, res.Drafts = *stats[0], *stats[1]

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/services/bench"
 )
 
 // Report is what a run measured. A phase that did not run has a nil field (or no rows),
@@ -40,25 +42,11 @@ type Machine struct {
 	WorkMem         string `json:"workMem"`
 }
 
-// Latency is a distribution of times.
-type Latency struct {
-	Samples int     `json:"samples"`
-	P50Ms   float64 `json:"p50Ms"`
-	P99Ms   float64 `json:"p99Ms"`
-	MaxMs   float64 `json:"maxMs"`
-}
+// Latency is a distribution of times, as the message benchmark reports it.
+type Latency = bench.Latency
 
-// CPU is what the measured window used, in cores.
-type CPU struct {
-	// ProcessCores is this process: clients and server together.
-	ProcessCores float64 `json:"processCores"`
-	// PostgresCores is the private PostgreSQL; -1 if unknown (--database-url).
-	PostgresCores float64 `json:"postgresCores"`
-	// OtherCores is the rest of the machine (other programs); -1 if unknown.
-	OtherCores float64 `json:"otherCores"`
-	// MachineBusy is the busy fraction of all CPUs; -1 if unknown.
-	MachineBusy float64 `json:"machineBusy"`
-}
+// CPU is what the measured window used, in cores, as the message benchmark reports it.
+type CPU = bench.CPU
 
 // FanOut is the live watching phase.
 type FanOut struct {

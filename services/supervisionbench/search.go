@@ -11,6 +11,8 @@ import (
 
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
+
+	"github.com/switchboard-chat/switchboard/services/bench"
 )
 
 // stored seeds the search tenant, then runs the search and export phases on it.
@@ -155,10 +157,10 @@ func (e *environment) search(ctx context.Context, st *storedTenant, token string
 	var all []int64
 	for k, kind := range kinds {
 		all = append(all, lat[k]...)
-		res.Kinds = append(res.Kinds, QueryKind{Name: kind.name, Example: examples[k], Latency: latencyOf(lat[k]),
+		res.Kinds = append(res.Kinds, QueryKind{Name: kind.name, Example: examples[k], Latency: bench.LatencyOf(lat[k]),
 			MeanRows: float64(rows[k]) / float64(len(lat[k]))})
 	}
-	res.Overall = latencyOf(all)
+	res.Overall = bench.LatencyOf(all)
 	return nil
 }
 
