@@ -15,7 +15,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -139,22 +138,10 @@ func (r *AgentCapacityReconciler) finalize(ctx context.Context, a *v1alpha1.Agen
 func (r *AgentCapacityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AgentCapacity{}).
-		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace(func(o client.Object) string { return o.GetName() }))).
-		Watches(&v1alpha1.BusinessUnit{}, handler.EnqueueRequestsFromMapFunc(r.inNamespace(func(o client.Object) string { return o.GetNamespace() }))).
+		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, agentCapacities, true))).
+		Watches(&v1alpha1.BusinessUnit{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, agentCapacities, false))).
 		Named("agentcapacity").
 		Complete(r)
 }
 
-func (r *AgentCapacityReconciler) inNamespace(namespace func(client.Object) string) handler.MapFunc {
-	return func(ctx context.Context, o client.Object) []reconcile.Request {
-		var list v1alpha1.AgentCapacityList
-		if err := r.List(ctx, &list, client.InNamespace(namespace(o))); err != nil {
-			return nil
-		}
-		out := make([]reconcile.Request, 0, len(list.Items))
-		for _, a := range list.Items {
-			out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
-		}
-		return out
-	}
-}
+func agentCapacities() client.ObjectList { return &v1alpha1.AgentCapacityList{} }

@@ -119,22 +119,10 @@ func (r *BusinessUnitReconciler) finalize(ctx context.Context, u *v1alpha1.Busin
 func (r *BusinessUnitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.BusinessUnit{}).
-		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(r.unitsOfTenant)).
+		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, func() client.ObjectList { return &v1alpha1.BusinessUnitList{} }, true))).
 		Watches(&v1alpha1.AgentCapacity{}, handler.EnqueueRequestsFromMapFunc(unitsOfAgent)).
 		Named("businessunit").
 		Complete(r)
-}
-
-func (r *BusinessUnitReconciler) unitsOfTenant(ctx context.Context, o client.Object) []reconcile.Request {
-	var list v1alpha1.BusinessUnitList
-	if err := r.List(ctx, &list, client.InNamespace(o.GetName())); err != nil {
-		return nil
-	}
-	out := make([]reconcile.Request, 0, len(list.Items))
-	for _, u := range list.Items {
-		out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&u)})
-	}
-	return out
 }
 
 func unitsOfAgent(_ context.Context, o client.Object) []reconcile.Request {

@@ -18,6 +18,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -169,4 +171,30 @@ func databaseDown(err error) metav1.Condition {
 // inTx runs fn in one transaction on pool.
 func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, pool, fn)
+}
+
+// enqueueAllIn maps an event to every object of a list's kind in one namespace: the
+// namespace of the object (fromName false) or the one named after it (a Tenant's).
+func enqueueAllIn(c client.Client, newList func() client.ObjectList, fromName bool) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []reconcile.Request {
+		namespace := o.GetNamespace()
+		if fromName {
+			namespace = o.GetName()
+		}
+		list := newList()
+		if err := c.List(ctx, list, client.InNamespace(namespace)); err != nil {
+			return nil
+		}
+		items, err := meta.ExtractList(list)
+		if err != nil {
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(items))
+		for _, item := range items {
+			if obj, ok := item.(client.Object); ok {
+				out = append(out, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
+			}
+		}
+		return out
+	}
 }
