@@ -12,6 +12,7 @@ package authv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -448,11 +449,342 @@ func (x *Account) GetAgent() string {
 	return ""
 }
 
+// CreateApiKeyRequest names the new key.
+type CreateApiKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name identifies the key within the tenant, a DNS label (e.g. "shop-backend"). Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiKeyRequest) Reset() {
+	*x = CreateApiKeyRequest{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiKeyRequest) ProtoMessage() {}
+
+func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *CreateApiKeyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// CreateApiKeyResponse carries the key, shown only this once.
+type CreateApiKeyResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key goes in the Authorization header as "Bearer <key>".
+	Key string `protobuf:"bytes,1,opt,name=key,proto3" json:"key,omitempty"`
+	// api_key describes it.
+	ApiKey        *ApiKey `protobuf:"bytes,2,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiKeyResponse) Reset() {
+	*x = CreateApiKeyResponse{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiKeyResponse) ProtoMessage() {}
+
+func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *CreateApiKeyResponse) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *CreateApiKeyResponse) GetApiKey() *ApiKey {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
+// ApiKey describes an API key without its secret.
+type ApiKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name identifies the key within the tenant.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// created_at is when the key was made.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// last_used_at is when the key was last used, roughly (within a minute); unset if never.
+	LastUsedAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiKey) Reset() {
+	*x = ApiKey{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiKey) ProtoMessage() {}
+
+func (x *ApiKey) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
+func (*ApiKey) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ApiKey) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApiKey) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *ApiKey) GetLastUsedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedAt
+	}
+	return nil
+}
+
+// ListApiKeysRequest is empty.
+type ListApiKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysRequest) Reset() {
+	*x = ListApiKeysRequest{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysRequest) ProtoMessage() {}
+
+func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{10}
+}
+
+// ListApiKeysResponse lists the keys by name.
+type ListApiKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// api_keys are by name.
+	ApiKeys       []*ApiKey `protobuf:"bytes,1,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysResponse) Reset() {
+	*x = ListApiKeysResponse{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysResponse) ProtoMessage() {}
+
+func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
+	if x != nil {
+		return x.ApiKeys
+	}
+	return nil
+}
+
+// RevokeApiKeyRequest names the key.
+type RevokeApiKeyRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// name is the key's name. Required.
+	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiKeyRequest) Reset() {
+	*x = RevokeApiKeyRequest{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiKeyRequest) ProtoMessage() {}
+
+func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *RevokeApiKeyRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+// RevokeApiKeyResponse is empty.
+type RevokeApiKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeApiKeyResponse) Reset() {
+	*x = RevokeApiKeyResponse{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeApiKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeApiKeyResponse) ProtoMessage() {}
+
+func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
+func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{13}
+}
+
 var File_switchboard_auth_v1_auth_proto protoreflect.FileDescriptor
 
 const file_switchboard_auth_v1_auth_proto_rawDesc = "" +
 	"\n" +
-	"\x1eswitchboard/auth/v1/auth.proto\x12\x13switchboard.auth.v1\"^\n" +
+	"\x1eswitchboard/auth/v1/auth.proto\x12\x13switchboard.auth.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"^\n" +
 	"\fLoginRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12\x1a\n" +
@@ -471,18 +803,38 @@ const file_switchboard_auth_v1_auth_proto_rawDesc = "" +
 	"\busername\x18\x02 \x01(\tR\busername\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12-\n" +
 	"\x04role\x18\x04 \x01(\x0e2\x19.switchboard.auth.v1.RoleR\x04role\x12\x14\n" +
-	"\x05agent\x18\x05 \x01(\tR\x05agent*Q\n" +
+	"\x05agent\x18\x05 \x01(\tR\x05agent\")\n" +
+	"\x13CreateApiKeyRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"^\n" +
+	"\x14CreateApiKeyResponse\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x124\n" +
+	"\aapi_key\x18\x02 \x01(\v2\x1b.switchboard.auth.v1.ApiKeyR\x06apiKey\"\x95\x01\n" +
+	"\x06ApiKey\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
+	"\flast_used_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastUsedAt\"\x14\n" +
+	"\x12ListApiKeysRequest\"M\n" +
+	"\x13ListApiKeysResponse\x126\n" +
+	"\bapi_keys\x18\x01 \x03(\v2\x1b.switchboard.auth.v1.ApiKeyR\aapiKeys\")\n" +
+	"\x13RevokeApiKeyRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x16\n" +
+	"\x14RevokeApiKeyResponse*Q\n" +
 	"\x04Role\x12\x14\n" +
 	"\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"ROLE_AGENT\x10\x01\x12\x13\n" +
 	"\x0fROLE_SUPERVISOR\x10\x02\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x032\x89\x02\n" +
+	"ROLE_ADMIN\x10\x032\xbb\x04\n" +
 	"\vAuthService\x12P\n" +
 	"\x05Login\x12!.switchboard.auth.v1.LoginRequest\x1a\".switchboard.auth.v1.LoginResponse\"\x00\x12S\n" +
 	"\x06Logout\x12\".switchboard.auth.v1.LogoutRequest\x1a#.switchboard.auth.v1.LogoutResponse\"\x00\x12S\n" +
-	"\x06WhoAmI\x12\".switchboard.auth.v1.WhoAmIRequest\x1a#.switchboard.auth.v1.WhoAmIResponse\"\x00BNZLgithub.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1;authv1b\x06proto3"
+	"\x06WhoAmI\x12\".switchboard.auth.v1.WhoAmIRequest\x1a#.switchboard.auth.v1.WhoAmIResponse\"\x00\x12e\n" +
+	"\fCreateApiKey\x12(.switchboard.auth.v1.CreateApiKeyRequest\x1a).switchboard.auth.v1.CreateApiKeyResponse\"\x00\x12b\n" +
+	"\vListApiKeys\x12'.switchboard.auth.v1.ListApiKeysRequest\x1a(.switchboard.auth.v1.ListApiKeysResponse\"\x00\x12e\n" +
+	"\fRevokeApiKey\x12(.switchboard.auth.v1.RevokeApiKeyRequest\x1a).switchboard.auth.v1.RevokeApiKeyResponse\"\x00BNZLgithub.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1;authv1b\x06proto3"
 
 var (
 	file_switchboard_auth_v1_auth_proto_rawDescOnce sync.Once
@@ -497,32 +849,50 @@ func file_switchboard_auth_v1_auth_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_auth_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_switchboard_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_switchboard_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_switchboard_auth_v1_auth_proto_goTypes = []any{
-	(Role)(0),              // 0: switchboard.auth.v1.Role
-	(*LoginRequest)(nil),   // 1: switchboard.auth.v1.LoginRequest
-	(*LoginResponse)(nil),  // 2: switchboard.auth.v1.LoginResponse
-	(*LogoutRequest)(nil),  // 3: switchboard.auth.v1.LogoutRequest
-	(*LogoutResponse)(nil), // 4: switchboard.auth.v1.LogoutResponse
-	(*WhoAmIRequest)(nil),  // 5: switchboard.auth.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil), // 6: switchboard.auth.v1.WhoAmIResponse
-	(*Account)(nil),        // 7: switchboard.auth.v1.Account
+	(Role)(0),                     // 0: switchboard.auth.v1.Role
+	(*LoginRequest)(nil),          // 1: switchboard.auth.v1.LoginRequest
+	(*LoginResponse)(nil),         // 2: switchboard.auth.v1.LoginResponse
+	(*LogoutRequest)(nil),         // 3: switchboard.auth.v1.LogoutRequest
+	(*LogoutResponse)(nil),        // 4: switchboard.auth.v1.LogoutResponse
+	(*WhoAmIRequest)(nil),         // 5: switchboard.auth.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),        // 6: switchboard.auth.v1.WhoAmIResponse
+	(*Account)(nil),               // 7: switchboard.auth.v1.Account
+	(*CreateApiKeyRequest)(nil),   // 8: switchboard.auth.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),  // 9: switchboard.auth.v1.CreateApiKeyResponse
+	(*ApiKey)(nil),                // 10: switchboard.auth.v1.ApiKey
+	(*ListApiKeysRequest)(nil),    // 11: switchboard.auth.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),   // 12: switchboard.auth.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),   // 13: switchboard.auth.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),  // 14: switchboard.auth.v1.RevokeApiKeyResponse
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
 }
 var file_switchboard_auth_v1_auth_proto_depIdxs = []int32{
-	7, // 0: switchboard.auth.v1.LoginResponse.account:type_name -> switchboard.auth.v1.Account
-	7, // 1: switchboard.auth.v1.WhoAmIResponse.account:type_name -> switchboard.auth.v1.Account
-	0, // 2: switchboard.auth.v1.Account.role:type_name -> switchboard.auth.v1.Role
-	1, // 3: switchboard.auth.v1.AuthService.Login:input_type -> switchboard.auth.v1.LoginRequest
-	3, // 4: switchboard.auth.v1.AuthService.Logout:input_type -> switchboard.auth.v1.LogoutRequest
-	5, // 5: switchboard.auth.v1.AuthService.WhoAmI:input_type -> switchboard.auth.v1.WhoAmIRequest
-	2, // 6: switchboard.auth.v1.AuthService.Login:output_type -> switchboard.auth.v1.LoginResponse
-	4, // 7: switchboard.auth.v1.AuthService.Logout:output_type -> switchboard.auth.v1.LogoutResponse
-	6, // 8: switchboard.auth.v1.AuthService.WhoAmI:output_type -> switchboard.auth.v1.WhoAmIResponse
-	6, // [6:9] is the sub-list for method output_type
-	3, // [3:6] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	7,  // 0: switchboard.auth.v1.LoginResponse.account:type_name -> switchboard.auth.v1.Account
+	7,  // 1: switchboard.auth.v1.WhoAmIResponse.account:type_name -> switchboard.auth.v1.Account
+	0,  // 2: switchboard.auth.v1.Account.role:type_name -> switchboard.auth.v1.Role
+	10, // 3: switchboard.auth.v1.CreateApiKeyResponse.api_key:type_name -> switchboard.auth.v1.ApiKey
+	15, // 4: switchboard.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	15, // 5: switchboard.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	10, // 6: switchboard.auth.v1.ListApiKeysResponse.api_keys:type_name -> switchboard.auth.v1.ApiKey
+	1,  // 7: switchboard.auth.v1.AuthService.Login:input_type -> switchboard.auth.v1.LoginRequest
+	3,  // 8: switchboard.auth.v1.AuthService.Logout:input_type -> switchboard.auth.v1.LogoutRequest
+	5,  // 9: switchboard.auth.v1.AuthService.WhoAmI:input_type -> switchboard.auth.v1.WhoAmIRequest
+	8,  // 10: switchboard.auth.v1.AuthService.CreateApiKey:input_type -> switchboard.auth.v1.CreateApiKeyRequest
+	11, // 11: switchboard.auth.v1.AuthService.ListApiKeys:input_type -> switchboard.auth.v1.ListApiKeysRequest
+	13, // 12: switchboard.auth.v1.AuthService.RevokeApiKey:input_type -> switchboard.auth.v1.RevokeApiKeyRequest
+	2,  // 13: switchboard.auth.v1.AuthService.Login:output_type -> switchboard.auth.v1.LoginResponse
+	4,  // 14: switchboard.auth.v1.AuthService.Logout:output_type -> switchboard.auth.v1.LogoutResponse
+	6,  // 15: switchboard.auth.v1.AuthService.WhoAmI:output_type -> switchboard.auth.v1.WhoAmIResponse
+	9,  // 16: switchboard.auth.v1.AuthService.CreateApiKey:output_type -> switchboard.auth.v1.CreateApiKeyResponse
+	12, // 17: switchboard.auth.v1.AuthService.ListApiKeys:output_type -> switchboard.auth.v1.ListApiKeysResponse
+	14, // 18: switchboard.auth.v1.AuthService.RevokeApiKey:output_type -> switchboard.auth.v1.RevokeApiKeyResponse
+	13, // [13:19] is the sub-list for method output_type
+	7,  // [7:13] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_auth_v1_auth_proto_init() }
@@ -536,7 +906,7 @@ func file_switchboard_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_auth_v1_auth_proto_rawDesc), len(file_switchboard_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   7,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

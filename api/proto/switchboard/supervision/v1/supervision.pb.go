@@ -27,59 +27,6 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// SignalLevel is how far past its objective a signal is.
-type SignalLevel int32
-
-const (
-	// SIGNAL_LEVEL_UNSPECIFIED is not used.
-	SignalLevel_SIGNAL_LEVEL_UNSPECIFIED SignalLevel = 0
-	// SIGNAL_LEVEL_WARNING is past the warning threshold.
-	SignalLevel_SIGNAL_LEVEL_WARNING SignalLevel = 1
-	// SIGNAL_LEVEL_CRITICAL is past the critical threshold.
-	SignalLevel_SIGNAL_LEVEL_CRITICAL SignalLevel = 2
-)
-
-// Enum value maps for SignalLevel.
-var (
-	SignalLevel_name = map[int32]string{
-		0: "SIGNAL_LEVEL_UNSPECIFIED",
-		1: "SIGNAL_LEVEL_WARNING",
-		2: "SIGNAL_LEVEL_CRITICAL",
-	}
-	SignalLevel_value = map[string]int32{
-		"SIGNAL_LEVEL_UNSPECIFIED": 0,
-		"SIGNAL_LEVEL_WARNING":     1,
-		"SIGNAL_LEVEL_CRITICAL":    2,
-	}
-)
-
-func (x SignalLevel) Enum() *SignalLevel {
-	p := new(SignalLevel)
-	*p = x
-	return p
-}
-
-func (x SignalLevel) String() string {
-	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
-}
-
-func (SignalLevel) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchboard_supervision_v1_supervision_proto_enumTypes[0].Descriptor()
-}
-
-func (SignalLevel) Type() protoreflect.EnumType {
-	return &file_switchboard_supervision_v1_supervision_proto_enumTypes[0]
-}
-
-func (x SignalLevel) Number() protoreflect.EnumNumber {
-	return protoreflect.EnumNumber(x)
-}
-
-// Deprecated: Use SignalLevel.Descriptor instead.
-func (SignalLevel) EnumDescriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{0}
-}
-
 // Sentiment summarises how the visitor felt over a conversation.
 type Sentiment int32
 
@@ -121,11 +68,11 @@ func (x Sentiment) String() string {
 }
 
 func (Sentiment) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchboard_supervision_v1_supervision_proto_enumTypes[1].Descriptor()
+	return file_switchboard_supervision_v1_supervision_proto_enumTypes[0].Descriptor()
 }
 
 func (Sentiment) Type() protoreflect.EnumType {
-	return &file_switchboard_supervision_v1_supervision_proto_enumTypes[1]
+	return &file_switchboard_supervision_v1_supervision_proto_enumTypes[0]
 }
 
 func (x Sentiment) Number() protoreflect.EnumNumber {
@@ -134,7 +81,7 @@ func (x Sentiment) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Sentiment.Descriptor instead.
 func (Sentiment) EnumDescriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{0}
 }
 
 // ChatStateFilter selects open or closed conversations.
@@ -174,11 +121,11 @@ func (x ChatStateFilter) String() string {
 }
 
 func (ChatStateFilter) Descriptor() protoreflect.EnumDescriptor {
-	return file_switchboard_supervision_v1_supervision_proto_enumTypes[2].Descriptor()
+	return file_switchboard_supervision_v1_supervision_proto_enumTypes[1].Descriptor()
 }
 
 func (ChatStateFilter) Type() protoreflect.EnumType {
-	return &file_switchboard_supervision_v1_supervision_proto_enumTypes[2]
+	return &file_switchboard_supervision_v1_supervision_proto_enumTypes[1]
 }
 
 func (x ChatStateFilter) Number() protoreflect.EnumNumber {
@@ -187,7 +134,7 @@ func (x ChatStateFilter) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ChatStateFilter.Descriptor instead.
 func (ChatStateFilter) EnumDescriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{1}
 }
 
 // VisitorProfile is what is known about a visitor as a person. A visitor with any of it
@@ -1658,8 +1605,7 @@ type AgentLoad struct {
 	Capacity int32 `protobuf:"varint,6,opt,name=capacity,proto3" json:"capacity,omitempty"`
 	// business_units are the names of the agent's units.
 	BusinessUnits []string `protobuf:"bytes,7,rep,name=business_units,json=businessUnits,proto3" json:"business_units,omitempty"`
-	// signals are the objectives the agent, or one of its conversations, misses now. Empty
-	// until ProductivityObjectives are evaluated (the signals service).
+	// signals are the objectives the agent, or one of its conversations, misses now.
 	Signals       []*Signal `protobuf:"bytes,8,rep,name=signals,proto3" json:"signals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1751,41 +1697,31 @@ func (x *AgentLoad) GetSignals() []*Signal {
 	return nil
 }
 
-// Signal is a productivity objective that an agent or a conversation misses now.
-type Signal struct {
+// WatchOpenChatsRequest filters the open chats watched.
+type WatchOpenChatsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// objective is the ProductivityObjective's name.
-	Objective string `protobuf:"bytes,1,opt,name=objective,proto3" json:"objective,omitempty"`
-	// metric is what the objective measures, e.g. "firstResponseTime".
-	Metric string `protobuf:"bytes,2,opt,name=metric,proto3" json:"metric,omitempty"`
-	// level is the threshold crossed.
-	Level SignalLevel `protobuf:"varint,3,opt,name=level,proto3,enum=switchboard.supervision.v1.SignalLevel" json:"level,omitempty"`
-	// conversation_id is the conversation concerned; empty for a signal on the agent.
-	ConversationId string `protobuf:"bytes,4,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
-	// since is when the signal was raised.
-	Since *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=since,proto3" json:"since,omitempty"`
-	// value is the measured value, in the metric's base unit (seconds for durations).
-	Value float64 `protobuf:"fixed64,6,opt,name=value,proto3" json:"value,omitempty"`
-	// threshold is the threshold crossed, in the same unit.
-	Threshold     float64 `protobuf:"fixed64,7,opt,name=threshold,proto3" json:"threshold,omitempty"`
+	// business_unit limits the stream to one unit; empty means every unit the caller may see.
+	BusinessUnit string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// agent limits the stream to one agent's chats; empty means all.
+	Agent         string `protobuf:"bytes,2,opt,name=agent,proto3" json:"agent,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Signal) Reset() {
-	*x = Signal{}
+func (x *WatchOpenChatsRequest) Reset() {
+	*x = WatchOpenChatsRequest{}
 	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *Signal) String() string {
+func (x *WatchOpenChatsRequest) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*Signal) ProtoMessage() {}
+func (*WatchOpenChatsRequest) ProtoMessage() {}
 
-func (x *Signal) ProtoReflect() protoreflect.Message {
+func (x *WatchOpenChatsRequest) ProtoReflect() protoreflect.Message {
 	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -1797,58 +1733,242 @@ func (x *Signal) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use Signal.ProtoReflect.Descriptor instead.
-func (*Signal) Descriptor() ([]byte, []int) {
+// Deprecated: Use WatchOpenChatsRequest.ProtoReflect.Descriptor instead.
+func (*WatchOpenChatsRequest) Descriptor() ([]byte, []int) {
 	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{26}
 }
 
-func (x *Signal) GetObjective() string {
+func (x *WatchOpenChatsRequest) GetBusinessUnit() string {
 	if x != nil {
-		return x.Objective
+		return x.BusinessUnit
 	}
 	return ""
 }
 
-func (x *Signal) GetMetric() string {
+func (x *WatchOpenChatsRequest) GetAgent() string {
 	if x != nil {
-		return x.Metric
+		return x.Agent
 	}
 	return ""
 }
 
-func (x *Signal) GetLevel() SignalLevel {
-	if x != nil {
-		return x.Level
-	}
-	return SignalLevel_SIGNAL_LEVEL_UNSPECIFIED
+// WatchOpenChatsResponse is one open chat as it is now, or its removal.
+type WatchOpenChatsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// chat is the open chat; on removal only its conversation id is meaningful.
+	Chat *OpenChat `protobuf:"bytes,1,opt,name=chat,proto3" json:"chat,omitempty"`
+	// removed is true when the chat closed or left the caller's units.
+	Removed bool `protobuf:"varint,2,opt,name=removed,proto3" json:"removed,omitempty"`
+	// snapshot_done is true on the one message that ends the initial list (chat unset).
+	SnapshotDone  bool `protobuf:"varint,3,opt,name=snapshot_done,json=snapshotDone,proto3" json:"snapshot_done,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
-func (x *Signal) GetConversationId() string {
+func (x *WatchOpenChatsResponse) Reset() {
+	*x = WatchOpenChatsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchOpenChatsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchOpenChatsResponse) ProtoMessage() {}
+
+func (x *WatchOpenChatsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchOpenChatsResponse.ProtoReflect.Descriptor instead.
+func (*WatchOpenChatsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *WatchOpenChatsResponse) GetChat() *OpenChat {
+	if x != nil {
+		return x.Chat
+	}
+	return nil
+}
+
+func (x *WatchOpenChatsResponse) GetRemoved() bool {
+	if x != nil {
+		return x.Removed
+	}
+	return false
+}
+
+func (x *WatchOpenChatsResponse) GetSnapshotDone() bool {
+	if x != nil {
+		return x.SnapshotDone
+	}
+	return false
+}
+
+// ListSignalsRequest chooses signals.
+type ListSignalsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// business_unit limits the list to one unit; empty means every unit the caller supervises.
+	BusinessUnit string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// active_only lists only the signals not cleared yet.
+	ActiveOnly bool `protobuf:"varint,2,opt,name=active_only,json=activeOnly,proto3" json:"active_only,omitempty"`
+	// from and to bound the time the signals were raised; unset means unbounded.
+	From *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=from,proto3" json:"from,omitempty"`
+	// to is the end of the range, exclusive.
+	To *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=to,proto3" json:"to,omitempty"`
+	// conversation_id limits the list to one conversation.
+	ConversationId string `protobuf:"bytes,5,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// page_token continues a previous listing.
+	PageToken string `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// limit caps the page (default 100, at most 1000).
+	Limit         int32 `protobuf:"varint,7,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSignalsRequest) Reset() {
+	*x = ListSignalsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSignalsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSignalsRequest) ProtoMessage() {}
+
+func (x *ListSignalsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSignalsRequest.ProtoReflect.Descriptor instead.
+func (*ListSignalsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ListSignalsRequest) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *ListSignalsRequest) GetActiveOnly() bool {
+	if x != nil {
+		return x.ActiveOnly
+	}
+	return false
+}
+
+func (x *ListSignalsRequest) GetFrom() *timestamppb.Timestamp {
+	if x != nil {
+		return x.From
+	}
+	return nil
+}
+
+func (x *ListSignalsRequest) GetTo() *timestamppb.Timestamp {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *ListSignalsRequest) GetConversationId() string {
 	if x != nil {
 		return x.ConversationId
 	}
 	return ""
 }
 
-func (x *Signal) GetSince() *timestamppb.Timestamp {
+func (x *ListSignalsRequest) GetPageToken() string {
 	if x != nil {
-		return x.Since
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListSignalsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListSignalsResponse is a page of signals, newest first.
+type ListSignalsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// signals are newest first.
+	Signals []*Signal `protobuf:"bytes,1,rep,name=signals,proto3" json:"signals,omitempty"`
+	// next_page_token continues the listing; empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSignalsResponse) Reset() {
+	*x = ListSignalsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSignalsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSignalsResponse) ProtoMessage() {}
+
+func (x *ListSignalsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSignalsResponse.ProtoReflect.Descriptor instead.
+func (*ListSignalsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListSignalsResponse) GetSignals() []*Signal {
+	if x != nil {
+		return x.Signals
 	}
 	return nil
 }
 
-func (x *Signal) GetValue() float64 {
+func (x *ListSignalsResponse) GetNextPageToken() string {
 	if x != nil {
-		return x.Value
+		return x.NextPageToken
 	}
-	return 0
-}
-
-func (x *Signal) GetThreshold() float64 {
-	if x != nil {
-		return x.Threshold
-	}
-	return 0
+	return ""
 }
 
 // ListAgentsRequest filters the agents.
@@ -1862,7 +1982,7 @@ type ListAgentsRequest struct {
 
 func (x *ListAgentsRequest) Reset() {
 	*x = ListAgentsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1874,7 +1994,7 @@ func (x *ListAgentsRequest) String() string {
 func (*ListAgentsRequest) ProtoMessage() {}
 
 func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[27]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1887,7 +2007,7 @@ func (x *ListAgentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsRequest.ProtoReflect.Descriptor instead.
 func (*ListAgentsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{27}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListAgentsRequest) GetBusinessUnit() string {
@@ -1908,7 +2028,7 @@ type ListAgentsResponse struct {
 
 func (x *ListAgentsResponse) Reset() {
 	*x = ListAgentsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1920,7 +2040,7 @@ func (x *ListAgentsResponse) String() string {
 func (*ListAgentsResponse) ProtoMessage() {}
 
 func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[28]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1933,7 +2053,7 @@ func (x *ListAgentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListAgentsResponse.ProtoReflect.Descriptor instead.
 func (*ListAgentsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{28}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListAgentsResponse) GetAgents() []*AgentLoad {
@@ -1952,8 +2072,7 @@ type OpenChat struct {
 	Inactive bool `protobuf:"varint,2,opt,name=inactive,proto3" json:"inactive,omitempty"`
 	// waiting_seconds is, for a queued conversation, how long it has waited.
 	WaitingSeconds int64 `protobuf:"varint,3,opt,name=waiting_seconds,json=waitingSeconds,proto3" json:"waiting_seconds,omitempty"`
-	// signals are the objectives the conversation misses now. Empty until
-	// ProductivityObjectives are evaluated (the signals service).
+	// signals are the objectives the conversation misses now.
 	Signals       []*Signal `protobuf:"bytes,4,rep,name=signals,proto3" json:"signals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -1961,7 +2080,7 @@ type OpenChat struct {
 
 func (x *OpenChat) Reset() {
 	*x = OpenChat{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1973,7 +2092,7 @@ func (x *OpenChat) String() string {
 func (*OpenChat) ProtoMessage() {}
 
 func (x *OpenChat) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[29]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1986,7 +2105,7 @@ func (x *OpenChat) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenChat.ProtoReflect.Descriptor instead.
 func (*OpenChat) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{29}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *OpenChat) GetConversation() *v1.Conversation {
@@ -2030,7 +2149,7 @@ type ListOpenChatsRequest struct {
 
 func (x *ListOpenChatsRequest) Reset() {
 	*x = ListOpenChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2042,7 +2161,7 @@ func (x *ListOpenChatsRequest) String() string {
 func (*ListOpenChatsRequest) ProtoMessage() {}
 
 func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[30]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2055,7 +2174,7 @@ func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsRequest.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{30}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ListOpenChatsRequest) GetBusinessUnit() string {
@@ -2083,7 +2202,7 @@ type ListOpenChatsResponse struct {
 
 func (x *ListOpenChatsResponse) Reset() {
 	*x = ListOpenChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2095,7 +2214,7 @@ func (x *ListOpenChatsResponse) String() string {
 func (*ListOpenChatsResponse) ProtoMessage() {}
 
 func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[31]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2108,7 +2227,7 @@ func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsResponse.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{31}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListOpenChatsResponse) GetChats() []*OpenChat {
@@ -2131,7 +2250,7 @@ type WatchConversationRequest struct {
 
 func (x *WatchConversationRequest) Reset() {
 	*x = WatchConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2143,7 +2262,7 @@ func (x *WatchConversationRequest) String() string {
 func (*WatchConversationRequest) ProtoMessage() {}
 
 func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[32]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2156,7 +2275,7 @@ func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationRequest.ProtoReflect.Descriptor instead.
 func (*WatchConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{32}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *WatchConversationRequest) GetConversationId() string {
@@ -2184,7 +2303,7 @@ type WatchConversationResponse struct {
 
 func (x *WatchConversationResponse) Reset() {
 	*x = WatchConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2196,7 +2315,7 @@ func (x *WatchConversationResponse) String() string {
 func (*WatchConversationResponse) ProtoMessage() {}
 
 func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2209,7 +2328,7 @@ func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationResponse.ProtoReflect.Descriptor instead.
 func (*WatchConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{33}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WatchConversationResponse) GetEvent() *v1.Event {
@@ -2234,7 +2353,7 @@ type WhisperRequest struct {
 
 func (x *WhisperRequest) Reset() {
 	*x = WhisperRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2246,7 +2365,7 @@ func (x *WhisperRequest) String() string {
 func (*WhisperRequest) ProtoMessage() {}
 
 func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2259,7 +2378,7 @@ func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperRequest.ProtoReflect.Descriptor instead.
 func (*WhisperRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{34}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WhisperRequest) GetConversationId() string {
@@ -2296,7 +2415,7 @@ type WhisperResponse struct {
 
 func (x *WhisperResponse) Reset() {
 	*x = WhisperResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2308,7 +2427,7 @@ func (x *WhisperResponse) String() string {
 func (*WhisperResponse) ProtoMessage() {}
 
 func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2321,7 +2440,7 @@ func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperResponse.ProtoReflect.Descriptor instead.
 func (*WhisperResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *WhisperResponse) GetEvent() *v1.Event {
@@ -2358,7 +2477,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2370,7 +2489,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2383,7 +2502,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2454,7 +2573,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2466,7 +2585,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2479,7 +2598,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TransferConversationResponse) GetConversation() *v1.Conversation {
@@ -2502,7 +2621,7 @@ type FinishConversationRequest struct {
 
 func (x *FinishConversationRequest) Reset() {
 	*x = FinishConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2514,7 +2633,7 @@ func (x *FinishConversationRequest) String() string {
 func (*FinishConversationRequest) ProtoMessage() {}
 
 func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2527,7 +2646,7 @@ func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationRequest.ProtoReflect.Descriptor instead.
 func (*FinishConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *FinishConversationRequest) GetConversationId() string {
@@ -2555,7 +2674,7 @@ type FinishConversationResponse struct {
 
 func (x *FinishConversationResponse) Reset() {
 	*x = FinishConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2567,7 +2686,7 @@ func (x *FinishConversationResponse) String() string {
 func (*FinishConversationResponse) ProtoMessage() {}
 
 func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2580,7 +2699,7 @@ func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationResponse.ProtoReflect.Descriptor instead.
 func (*FinishConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *FinishConversationResponse) GetConversation() *v1.Conversation {
@@ -2611,7 +2730,7 @@ type OfflineMessage struct {
 
 func (x *OfflineMessage) Reset() {
 	*x = OfflineMessage{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2623,7 +2742,7 @@ func (x *OfflineMessage) String() string {
 func (*OfflineMessage) ProtoMessage() {}
 
 func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2636,7 +2755,7 @@ func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfflineMessage.ProtoReflect.Descriptor instead.
 func (*OfflineMessage) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *OfflineMessage) GetId() string {
@@ -2698,7 +2817,7 @@ type ListOfflineMessagesRequest struct {
 
 func (x *ListOfflineMessagesRequest) Reset() {
 	*x = ListOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2710,7 +2829,7 @@ func (x *ListOfflineMessagesRequest) String() string {
 func (*ListOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2723,7 +2842,7 @@ func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *ListOfflineMessagesRequest) GetBusinessUnit() string {
@@ -2765,7 +2884,7 @@ type ListOfflineMessagesResponse struct {
 
 func (x *ListOfflineMessagesResponse) Reset() {
 	*x = ListOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2777,7 +2896,7 @@ func (x *ListOfflineMessagesResponse) String() string {
 func (*ListOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2790,7 +2909,7 @@ func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *ListOfflineMessagesResponse) GetMessages() []*OfflineMessage {
@@ -2813,7 +2932,7 @@ type ExportTranscriptRequest struct {
 
 func (x *ExportTranscriptRequest) Reset() {
 	*x = ExportTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2825,7 +2944,7 @@ func (x *ExportTranscriptRequest) String() string {
 func (*ExportTranscriptRequest) ProtoMessage() {}
 
 func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2838,7 +2957,7 @@ func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ExportTranscriptRequest) GetConversationId() string {
@@ -2866,7 +2985,7 @@ type ExportTranscriptResponse struct {
 
 func (x *ExportTranscriptResponse) Reset() {
 	*x = ExportTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2878,7 +2997,7 @@ func (x *ExportTranscriptResponse) String() string {
 func (*ExportTranscriptResponse) ProtoMessage() {}
 
 func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2891,7 +3010,7 @@ func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *ExportTranscriptResponse) GetCsv() []byte {
@@ -2930,7 +3049,7 @@ type ChatFilter struct {
 
 func (x *ChatFilter) Reset() {
 	*x = ChatFilter{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3061,7 @@ func (x *ChatFilter) String() string {
 func (*ChatFilter) ProtoMessage() {}
 
 func (x *ChatFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3074,7 @@ func (x *ChatFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatFilter.ProtoReflect.Descriptor instead.
 func (*ChatFilter) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ChatFilter) GetBusinessUnit() string {
@@ -3049,7 +3168,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3061,7 +3180,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3074,7 +3193,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ChatSummary) GetConversation() *v1.Conversation {
@@ -3134,7 +3253,7 @@ type SearchChatsRequest struct {
 
 func (x *SearchChatsRequest) Reset() {
 	*x = SearchChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3146,7 +3265,7 @@ func (x *SearchChatsRequest) String() string {
 func (*SearchChatsRequest) ProtoMessage() {}
 
 func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3159,7 +3278,7 @@ func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsRequest.ProtoReflect.Descriptor instead.
 func (*SearchChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *SearchChatsRequest) GetFilter() *ChatFilter {
@@ -3196,7 +3315,7 @@ type SearchChatsResponse struct {
 
 func (x *SearchChatsResponse) Reset() {
 	*x = SearchChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3208,7 +3327,7 @@ func (x *SearchChatsResponse) String() string {
 func (*SearchChatsResponse) ProtoMessage() {}
 
 func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3221,7 +3340,7 @@ func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsResponse.ProtoReflect.Descriptor instead.
 func (*SearchChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SearchChatsResponse) GetChats() []*ChatSummary {
@@ -3249,7 +3368,7 @@ type ExportChatsRequest struct {
 
 func (x *ExportChatsRequest) Reset() {
 	*x = ExportChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3261,7 +3380,7 @@ func (x *ExportChatsRequest) String() string {
 func (*ExportChatsRequest) ProtoMessage() {}
 
 func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3274,7 +3393,7 @@ func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsRequest.ProtoReflect.Descriptor instead.
 func (*ExportChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ExportChatsRequest) GetFilter() *ChatFilter {
@@ -3297,7 +3416,7 @@ type ExportChatsResponse struct {
 
 func (x *ExportChatsResponse) Reset() {
 	*x = ExportChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3309,7 +3428,7 @@ func (x *ExportChatsResponse) String() string {
 func (*ExportChatsResponse) ProtoMessage() {}
 
 func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3322,7 +3441,7 @@ func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsResponse.ProtoReflect.Descriptor instead.
 func (*ExportChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ExportChatsResponse) GetCsv() []byte {
@@ -3352,7 +3471,7 @@ type ExportOfflineMessagesRequest struct {
 
 func (x *ExportOfflineMessagesRequest) Reset() {
 	*x = ExportOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3364,7 +3483,7 @@ func (x *ExportOfflineMessagesRequest) String() string {
 func (*ExportOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3377,7 +3496,7 @@ func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ExportOfflineMessagesRequest) GetBusinessUnit() string {
@@ -3405,7 +3524,7 @@ type ExportOfflineMessagesResponse struct {
 
 func (x *ExportOfflineMessagesResponse) Reset() {
 	*x = ExportOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3417,7 +3536,7 @@ func (x *ExportOfflineMessagesResponse) String() string {
 func (*ExportOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3430,7 +3549,7 @@ func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *ExportOfflineMessagesResponse) GetCsv() []byte {
@@ -3453,7 +3572,7 @@ type SendTranscriptRequest struct {
 
 func (x *SendTranscriptRequest) Reset() {
 	*x = SendTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3465,7 +3584,7 @@ func (x *SendTranscriptRequest) String() string {
 func (*SendTranscriptRequest) ProtoMessage() {}
 
 func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3478,7 +3597,7 @@ func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*SendTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SendTranscriptRequest) GetConversationId() string {
@@ -3504,7 +3623,7 @@ type SendTranscriptResponse struct {
 
 func (x *SendTranscriptResponse) Reset() {
 	*x = SendTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3516,7 +3635,7 @@ func (x *SendTranscriptResponse) String() string {
 func (*SendTranscriptResponse) ProtoMessage() {}
 
 func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3529,14 +3648,14 @@ func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*SendTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{57}
 }
 
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
 
 const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\n" +
-	",switchboard/supervision/v1/supervision.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\"f\n" +
+	",switchboard/supervision/v1/supervision.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\x1a&switchboard/supervision/v1/board.proto\x1a(switchboard/supervision/v1/reports.proto\x1a'switchboard/supervision/v1/signal.proto\"f\n" +
 	"\x0eVisitorProfile\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12\x14\n" +
@@ -3643,15 +3762,27 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x12open_conversations\x18\x05 \x01(\x05R\x11openConversations\x12\x1a\n" +
 	"\bcapacity\x18\x06 \x01(\x05R\bcapacity\x12%\n" +
 	"\x0ebusiness_units\x18\a \x03(\tR\rbusinessUnits\x12<\n" +
-	"\asignals\x18\b \x03(\v2\".switchboard.supervision.v1.SignalR\asignals\"\x8c\x02\n" +
-	"\x06Signal\x12\x1c\n" +
-	"\tobjective\x18\x01 \x01(\tR\tobjective\x12\x16\n" +
-	"\x06metric\x18\x02 \x01(\tR\x06metric\x12=\n" +
-	"\x05level\x18\x03 \x01(\x0e2'.switchboard.supervision.v1.SignalLevelR\x05level\x12'\n" +
-	"\x0fconversation_id\x18\x04 \x01(\tR\x0econversationId\x120\n" +
-	"\x05since\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\x12\x14\n" +
-	"\x05value\x18\x06 \x01(\x01R\x05value\x12\x1c\n" +
-	"\tthreshold\x18\a \x01(\x01R\tthreshold\"8\n" +
+	"\asignals\x18\b \x03(\v2\".switchboard.supervision.v1.SignalR\asignals\"R\n" +
+	"\x15WatchOpenChatsRequest\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12\x14\n" +
+	"\x05agent\x18\x02 \x01(\tR\x05agent\"\x91\x01\n" +
+	"\x16WatchOpenChatsResponse\x128\n" +
+	"\x04chat\x18\x01 \x01(\v2$.switchboard.supervision.v1.OpenChatR\x04chat\x12\x18\n" +
+	"\aremoved\x18\x02 \x01(\bR\aremoved\x12#\n" +
+	"\rsnapshot_done\x18\x03 \x01(\bR\fsnapshotDone\"\x94\x02\n" +
+	"\x12ListSignalsRequest\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12\x1f\n" +
+	"\vactive_only\x18\x02 \x01(\bR\n" +
+	"activeOnly\x12.\n" +
+	"\x04from\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x04from\x12*\n" +
+	"\x02to\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02to\x12'\n" +
+	"\x0fconversation_id\x18\x05 \x01(\tR\x0econversationId\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\x12\x14\n" +
+	"\x05limit\x18\a \x01(\x05R\x05limit\"{\n" +
+	"\x13ListSignalsResponse\x12<\n" +
+	"\asignals\x18\x01 \x03(\v2\".switchboard.supervision.v1.SignalR\asignals\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"8\n" +
 	"\x11ListAgentsRequest\x12#\n" +
 	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\"S\n" +
 	"\x12ListAgentsResponse\x12=\n" +
@@ -3752,11 +3883,7 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x15SendTranscriptRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x0e\n" +
 	"\x02to\x18\x02 \x01(\tR\x02to\"\x18\n" +
-	"\x16SendTranscriptResponse*`\n" +
-	"\vSignalLevel\x12\x1c\n" +
-	"\x18SIGNAL_LEVEL_UNSPECIFIED\x10\x00\x12\x18\n" +
-	"\x14SIGNAL_LEVEL_WARNING\x10\x01\x12\x19\n" +
-	"\x15SIGNAL_LEVEL_CRITICAL\x10\x02*m\n" +
+	"\x16SendTranscriptResponse*m\n" +
 	"\tSentiment\x12\x19\n" +
 	"\x15SENTIMENT_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12SENTIMENT_NEGATIVE\x10\x01\x12\x15\n" +
@@ -3765,7 +3892,7 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fChatStateFilter\x12!\n" +
 	"\x1dCHAT_STATE_FILTER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CHAT_STATE_FILTER_OPEN\x10\x01\x12\x1c\n" +
-	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xd4\x15\n" +
+	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xb8 \n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
@@ -3790,7 +3917,19 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\fListContacts\x12/.switchboard.supervision.v1.ListContactsRequest\x1a0.switchboard.supervision.v1.ListContactsResponse\"\x00\x12v\n" +
 	"\rCreateContact\x120.switchboard.supervision.v1.CreateContactRequest\x1a1.switchboard.supervision.v1.CreateContactResponse\"\x00\x12v\n" +
 	"\rUpdateContact\x120.switchboard.supervision.v1.UpdateContactRequest\x1a1.switchboard.supervision.v1.UpdateContactResponse\"\x00\x12v\n" +
-	"\rDeleteContact\x120.switchboard.supervision.v1.DeleteContactRequest\x1a1.switchboard.supervision.v1.DeleteContactResponse\"\x00B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
+	"\rDeleteContact\x120.switchboard.supervision.v1.DeleteContactRequest\x1a1.switchboard.supervision.v1.DeleteContactResponse\"\x00\x12{\n" +
+	"\x0eWatchOpenChats\x121.switchboard.supervision.v1.WatchOpenChatsRequest\x1a2.switchboard.supervision.v1.WatchOpenChatsResponse\"\x000\x01\x12p\n" +
+	"\vListSignals\x12..switchboard.supervision.v1.ListSignalsRequest\x1a/.switchboard.supervision.v1.ListSignalsResponse\"\x00\x12g\n" +
+	"\bGetBoard\x12+.switchboard.supervision.v1.GetBoardRequest\x1a,.switchboard.supervision.v1.GetBoardResponse\"\x00\x12o\n" +
+	"\n" +
+	"WatchBoard\x12-.switchboard.supervision.v1.WatchBoardRequest\x1a..switchboard.supervision.v1.WatchBoardResponse\"\x000\x01\x12v\n" +
+	"\rGetAgentTable\x120.switchboard.supervision.v1.GetAgentTableRequest\x1a1.switchboard.supervision.v1.GetAgentTableResponse\"\x00\x12y\n" +
+	"\x0eGetDailyReport\x121.switchboard.supervision.v1.GetDailyReportRequest\x1a2.switchboard.supervision.v1.GetDailyReportResponse\"\x00\x12\x7f\n" +
+	"\x10GetMonthlyReport\x123.switchboard.supervision.v1.GetMonthlyReportRequest\x1a4.switchboard.supervision.v1.GetMonthlyReportResponse\"\x00\x12\x8b\x01\n" +
+	"\x14GetVisitorStatistics\x127.switchboard.supervision.v1.GetVisitorStatisticsRequest\x1a8.switchboard.supervision.v1.GetVisitorStatisticsResponse\"\x00\x12\x85\x01\n" +
+	"\x12GetAgentStatistics\x125.switchboard.supervision.v1.GetAgentStatisticsRequest\x1a6.switchboard.supervision.v1.GetAgentStatisticsResponse\"\x00\x12\x97\x01\n" +
+	"\x18GetInteractionStatistics\x12;.switchboard.supervision.v1.GetInteractionStatisticsRequest\x1a<.switchboard.supervision.v1.GetInteractionStatisticsResponse\"\x00\x12u\n" +
+	"\fExportReport\x12/.switchboard.supervision.v1.ExportReportRequest\x1a0.switchboard.supervision.v1.ExportReportResponse\"\x000\x01B\\ZZgithub.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1;supervisionv1b\x06proto3"
 
 var (
 	file_switchboard_supervision_v1_supervision_proto_rawDescOnce sync.Once
@@ -3804,170 +3943,215 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 	return file_switchboard_supervision_v1_supervision_proto_rawDescData
 }
 
-var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
-	(SignalLevel)(0),                      // 0: switchboard.supervision.v1.SignalLevel
-	(Sentiment)(0),                        // 1: switchboard.supervision.v1.Sentiment
-	(ChatStateFilter)(0),                  // 2: switchboard.supervision.v1.ChatStateFilter
-	(*VisitorProfile)(nil),                // 3: switchboard.supervision.v1.VisitorProfile
-	(*Visitor)(nil),                       // 4: switchboard.supervision.v1.Visitor
-	(*VisitorSession)(nil),                // 5: switchboard.supervision.v1.VisitorSession
-	(*PageView)(nil),                      // 6: switchboard.supervision.v1.PageView
-	(*GetVisitorRequest)(nil),             // 7: switchboard.supervision.v1.GetVisitorRequest
-	(*GetVisitorResponse)(nil),            // 8: switchboard.supervision.v1.GetVisitorResponse
-	(*ListContactsRequest)(nil),           // 9: switchboard.supervision.v1.ListContactsRequest
-	(*ListContactsResponse)(nil),          // 10: switchboard.supervision.v1.ListContactsResponse
-	(*CreateContactRequest)(nil),          // 11: switchboard.supervision.v1.CreateContactRequest
-	(*CreateContactResponse)(nil),         // 12: switchboard.supervision.v1.CreateContactResponse
-	(*UpdateContactRequest)(nil),          // 13: switchboard.supervision.v1.UpdateContactRequest
-	(*UpdateContactResponse)(nil),         // 14: switchboard.supervision.v1.UpdateContactResponse
-	(*DeleteContactRequest)(nil),          // 15: switchboard.supervision.v1.DeleteContactRequest
-	(*DeleteContactResponse)(nil),         // 16: switchboard.supervision.v1.DeleteContactResponse
-	(*WatchAgentsRequest)(nil),            // 17: switchboard.supervision.v1.WatchAgentsRequest
-	(*WatchAgentsResponse)(nil),           // 18: switchboard.supervision.v1.WatchAgentsResponse
-	(*AddSupervisedChatRequest)(nil),      // 19: switchboard.supervision.v1.AddSupervisedChatRequest
-	(*AddSupervisedChatResponse)(nil),     // 20: switchboard.supervision.v1.AddSupervisedChatResponse
-	(*RemoveSupervisedChatRequest)(nil),   // 21: switchboard.supervision.v1.RemoveSupervisedChatRequest
-	(*RemoveSupervisedChatResponse)(nil),  // 22: switchboard.supervision.v1.RemoveSupervisedChatResponse
-	(*ListSupervisedChatsRequest)(nil),    // 23: switchboard.supervision.v1.ListSupervisedChatsRequest
-	(*ListSupervisedChatsResponse)(nil),   // 24: switchboard.supervision.v1.ListSupervisedChatsResponse
-	(*AuditEntry)(nil),                    // 25: switchboard.supervision.v1.AuditEntry
-	(*ListAuditLogRequest)(nil),           // 26: switchboard.supervision.v1.ListAuditLogRequest
-	(*ListAuditLogResponse)(nil),          // 27: switchboard.supervision.v1.ListAuditLogResponse
-	(*AgentLoad)(nil),                     // 28: switchboard.supervision.v1.AgentLoad
-	(*Signal)(nil),                        // 29: switchboard.supervision.v1.Signal
-	(*ListAgentsRequest)(nil),             // 30: switchboard.supervision.v1.ListAgentsRequest
-	(*ListAgentsResponse)(nil),            // 31: switchboard.supervision.v1.ListAgentsResponse
-	(*OpenChat)(nil),                      // 32: switchboard.supervision.v1.OpenChat
-	(*ListOpenChatsRequest)(nil),          // 33: switchboard.supervision.v1.ListOpenChatsRequest
-	(*ListOpenChatsResponse)(nil),         // 34: switchboard.supervision.v1.ListOpenChatsResponse
-	(*WatchConversationRequest)(nil),      // 35: switchboard.supervision.v1.WatchConversationRequest
-	(*WatchConversationResponse)(nil),     // 36: switchboard.supervision.v1.WatchConversationResponse
-	(*WhisperRequest)(nil),                // 37: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),               // 38: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),   // 39: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil),  // 40: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),     // 41: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),    // 42: switchboard.supervision.v1.FinishConversationResponse
-	(*OfflineMessage)(nil),                // 43: switchboard.supervision.v1.OfflineMessage
-	(*ListOfflineMessagesRequest)(nil),    // 44: switchboard.supervision.v1.ListOfflineMessagesRequest
-	(*ListOfflineMessagesResponse)(nil),   // 45: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*ExportTranscriptRequest)(nil),       // 46: switchboard.supervision.v1.ExportTranscriptRequest
-	(*ExportTranscriptResponse)(nil),      // 47: switchboard.supervision.v1.ExportTranscriptResponse
-	(*ChatFilter)(nil),                    // 48: switchboard.supervision.v1.ChatFilter
-	(*ChatSummary)(nil),                   // 49: switchboard.supervision.v1.ChatSummary
-	(*SearchChatsRequest)(nil),            // 50: switchboard.supervision.v1.SearchChatsRequest
-	(*SearchChatsResponse)(nil),           // 51: switchboard.supervision.v1.SearchChatsResponse
-	(*ExportChatsRequest)(nil),            // 52: switchboard.supervision.v1.ExportChatsRequest
-	(*ExportChatsResponse)(nil),           // 53: switchboard.supervision.v1.ExportChatsResponse
-	(*ExportOfflineMessagesRequest)(nil),  // 54: switchboard.supervision.v1.ExportOfflineMessagesRequest
-	(*ExportOfflineMessagesResponse)(nil), // 55: switchboard.supervision.v1.ExportOfflineMessagesResponse
-	(*SendTranscriptRequest)(nil),         // 56: switchboard.supervision.v1.SendTranscriptRequest
-	(*SendTranscriptResponse)(nil),        // 57: switchboard.supervision.v1.SendTranscriptResponse
-	(*timestamppb.Timestamp)(nil),         // 58: google.protobuf.Timestamp
-	(*v1.Conversation)(nil),               // 59: switchboard.chat.v1.Conversation
-	(v1.AgentStatus)(0),                   // 60: switchboard.chat.v1.AgentStatus
-	(*v1.Event)(nil),                      // 61: switchboard.chat.v1.Event
-	(v1.Thumb)(0),                         // 62: switchboard.chat.v1.Thumb
+	(Sentiment)(0),                           // 0: switchboard.supervision.v1.Sentiment
+	(ChatStateFilter)(0),                     // 1: switchboard.supervision.v1.ChatStateFilter
+	(*VisitorProfile)(nil),                   // 2: switchboard.supervision.v1.VisitorProfile
+	(*Visitor)(nil),                          // 3: switchboard.supervision.v1.Visitor
+	(*VisitorSession)(nil),                   // 4: switchboard.supervision.v1.VisitorSession
+	(*PageView)(nil),                         // 5: switchboard.supervision.v1.PageView
+	(*GetVisitorRequest)(nil),                // 6: switchboard.supervision.v1.GetVisitorRequest
+	(*GetVisitorResponse)(nil),               // 7: switchboard.supervision.v1.GetVisitorResponse
+	(*ListContactsRequest)(nil),              // 8: switchboard.supervision.v1.ListContactsRequest
+	(*ListContactsResponse)(nil),             // 9: switchboard.supervision.v1.ListContactsResponse
+	(*CreateContactRequest)(nil),             // 10: switchboard.supervision.v1.CreateContactRequest
+	(*CreateContactResponse)(nil),            // 11: switchboard.supervision.v1.CreateContactResponse
+	(*UpdateContactRequest)(nil),             // 12: switchboard.supervision.v1.UpdateContactRequest
+	(*UpdateContactResponse)(nil),            // 13: switchboard.supervision.v1.UpdateContactResponse
+	(*DeleteContactRequest)(nil),             // 14: switchboard.supervision.v1.DeleteContactRequest
+	(*DeleteContactResponse)(nil),            // 15: switchboard.supervision.v1.DeleteContactResponse
+	(*WatchAgentsRequest)(nil),               // 16: switchboard.supervision.v1.WatchAgentsRequest
+	(*WatchAgentsResponse)(nil),              // 17: switchboard.supervision.v1.WatchAgentsResponse
+	(*AddSupervisedChatRequest)(nil),         // 18: switchboard.supervision.v1.AddSupervisedChatRequest
+	(*AddSupervisedChatResponse)(nil),        // 19: switchboard.supervision.v1.AddSupervisedChatResponse
+	(*RemoveSupervisedChatRequest)(nil),      // 20: switchboard.supervision.v1.RemoveSupervisedChatRequest
+	(*RemoveSupervisedChatResponse)(nil),     // 21: switchboard.supervision.v1.RemoveSupervisedChatResponse
+	(*ListSupervisedChatsRequest)(nil),       // 22: switchboard.supervision.v1.ListSupervisedChatsRequest
+	(*ListSupervisedChatsResponse)(nil),      // 23: switchboard.supervision.v1.ListSupervisedChatsResponse
+	(*AuditEntry)(nil),                       // 24: switchboard.supervision.v1.AuditEntry
+	(*ListAuditLogRequest)(nil),              // 25: switchboard.supervision.v1.ListAuditLogRequest
+	(*ListAuditLogResponse)(nil),             // 26: switchboard.supervision.v1.ListAuditLogResponse
+	(*AgentLoad)(nil),                        // 27: switchboard.supervision.v1.AgentLoad
+	(*WatchOpenChatsRequest)(nil),            // 28: switchboard.supervision.v1.WatchOpenChatsRequest
+	(*WatchOpenChatsResponse)(nil),           // 29: switchboard.supervision.v1.WatchOpenChatsResponse
+	(*ListSignalsRequest)(nil),               // 30: switchboard.supervision.v1.ListSignalsRequest
+	(*ListSignalsResponse)(nil),              // 31: switchboard.supervision.v1.ListSignalsResponse
+	(*ListAgentsRequest)(nil),                // 32: switchboard.supervision.v1.ListAgentsRequest
+	(*ListAgentsResponse)(nil),               // 33: switchboard.supervision.v1.ListAgentsResponse
+	(*OpenChat)(nil),                         // 34: switchboard.supervision.v1.OpenChat
+	(*ListOpenChatsRequest)(nil),             // 35: switchboard.supervision.v1.ListOpenChatsRequest
+	(*ListOpenChatsResponse)(nil),            // 36: switchboard.supervision.v1.ListOpenChatsResponse
+	(*WatchConversationRequest)(nil),         // 37: switchboard.supervision.v1.WatchConversationRequest
+	(*WatchConversationResponse)(nil),        // 38: switchboard.supervision.v1.WatchConversationResponse
+	(*WhisperRequest)(nil),                   // 39: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),                  // 40: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),      // 41: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil),     // 42: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),        // 43: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),       // 44: switchboard.supervision.v1.FinishConversationResponse
+	(*OfflineMessage)(nil),                   // 45: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),       // 46: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),      // 47: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*ExportTranscriptRequest)(nil),          // 48: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),         // 49: switchboard.supervision.v1.ExportTranscriptResponse
+	(*ChatFilter)(nil),                       // 50: switchboard.supervision.v1.ChatFilter
+	(*ChatSummary)(nil),                      // 51: switchboard.supervision.v1.ChatSummary
+	(*SearchChatsRequest)(nil),               // 52: switchboard.supervision.v1.SearchChatsRequest
+	(*SearchChatsResponse)(nil),              // 53: switchboard.supervision.v1.SearchChatsResponse
+	(*ExportChatsRequest)(nil),               // 54: switchboard.supervision.v1.ExportChatsRequest
+	(*ExportChatsResponse)(nil),              // 55: switchboard.supervision.v1.ExportChatsResponse
+	(*ExportOfflineMessagesRequest)(nil),     // 56: switchboard.supervision.v1.ExportOfflineMessagesRequest
+	(*ExportOfflineMessagesResponse)(nil),    // 57: switchboard.supervision.v1.ExportOfflineMessagesResponse
+	(*SendTranscriptRequest)(nil),            // 58: switchboard.supervision.v1.SendTranscriptRequest
+	(*SendTranscriptResponse)(nil),           // 59: switchboard.supervision.v1.SendTranscriptResponse
+	(*timestamppb.Timestamp)(nil),            // 60: google.protobuf.Timestamp
+	(*v1.Conversation)(nil),                  // 61: switchboard.chat.v1.Conversation
+	(v1.AgentStatus)(0),                      // 62: switchboard.chat.v1.AgentStatus
+	(*Signal)(nil),                           // 63: switchboard.supervision.v1.Signal
+	(*v1.Event)(nil),                         // 64: switchboard.chat.v1.Event
+	(v1.Thumb)(0),                            // 65: switchboard.chat.v1.Thumb
+	(*GetBoardRequest)(nil),                  // 66: switchboard.supervision.v1.GetBoardRequest
+	(*WatchBoardRequest)(nil),                // 67: switchboard.supervision.v1.WatchBoardRequest
+	(*GetAgentTableRequest)(nil),             // 68: switchboard.supervision.v1.GetAgentTableRequest
+	(*GetDailyReportRequest)(nil),            // 69: switchboard.supervision.v1.GetDailyReportRequest
+	(*GetMonthlyReportRequest)(nil),          // 70: switchboard.supervision.v1.GetMonthlyReportRequest
+	(*GetVisitorStatisticsRequest)(nil),      // 71: switchboard.supervision.v1.GetVisitorStatisticsRequest
+	(*GetAgentStatisticsRequest)(nil),        // 72: switchboard.supervision.v1.GetAgentStatisticsRequest
+	(*GetInteractionStatisticsRequest)(nil),  // 73: switchboard.supervision.v1.GetInteractionStatisticsRequest
+	(*ExportReportRequest)(nil),              // 74: switchboard.supervision.v1.ExportReportRequest
+	(*GetBoardResponse)(nil),                 // 75: switchboard.supervision.v1.GetBoardResponse
+	(*WatchBoardResponse)(nil),               // 76: switchboard.supervision.v1.WatchBoardResponse
+	(*GetAgentTableResponse)(nil),            // 77: switchboard.supervision.v1.GetAgentTableResponse
+	(*GetDailyReportResponse)(nil),           // 78: switchboard.supervision.v1.GetDailyReportResponse
+	(*GetMonthlyReportResponse)(nil),         // 79: switchboard.supervision.v1.GetMonthlyReportResponse
+	(*GetVisitorStatisticsResponse)(nil),     // 80: switchboard.supervision.v1.GetVisitorStatisticsResponse
+	(*GetAgentStatisticsResponse)(nil),       // 81: switchboard.supervision.v1.GetAgentStatisticsResponse
+	(*GetInteractionStatisticsResponse)(nil), // 82: switchboard.supervision.v1.GetInteractionStatisticsResponse
+	(*ExportReportResponse)(nil),             // 83: switchboard.supervision.v1.ExportReportResponse
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
-	3,  // 0: switchboard.supervision.v1.Visitor.profile:type_name -> switchboard.supervision.v1.VisitorProfile
-	58, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
-	58, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
-	58, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
-	58, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
-	58, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
-	58, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
-	6,  // 7: switchboard.supervision.v1.VisitorSession.page_views:type_name -> switchboard.supervision.v1.PageView
-	58, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
-	4,  // 9: switchboard.supervision.v1.GetVisitorResponse.visitor:type_name -> switchboard.supervision.v1.Visitor
-	5,  // 10: switchboard.supervision.v1.GetVisitorResponse.sessions:type_name -> switchboard.supervision.v1.VisitorSession
-	59, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	4,  // 12: switchboard.supervision.v1.ListContactsResponse.contacts:type_name -> switchboard.supervision.v1.Visitor
-	3,  // 13: switchboard.supervision.v1.CreateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
-	4,  // 14: switchboard.supervision.v1.CreateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
-	3,  // 15: switchboard.supervision.v1.UpdateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
-	4,  // 16: switchboard.supervision.v1.UpdateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
-	28, // 17: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	59, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	58, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
-	25, // 20: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	60, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	58, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
-	29, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
-	0,  // 24: switchboard.supervision.v1.Signal.level:type_name -> switchboard.supervision.v1.SignalLevel
-	58, // 25: switchboard.supervision.v1.Signal.since:type_name -> google.protobuf.Timestamp
-	28, // 26: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	59, // 27: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
-	29, // 28: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
-	32, // 29: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	61, // 30: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	61, // 31: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	59, // 32: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	59, // 33: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	58, // 34: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
-	43, // 35: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
-	58, // 36: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
-	58, // 37: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
-	62, // 38: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
-	1,  // 39: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	2,  // 40: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
-	59, // 41: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
-	62, // 42: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
-	1,  // 43: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	48, // 44: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	49, // 45: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
-	48, // 46: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	30, // 47: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	17, // 48: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
-	33, // 49: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	35, // 50: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	19, // 51: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
-	21, // 52: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
-	23, // 53: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
-	37, // 54: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	39, // 55: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	41, // 56: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	50, // 57: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
-	52, // 58: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
-	46, // 59: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
-	56, // 60: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
-	44, // 61: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	54, // 62: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
-	26, // 63: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	7,  // 64: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
-	9,  // 65: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
-	11, // 66: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
-	13, // 67: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
-	15, // 68: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
-	31, // 69: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	18, // 70: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	34, // 71: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	36, // 72: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	20, // 73: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	22, // 74: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	24, // 75: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	38, // 76: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	40, // 77: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	42, // 78: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	51, // 79: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
-	53, // 80: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
-	47, // 81: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
-	57, // 82: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
-	45, // 83: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	55, // 84: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
-	27, // 85: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	8,  // 86: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
-	10, // 87: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
-	12, // 88: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
-	14, // 89: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
-	16, // 90: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
-	69, // [69:91] is the sub-list for method output_type
-	47, // [47:69] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	2,  // 0: switchboard.supervision.v1.Visitor.profile:type_name -> switchboard.supervision.v1.VisitorProfile
+	60, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
+	60, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
+	60, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
+	60, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
+	60, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
+	60, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
+	5,  // 7: switchboard.supervision.v1.VisitorSession.page_views:type_name -> switchboard.supervision.v1.PageView
+	60, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
+	3,  // 9: switchboard.supervision.v1.GetVisitorResponse.visitor:type_name -> switchboard.supervision.v1.Visitor
+	4,  // 10: switchboard.supervision.v1.GetVisitorResponse.sessions:type_name -> switchboard.supervision.v1.VisitorSession
+	61, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	3,  // 12: switchboard.supervision.v1.ListContactsResponse.contacts:type_name -> switchboard.supervision.v1.Visitor
+	2,  // 13: switchboard.supervision.v1.CreateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
+	3,  // 14: switchboard.supervision.v1.CreateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
+	2,  // 15: switchboard.supervision.v1.UpdateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
+	3,  // 16: switchboard.supervision.v1.UpdateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
+	27, // 17: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
+	61, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	60, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	24, // 20: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
+	62, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	60, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	63, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
+	34, // 24: switchboard.supervision.v1.WatchOpenChatsResponse.chat:type_name -> switchboard.supervision.v1.OpenChat
+	60, // 25: switchboard.supervision.v1.ListSignalsRequest.from:type_name -> google.protobuf.Timestamp
+	60, // 26: switchboard.supervision.v1.ListSignalsRequest.to:type_name -> google.protobuf.Timestamp
+	63, // 27: switchboard.supervision.v1.ListSignalsResponse.signals:type_name -> switchboard.supervision.v1.Signal
+	27, // 28: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
+	61, // 29: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	63, // 30: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
+	34, // 31: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
+	64, // 32: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	64, // 33: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	61, // 34: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	61, // 35: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	60, // 36: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	45, // 37: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
+	60, // 38: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
+	60, // 39: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
+	65, // 40: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 41: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	1,  // 42: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
+	61, // 43: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
+	65, // 44: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 45: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	50, // 46: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	51, // 47: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
+	50, // 48: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	32, // 49: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	16, // 50: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	35, // 51: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	37, // 52: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	18, // 53: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	20, // 54: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	22, // 55: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	39, // 56: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	41, // 57: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	43, // 58: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	52, // 59: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
+	54, // 60: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
+	48, // 61: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
+	58, // 62: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
+	46, // 63: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	56, // 64: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
+	25, // 65: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	6,  // 66: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
+	8,  // 67: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
+	10, // 68: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
+	12, // 69: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
+	14, // 70: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
+	28, // 71: switchboard.supervision.v1.SupervisionService.WatchOpenChats:input_type -> switchboard.supervision.v1.WatchOpenChatsRequest
+	30, // 72: switchboard.supervision.v1.SupervisionService.ListSignals:input_type -> switchboard.supervision.v1.ListSignalsRequest
+	66, // 73: switchboard.supervision.v1.SupervisionService.GetBoard:input_type -> switchboard.supervision.v1.GetBoardRequest
+	67, // 74: switchboard.supervision.v1.SupervisionService.WatchBoard:input_type -> switchboard.supervision.v1.WatchBoardRequest
+	68, // 75: switchboard.supervision.v1.SupervisionService.GetAgentTable:input_type -> switchboard.supervision.v1.GetAgentTableRequest
+	69, // 76: switchboard.supervision.v1.SupervisionService.GetDailyReport:input_type -> switchboard.supervision.v1.GetDailyReportRequest
+	70, // 77: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:input_type -> switchboard.supervision.v1.GetMonthlyReportRequest
+	71, // 78: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:input_type -> switchboard.supervision.v1.GetVisitorStatisticsRequest
+	72, // 79: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:input_type -> switchboard.supervision.v1.GetAgentStatisticsRequest
+	73, // 80: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:input_type -> switchboard.supervision.v1.GetInteractionStatisticsRequest
+	74, // 81: switchboard.supervision.v1.SupervisionService.ExportReport:input_type -> switchboard.supervision.v1.ExportReportRequest
+	33, // 82: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	17, // 83: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	36, // 84: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	38, // 85: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	19, // 86: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	21, // 87: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	23, // 88: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	40, // 89: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	42, // 90: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	44, // 91: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	53, // 92: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
+	55, // 93: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
+	49, // 94: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	59, // 95: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
+	47, // 96: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	57, // 97: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
+	26, // 98: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	7,  // 99: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
+	9,  // 100: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
+	11, // 101: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
+	13, // 102: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
+	15, // 103: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
+	29, // 104: switchboard.supervision.v1.SupervisionService.WatchOpenChats:output_type -> switchboard.supervision.v1.WatchOpenChatsResponse
+	31, // 105: switchboard.supervision.v1.SupervisionService.ListSignals:output_type -> switchboard.supervision.v1.ListSignalsResponse
+	75, // 106: switchboard.supervision.v1.SupervisionService.GetBoard:output_type -> switchboard.supervision.v1.GetBoardResponse
+	76, // 107: switchboard.supervision.v1.SupervisionService.WatchBoard:output_type -> switchboard.supervision.v1.WatchBoardResponse
+	77, // 108: switchboard.supervision.v1.SupervisionService.GetAgentTable:output_type -> switchboard.supervision.v1.GetAgentTableResponse
+	78, // 109: switchboard.supervision.v1.SupervisionService.GetDailyReport:output_type -> switchboard.supervision.v1.GetDailyReportResponse
+	79, // 110: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:output_type -> switchboard.supervision.v1.GetMonthlyReportResponse
+	80, // 111: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:output_type -> switchboard.supervision.v1.GetVisitorStatisticsResponse
+	81, // 112: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:output_type -> switchboard.supervision.v1.GetAgentStatisticsResponse
+	82, // 113: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:output_type -> switchboard.supervision.v1.GetInteractionStatisticsResponse
+	83, // 114: switchboard.supervision.v1.SupervisionService.ExportReport:output_type -> switchboard.supervision.v1.ExportReportResponse
+	82, // [82:115] is the sub-list for method output_type
+	49, // [49:82] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -3975,7 +4159,10 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 	if File_switchboard_supervision_v1_supervision_proto != nil {
 		return
 	}
-	file_switchboard_supervision_v1_supervision_proto_msgTypes[36].OneofWrappers = []any{
+	file_switchboard_supervision_v1_board_proto_init()
+	file_switchboard_supervision_v1_reports_proto_init()
+	file_switchboard_supervision_v1_signal_proto_init()
+	file_switchboard_supervision_v1_supervision_proto_msgTypes[39].OneofWrappers = []any{
 		(*TransferConversationRequest_Agent)(nil),
 		(*TransferConversationRequest_BusinessUnit)(nil),
 	}
@@ -3984,8 +4171,8 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
-			NumEnums:      3,
-			NumMessages:   55,
+			NumEnums:      2,
+			NumMessages:   58,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -41,6 +41,14 @@ const (
 	AuthServiceLogoutProcedure = "/switchboard.auth.v1.AuthService/Logout"
 	// AuthServiceWhoAmIProcedure is the fully-qualified name of the AuthService's WhoAmI RPC.
 	AuthServiceWhoAmIProcedure = "/switchboard.auth.v1.AuthService/WhoAmI"
+	// AuthServiceCreateApiKeyProcedure is the fully-qualified name of the AuthService's CreateApiKey
+	// RPC.
+	AuthServiceCreateApiKeyProcedure = "/switchboard.auth.v1.AuthService/CreateApiKey"
+	// AuthServiceListApiKeysProcedure is the fully-qualified name of the AuthService's ListApiKeys RPC.
+	AuthServiceListApiKeysProcedure = "/switchboard.auth.v1.AuthService/ListApiKeys"
+	// AuthServiceRevokeApiKeyProcedure is the fully-qualified name of the AuthService's RevokeApiKey
+	// RPC.
+	AuthServiceRevokeApiKeyProcedure = "/switchboard.auth.v1.AuthService/RevokeApiKey"
 )
 
 // AuthServiceClient is a client for the switchboard.auth.v1.AuthService service.
@@ -51,6 +59,14 @@ type AuthServiceClient interface {
 	Logout(context.Context, *connect.Request[v1.LogoutRequest]) (*connect.Response[v1.LogoutResponse], error)
 	// WhoAmI describes the account behind the bearer token the call carries.
 	WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error)
+	// CreateApiKey makes an API key for the tenant's backend (ConversionService). The key is
+	// shown once, in the response; only its hash is kept. Tenant admins only.
+	CreateApiKey(context.Context, *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error)
+	// ListApiKeys lists the tenant's API keys, without their secrets. Tenant admins only.
+	ListApiKeys(context.Context, *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error)
+	// RevokeApiKey revokes an API key by name; calls with it fail from then on. Tenant
+	// admins only.
+	RevokeApiKey(context.Context, *connect.Request[v1.RevokeApiKeyRequest]) (*connect.Response[v1.RevokeApiKeyResponse], error)
 }
 
 // NewAuthServiceClient constructs a client for the switchboard.auth.v1.AuthService service. By
@@ -82,14 +98,35 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(authServiceMethods.ByName("WhoAmI")),
 			connect.WithClientOptions(opts...),
 		),
+		createApiKey: connect.NewClient[v1.CreateApiKeyRequest, v1.CreateApiKeyResponse](
+			httpClient,
+			baseURL+AuthServiceCreateApiKeyProcedure,
+			connect.WithSchema(authServiceMethods.ByName("CreateApiKey")),
+			connect.WithClientOptions(opts...),
+		),
+		listApiKeys: connect.NewClient[v1.ListApiKeysRequest, v1.ListApiKeysResponse](
+			httpClient,
+			baseURL+AuthServiceListApiKeysProcedure,
+			connect.WithSchema(authServiceMethods.ByName("ListApiKeys")),
+			connect.WithClientOptions(opts...),
+		),
+		revokeApiKey: connect.NewClient[v1.RevokeApiKeyRequest, v1.RevokeApiKeyResponse](
+			httpClient,
+			baseURL+AuthServiceRevokeApiKeyProcedure,
+			connect.WithSchema(authServiceMethods.ByName("RevokeApiKey")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // authServiceClient implements AuthServiceClient.
 type authServiceClient struct {
-	login  *connect.Client[v1.LoginRequest, v1.LoginResponse]
-	logout *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
-	whoAmI *connect.Client[v1.WhoAmIRequest, v1.WhoAmIResponse]
+	login        *connect.Client[v1.LoginRequest, v1.LoginResponse]
+	logout       *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
+	whoAmI       *connect.Client[v1.WhoAmIRequest, v1.WhoAmIResponse]
+	createApiKey *connect.Client[v1.CreateApiKeyRequest, v1.CreateApiKeyResponse]
+	listApiKeys  *connect.Client[v1.ListApiKeysRequest, v1.ListApiKeysResponse]
+	revokeApiKey *connect.Client[v1.RevokeApiKeyRequest, v1.RevokeApiKeyResponse]
 }
 
 // Login calls switchboard.auth.v1.AuthService.Login.
@@ -107,6 +144,21 @@ func (c *authServiceClient) WhoAmI(ctx context.Context, req *connect.Request[v1.
 	return c.whoAmI.CallUnary(ctx, req)
 }
 
+// CreateApiKey calls switchboard.auth.v1.AuthService.CreateApiKey.
+func (c *authServiceClient) CreateApiKey(ctx context.Context, req *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error) {
+	return c.createApiKey.CallUnary(ctx, req)
+}
+
+// ListApiKeys calls switchboard.auth.v1.AuthService.ListApiKeys.
+func (c *authServiceClient) ListApiKeys(ctx context.Context, req *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error) {
+	return c.listApiKeys.CallUnary(ctx, req)
+}
+
+// RevokeApiKey calls switchboard.auth.v1.AuthService.RevokeApiKey.
+func (c *authServiceClient) RevokeApiKey(ctx context.Context, req *connect.Request[v1.RevokeApiKeyRequest]) (*connect.Response[v1.RevokeApiKeyResponse], error) {
+	return c.revokeApiKey.CallUnary(ctx, req)
+}
+
 // AuthServiceHandler is an implementation of the switchboard.auth.v1.AuthService service.
 type AuthServiceHandler interface {
 	// Login checks a username and password of the tenant and returns a bearer token.
@@ -115,6 +167,14 @@ type AuthServiceHandler interface {
 	Logout(context.Context, *connect.Request[v1.LogoutRequest]) (*connect.Response[v1.LogoutResponse], error)
 	// WhoAmI describes the account behind the bearer token the call carries.
 	WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error)
+	// CreateApiKey makes an API key for the tenant's backend (ConversionService). The key is
+	// shown once, in the response; only its hash is kept. Tenant admins only.
+	CreateApiKey(context.Context, *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error)
+	// ListApiKeys lists the tenant's API keys, without their secrets. Tenant admins only.
+	ListApiKeys(context.Context, *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error)
+	// RevokeApiKey revokes an API key by name; calls with it fail from then on. Tenant
+	// admins only.
+	RevokeApiKey(context.Context, *connect.Request[v1.RevokeApiKeyRequest]) (*connect.Response[v1.RevokeApiKeyResponse], error)
 }
 
 // NewAuthServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -142,6 +202,24 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(authServiceMethods.ByName("WhoAmI")),
 		connect.WithHandlerOptions(opts...),
 	)
+	authServiceCreateApiKeyHandler := connect.NewUnaryHandler(
+		AuthServiceCreateApiKeyProcedure,
+		svc.CreateApiKey,
+		connect.WithSchema(authServiceMethods.ByName("CreateApiKey")),
+		connect.WithHandlerOptions(opts...),
+	)
+	authServiceListApiKeysHandler := connect.NewUnaryHandler(
+		AuthServiceListApiKeysProcedure,
+		svc.ListApiKeys,
+		connect.WithSchema(authServiceMethods.ByName("ListApiKeys")),
+		connect.WithHandlerOptions(opts...),
+	)
+	authServiceRevokeApiKeyHandler := connect.NewUnaryHandler(
+		AuthServiceRevokeApiKeyProcedure,
+		svc.RevokeApiKey,
+		connect.WithSchema(authServiceMethods.ByName("RevokeApiKey")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchboard.auth.v1.AuthService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case AuthServiceLoginProcedure:
@@ -150,6 +228,12 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 			authServiceLogoutHandler.ServeHTTP(w, r)
 		case AuthServiceWhoAmIProcedure:
 			authServiceWhoAmIHandler.ServeHTTP(w, r)
+		case AuthServiceCreateApiKeyProcedure:
+			authServiceCreateApiKeyHandler.ServeHTTP(w, r)
+		case AuthServiceListApiKeysProcedure:
+			authServiceListApiKeysHandler.ServeHTTP(w, r)
+		case AuthServiceRevokeApiKeyProcedure:
+			authServiceRevokeApiKeyHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -169,4 +253,16 @@ func (UnimplementedAuthServiceHandler) Logout(context.Context, *connect.Request[
 
 func (UnimplementedAuthServiceHandler) WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.auth.v1.AuthService.WhoAmI is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) CreateApiKey(context.Context, *connect.Request[v1.CreateApiKeyRequest]) (*connect.Response[v1.CreateApiKeyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.auth.v1.AuthService.CreateApiKey is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) ListApiKeys(context.Context, *connect.Request[v1.ListApiKeysRequest]) (*connect.Response[v1.ListApiKeysResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.auth.v1.AuthService.ListApiKeys is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) RevokeApiKey(context.Context, *connect.Request[v1.RevokeApiKeyRequest]) (*connect.Response[v1.RevokeApiKeyResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.auth.v1.AuthService.RevokeApiKey is not implemented"))
 }

@@ -102,6 +102,39 @@ const (
 	// SupervisionServiceDeleteContactProcedure is the fully-qualified name of the SupervisionService's
 	// DeleteContact RPC.
 	SupervisionServiceDeleteContactProcedure = "/switchboard.supervision.v1.SupervisionService/DeleteContact"
+	// SupervisionServiceWatchOpenChatsProcedure is the fully-qualified name of the SupervisionService's
+	// WatchOpenChats RPC.
+	SupervisionServiceWatchOpenChatsProcedure = "/switchboard.supervision.v1.SupervisionService/WatchOpenChats"
+	// SupervisionServiceListSignalsProcedure is the fully-qualified name of the SupervisionService's
+	// ListSignals RPC.
+	SupervisionServiceListSignalsProcedure = "/switchboard.supervision.v1.SupervisionService/ListSignals"
+	// SupervisionServiceGetBoardProcedure is the fully-qualified name of the SupervisionService's
+	// GetBoard RPC.
+	SupervisionServiceGetBoardProcedure = "/switchboard.supervision.v1.SupervisionService/GetBoard"
+	// SupervisionServiceWatchBoardProcedure is the fully-qualified name of the SupervisionService's
+	// WatchBoard RPC.
+	SupervisionServiceWatchBoardProcedure = "/switchboard.supervision.v1.SupervisionService/WatchBoard"
+	// SupervisionServiceGetAgentTableProcedure is the fully-qualified name of the SupervisionService's
+	// GetAgentTable RPC.
+	SupervisionServiceGetAgentTableProcedure = "/switchboard.supervision.v1.SupervisionService/GetAgentTable"
+	// SupervisionServiceGetDailyReportProcedure is the fully-qualified name of the SupervisionService's
+	// GetDailyReport RPC.
+	SupervisionServiceGetDailyReportProcedure = "/switchboard.supervision.v1.SupervisionService/GetDailyReport"
+	// SupervisionServiceGetMonthlyReportProcedure is the fully-qualified name of the
+	// SupervisionService's GetMonthlyReport RPC.
+	SupervisionServiceGetMonthlyReportProcedure = "/switchboard.supervision.v1.SupervisionService/GetMonthlyReport"
+	// SupervisionServiceGetVisitorStatisticsProcedure is the fully-qualified name of the
+	// SupervisionService's GetVisitorStatistics RPC.
+	SupervisionServiceGetVisitorStatisticsProcedure = "/switchboard.supervision.v1.SupervisionService/GetVisitorStatistics"
+	// SupervisionServiceGetAgentStatisticsProcedure is the fully-qualified name of the
+	// SupervisionService's GetAgentStatistics RPC.
+	SupervisionServiceGetAgentStatisticsProcedure = "/switchboard.supervision.v1.SupervisionService/GetAgentStatistics"
+	// SupervisionServiceGetInteractionStatisticsProcedure is the fully-qualified name of the
+	// SupervisionService's GetInteractionStatistics RPC.
+	SupervisionServiceGetInteractionStatisticsProcedure = "/switchboard.supervision.v1.SupervisionService/GetInteractionStatistics"
+	// SupervisionServiceExportReportProcedure is the fully-qualified name of the SupervisionService's
+	// ExportReport RPC.
+	SupervisionServiceExportReportProcedure = "/switchboard.supervision.v1.SupervisionService/ExportReport"
 )
 
 // SupervisionServiceClient is a client for the switchboard.supervision.v1.SupervisionService
@@ -175,6 +208,38 @@ type SupervisionServiceClient interface {
 	// removed; a visitor with visits or conversations stays, anonymous. Needs AllChats on
 	// some unit.
 	DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error)
+	// WatchOpenChats streams the open chats of the units where the caller holds
+	// SuperviseOpenChats: the whole list first, then a chat again whenever its state,
+	// assignment or signals change, and a removal when it closes or leaves the caller's units.
+	WatchOpenChats(context.Context, *connect.Request[v1.WatchOpenChatsRequest]) (*connect.ServerStreamForClient[v1.WatchOpenChatsResponse], error)
+	// ListSignals pages through the signals of the caller's units, newest first: the active
+	// ones, or the history over a time range.
+	ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error)
+	// GetBoard evaluates the supervision board once: every panel over the caller's units.
+	GetBoard(context.Context, *connect.Request[v1.GetBoardRequest]) (*connect.Response[v1.GetBoardResponse], error)
+	// WatchBoard streams the board: the panels at most once a second and at least every five
+	// seconds, and each signal as it is raised or cleared.
+	WatchBoard(context.Context, *connect.Request[v1.WatchBoardRequest]) (*connect.ServerStreamForClient[v1.WatchBoardResponse], error)
+	// GetAgentTable is the agents table of the supervision page for one unit, over today in
+	// the unit's time zone.
+	GetAgentTable(context.Context, *connect.Request[v1.GetAgentTableRequest]) (*connect.Response[v1.GetAgentTableResponse], error)
+	// GetDailyReport counts page views, visitors, conversations, messages and offline
+	// messages per day. Needs AllChats on the units reported.
+	GetDailyReport(context.Context, *connect.Request[v1.GetDailyReportRequest]) (*connect.Response[v1.GetDailyReportResponse], error)
+	// GetMonthlyReport counts the same per month. Needs AllChats on the units reported.
+	GetMonthlyReport(context.Context, *connect.Request[v1.GetMonthlyReportRequest]) (*connect.Response[v1.GetMonthlyReportResponse], error)
+	// GetVisitorStatistics counts visitors, new and returning, visits and page views per day.
+	// Needs AllChats on some unit.
+	GetVisitorStatistics(context.Context, *connect.Request[v1.GetVisitorStatisticsRequest]) (*connect.Response[v1.GetVisitorStatisticsResponse], error)
+	// GetAgentStatistics gives each agent's conversations, response times and unanswered
+	// conversations over a range. Needs AllChats on the units reported.
+	GetAgentStatistics(context.Context, *connect.Request[v1.GetAgentStatisticsRequest]) (*connect.Response[v1.GetAgentStatisticsResponse], error)
+	// GetInteractionStatistics counts conversations and offline messages and averages the
+	// response time by day and by hour of day. Needs AllChats on the units reported.
+	GetInteractionStatistics(context.Context, *connect.Request[v1.GetInteractionStatisticsRequest]) (*connect.Response[v1.GetInteractionStatisticsResponse], error)
+	// ExportReport streams any report as CSV: a header row, then one row per line of the
+	// report. Needs what the report needs.
+	ExportReport(context.Context, *connect.Request[v1.ExportReportRequest]) (*connect.ServerStreamForClient[v1.ExportReportResponse], error)
 }
 
 // NewSupervisionServiceClient constructs a client for the
@@ -321,33 +386,110 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			connect.WithSchema(supervisionServiceMethods.ByName("DeleteContact")),
 			connect.WithClientOptions(opts...),
 		),
+		watchOpenChats: connect.NewClient[v1.WatchOpenChatsRequest, v1.WatchOpenChatsResponse](
+			httpClient,
+			baseURL+SupervisionServiceWatchOpenChatsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("WatchOpenChats")),
+			connect.WithClientOptions(opts...),
+		),
+		listSignals: connect.NewClient[v1.ListSignalsRequest, v1.ListSignalsResponse](
+			httpClient,
+			baseURL+SupervisionServiceListSignalsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ListSignals")),
+			connect.WithClientOptions(opts...),
+		),
+		getBoard: connect.NewClient[v1.GetBoardRequest, v1.GetBoardResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetBoardProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetBoard")),
+			connect.WithClientOptions(opts...),
+		),
+		watchBoard: connect.NewClient[v1.WatchBoardRequest, v1.WatchBoardResponse](
+			httpClient,
+			baseURL+SupervisionServiceWatchBoardProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("WatchBoard")),
+			connect.WithClientOptions(opts...),
+		),
+		getAgentTable: connect.NewClient[v1.GetAgentTableRequest, v1.GetAgentTableResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetAgentTableProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetAgentTable")),
+			connect.WithClientOptions(opts...),
+		),
+		getDailyReport: connect.NewClient[v1.GetDailyReportRequest, v1.GetDailyReportResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetDailyReportProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetDailyReport")),
+			connect.WithClientOptions(opts...),
+		),
+		getMonthlyReport: connect.NewClient[v1.GetMonthlyReportRequest, v1.GetMonthlyReportResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetMonthlyReportProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetMonthlyReport")),
+			connect.WithClientOptions(opts...),
+		),
+		getVisitorStatistics: connect.NewClient[v1.GetVisitorStatisticsRequest, v1.GetVisitorStatisticsResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetVisitorStatisticsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetVisitorStatistics")),
+			connect.WithClientOptions(opts...),
+		),
+		getAgentStatistics: connect.NewClient[v1.GetAgentStatisticsRequest, v1.GetAgentStatisticsResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetAgentStatisticsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetAgentStatistics")),
+			connect.WithClientOptions(opts...),
+		),
+		getInteractionStatistics: connect.NewClient[v1.GetInteractionStatisticsRequest, v1.GetInteractionStatisticsResponse](
+			httpClient,
+			baseURL+SupervisionServiceGetInteractionStatisticsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("GetInteractionStatistics")),
+			connect.WithClientOptions(opts...),
+		),
+		exportReport: connect.NewClient[v1.ExportReportRequest, v1.ExportReportResponse](
+			httpClient,
+			baseURL+SupervisionServiceExportReportProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("ExportReport")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // supervisionServiceClient implements SupervisionServiceClient.
 type supervisionServiceClient struct {
-	listAgents            *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
-	watchAgents           *connect.Client[v1.WatchAgentsRequest, v1.WatchAgentsResponse]
-	listOpenChats         *connect.Client[v1.ListOpenChatsRequest, v1.ListOpenChatsResponse]
-	watchConversation     *connect.Client[v1.WatchConversationRequest, v1.WatchConversationResponse]
-	addSupervisedChat     *connect.Client[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse]
-	removeSupervisedChat  *connect.Client[v1.RemoveSupervisedChatRequest, v1.RemoveSupervisedChatResponse]
-	listSupervisedChats   *connect.Client[v1.ListSupervisedChatsRequest, v1.ListSupervisedChatsResponse]
-	whisper               *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
-	transferConversation  *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
-	finishConversation    *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
-	searchChats           *connect.Client[v1.SearchChatsRequest, v1.SearchChatsResponse]
-	exportChats           *connect.Client[v1.ExportChatsRequest, v1.ExportChatsResponse]
-	exportTranscript      *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
-	sendTranscript        *connect.Client[v1.SendTranscriptRequest, v1.SendTranscriptResponse]
-	listOfflineMessages   *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
-	exportOfflineMessages *connect.Client[v1.ExportOfflineMessagesRequest, v1.ExportOfflineMessagesResponse]
-	listAuditLog          *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
-	getVisitor            *connect.Client[v1.GetVisitorRequest, v1.GetVisitorResponse]
-	listContacts          *connect.Client[v1.ListContactsRequest, v1.ListContactsResponse]
-	createContact         *connect.Client[v1.CreateContactRequest, v1.CreateContactResponse]
-	updateContact         *connect.Client[v1.UpdateContactRequest, v1.UpdateContactResponse]
-	deleteContact         *connect.Client[v1.DeleteContactRequest, v1.DeleteContactResponse]
+	listAgents               *connect.Client[v1.ListAgentsRequest, v1.ListAgentsResponse]
+	watchAgents              *connect.Client[v1.WatchAgentsRequest, v1.WatchAgentsResponse]
+	listOpenChats            *connect.Client[v1.ListOpenChatsRequest, v1.ListOpenChatsResponse]
+	watchConversation        *connect.Client[v1.WatchConversationRequest, v1.WatchConversationResponse]
+	addSupervisedChat        *connect.Client[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse]
+	removeSupervisedChat     *connect.Client[v1.RemoveSupervisedChatRequest, v1.RemoveSupervisedChatResponse]
+	listSupervisedChats      *connect.Client[v1.ListSupervisedChatsRequest, v1.ListSupervisedChatsResponse]
+	whisper                  *connect.Client[v1.WhisperRequest, v1.WhisperResponse]
+	transferConversation     *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
+	finishConversation       *connect.Client[v1.FinishConversationRequest, v1.FinishConversationResponse]
+	searchChats              *connect.Client[v1.SearchChatsRequest, v1.SearchChatsResponse]
+	exportChats              *connect.Client[v1.ExportChatsRequest, v1.ExportChatsResponse]
+	exportTranscript         *connect.Client[v1.ExportTranscriptRequest, v1.ExportTranscriptResponse]
+	sendTranscript           *connect.Client[v1.SendTranscriptRequest, v1.SendTranscriptResponse]
+	listOfflineMessages      *connect.Client[v1.ListOfflineMessagesRequest, v1.ListOfflineMessagesResponse]
+	exportOfflineMessages    *connect.Client[v1.ExportOfflineMessagesRequest, v1.ExportOfflineMessagesResponse]
+	listAuditLog             *connect.Client[v1.ListAuditLogRequest, v1.ListAuditLogResponse]
+	getVisitor               *connect.Client[v1.GetVisitorRequest, v1.GetVisitorResponse]
+	listContacts             *connect.Client[v1.ListContactsRequest, v1.ListContactsResponse]
+	createContact            *connect.Client[v1.CreateContactRequest, v1.CreateContactResponse]
+	updateContact            *connect.Client[v1.UpdateContactRequest, v1.UpdateContactResponse]
+	deleteContact            *connect.Client[v1.DeleteContactRequest, v1.DeleteContactResponse]
+	watchOpenChats           *connect.Client[v1.WatchOpenChatsRequest, v1.WatchOpenChatsResponse]
+	listSignals              *connect.Client[v1.ListSignalsRequest, v1.ListSignalsResponse]
+	getBoard                 *connect.Client[v1.GetBoardRequest, v1.GetBoardResponse]
+	watchBoard               *connect.Client[v1.WatchBoardRequest, v1.WatchBoardResponse]
+	getAgentTable            *connect.Client[v1.GetAgentTableRequest, v1.GetAgentTableResponse]
+	getDailyReport           *connect.Client[v1.GetDailyReportRequest, v1.GetDailyReportResponse]
+	getMonthlyReport         *connect.Client[v1.GetMonthlyReportRequest, v1.GetMonthlyReportResponse]
+	getVisitorStatistics     *connect.Client[v1.GetVisitorStatisticsRequest, v1.GetVisitorStatisticsResponse]
+	getAgentStatistics       *connect.Client[v1.GetAgentStatisticsRequest, v1.GetAgentStatisticsResponse]
+	getInteractionStatistics *connect.Client[v1.GetInteractionStatisticsRequest, v1.GetInteractionStatisticsResponse]
+	exportReport             *connect.Client[v1.ExportReportRequest, v1.ExportReportResponse]
 }
 
 // ListAgents calls switchboard.supervision.v1.SupervisionService.ListAgents.
@@ -460,6 +602,62 @@ func (c *supervisionServiceClient) DeleteContact(ctx context.Context, req *conne
 	return c.deleteContact.CallUnary(ctx, req)
 }
 
+// WatchOpenChats calls switchboard.supervision.v1.SupervisionService.WatchOpenChats.
+func (c *supervisionServiceClient) WatchOpenChats(ctx context.Context, req *connect.Request[v1.WatchOpenChatsRequest]) (*connect.ServerStreamForClient[v1.WatchOpenChatsResponse], error) {
+	return c.watchOpenChats.CallServerStream(ctx, req)
+}
+
+// ListSignals calls switchboard.supervision.v1.SupervisionService.ListSignals.
+func (c *supervisionServiceClient) ListSignals(ctx context.Context, req *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error) {
+	return c.listSignals.CallUnary(ctx, req)
+}
+
+// GetBoard calls switchboard.supervision.v1.SupervisionService.GetBoard.
+func (c *supervisionServiceClient) GetBoard(ctx context.Context, req *connect.Request[v1.GetBoardRequest]) (*connect.Response[v1.GetBoardResponse], error) {
+	return c.getBoard.CallUnary(ctx, req)
+}
+
+// WatchBoard calls switchboard.supervision.v1.SupervisionService.WatchBoard.
+func (c *supervisionServiceClient) WatchBoard(ctx context.Context, req *connect.Request[v1.WatchBoardRequest]) (*connect.ServerStreamForClient[v1.WatchBoardResponse], error) {
+	return c.watchBoard.CallServerStream(ctx, req)
+}
+
+// GetAgentTable calls switchboard.supervision.v1.SupervisionService.GetAgentTable.
+func (c *supervisionServiceClient) GetAgentTable(ctx context.Context, req *connect.Request[v1.GetAgentTableRequest]) (*connect.Response[v1.GetAgentTableResponse], error) {
+	return c.getAgentTable.CallUnary(ctx, req)
+}
+
+// GetDailyReport calls switchboard.supervision.v1.SupervisionService.GetDailyReport.
+func (c *supervisionServiceClient) GetDailyReport(ctx context.Context, req *connect.Request[v1.GetDailyReportRequest]) (*connect.Response[v1.GetDailyReportResponse], error) {
+	return c.getDailyReport.CallUnary(ctx, req)
+}
+
+// GetMonthlyReport calls switchboard.supervision.v1.SupervisionService.GetMonthlyReport.
+func (c *supervisionServiceClient) GetMonthlyReport(ctx context.Context, req *connect.Request[v1.GetMonthlyReportRequest]) (*connect.Response[v1.GetMonthlyReportResponse], error) {
+	return c.getMonthlyReport.CallUnary(ctx, req)
+}
+
+// GetVisitorStatistics calls switchboard.supervision.v1.SupervisionService.GetVisitorStatistics.
+func (c *supervisionServiceClient) GetVisitorStatistics(ctx context.Context, req *connect.Request[v1.GetVisitorStatisticsRequest]) (*connect.Response[v1.GetVisitorStatisticsResponse], error) {
+	return c.getVisitorStatistics.CallUnary(ctx, req)
+}
+
+// GetAgentStatistics calls switchboard.supervision.v1.SupervisionService.GetAgentStatistics.
+func (c *supervisionServiceClient) GetAgentStatistics(ctx context.Context, req *connect.Request[v1.GetAgentStatisticsRequest]) (*connect.Response[v1.GetAgentStatisticsResponse], error) {
+	return c.getAgentStatistics.CallUnary(ctx, req)
+}
+
+// GetInteractionStatistics calls
+// switchboard.supervision.v1.SupervisionService.GetInteractionStatistics.
+func (c *supervisionServiceClient) GetInteractionStatistics(ctx context.Context, req *connect.Request[v1.GetInteractionStatisticsRequest]) (*connect.Response[v1.GetInteractionStatisticsResponse], error) {
+	return c.getInteractionStatistics.CallUnary(ctx, req)
+}
+
+// ExportReport calls switchboard.supervision.v1.SupervisionService.ExportReport.
+func (c *supervisionServiceClient) ExportReport(ctx context.Context, req *connect.Request[v1.ExportReportRequest]) (*connect.ServerStreamForClient[v1.ExportReportResponse], error) {
+	return c.exportReport.CallServerStream(ctx, req)
+}
+
 // SupervisionServiceHandler is an implementation of the
 // switchboard.supervision.v1.SupervisionService service.
 type SupervisionServiceHandler interface {
@@ -531,6 +729,38 @@ type SupervisionServiceHandler interface {
 	// removed; a visitor with visits or conversations stays, anonymous. Needs AllChats on
 	// some unit.
 	DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error)
+	// WatchOpenChats streams the open chats of the units where the caller holds
+	// SuperviseOpenChats: the whole list first, then a chat again whenever its state,
+	// assignment or signals change, and a removal when it closes or leaves the caller's units.
+	WatchOpenChats(context.Context, *connect.Request[v1.WatchOpenChatsRequest], *connect.ServerStream[v1.WatchOpenChatsResponse]) error
+	// ListSignals pages through the signals of the caller's units, newest first: the active
+	// ones, or the history over a time range.
+	ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error)
+	// GetBoard evaluates the supervision board once: every panel over the caller's units.
+	GetBoard(context.Context, *connect.Request[v1.GetBoardRequest]) (*connect.Response[v1.GetBoardResponse], error)
+	// WatchBoard streams the board: the panels at most once a second and at least every five
+	// seconds, and each signal as it is raised or cleared.
+	WatchBoard(context.Context, *connect.Request[v1.WatchBoardRequest], *connect.ServerStream[v1.WatchBoardResponse]) error
+	// GetAgentTable is the agents table of the supervision page for one unit, over today in
+	// the unit's time zone.
+	GetAgentTable(context.Context, *connect.Request[v1.GetAgentTableRequest]) (*connect.Response[v1.GetAgentTableResponse], error)
+	// GetDailyReport counts page views, visitors, conversations, messages and offline
+	// messages per day. Needs AllChats on the units reported.
+	GetDailyReport(context.Context, *connect.Request[v1.GetDailyReportRequest]) (*connect.Response[v1.GetDailyReportResponse], error)
+	// GetMonthlyReport counts the same per month. Needs AllChats on the units reported.
+	GetMonthlyReport(context.Context, *connect.Request[v1.GetMonthlyReportRequest]) (*connect.Response[v1.GetMonthlyReportResponse], error)
+	// GetVisitorStatistics counts visitors, new and returning, visits and page views per day.
+	// Needs AllChats on some unit.
+	GetVisitorStatistics(context.Context, *connect.Request[v1.GetVisitorStatisticsRequest]) (*connect.Response[v1.GetVisitorStatisticsResponse], error)
+	// GetAgentStatistics gives each agent's conversations, response times and unanswered
+	// conversations over a range. Needs AllChats on the units reported.
+	GetAgentStatistics(context.Context, *connect.Request[v1.GetAgentStatisticsRequest]) (*connect.Response[v1.GetAgentStatisticsResponse], error)
+	// GetInteractionStatistics counts conversations and offline messages and averages the
+	// response time by day and by hour of day. Needs AllChats on the units reported.
+	GetInteractionStatistics(context.Context, *connect.Request[v1.GetInteractionStatisticsRequest]) (*connect.Response[v1.GetInteractionStatisticsResponse], error)
+	// ExportReport streams any report as CSV: a header row, then one row per line of the
+	// report. Needs what the report needs.
+	ExportReport(context.Context, *connect.Request[v1.ExportReportRequest], *connect.ServerStream[v1.ExportReportResponse]) error
 }
 
 // NewSupervisionServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -672,6 +902,72 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		connect.WithSchema(supervisionServiceMethods.ByName("DeleteContact")),
 		connect.WithHandlerOptions(opts...),
 	)
+	supervisionServiceWatchOpenChatsHandler := connect.NewServerStreamHandler(
+		SupervisionServiceWatchOpenChatsProcedure,
+		svc.WatchOpenChats,
+		connect.WithSchema(supervisionServiceMethods.ByName("WatchOpenChats")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceListSignalsHandler := connect.NewUnaryHandler(
+		SupervisionServiceListSignalsProcedure,
+		svc.ListSignals,
+		connect.WithSchema(supervisionServiceMethods.ByName("ListSignals")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceGetBoardHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetBoardProcedure,
+		svc.GetBoard,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetBoard")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceWatchBoardHandler := connect.NewServerStreamHandler(
+		SupervisionServiceWatchBoardProcedure,
+		svc.WatchBoard,
+		connect.WithSchema(supervisionServiceMethods.ByName("WatchBoard")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceGetAgentTableHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetAgentTableProcedure,
+		svc.GetAgentTable,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetAgentTable")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceGetDailyReportHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetDailyReportProcedure,
+		svc.GetDailyReport,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetDailyReport")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceGetMonthlyReportHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetMonthlyReportProcedure,
+		svc.GetMonthlyReport,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetMonthlyReport")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceGetVisitorStatisticsHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetVisitorStatisticsProcedure,
+		svc.GetVisitorStatistics,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetVisitorStatistics")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceGetAgentStatisticsHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetAgentStatisticsProcedure,
+		svc.GetAgentStatistics,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetAgentStatistics")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceGetInteractionStatisticsHandler := connect.NewUnaryHandler(
+		SupervisionServiceGetInteractionStatisticsProcedure,
+		svc.GetInteractionStatistics,
+		connect.WithSchema(supervisionServiceMethods.ByName("GetInteractionStatistics")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceExportReportHandler := connect.NewServerStreamHandler(
+		SupervisionServiceExportReportProcedure,
+		svc.ExportReport,
+		connect.WithSchema(supervisionServiceMethods.ByName("ExportReport")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchboard.supervision.v1.SupervisionService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case SupervisionServiceListAgentsProcedure:
@@ -718,6 +1014,28 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceUpdateContactHandler.ServeHTTP(w, r)
 		case SupervisionServiceDeleteContactProcedure:
 			supervisionServiceDeleteContactHandler.ServeHTTP(w, r)
+		case SupervisionServiceWatchOpenChatsProcedure:
+			supervisionServiceWatchOpenChatsHandler.ServeHTTP(w, r)
+		case SupervisionServiceListSignalsProcedure:
+			supervisionServiceListSignalsHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetBoardProcedure:
+			supervisionServiceGetBoardHandler.ServeHTTP(w, r)
+		case SupervisionServiceWatchBoardProcedure:
+			supervisionServiceWatchBoardHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetAgentTableProcedure:
+			supervisionServiceGetAgentTableHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetDailyReportProcedure:
+			supervisionServiceGetDailyReportHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetMonthlyReportProcedure:
+			supervisionServiceGetMonthlyReportHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetVisitorStatisticsProcedure:
+			supervisionServiceGetVisitorStatisticsHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetAgentStatisticsProcedure:
+			supervisionServiceGetAgentStatisticsHandler.ServeHTTP(w, r)
+		case SupervisionServiceGetInteractionStatisticsProcedure:
+			supervisionServiceGetInteractionStatisticsHandler.ServeHTTP(w, r)
+		case SupervisionServiceExportReportProcedure:
+			supervisionServiceExportReportHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -813,4 +1131,48 @@ func (UnimplementedSupervisionServiceHandler) UpdateContact(context.Context, *co
 
 func (UnimplementedSupervisionServiceHandler) DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.DeleteContact is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) WatchOpenChats(context.Context, *connect.Request[v1.WatchOpenChatsRequest], *connect.ServerStream[v1.WatchOpenChatsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.WatchOpenChats is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ListSignals(context.Context, *connect.Request[v1.ListSignalsRequest]) (*connect.Response[v1.ListSignalsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ListSignals is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetBoard(context.Context, *connect.Request[v1.GetBoardRequest]) (*connect.Response[v1.GetBoardResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetBoard is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) WatchBoard(context.Context, *connect.Request[v1.WatchBoardRequest], *connect.ServerStream[v1.WatchBoardResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.WatchBoard is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetAgentTable(context.Context, *connect.Request[v1.GetAgentTableRequest]) (*connect.Response[v1.GetAgentTableResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetAgentTable is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetDailyReport(context.Context, *connect.Request[v1.GetDailyReportRequest]) (*connect.Response[v1.GetDailyReportResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetDailyReport is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetMonthlyReport(context.Context, *connect.Request[v1.GetMonthlyReportRequest]) (*connect.Response[v1.GetMonthlyReportResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetMonthlyReport is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetVisitorStatistics(context.Context, *connect.Request[v1.GetVisitorStatisticsRequest]) (*connect.Response[v1.GetVisitorStatisticsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetVisitorStatistics is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetAgentStatistics(context.Context, *connect.Request[v1.GetAgentStatisticsRequest]) (*connect.Response[v1.GetAgentStatisticsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetAgentStatistics is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) GetInteractionStatistics(context.Context, *connect.Request[v1.GetInteractionStatisticsRequest]) (*connect.Response[v1.GetInteractionStatisticsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.GetInteractionStatistics is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) ExportReport(context.Context, *connect.Request[v1.ExportReportRequest], *connect.ServerStream[v1.ExportReportResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.ExportReport is not implemented"))
 }
