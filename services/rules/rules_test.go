@@ -3,8 +3,13 @@ package rules_test
 import (
 	"bytes"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
@@ -29,12 +34,88 @@ func sampleObjectives(t *testing.T) []v1alpha1.ProductivityObjective {
 	return out
 }
 
-func TestDump(t *testing.T) {
+// promtool finds promtool (Debian's prometheus package, which `make test` installs). Only
+// outside CI may it be missing, and then the test is skipped.
+func promtool(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool is missing; `make test` installs it (apt-get install prometheus)")
+		}
+		t.Skip("promtool is not installed: run `make test`, or apt-get install prometheus, to check and test the rules")
+	}
+	return path
+}
+
+// TestGeneratedRulesPassPromtool writes the sample tenant's rules and runs promtool's
+// checks and the unit tests of testdata/acme_test.yaml on them: every alert fires on
+// synthetic series past its thresholds and clears when they recover.
+func TestGeneratedRulesPassPromtool(t *testing.T) {
+	bin := promtool(t)
 	set := rules.Generate("acme", sampleObjectives(t))
-	f, err := set.File()
+	file, err := set.File()
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile("/tmp/rt/acme.rules.yaml", f, 0o644)
-	t.Logf("%+v", set.Skipped)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "acme.rules.yaml"), file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests, err := os.ReadFile("testdata/acme_test.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "acme_test.yaml"), tests, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"check", "rules", "acme.rules.yaml"}, {"test", "rules", "acme_test.yaml"}} {
+		cmd := exec.Command(bin, args...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("promtool %s: %v\n%s\nrules:\n%s", strings.Join(args, " "), err, out, file)
+		}
+		t.Logf("promtool %s:\n%s", strings.Join(args, " "), out)
+	}
+}
+
+func TestAnObjectiveOnSomeAgentsIsSkippedWithTheReason(t *testing.T) {
+	set := rules.Generate("acme", sampleObjectives(t))
+	if len(set.Skipped) != 1 || set.Skipped[0].Objective != "night-team" || !strings.Contains(set.Skipped[0].Reason, "agentSelector") {
+		t.Fatalf("skipped %+v, want night-team for its agentSelector", set.Skipped)
+	}
+	file, err := set.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(file), "night-team") {
+		t.Errorf("the rules mention the skipped objective:\n%s", file)
+	}
+}
+
+func TestTheRuleFileIsThePrometheusRuleSpec(t *testing.T) {
+	set := rules.Generate("acme", sampleObjectives(t))
+	file, err := set.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spec monitoringv1.PrometheusRuleSpec
+	if err := yaml.UnmarshalStrict(file, &spec); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(spec, set.Spec()) {
+		t.Errorf("the file differs from the spec:\n%s", file)
+	}
+	for _, r := range spec.Groups[0].Rules {
+		if r.Alert != "" && r.Labels["tenant"] != "acme" {
+			t.Errorf("alert %s has tenant %q", r.Alert, r.Labels["tenant"])
+		}
+	}
+}
+
+func TestNoObjectivesMakeNoGroup(t *testing.T) {
+	if set := rules.Generate("acme", nil); len(set.Groups) != 0 {
+		t.Errorf("groups %+v", set.Groups)
+	}
 }
