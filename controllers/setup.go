@@ -10,8 +10,11 @@ type Options struct {
 	ServeImage string
 }
 
-// Setup registers every reconciler with the manager.
+// Setup registers every reconciler with the manager, and the operator's metrics.
 func Setup(mgr ctrl.Manager, db *Database, opts Options) error {
+	if err := registerMetrics(mgr.GetClient()); err != nil {
+		return err
+	}
 	for _, r := range []interface{ SetupWithManager(ctrl.Manager) error }{
 		&TenantReconciler{Client: mgr.GetClient(), DB: db, ServeImage: opts.ServeImage},
 		&BusinessUnitReconciler{Client: mgr.GetClient(), DB: db},

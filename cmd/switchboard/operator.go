@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -49,6 +50,10 @@ func operatorCommand() *cobra.Command {
 				return err
 			}
 			if err := v1alpha1.AddToScheme(scheme); err != nil {
+				return err
+			}
+			// The PrometheusRules the operator writes when prometheus-operator is installed.
+			if err := monitoringv1.AddToScheme(scheme); err != nil {
 				return err
 			}
 			cfg, err := ctrl.GetConfig()
