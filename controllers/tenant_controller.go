@@ -26,6 +26,8 @@ type TenantReconciler struct {
 	DB *Database
 	// ServeImage runs `switchboard serve` for Dedicated tenants.
 	ServeImage string
+	// RuleLabels are put on the tenants' PrometheusRules.
+	RuleLabels map[string]string
 }
 
 // LabelTenant marks the objects the operator makes for a tenant.

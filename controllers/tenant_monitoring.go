@@ -68,6 +68,9 @@ func (r *TenantReconciler) monitoring(ctx context.Context, t *v1alpha1.Tenant) e
 		if pr.Labels == nil {
 			pr.Labels = map[string]string{}
 		}
+		for k, v := range r.RuleLabels {
+			pr.Labels[k] = v
+		}
 		pr.Labels[LabelTenant] = t.Name
 		pr.Spec = set.Spec()
 		return controllerutil.SetControllerReference(t, pr, r.Scheme())

@@ -132,7 +132,7 @@ spec: {scope: {agentSelector: {matchLabels: {team: night}}}, metric: firstRespon
 	if owner == nil || owner.Kind != "Tenant" || owner.Name != tenant.Name || owner.UID != tenant.UID {
 		t.Errorf("owner %+v, want the Tenant (deleting it deletes the rule)", owner)
 	}
-	if pr.Labels[controllers.LabelTenant] != tenant.Name {
+	if pr.Labels[controllers.LabelTenant] != tenant.Name || pr.Labels["release"] != "test-prometheus" {
 		t.Errorf("labels %v", pr.Labels)
 	}
 	for name, want := range map[string]string{

@@ -27,6 +27,7 @@ func operatorCommand() *cobra.Command {
 		databaseURL, metricsAddr, probeAddr, leaseNamespace, serveImage string
 		leaderElect                                                     bool
 		maxConns                                                        int
+		ruleLabels                                                      map[string]string
 	)
 	cmd := &cobra.Command{
 		Use:   "operator",
@@ -75,7 +76,7 @@ func operatorCommand() *cobra.Command {
 			}
 			db := controllers.NewDatabase(pool, databaseURL)
 			defer db.Close()
-			if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: serveImage}); err != nil {
+			if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: serveImage, PrometheusRuleLabels: ruleLabels}); err != nil {
 				return fmt.Errorf("setting up the controllers: %w", err)
 			}
 			if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
@@ -95,5 +96,6 @@ func operatorCommand() *cobra.Command {
 	f.StringVar(&leaseNamespace, "leader-election-namespace", "", "namespace of the leader election lease; the operator's own when empty (in a cluster)")
 	f.IntVar(&maxConns, "max-conns", 8, "maximum PostgreSQL connections")
 	f.StringVar(&serveImage, "serve-image", envOr("SWITCHBOARD_SERVE_IMAGE", "ghcr.io/switchboard-chat/switchboard:latest"), "container image running `switchboard serve` for Dedicated tenants (env SWITCHBOARD_SERVE_IMAGE)")
+	f.StringToStringVar(&ruleLabels, "prometheus-rule-labels", nil, "labels of the tenants' PrometheusRules, e.g. release=kube-prometheus-stack for the ruleSelector of your Prometheus")
 	return cmd
 }
