@@ -23,6 +23,7 @@ import (
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/common/model"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 
@@ -70,9 +71,10 @@ const (
 func GroupName(tenant string) string { return "switchboard.objectives." + tenant }
 
 // Generate returns the rules of tenant's objectives. Objectives being deleted are left out
-// by the caller; objectives with an agent selector are skipped, because `serve` exports no
-// series by AgentCapacity labels (per-agent series, where a tenant opts in, are labelled
-// by agent only).
+// by the caller. Of the objectives with an agent selector, only percent goals get rules (the
+// burn-rate alerts, from the observations the signals service counts per objective); the
+// others are skipped, because `serve` exports no series by AgentCapacity labels (per-agent
+// series, where a tenant opts in, are labelled by agent only).
 func Generate(tenant string, objectives []v1alpha1.ProductivityObjective) Set {
 	g := &generator{tenant: tenant, recorded: map[string]bool{}}
 	objectives = slices.Clone(objectives)
@@ -80,9 +82,11 @@ func Generate(tenant string, objectives []v1alpha1.ProductivityObjective) Set {
 	var set Set
 	for i := range objectives {
 		o := &objectives[i]
-		if o.Spec.Scope.AgentSelector != nil {
+		if o.Spec.Scope.AgentSelector != nil && (o.Spec.Percent == nil || histogram[o.Spec.Metric] == "") {
 			set.Skipped = append(set.Skipped, Skipped{o.Name, "spec.scope.agentSelector picks agents by AgentCapacity labels, " +
-				"and Prometheus has no series by those labels: the objective is followed on the board and in its status only"})
+				"and Prometheus has no series by those labels; only a percent goal over first response, response or handling " +
+				"time is followed for some agents (through the observations the signals service counts per objective). " +
+				"This one is followed in its status and on the board"})
 			continue
 		}
 		row, err := provision.ObjectiveRow(o)
@@ -184,6 +188,11 @@ func (g *generator) objective(o *v1alpha1.ProductivityObjective, target, warning
 			fmt.Sprintf(`(%s or %s * 0) / (%s > 0)`, converted, handled, handled), nil)
 		g.thresholds(o, name, sel, "Low", "<", target/100, warning/100, critical/100, "humanizePercentage", percent)
 	case v1alpha1.MetricFirstResponseTime, v1alpha1.MetricResponseTime, v1alpha1.MetricHandlingDuration:
+		if o.Spec.Scope.AgentSelector != nil {
+			// The histograms are not per agent; the observations are per objective.
+			g.burnRate(o, target, window)
+			return
+		}
 		q := 0.5
 		if o.Spec.Percent != nil {
 			q = float64(*o.Spec.Percent) / 100
@@ -335,11 +344,17 @@ func (g *generator) labels(o *v1alpha1.ProductivityObjective, severity string) m
 	return l
 }
 
+// where says whom an objective covers. Label selectors allow no "{{", so they are safe in
+// annotations, which Prometheus reads as templates.
 func (g *generator) where(o *v1alpha1.ProductivityObjective) string {
+	w := "tenant " + g.tenant
 	if u := o.Spec.Scope.BusinessUnit; u != "" {
-		return fmt.Sprintf("business unit %s of tenant %s", u, g.tenant)
+		w = fmt.Sprintf("business unit %s of tenant %s", u, g.tenant)
 	}
-	return "tenant " + g.tenant
+	if sel := o.Spec.Scope.AgentSelector; sel != nil {
+		w += fmt.Sprintf(" (agents %s)", metav1.FormatLabelSelector(sel))
+	}
+	return w
 }
 
 func windowOf(o *v1alpha1.ProductivityObjective) time.Duration {

@@ -80,17 +80,28 @@ func TestGeneratedRulesPassPromtool(t *testing.T) {
 	}
 }
 
-func TestAnObjectiveOnSomeAgentsIsSkippedWithTheReason(t *testing.T) {
+func TestOnlyPercentGoalsOfSomeAgentsGetRules(t *testing.T) {
 	set := rules.Generate("acme", sampleObjectives(t))
 	if len(set.Skipped) != 1 || set.Skipped[0].Objective != "night-team" || !strings.Contains(set.Skipped[0].Reason, "agentSelector") {
-		t.Fatalf("skipped %+v, want night-team for its agentSelector", set.Skipped)
+		t.Fatalf("skipped %+v, want night-team (no percent) for its agentSelector", set.Skipped)
 	}
 	file, err := set.File()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(file), "night-team") {
+	if strings.Contains(string(file), "night-team\n") || strings.Contains(string(file), `objective="night-team"`) {
 		t.Errorf("the rules mention the skipped objective:\n%s", file)
+	}
+	// night-first-response has burn-rate alerts, and no percentile of every agent's
+	// first responses in its name.
+	var burns int
+	for _, r := range set.Groups[0].Rules {
+		if r.Labels["objective"] == "night-first-response" && r.Alert == "SwitchboardObjectiveBudgetBurn" {
+			burns++
+		}
+	}
+	if burns != 3 {
+		t.Errorf("%d burn-rate alerts for night-first-response, want 3", burns)
 	}
 }
 
