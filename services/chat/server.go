@@ -211,6 +211,11 @@ func (s *Server) load(ctx context.Context, notices []live.Notice) {
 				a, err := store.GetAgent(ctx, tx, n.ID)
 				return live.Item{Status: a}, err
 			}, n.Topic())
+		case live.NoticeSignal:
+			s.loadInto(ctx, n.Tenant, func(tx pgx.Tx) (live.Item, error) {
+				g, err := store.GetSignal(ctx, tx, n.ID)
+				return live.Item{Signal: g}, err
+			}, n.Topic())
 		}
 	}
 	for k, list := range seqs {
@@ -225,7 +230,7 @@ func (s *Server) load(ctx context.Context, notices []live.Notice) {
 			continue
 		}
 		for _, e := range events {
-			s.hub.Publish(live.Conversation(k.tenant, k.conv), live.Item{Event: e})
+			s.hub.Publish(live.Conversation(k.tenant, k.conv), live.Item{Event: e, Remote: true})
 		}
 	}
 }
@@ -243,6 +248,7 @@ func (s *Server) loadInto(ctx context.Context, tenant uuid.UUID, read func(pgx.T
 		}
 		return
 	}
+	it.Remote = true
 	s.hub.Publish(topic, it)
 }
 
