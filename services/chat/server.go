@@ -116,6 +116,9 @@ func (s *Server) publishEvents(events ...*store.Event) {
 			s.observer.Transferred(e.Tenant, e.ConversationID)
 		}
 		s.hub.Publish(live.Conversation(e.Tenant, e.ConversationID), live.Item{Event: e})
+		if e.Kind != store.KindDraft {
+			s.hub.Publish(live.Activity(e.Tenant), live.Item{Event: e})
+		}
 		n := live.Notice{Kind: live.NoticeEvent, Tenant: e.Tenant, ID: e.ConversationID, Seq: e.Seq}
 		if e.Kind == store.KindDraft {
 			n.Kind, n.Extra = live.NoticeDraft, e.AuthorKind
@@ -231,6 +234,7 @@ func (s *Server) load(ctx context.Context, notices []live.Notice) {
 		}
 		for _, e := range events {
 			s.hub.Publish(live.Conversation(k.tenant, k.conv), live.Item{Event: e, Remote: true})
+			s.hub.Publish(live.Activity(k.tenant), live.Item{Event: e, Remote: true})
 		}
 	}
 }

@@ -28,6 +28,9 @@ const (
 	AgentTopic TopicKind = 'a'
 	// SignalTopic carries a tenant's signals as they are raised and cleared.
 	SignalTopic TopicKind = 'g'
+	// ActivityTopic carries every message and system event of a tenant's conversations
+	// (no drafts), for views over many conversations such as the open chats.
+	ActivityTopic TopicKind = 'v'
 )
 
 // Topic is one conversation's or one agent's updates within a tenant.
@@ -50,6 +53,11 @@ func Agent(tenant, agent uuid.UUID) Topic {
 // Signals is the topic of a tenant's signals.
 func Signals(tenant uuid.UUID) Topic {
 	return Topic{Tenant: tenant, Kind: SignalTopic}
+}
+
+// Activity is the topic of every message and system event of a tenant's conversations.
+func Activity(tenant uuid.UUID) Topic {
+	return Topic{Tenant: tenant, Kind: ActivityTopic}
 }
 
 // Item is one update on a topic; exactly one of Event, Assignment, Status and Signal is set.

@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard-chat/switchboard/services/metrics"
 	"github.com/switchboard-chat/switchboard/services/search"
 	"github.com/switchboard-chat/switchboard/services/sentiment"
+	"github.com/switchboard-chat/switchboard/services/signals"
 	"github.com/switchboard-chat/switchboard/services/store"
 	"github.com/switchboard-chat/switchboard/services/supervision"
 )
@@ -60,6 +61,7 @@ type Server struct {
 	Replica  uuid.UUID
 	handler  http.Handler
 	recorder *metrics.Recorder
+	Signals  *signals.Engine
 	health   *grpchealth.StaticChecker
 	ready    atomic.Bool
 }
@@ -83,6 +85,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	registry, recorder := metrics.New(s.DB, s.Pool, s.Hub)
 	s.Chat.Observe(recorder)
 	s.recorder = recorder
+	s.Signals = signals.New(s.DB, s.Hub, s.Chat.Bridge().Tell)
+	registry.MustRegister(s.Signals.Metrics())
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
@@ -158,6 +162,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	go s.Chat.Run(bg)
 	go s.recorder.Run(bg)
+	go s.Signals.Run(bg)
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.watchReadiness(bg)

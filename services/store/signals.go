@@ -202,3 +202,130 @@ func ListSignals(ctx context.Context, tx pgx.Tx, f SignalFilter) ([]*Signal, err
 }
 
 func nullUUID(id uuid.UUID) uuid.NullUUID { return uuid.NullUUID{UUID: id, Valid: id != uuid.Nil} }
+
+// ConversationTimes are the times of a conversation that its live signals follow.
+type ConversationTimes struct {
+	ID, Unit     uuid.UUID
+	Agent        uuid.NullUUID
+	State        string
+	AssignedAt   *time.Time
+	FirstAgentAt *time.Time
+	LastAgentAt  *time.Time
+	// AwaitingSince is the visitor's first message not answered by an agent yet.
+	AwaitingSince *time.Time
+	ClosedAt      *time.Time
+}
+
+// Open reports whether the conversation is held by an agent.
+func (c *ConversationTimes) Open() bool { return c.State == StateAssigned || c.State == StateActive }
+
+const conversationTimesSQL = `SELECT c.conversation_id, c.unit_id, c.agent_id, c.state, c.assigned_at,
+	c.first_agent_message_at, c.last_agent_message_at,
+	CASE WHEN c.last_visitor_message_at > coalesce(c.last_agent_message_at, '-infinity') THEN
+		(SELECT min(e.created_at) FROM events e
+		 WHERE e.tenant_id = c.tenant_id AND e.conversation_id = c.conversation_id AND e.kind = 'message'
+		   AND e.author_kind = 'visitor' AND e.created_at > coalesce(c.last_agent_message_at, '-infinity'))
+	END,
+	c.closed_at
+	FROM conversations c WHERE c.tenant_id = sb_current_tenant()`
+
+func collectTimes(rows pgx.Rows) ([]*ConversationTimes, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*ConversationTimes, error) {
+		c := &ConversationTimes{}
+		err := row.Scan(&c.ID, &c.Unit, &c.Agent, &c.State, &c.AssignedAt, &c.FirstAgentAt, &c.LastAgentAt, &c.AwaitingSince, &c.ClosedAt)
+		return c, err
+	})
+}
+
+// ConversationsTimes reads the times of the current tenant's conversations named.
+func ConversationsTimes(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]*ConversationTimes, error) {
+	rows, err := tx.Query(ctx, conversationTimesSQL+` AND c.conversation_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading conversations' times: %w", err)
+	}
+	return collectTimes(rows)
+}
+
+// SignalObjective is an objective as live signals use it.
+type SignalObjective struct {
+	Name, Metric              string
+	Unit                      uuid.NullUUID
+	AgentSelector             []byte
+	Target, Warning, Critical float64
+}
+
+// SignalAgent is an agent as objectives' selectors see it.
+type SignalAgent struct {
+	ID     uuid.UUID
+	Name   string
+	Labels map[string]string
+}
+
+// SignalState is everything a tenant's live signals are evaluated from.
+type SignalState struct {
+	TenantName    string
+	Units         map[uuid.UUID]string
+	Agents        map[uuid.UUID]SignalAgent
+	Objectives    []SignalObjective
+	Conversations []*ConversationTimes
+	Active        []*Signal
+}
+
+// LoadSignalState reads the current tenant's units, agents, objectives of the given
+// metrics, open conversations and active signals.
+func LoadSignalState(ctx context.Context, tx pgx.Tx, metrics []string) (*SignalState, error) {
+	st := &SignalState{Units: map[uuid.UUID]string{}, Agents: map[uuid.UUID]SignalAgent{}}
+	if err := tx.QueryRow(ctx, `SELECT name FROM tenants WHERE tenant_id = sb_current_tenant()`).Scan(&st.TenantName); err != nil {
+		return nil, fmt.Errorf("reading tenant: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT unit_id, name FROM business_units WHERE tenant_id = sb_current_tenant()`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		st.Units[id] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT agent_id, name, labels FROM agents WHERE tenant_id = sb_current_tenant()`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var a SignalAgent
+		if err := rows.Scan(&a.ID, &a.Name, &a.Labels); err != nil {
+			return nil, err
+		}
+		st.Agents[a.ID] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT name, metric, unit_id, agent_selector, target, warning, critical
+		FROM objectives WHERE tenant_id = sb_current_tenant() AND metric = ANY($1) ORDER BY name`, metrics)
+	if err != nil {
+		return nil, err
+	}
+	st.Objectives, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (SignalObjective, error) {
+		var o SignalObjective
+		err := row.Scan(&o.Name, &o.Metric, &o.Unit, &o.AgentSelector, &o.Target, &o.Warning, &o.Critical)
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading objectives: %w", err)
+	}
+	if rows, err = tx.Query(ctx, conversationTimesSQL+` AND c.state IN ('assigned', 'active')`); err != nil {
+		return nil, err
+	}
+	if st.Conversations, err = collectTimes(rows); err != nil {
+		return nil, fmt.Errorf("reading open conversations: %w", err)
+	}
+	st.Active, err = ListSignals(ctx, tx, SignalFilter{ActiveOnly: true, Limit: 1 << 30})
+	return st, err
+}
