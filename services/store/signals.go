@@ -329,3 +329,11 @@ func LoadSignalState(ctx context.Context, tx pgx.Tx, metrics []string) (*SignalS
 	st.Active, err = ListSignals(ctx, tx, SignalFilter{ActiveOnly: true, Limit: 1 << 30})
 	return st, err
 }
+
+// CountActiveSignals counts a tenant's active signals of one objective (for the
+// operator, which reads every tenant).
+func CountActiveSignals(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, objective string) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM signals WHERE tenant_id = $1 AND objective = $2 AND cleared_at IS NULL`, tenant, objective).Scan(&n)
+	return n, err
+}
