@@ -49,6 +49,9 @@ type Config struct {
 	StreamBuffer int
 	// Proxies says which proxies are believed about visitors' countries.
 	Proxies chat.Proxies
+	// AlertmanagerToken turns on Alertmanager's webhook receiver, which turns objective
+	// alerts into signals; calls must carry it as a bearer token.
+	AlertmanagerToken string
 }
 
 // Server is one replica of the chat and supervision services.
@@ -104,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	if cfg.AlertmanagerToken != "" {
+		mux.Handle(signals.AlertWebhookPath, s.Signals.AlertWebhook(cfg.AlertmanagerToken))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.ready.Load() {

@@ -87,7 +87,7 @@ func (e *Engine) tap(t live.Topic, it live.Item) {
 		case e.touched <- touch{tenant: t.Tenant, conversation: it.Assignment.ID, local: !it.Remote}:
 		default:
 		}
-	case it.Signal != nil && it.Remote:
+	case it.Signal != nil:
 		e.mu.Lock()
 		if tn := e.tenants[t.Tenant]; tn != nil {
 			tn.remember(it.Signal)

@@ -12,6 +12,8 @@ import (
 
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
+	"github.com/switchboard-chat/switchboard/services/server"
 	"github.com/switchboard-chat/switchboard/services/testenv"
 )
 
@@ -346,4 +348,113 @@ func containsSeries(body, want string) bool {
 		}
 	}
 	return false
+}
+
+// TestAlertmanagerAlertsBecomeSignals posts Alertmanager's webhook payloads to a replica
+// and reads the signals as supervisors see them.
+func TestAlertmanagerAlertsBecomeSignals(t *testing.T) {
+	env := testenv.Start(t, cluster, signalsConfig)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hook := env.StartReplica(t, server.Config{AlertmanagerToken: "s3cret"})
+	sam := env.Supervision(env.Login(t, "acme", "sam"))
+
+	post := func(token, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, hook.Base+"/alertmanager/webhook", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	alert := func(status, tenant, severity string) string {
+		return `{"version":"4","status":"` + status + `","receiver":"switchboard","alerts":[{"status":"` + status + `",
+			"labels":{"alertname":"SwitchboardObjectiveContactsPerHour","tenant":"` + tenant + `","business_unit":"sales","objective":"contacts","metric":"contactsPerHour","severity":"` + severity + `"},
+			"annotations":{"summary":"sales handles 2.5 contacts per agent-hour (warning below 4)","value":"2.5","threshold":"4"},
+			"startsAt":"2026-11-23T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"abc"},
+			{"status":"firing","labels":{"alertname":"Watchdog"},"annotations":{}}]}`
+	}
+	active := func(who supervisionv1connect.SupervisionServiceClient) []*supervisionv1.Signal {
+		t.Helper()
+		res, err := who.ListSignals(ctx, connect.NewRequest(&supervisionv1.ListSignalsRequest{ActiveOnly: true}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Msg.Signals
+	}
+
+	t.Run("without the token, or with a body that is not a payload, nothing is stored", func(t *testing.T) {
+		if code, _ := post("wrong", alert("firing", "acme", "warning")); code != http.StatusUnauthorized {
+			t.Errorf("a wrong token got %d", code)
+		}
+		if code, _ := post("s3cret", "{not json"); code != http.StatusBadRequest {
+			t.Errorf("a broken body got %d", code)
+		}
+		if got := active(sam); len(got) != 0 {
+			t.Fatalf("signals after refused calls: %v", got)
+		}
+		// The replica started without a token has no webhook at all.
+		res, err := http.Post(env.Base+"/alertmanager/webhook", "application/json", strings.NewReader(alert("firing", "acme", "warning")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusNotFound {
+			t.Errorf("the webhook of a replica without a token answered %d", res.StatusCode)
+		}
+	})
+	t.Run("a firing alert is an active signal on its unit, for the supervisors of that unit", func(t *testing.T) {
+		code, body := post("s3cret", alert("firing", "acme", "warning"))
+		if code != http.StatusOK || !strings.Contains(body, `"applied":1`) || !strings.Contains(body, `"skipped":1`) {
+			t.Fatalf("webhook: %d %s", code, body)
+		}
+		got := active(sam)
+		if len(got) != 1 || got[0].Objective != "contacts" || got[0].BusinessUnit != "sales" || got[0].Source != supervisionv1.SignalSource_SIGNAL_SOURCE_ALERT ||
+			got[0].Level != supervisionv1.SignalLevel_SIGNAL_LEVEL_WARNING || got[0].Value != 2.5 || got[0].Threshold != 4 || !strings.Contains(got[0].Summary, "2.5 contacts") {
+			t.Fatalf("active signals: %v", got)
+		}
+		// Alertmanager repeats notifications: the same alert again changes nothing.
+		post("s3cret", alert("firing", "acme", "warning"))
+		if again := active(sam); len(again) != 1 || again[0].Id != got[0].Id {
+			t.Fatalf("after a repeat: %v", again)
+		}
+		sue := env.Supervision(env.Login(t, "acme", "sue"))
+		if other := active(sue); len(other) != 0 {
+			t.Errorf("a supervisor of support only sees sales' alert: %v", other)
+		}
+	})
+	t.Run("escalation replaces the warning, and resolution clears it", func(t *testing.T) {
+		post("s3cret", alert("firing", "acme", "critical"))
+		got := active(sam)
+		if len(got) != 1 || got[0].Level != supervisionv1.SignalLevel_SIGNAL_LEVEL_CRITICAL {
+			t.Fatalf("after escalation: %v", got)
+		}
+		post("s3cret", alert("resolved", "acme", "critical"))
+		if got := active(sam); len(got) != 0 {
+			t.Fatalf("after resolution: %v", got)
+		}
+		history, err := sam.ListSignals(ctx, connect.NewRequest(&supervisionv1.ListSignalsRequest{}))
+		if err != nil || len(history.Msg.Signals) != 2 {
+			t.Fatalf("history: %v, %v", history.Msg.GetSignals(), err)
+		}
+	})
+	t.Run("an alert naming another tenant reaches only that tenant", func(t *testing.T) {
+		post("s3cret", strings.ReplaceAll(alert("firing", "globex", "warning"), `"business_unit":"sales",`, ``))
+		if got := active(sam); len(got) != 0 {
+			t.Errorf("acme sees globex's alert: %v", got)
+		}
+		gina := env.Supervision(env.Login(t, "globex", "gina"))
+		// A signal on the whole tenant is shown to tenant admins; gina supervises one unit.
+		if got := active(gina); len(got) != 0 {
+			t.Errorf("gina sees a tenant-wide signal: %v", got)
+		}
+		var n int
+		if err := env.Owner.QueryRow(ctx, `SELECT count(*) FROM signals s JOIN tenants t USING (tenant_id) WHERE t.name = 'globex' AND s.cleared_at IS NULL AND s.unit_id IS NULL`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("globex's tenant-wide signals: %d, %v", n, err)
+		}
+	})
 }
