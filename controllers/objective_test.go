@@ -46,6 +46,11 @@ spec: {agent: white, businessUnits: [gym], maxConversations: 5}`))
 	if err != nil {
 		t.Fatal(err)
 	}
+	// One conversation is past first-response's warning now.
+	if _, err := op.db.Exec(ctx, `INSERT INTO signals (tenant_id, objective, metric, level, source, subject, value, threshold)
+		SELECT tenant_id, 'first-response', 'firstResponseTime', 'warning', 'live', 'conversation:x', 61, 60 FROM tenants WHERE name = 'globo'`); err != nil {
+		t.Fatal(err)
+	}
 	objectives := objects(t, []byte(`apiVersion: supervision.switchboard.dev/v1alpha1
 kind: ProductivityObjective
 metadata: {name: first-response, namespace: globo}
@@ -64,21 +69,22 @@ spec: {scope: {agentSelector: {matchLabels: {team: night}}}, metric: firstRespon
 	for _, c := range []struct {
 		obj                 client.Object
 		current, attainment string
+		signals             int32
 	}{
 		// 3 of 4 within 30s is 75%, of a 90% goal: 83%; the 90th percentile is 70.5s, shown as 1m11s.
-		{objectives[0], "1m11s", "83%"},
+		{objectives[0], "1m11s", "83%", 1},
 		// 3 satisfied of 4 is 75%, of an 80% goal: 94%.
-		{objectives[1], "75.0%", "94%"},
+		{objectives[1], "75.0%", "94%", 0},
 		// Nobody in the night team: nothing measured.
-		{objectives[2], "", ""},
+		{objectives[2], "", "", 0},
 	} {
 		o := c.obj.(*v1alpha1.ProductivityObjective)
 		eventually(t, o.Name+"'s progress", func() error {
 			if err := kube.Client.Get(ctx, client.ObjectKeyFromObject(o), o); err != nil {
 				return err
 			}
-			if o.Status.CurrentValue != c.current || o.Status.Attainment != c.attainment || o.Status.ObservedGeneration != o.Generation {
-				return fmt.Errorf("current %q attainment %q; want %q and %q", o.Status.CurrentValue, o.Status.Attainment, c.current, c.attainment)
+			if o.Status.CurrentValue != c.current || o.Status.Attainment != c.attainment || o.Status.ActiveSignals != c.signals || o.Status.ObservedGeneration != o.Generation {
+				return fmt.Errorf("current %q attainment %q signals %d; want %q, %q and %d", o.Status.CurrentValue, o.Status.Attainment, o.Status.ActiveSignals, c.current, c.attainment, c.signals)
 			}
 			return nil
 		})

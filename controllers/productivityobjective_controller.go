@@ -107,13 +107,18 @@ func (r *ProductivityObjectiveReconciler) measure(ctx context.Context, pool *pgx
 		}
 	}
 	var p store.ObjectiveProgress
+	var active int
 	err = inTx(ctx, pool, func(tx pgx.Tx) error {
-		p, err = store.MeasureObjective(ctx, tx, tenant, row, agents)
+		if p, err = store.MeasureObjective(ctx, tx, tenant, row, agents); err != nil {
+			return err
+		}
+		active, err = store.CountActiveSignals(ctx, tx, tenant, o.Name)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	o.Status.ActiveSignals = int32(active)
 	o.Status.CurrentValue, o.Status.Attainment = "", ""
 	if p.Measured {
 		o.Status.CurrentValue = formatValue(o.Spec.Metric, p.Value)

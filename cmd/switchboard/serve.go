@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-chat/switchboard/services/server"
+	"github.com/switchboard-chat/switchboard/services/signals"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -43,6 +44,7 @@ func serveCommand() *cobra.Command {
 	f.BoolVar(&cfg.SkipMigrate, "skip-migrate", false, "do not migrate the schema at start")
 	f.StringVar(&cfg.Proxies.CountryHeader, "country-header", envOr("SWITCHBOARD_COUNTRY_HEADER", "CF-IPCountry"), "header in which a trusted proxy names the visitor's country (ISO 3166-1 alpha-2) (env SWITCHBOARD_COUNTRY_HEADER)")
 	f.StringSliceVar(&trusted, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies believed about --country-header; none by default, so no country is read")
+	f.StringVar(&cfg.AlertmanagerToken, "alertmanager-token", envOr("SWITCHBOARD_ALERTMANAGER_TOKEN", ""), "bearer token Alertmanager's webhook sends to "+signals.AlertWebhookPath+"; the webhook is off without one (env SWITCHBOARD_ALERTMANAGER_TOKEN)")
 	return cmd
 }
 

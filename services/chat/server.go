@@ -116,6 +116,9 @@ func (s *Server) publishEvents(events ...*store.Event) {
 			s.observer.Transferred(e.Tenant, e.ConversationID)
 		}
 		s.hub.Publish(live.Conversation(e.Tenant, e.ConversationID), live.Item{Event: e})
+		if e.Kind != store.KindDraft {
+			s.hub.Publish(live.Activity(e.Tenant), live.Item{Event: e})
+		}
 		n := live.Notice{Kind: live.NoticeEvent, Tenant: e.Tenant, ID: e.ConversationID, Seq: e.Seq}
 		if e.Kind == store.KindDraft {
 			n.Kind, n.Extra = live.NoticeDraft, e.AuthorKind
@@ -211,6 +214,11 @@ func (s *Server) load(ctx context.Context, notices []live.Notice) {
 				a, err := store.GetAgent(ctx, tx, n.ID)
 				return live.Item{Status: a}, err
 			}, n.Topic())
+		case live.NoticeSignal:
+			s.loadInto(ctx, n.Tenant, func(tx pgx.Tx) (live.Item, error) {
+				g, err := store.GetSignal(ctx, tx, n.ID)
+				return live.Item{Signal: g}, err
+			}, n.Topic())
 		}
 	}
 	for k, list := range seqs {
@@ -225,7 +233,8 @@ func (s *Server) load(ctx context.Context, notices []live.Notice) {
 			continue
 		}
 		for _, e := range events {
-			s.hub.Publish(live.Conversation(k.tenant, k.conv), live.Item{Event: e})
+			s.hub.Publish(live.Conversation(k.tenant, k.conv), live.Item{Event: e, Remote: true})
+			s.hub.Publish(live.Activity(k.tenant), live.Item{Event: e, Remote: true})
 		}
 	}
 }
@@ -243,6 +252,7 @@ func (s *Server) loadInto(ctx context.Context, tenant uuid.UUID, read func(pgx.T
 		}
 		return
 	}
+	it.Remote = true
 	s.hub.Publish(topic, it)
 }
 

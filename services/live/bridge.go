@@ -25,6 +25,8 @@ const (
 	NoticeAssignment = 'a'
 	// NoticeStatus: agent ID's status changed.
 	NoticeStatus = 's'
+	// NoticeSignal: signal ID was raised or cleared.
+	NoticeSignal = 'g'
 )
 
 // Notice is what one replica tells the others: ids and a sequence number, never content.
@@ -41,8 +43,11 @@ type Notice struct {
 
 // Topic is the hub topic the notice is about.
 func (n Notice) Topic() Topic {
-	if n.Kind == NoticeAssignment || n.Kind == NoticeStatus {
+	switch n.Kind {
+	case NoticeAssignment, NoticeStatus:
 		return Agent(n.Tenant, n.ID)
+	case NoticeSignal:
+		return Signals(n.Tenant)
 	}
 	return Conversation(n.Tenant, n.ID)
 }

@@ -26,6 +26,11 @@ const (
 	ConversationTopic TopicKind = 'c'
 	// AgentTopic carries an agent's assignments and status.
 	AgentTopic TopicKind = 'a'
+	// SignalTopic carries a tenant's signals as they are raised and cleared.
+	SignalTopic TopicKind = 'g'
+	// ActivityTopic carries every message and system event of a tenant's conversations
+	// (no drafts), for views over many conversations such as the open chats.
+	ActivityTopic TopicKind = 'v'
 )
 
 // Topic is one conversation's or one agent's updates within a tenant.
@@ -45,7 +50,17 @@ func Agent(tenant, agent uuid.UUID) Topic {
 	return Topic{Tenant: tenant, Kind: AgentTopic, ID: agent}
 }
 
-// Item is one update on a topic; exactly one field is set.
+// Signals is the topic of a tenant's signals.
+func Signals(tenant uuid.UUID) Topic {
+	return Topic{Tenant: tenant, Kind: SignalTopic}
+}
+
+// Activity is the topic of every message and system event of a tenant's conversations.
+func Activity(tenant uuid.UUID) Topic {
+	return Topic{Tenant: tenant, Kind: ActivityTopic}
+}
+
+// Item is one update on a topic; exactly one of Event, Assignment, Status and Signal is set.
 type Item struct {
 	// Event is an event of a conversation topic.
 	Event *store.Event
@@ -56,6 +71,10 @@ type Item struct {
 	Agent uuid.UUID
 	// Status is, on an agent topic, the agent after its status changed.
 	Status *store.Agent
+	// Signal is, on a signal topic, a signal as raised or cleared.
+	Signal *store.Signal
+	// Remote is true for an item another replica stored (and told this one about).
+	Remote bool
 }
 
 // Why a subscription ended.
@@ -76,6 +95,16 @@ type Hub struct {
 	mu     sync.RWMutex
 	topics map[Topic]map[*Subscription]struct{}
 	closed bool
+	taps   []func(Topic, Item)
+}
+
+// Tap calls fn with every item published on any topic, on the publisher's goroutine: fn
+// must return at once (hand the item to a buffered channel, say). Set taps before
+// publishing starts.
+func (h *Hub) Tap(fn func(Topic, Item)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.taps = append(h.taps, fn)
 }
 
 // NewHub returns a hub whose subscriptions buffer up to buffer items (0 means DefaultBuffer).
@@ -193,6 +222,9 @@ func (h *Hub) detach(s *Subscription, t Topic) {
 func (h *Hub) Publish(t Topic, it Item) {
 	var overflowed []*Subscription
 	h.mu.RLock()
+	for _, tap := range h.taps {
+		tap(t, it)
+	}
 	for s := range h.topics[t] {
 		select {
 		case s.ch <- it:

@@ -91,7 +91,7 @@ func ApplyBusinessUnit(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, u *v1al
 // unit it names does not exist.
 func ApplyAgentCapacity(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, a *v1alpha1.AgentCapacity) error {
 	_, err := store.UpsertAgent(ctx, tx, tenant, store.AgentConfig{Name: a.Spec.Agent, DisplayName: a.Spec.DisplayName,
-		Capacity: int(a.Spec.MaxConversations), BusinessUnits: a.Spec.BusinessUnits})
+		Capacity: int(a.Spec.MaxConversations), BusinessUnits: a.Spec.BusinessUnits, Labels: a.Labels})
 	return err
 }
 

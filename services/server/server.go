@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard-chat/switchboard/services/metrics"
 	"github.com/switchboard-chat/switchboard/services/search"
 	"github.com/switchboard-chat/switchboard/services/sentiment"
+	"github.com/switchboard-chat/switchboard/services/signals"
 	"github.com/switchboard-chat/switchboard/services/store"
 	"github.com/switchboard-chat/switchboard/services/supervision"
 )
@@ -48,6 +49,9 @@ type Config struct {
 	StreamBuffer int
 	// Proxies says which proxies are believed about visitors' countries.
 	Proxies chat.Proxies
+	// AlertmanagerToken turns on Alertmanager's webhook receiver, which turns objective
+	// alerts into signals; calls must carry it as a bearer token.
+	AlertmanagerToken string
 }
 
 // Server is one replica of the chat and supervision services.
@@ -60,6 +64,7 @@ type Server struct {
 	Replica  uuid.UUID
 	handler  http.Handler
 	recorder *metrics.Recorder
+	Signals  *signals.Engine
 	health   *grpchealth.StaticChecker
 	ready    atomic.Bool
 }
@@ -83,6 +88,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	registry, recorder := metrics.New(s.DB, s.Pool, s.Hub)
 	s.Chat.Observe(recorder)
 	s.recorder = recorder
+	s.Signals = signals.New(s.DB, s.Hub, s.Chat.Bridge().Tell)
+	registry.MustRegister(s.Signals.Metrics())
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
@@ -100,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(registry, promhttp.HandlerOpts{}))
+	if cfg.AlertmanagerToken != "" {
+		mux.Handle(signals.AlertWebhookPath, s.Signals.AlertWebhook(cfg.AlertmanagerToken))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !s.ready.Load() {
@@ -158,6 +168,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	go s.Chat.Run(bg)
 	go s.recorder.Run(bg)
+	go s.Signals.Run(bg)
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.watchReadiness(bg)

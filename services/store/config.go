@@ -88,6 +88,8 @@ type AgentConfig struct {
 	DisplayName   string
 	Capacity      int
 	BusinessUnits []string
+	// Labels are the AgentCapacity's labels, which objectives' agent selectors match.
+	Labels map[string]string
 }
 
 // ErrUnknownUnit is returned when an agent names a unit the tenant does not have.
@@ -96,9 +98,13 @@ var ErrUnknownUnit = errors.New("unknown business unit")
 // UpsertAgent creates or updates an agent and sets its units to exactly those named.
 func UpsertAgent(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, a AgentConfig) (uuid.UUID, error) {
 	var id uuid.UUID
-	err := tx.QueryRow(ctx, `INSERT INTO agents (tenant_id, name, display_name, capacity) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (tenant_id, name) DO UPDATE SET display_name = excluded.display_name, capacity = excluded.capacity
-		RETURNING agent_id`, tenant, a.Name, a.DisplayName, a.Capacity).Scan(&id)
+	labels := a.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO agents (tenant_id, name, display_name, capacity, labels) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (tenant_id, name) DO UPDATE SET display_name = excluded.display_name, capacity = excluded.capacity, labels = excluded.labels
+		RETURNING agent_id`, tenant, a.Name, a.DisplayName, a.Capacity, labels).Scan(&id)
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("storing agent %q: %w", a.Name, err)
 	}

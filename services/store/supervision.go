@@ -14,6 +14,8 @@ const (
 	PermSupervise          = "Supervise"
 	PermSuperviseOpenChats = "SuperviseOpenChats"
 	PermAllChats           = "AllChats"
+	// PermAny is any of them: what seeing a unit's agents, signals and board needs.
+	PermAny = "a permission"
 )
 
 // Grant is what a supervisor may do in one unit.
@@ -34,6 +36,8 @@ func (g Grant) Has(perm string) bool {
 		return g.SuperviseOpenChats
 	case PermAllChats:
 		return g.AllChats
+	case PermAny:
+		return g.Supervise || g.SuperviseOpenChats || g.AllChats
 	}
 	return false
 }
@@ -133,16 +137,16 @@ type OpenChat struct {
 	QueuedAt time.Time
 }
 
-// ListOpenChats lists the open conversations of the given units, optionally of one agent,
-// most recent activity first.
-func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName string) ([]*OpenChat, error) {
+// ListOpenChats lists the open conversations of the given units, optionally of one agent
+// and only among ids (nil: all), most recent activity first.
+func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName string, ids []uuid.UUID) ([]*OpenChat, error) {
 	rows, err := tx.Query(ctx, `SELECT `+conversationColumns+`,
 		greatest(c.created_at, c.last_visitor_message_at, c.last_agent_message_at) < now() - make_interval(secs => u.inactivity_seconds),
 		c.queued_at
 		FROM `+conversationFrom+`
 		WHERE c.tenant_id = sb_current_tenant() AND c.state <> 'closed' AND c.unit_id = ANY($1)
-		  AND ($2 = '' OR a.name = $2)
-		ORDER BY c.last_activity_at DESC`, units, agentName)
+		  AND ($2 = '' OR a.name = $2) AND ($3::uuid[] IS NULL OR c.conversation_id = ANY($3))
+		ORDER BY c.last_activity_at DESC`, units, agentName, ids)
 	if err != nil {
 		return nil, err
 	}

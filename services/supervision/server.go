@@ -123,15 +123,18 @@ func (s *Server) audit(ctx context.Context, p *auth.Principal, action string, co
 	}
 }
 
-// agents lists the agents of the caller's units, or of the one named.
-func (s *Server) agents(ctx context.Context, p *auth.Principal, unit string) ([]*store.AgentLoad, error) {
+// agents lists the agents of the caller's units, or of the one named, with the units and
+// the signals active on them there.
+func (s *Server) agents(ctx context.Context, p *auth.Principal, unit string) ([]*store.AgentLoad, []uuid.UUID, map[uuid.UUID][]*store.Signal, error) {
 	var agents []*store.AgentLoad
+	var units []uuid.UUID
+	var signals map[uuid.UUID][]*store.Signal
 	err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
 		gs, err := grants(ctx, tx, p)
 		if err != nil {
 			return err
 		}
-		var units []uuid.UUID
+		units = units[:0]
 		for id, g := range gs {
 			if unit == "" || g.UnitName == unit {
 				units = append(units, id)
@@ -140,36 +143,43 @@ func (s *Server) agents(ctx context.Context, p *auth.Principal, unit string) ([]
 		if len(units) == 0 {
 			return rpcerr.Errorf(connect.CodePermissionDenied, "you supervise no business unit named %s", rpcerr.Quote(unit))
 		}
-		agents, err = store.ListAgentLoads(ctx, tx, units)
+		if agents, err = store.ListAgentLoads(ctx, tx, units); err != nil {
+			return err
+		}
+		signals, err = agentSignals(ctx, tx, units, uuid.Nil)
 		return err
 	})
 	if err != nil {
-		return nil, rpcerr.Internal(ctx, err)
+		return nil, nil, nil, rpcerr.Internal(ctx, err)
 	}
-	return agents, nil
+	return agents, units, signals, nil
 }
 
-// WatchAgents streams the agents of the caller's units, then each change.
+// WatchAgents streams the agents of the caller's units, then each change of status, load
+// or signals.
 func (s *Server) WatchAgents(ctx context.Context, req *connect.Request[supervisionv1.WatchAgentsRequest], stream *connect.ServerStream[supervisionv1.WatchAgentsResponse]) error {
 	p, err := supervisor(ctx)
 	if err != nil {
 		return err
 	}
 	// Subscribe before reading, so that no change between the two is missed.
-	agents, err := s.agents(ctx, p, req.Msg.BusinessUnit)
+	agents, _, _, err := s.agents(ctx, p, req.Msg.BusinessUnit)
 	if err != nil {
 		return err
 	}
-	sub := s.hub.Subscribe()
+	sub := s.hub.Subscribe(live.Signals(p.Tenant))
 	defer sub.Close()
 	for _, a := range agents {
 		sub.Add(live.Agent(p.Tenant, a.ID))
 	}
-	if agents, err = s.agents(ctx, p, req.Msg.BusinessUnit); err != nil {
+	agents, units, signals, err := s.agents(ctx, p, req.Msg.BusinessUnit)
+	if err != nil {
 		return err
 	}
+	watched := map[uuid.UUID]bool{}
 	for _, a := range agents {
-		if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a)}); err != nil {
+		watched[a.ID] = true
+		if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a, signals[a.ID])}); err != nil {
 			return err
 		}
 	}
@@ -189,46 +199,52 @@ func (s *Server) WatchAgents(ctx context.Context, req *connect.Request[supervisi
 				id = it.Status.ID
 			case it.Assignment != nil:
 				id = it.Agent
+			case it.Signal != nil && it.Signal.Agent.Valid && watched[it.Signal.Agent.UUID]:
+				id = it.Signal.Agent.UUID
 			default:
 				continue
 			}
 			var a *store.AgentLoad
+			var sigs map[uuid.UUID][]*store.Signal
 			if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
 				var err error
-				a, err = store.GetAgentLoad(ctx, tx, id)
+				if a, err = store.GetAgentLoad(ctx, tx, id); err != nil {
+					return err
+				}
+				sigs, err = agentSignals(ctx, tx, units, id)
 				return err
 			}); err != nil {
 				return rpcerr.Internal(ctx, err)
 			}
-			if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a)}); err != nil {
+			if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a, sigs[id])}); err != nil {
 				return err
 			}
 		}
 	}
 }
 
-// ListAgents lists the agents of the caller's units with status and load.
+// ListAgents lists the agents of the caller's units with status, load and signals.
 func (s *Server) ListAgents(ctx context.Context, req *connect.Request[supervisionv1.ListAgentsRequest]) (*connect.Response[supervisionv1.ListAgentsResponse], error) {
 	p, err := supervisor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	agents, err := s.agents(ctx, p, req.Msg.BusinessUnit)
+	agents, _, signals, err := s.agents(ctx, p, req.Msg.BusinessUnit)
 	if err != nil {
 		return nil, err
 	}
 	out := &supervisionv1.ListAgentsResponse{}
 	for _, a := range agents {
-		out.Agents = append(out.Agents, agentLoad(a))
+		out.Agents = append(out.Agents, agentLoad(a, signals[a.ID]))
 	}
 	return connect.NewResponse(out), nil
 }
 
-func agentLoad(a *store.AgentLoad) *supervisionv1.AgentLoad {
+func agentLoad(a *store.AgentLoad, signals []*store.Signal) *supervisionv1.AgentLoad {
 	return &supervisionv1.AgentLoad{
 		Agent: a.Name, DisplayName: a.DisplayName, Status: chat.StatusToProto(a.Status),
 		StatusSince: timestamppb.New(a.StatusChangedAt), OpenConversations: int32(a.OpenCount),
-		Capacity: int32(a.Capacity), BusinessUnits: a.Units,
+		Capacity: int32(a.Capacity), BusinessUnits: a.Units, Signals: signalsToProto(signals),
 	}
 }
 
@@ -238,28 +254,19 @@ func (s *Server) ListOpenChats(ctx context.Context, req *connect.Request[supervi
 	if err != nil {
 		return nil, err
 	}
-	var chats []*store.OpenChat
+	var chats []*supervisionv1.OpenChat
 	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
 		units, err := unitsWith(ctx, tx, p, store.PermSuperviseOpenChats, req.Msg.BusinessUnit)
 		if err != nil {
 			return err
 		}
-		chats, err = store.ListOpenChats(ctx, tx, units, req.Msg.Agent)
+		chats, err = openChats(ctx, tx, units, req.Msg.Agent, nil)
 		return err
 	})
 	if err != nil {
 		return nil, rpcerr.Internal(ctx, err)
 	}
-	out := &supervisionv1.ListOpenChatsResponse{}
-	now := time.Now()
-	for _, c := range chats {
-		oc := &supervisionv1.OpenChat{Conversation: chat.ConversationToProto(&c.Conversation), Inactive: c.Inactive}
-		if c.State == store.StateQueued {
-			oc.WaitingSeconds = int64(now.Sub(c.QueuedAt).Seconds())
-		}
-		out.Chats = append(out.Chats, oc)
-	}
-	return connect.NewResponse(out), nil
+	return connect.NewResponse(&supervisionv1.ListOpenChatsResponse{Chats: chats}), nil
 }
 
 // WatchConversation streams a conversation, whispers and drafts included.

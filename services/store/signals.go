@@ -1,0 +1,339 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Signal levels and sources.
+const (
+	LevelWarning  = "warning"
+	LevelCritical = "critical"
+
+	SourceLive  = "live"
+	SourceAlert = "alert"
+)
+
+// Signal is an objective missed by a conversation, an agent or a unit: active until
+// ClearedAt is set.
+type Signal struct {
+	ID        uuid.UUID
+	Tenant    uuid.UUID
+	Objective string
+	Metric    string
+	Level     string
+	Source    string
+	// Subject names what misses the objective; see ConversationSubject and UnitSubject.
+	Subject      string
+	Conversation uuid.NullUUID
+	Agent        uuid.NullUUID
+	AgentName    string
+	Unit         uuid.NullUUID
+	UnitName     string
+	Value        float64
+	Threshold    float64
+	Summary      string
+	RaisedAt     time.Time
+	ClearedAt    *time.Time
+}
+
+// ConversationSubject is the subject of a conversation's live signals.
+func ConversationSubject(conversation uuid.UUID) string { return "conversation:" + conversation.String() }
+
+// UnitSubject is the subject of an alert on a unit, or on the whole tenant for uuid.Nil.
+func UnitSubject(unit uuid.UUID) string {
+	if unit == uuid.Nil {
+		return "tenant"
+	}
+	return "unit:" + unit.String()
+}
+
+const signalColumns = `s.signal_id, s.tenant_id, s.objective, s.metric, s.level, s.source, s.subject,
+	s.conversation_id, s.agent_id, coalesce(a.name, ''), s.unit_id, coalesce(u.name, ''),
+	s.value, s.threshold, s.summary, s.raised_at, s.cleared_at`
+
+const signalJoins = `signals s
+	LEFT JOIN agents a ON a.tenant_id = s.tenant_id AND a.agent_id = s.agent_id
+	LEFT JOIN business_units u ON u.tenant_id = s.tenant_id AND u.unit_id = s.unit_id`
+
+func scanSignal(row pgx.Row) (*Signal, error) {
+	s := &Signal{}
+	err := row.Scan(&s.ID, &s.Tenant, &s.Objective, &s.Metric, &s.Level, &s.Source, &s.Subject,
+		&s.Conversation, &s.Agent, &s.AgentName, &s.Unit, &s.UnitName,
+		&s.Value, &s.Threshold, &s.Summary, &s.RaisedAt, &s.ClearedAt)
+	return s, err
+}
+
+// RaiseSignal stores s as the active signal of its objective and subject, clearing the one
+// it replaces (a warning that became critical, or the reverse). raised is false when an
+// identical signal is already active (another replica raised it first); s is then filled
+// from the stored one. cleared is the signal replaced, if any.
+func RaiseSignal(ctx context.Context, tx pgx.Tx, s *Signal) (raised bool, cleared *Signal, err error) {
+	current, err := activeSignal(ctx, tx, s.Objective, s.Subject)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return false, nil, err
+	}
+	if current != nil {
+		if current.Level == s.Level {
+			*s = *current
+			return false, nil, nil
+		}
+		if cleared, err = ClearSignal(ctx, tx, s.Objective, s.Subject); err != nil {
+			return false, nil, err
+		}
+	}
+	var id uuid.UUID
+	err = tx.QueryRow(ctx, `INSERT INTO signals (tenant_id, objective, metric, level, source, subject,
+		conversation_id, agent_id, unit_id, value, threshold, summary, raised_at)
+		VALUES (sb_current_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()))
+		ON CONFLICT (tenant_id, objective, subject) WHERE cleared_at IS NULL DO NOTHING
+		RETURNING signal_id`,
+		s.Objective, s.Metric, s.Level, s.Source, s.Subject, s.Conversation, s.Agent, s.Unit,
+		s.Value, s.Threshold, s.Summary, nullTime(s.RaisedAt)).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Raised concurrently by another replica.
+		current, err := activeSignal(ctx, tx, s.Objective, s.Subject)
+		if err != nil {
+			return false, cleared, err
+		}
+		*s = *current
+		return false, cleared, nil
+	}
+	if err != nil {
+		return false, nil, fmt.Errorf("raising signal %s on %s: %w", s.Objective, s.Subject, err)
+	}
+	stored, err := GetSignal(ctx, tx, id)
+	if err != nil {
+		return false, nil, err
+	}
+	*s = *stored
+	return true, cleared, nil
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// ClearSignal ends the active signal of an objective on a subject and returns it, or nil
+// when none is active.
+func ClearSignal(ctx context.Context, tx pgx.Tx, objective, subject string) (*Signal, error) {
+	var id uuid.UUID
+	err := tx.QueryRow(ctx, `UPDATE signals SET cleared_at = now()
+		WHERE tenant_id = sb_current_tenant() AND objective = $1 AND subject = $2 AND cleared_at IS NULL
+		RETURNING signal_id`, objective, subject).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("clearing signal %s on %s: %w", objective, subject, err)
+	}
+	return GetSignal(ctx, tx, id)
+}
+
+func activeSignal(ctx context.Context, tx pgx.Tx, objective, subject string) (*Signal, error) {
+	s, err := scanSignal(tx.QueryRow(ctx, `SELECT `+signalColumns+` FROM `+signalJoins+`
+		WHERE s.tenant_id = sb_current_tenant() AND s.objective = $1 AND s.subject = $2 AND s.cleared_at IS NULL`, objective, subject))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return s, err
+}
+
+// GetSignal reads one signal of the current tenant.
+func GetSignal(ctx context.Context, tx pgx.Tx, id uuid.UUID) (*Signal, error) {
+	s, err := scanSignal(tx.QueryRow(ctx, `SELECT `+signalColumns+` FROM `+signalJoins+`
+		WHERE s.tenant_id = sb_current_tenant() AND s.signal_id = $1`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return s, err
+}
+
+// SignalFilter chooses signals. Units nil means every unit; signals on the whole tenant
+// (no unit) are listed only then.
+type SignalFilter struct {
+	Units        []uuid.UUID
+	ActiveOnly   bool
+	From, To     time.Time
+	Conversation uuid.UUID
+	// Before continues a listing after the signal raised at BeforeAt with id BeforeID.
+	BeforeAt time.Time
+	BeforeID uuid.UUID
+	Limit    int
+}
+
+// ListSignals lists the current tenant's signals, newest first.
+func ListSignals(ctx context.Context, tx pgx.Tx, f SignalFilter) ([]*Signal, error) {
+	if f.Limit <= 0 {
+		f.Limit = 1000
+	}
+	rows, err := tx.Query(ctx, `SELECT `+signalColumns+` FROM `+signalJoins+`
+		WHERE s.tenant_id = sb_current_tenant()
+		  AND ($1::uuid[] IS NULL OR s.unit_id = ANY($1))
+		  AND (NOT $2 OR s.cleared_at IS NULL)
+		  AND ($3::timestamptz IS NULL OR s.raised_at >= $3)
+		  AND ($4::timestamptz IS NULL OR s.raised_at < $4)
+		  AND ($5::uuid IS NULL OR s.conversation_id = $5)
+		  AND ($6::timestamptz IS NULL OR (s.raised_at, s.signal_id) < ($6, $7))
+		ORDER BY s.raised_at DESC, s.signal_id DESC
+		LIMIT $8`,
+		f.Units, f.ActiveOnly, nullTime(f.From), nullTime(f.To), nullUUID(f.Conversation), nullTime(f.BeforeAt), f.BeforeID, f.Limit)
+	if err != nil {
+		return nil, fmt.Errorf("listing signals: %w", err)
+	}
+	defer rows.Close()
+	var out []*Signal
+	for rows.Next() {
+		s, err := scanSignal(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func nullUUID(id uuid.UUID) uuid.NullUUID { return uuid.NullUUID{UUID: id, Valid: id != uuid.Nil} }
+
+// ConversationTimes are the times of a conversation that its live signals follow.
+type ConversationTimes struct {
+	ID, Unit     uuid.UUID
+	Agent        uuid.NullUUID
+	State        string
+	AssignedAt   *time.Time
+	FirstAgentAt *time.Time
+	LastAgentAt  *time.Time
+	// AwaitingSince is the visitor's first message not answered by an agent yet.
+	AwaitingSince *time.Time
+	ClosedAt      *time.Time
+}
+
+// Open reports whether the conversation is held by an agent.
+func (c *ConversationTimes) Open() bool { return c.State == StateAssigned || c.State == StateActive }
+
+const conversationTimesSQL = `SELECT c.conversation_id, c.unit_id, c.agent_id, c.state, c.assigned_at,
+	c.first_agent_message_at, c.last_agent_message_at,
+	CASE WHEN c.last_visitor_message_at > coalesce(c.last_agent_message_at, '-infinity') THEN
+		(SELECT min(e.created_at) FROM events e
+		 WHERE e.tenant_id = c.tenant_id AND e.conversation_id = c.conversation_id AND e.kind = 'message'
+		   AND e.author_kind = 'visitor' AND e.created_at > coalesce(c.last_agent_message_at, '-infinity'))
+	END,
+	c.closed_at
+	FROM conversations c WHERE c.tenant_id = sb_current_tenant()`
+
+func collectTimes(rows pgx.Rows) ([]*ConversationTimes, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*ConversationTimes, error) {
+		c := &ConversationTimes{}
+		err := row.Scan(&c.ID, &c.Unit, &c.Agent, &c.State, &c.AssignedAt, &c.FirstAgentAt, &c.LastAgentAt, &c.AwaitingSince, &c.ClosedAt)
+		return c, err
+	})
+}
+
+// ConversationsTimes reads the times of the current tenant's conversations named.
+func ConversationsTimes(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]*ConversationTimes, error) {
+	rows, err := tx.Query(ctx, conversationTimesSQL+` AND c.conversation_id = ANY($1)`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading conversations' times: %w", err)
+	}
+	return collectTimes(rows)
+}
+
+// SignalObjective is an objective as live signals use it.
+type SignalObjective struct {
+	Name, Metric              string
+	Unit                      uuid.NullUUID
+	AgentSelector             []byte
+	Target, Warning, Critical float64
+}
+
+// SignalAgent is an agent as objectives' selectors see it.
+type SignalAgent struct {
+	ID     uuid.UUID
+	Name   string
+	Labels map[string]string
+}
+
+// SignalState is everything a tenant's live signals are evaluated from.
+type SignalState struct {
+	TenantName    string
+	Units         map[uuid.UUID]string
+	Agents        map[uuid.UUID]SignalAgent
+	Objectives    []SignalObjective
+	Conversations []*ConversationTimes
+	Active        []*Signal
+}
+
+// LoadSignalState reads the current tenant's units, agents, objectives of the given
+// metrics, open conversations and active signals.
+func LoadSignalState(ctx context.Context, tx pgx.Tx, metrics []string) (*SignalState, error) {
+	st := &SignalState{Units: map[uuid.UUID]string{}, Agents: map[uuid.UUID]SignalAgent{}}
+	if err := tx.QueryRow(ctx, `SELECT name FROM tenants WHERE tenant_id = sb_current_tenant()`).Scan(&st.TenantName); err != nil {
+		return nil, fmt.Errorf("reading tenant: %w", err)
+	}
+	rows, err := tx.Query(ctx, `SELECT unit_id, name FROM business_units WHERE tenant_id = sb_current_tenant()`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		var name string
+		if err := rows.Scan(&id, &name); err != nil {
+			return nil, err
+		}
+		st.Units[id] = name
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT agent_id, name, labels FROM agents WHERE tenant_id = sb_current_tenant()`)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var a SignalAgent
+		if err := rows.Scan(&a.ID, &a.Name, &a.Labels); err != nil {
+			return nil, err
+		}
+		st.Agents[a.ID] = a
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = tx.Query(ctx, `SELECT name, metric, unit_id, agent_selector, target, warning, critical
+		FROM objectives WHERE tenant_id = sb_current_tenant() AND metric = ANY($1) ORDER BY name`, metrics)
+	if err != nil {
+		return nil, err
+	}
+	st.Objectives, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (SignalObjective, error) {
+		var o SignalObjective
+		err := row.Scan(&o.Name, &o.Metric, &o.Unit, &o.AgentSelector, &o.Target, &o.Warning, &o.Critical)
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading objectives: %w", err)
+	}
+	if rows, err = tx.Query(ctx, conversationTimesSQL+` AND c.state IN ('assigned', 'active')`); err != nil {
+		return nil, err
+	}
+	if st.Conversations, err = collectTimes(rows); err != nil {
+		return nil, fmt.Errorf("reading open conversations: %w", err)
+	}
+	st.Active, err = ListSignals(ctx, tx, SignalFilter{ActiveOnly: true, Limit: 1 << 30})
+	return st, err
+}
+
+// CountActiveSignals counts a tenant's active signals of one objective (for the
+// operator, which reads every tenant).
+func CountActiveSignals(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, objective string) (int, error) {
+	var n int
+	err := tx.QueryRow(ctx, `SELECT count(*) FROM signals WHERE tenant_id = $1 AND objective = $2 AND cleared_at IS NULL`, tenant, objective).Scan(&n)
+	return n, err
+}
