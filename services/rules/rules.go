@@ -58,6 +58,11 @@ func (s Set) File() ([]byte, error) {
 
 // Rule labels and values.
 const (
+	// valueAnnotation and the threshold annotation carry the alert's numbers in base units
+	// (seconds, ratios), which the signals service's Alertmanager webhook stores with the
+	// signal it raises from the alert.
+	valueAnnotation = `{{ printf "%.6g" $value }}`
+
 	SeverityWarning  = "warning"
 	SeverityCritical = "critical"
 
@@ -231,7 +236,9 @@ func (g *generator) thresholds(o *v1alpha1.ProductivityObjective, recorded, sel,
 			For:    ptr(monitoringv1.Duration(promDuration(forAggregate))),
 			Labels: g.labels(o, t.severity),
 			Annotations: map[string]string{
-				"summary": fmt.Sprintf("%s %s %s in %s (objective %s)", text.name, direction, format(t.threshold), g.where(o), o.Name),
+				"value":     valueAnnotation,
+				"threshold": num(t.threshold),
+				"summary":   fmt.Sprintf("%s %s %s in %s (objective %s)", text.name, direction, format(t.threshold), g.where(o), o.Name),
 				"description": fmt.Sprintf("The %s over the last %s is {{ $value | %s }}. Objective %s aims for %s; it warns %s %s and is critical %s %s.",
 					what, promDuration(windowOf(o)), humanize, o.Name, format(target), direction, format(warning), direction, format(critical)),
 			},
@@ -325,6 +332,8 @@ func (g *generator) burnRate(o *v1alpha1.ProductivityObjective, target float64, 
 			Expr:   intstr.FromString(fmt.Sprintf("%s%s > %s and %s%s > %s", long, sel, threshold, short, sel, threshold)),
 			Labels: labels,
 			Annotations: map[string]string{
+				"value":     valueAnnotation,
+				"threshold": threshold,
 				"summary": fmt.Sprintf("%s in %s: objective %s (%s%% within %s) is burning its error budget at %s× the rate it allows",
 					text.name, g.where(o), o.Name, num(pct), seconds(target), num(t.factor)),
 				"description": fmt.Sprintf("{{ $value | humanizePercentage }} of %s over the last %s (and over the last %s) missed the %s target; "+
