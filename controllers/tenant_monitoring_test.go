@@ -306,3 +306,46 @@ func value(m *dto.Metric) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestAPrometheusRuleEditedByHandIsRestored starts the operator on a cluster that has the
+// PrometheusRule CRD, so that it watches the rules it owns: a rule emptied by hand is
+// written again at once, not at the next periodic reconcile.
+func TestAPrometheusRuleEditedByHandIsRestored(t *testing.T) {
+	installPrometheusRuleCRD(t)
+	startOperator(t)
+	ctx := context.Background()
+	docs := objects(t, []byte(`apiVersion: supervision.switchboard.dev/v1alpha1
+kind: Tenant
+metadata: {name: guarded}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: ProductivityObjective
+metadata: {name: busy, namespace: guarded}
+spec: {metric: contactsPerHour, target: "6", warning: "4", critical: "2"}`))
+	apply(t, docs...)
+	tenant := docs[0].(*v1alpha1.Tenant)
+	monitoringCondition(t, tenant, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 20*time.Second)
+	pr, rules, err := prometheusRule(t, tenant.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rules["SwitchboardContactsPerHourLow"]) != 2 {
+		t.Fatalf("rules %v, want a warning and a critical contacts alert", rules)
+	}
+	pr.Spec.Groups = nil
+	if err := kube.Client.Update(ctx, pr); err != nil {
+		t.Fatal(err)
+	}
+	// Well before the periodic reconcile (30s).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, rules, err := prometheusRule(t, tenant.Name)
+		if err == nil && len(rules["SwitchboardContactsPerHourLow"]) == 2 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the emptied PrometheusRule was not restored within 10s: %v %v", rules, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

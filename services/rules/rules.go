@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
@@ -63,6 +64,8 @@ const (
 	// signal it raises from the alert.
 	valueAnnotation = `{{ printf "%.6g" $value }}`
 
+	// SeverityWarning and SeverityCritical are the alerts' severity labels, the levels of
+	// the signals they become.
 	SeverityWarning  = "warning"
 	SeverityCritical = "critical"
 
@@ -233,7 +236,7 @@ func (g *generator) thresholds(o *v1alpha1.ProductivityObjective, recorded, sel,
 		g.alerts = append(g.alerts, monitoringv1.Rule{
 			Alert:  alert,
 			Expr:   intstr.FromString(fmt.Sprintf("%s%s %s %s", recorded, sel, op, num(t.threshold))),
-			For:    ptr(monitoringv1.Duration(promDuration(forAggregate))),
+			For:    ptr.To(monitoringv1.Duration(promDuration(forAggregate))),
 			Labels: g.labels(o, t.severity),
 			Annotations: map[string]string{
 				"value":     valueAnnotation,
@@ -407,5 +410,3 @@ func seconds(v float64) string { return promDuration(time.Duration(v * float64(t
 func percent(v float64) string { return num(v*100) + "%" }
 
 func upperFirst(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
-
-func ptr[T any](v T) *T { return &v }
