@@ -24,13 +24,16 @@ var (
 	tenantsDesc = prometheus.NewDesc("switchboard_tenants",
 		"Tenants by isolation and by the status of their Ready condition (Unknown before their first reconcile).",
 		[]string{"isolation", "ready"}, nil)
+	// The objectives' series have the names, labels and units of those `serve` exports from
+	// its own measures, so that a query reads either the same way.
 	objectiveValueDesc = prometheus.NewDesc("switchboard_objective_value",
-		"An objective's current value over its window, as its status shows it, in base units: seconds for time metrics, "+
-			"contacts per agent-hour, and ratios from 0 to 1 for satisfaction and conversionRate. No series until measured.",
-		[]string{"tenant", "objective", "metric"}, nil)
+		"An objective's current value over its window, as its status shows it: seconds for durations, percent for "+
+			"satisfaction and conversionRate, contacts per agent-hour; business_unit is empty for a tenant-wide objective. "+
+			"No series until measured.",
+		[]string{"tenant", "business_unit", "objective", "metric"}, nil)
 	objectiveAttainmentDesc = prometheus.NewDesc("switchboard_objective_attainment_ratio",
-		"How much of an objective's goal is met, from 0 to 1, as its status shows it. No series until measured.",
-		[]string{"tenant", "objective"}, nil)
+		"How much of an objective's target is met over its window, from 0 to 1, as its status shows it. No series until measured.",
+		[]string{"tenant", "business_unit", "objective", "metric"}, nil)
 	metricsReadErrorsDesc = prometheus.NewDesc("switchboard_operator_metrics_read_errors",
 		"1 when the last scrape could not read Tenants or ProductivityObjectives from the operator's cache, else 0.", nil, nil)
 )
@@ -110,11 +113,12 @@ func (m *statusMetrics) Collect(ch chan<- prometheus.Metric) {
 	}
 
 	for _, o := range objectives.Items {
+		labels := []string{o.Namespace, o.Spec.Scope.BusinessUnit, o.Name, string(o.Spec.Metric)}
 		if v, ok := statusValue(o.Spec.Metric, o.Status.CurrentValue); ok {
-			ch <- prometheus.MustNewConstMetric(objectiveValueDesc, prometheus.GaugeValue, v, o.Namespace, o.Name, string(o.Spec.Metric))
+			ch <- prometheus.MustNewConstMetric(objectiveValueDesc, prometheus.GaugeValue, v, labels...)
 		}
 		if a, ok := statusPercent(o.Status.Attainment); ok {
-			ch <- prometheus.MustNewConstMetric(objectiveAttainmentDesc, prometheus.GaugeValue, a, o.Namespace, o.Name)
+			ch <- prometheus.MustNewConstMetric(objectiveAttainmentDesc, prometheus.GaugeValue, a/100, labels...)
 		}
 	}
 }
@@ -135,11 +139,11 @@ func statusValue(m v1alpha1.Metric, s string) (float64, bool) {
 	return v, err == nil
 }
 
-// statusPercent reads "92%" or "75.0%" as a ratio.
+// statusPercent reads "92%" or "75.0%" as 92 or 75.
 func statusPercent(s string) (float64, bool) {
 	v, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 	if s == "" || !strings.HasSuffix(s, "%") || err != nil {
 		return 0, false
 	}
-	return v / 100, true
+	return v, true
 }

@@ -234,12 +234,12 @@ spec: {metric: firstResponseTime, target: 30s, warning: 1m, critical: 2m, percen
 	// 3 satisfied of 4 is 75% of an 80% goal: 94%; the 90th percentile of first responses
 	// is 1m11s, and 3 of 4 within 30s is 83% of a 90% goal.
 	want := map[string]float64{
-		`switchboard_objective_value{metric="satisfaction",objective="happy",tenant="metered"}`:               0.75,
-		`switchboard_objective_attainment_ratio{objective="happy",tenant="metered"}`:                          0.94,
-		`switchboard_objective_value{metric="firstResponseTime",objective="first-response",tenant="metered"}`: 71,
-		`switchboard_objective_attainment_ratio{objective="first-response",tenant="metered"}`:                 0.83,
-		`switchboard_tenants{isolation="Pooled",ready="True"}`:                                                -1, // at least one
-		`switchboard_operator_metrics_read_errors`:                                                            0,
+		`switchboard_objective_value{business_unit="",metric="satisfaction",objective="happy",tenant="metered"}`:                          75,
+		`switchboard_objective_attainment_ratio{business_unit="",metric="satisfaction",objective="happy",tenant="metered"}`:               0.94,
+		`switchboard_objective_value{business_unit="",metric="firstResponseTime",objective="first-response",tenant="metered"}`:            71,
+		`switchboard_objective_attainment_ratio{business_unit="",metric="firstResponseTime",objective="first-response",tenant="metered"}`: 0.83,
+		`switchboard_tenants{isolation="Pooled",ready="True"}`:                                                                            -1, // at least one
+		`switchboard_operator_metrics_read_errors`:                                                                                        0,
 	}
 	eventually(t, "the objectives' metrics", func() error {
 		got := gather(t)
@@ -265,7 +265,7 @@ spec: {metric: firstResponseTime, target: 30s, warning: 1m, critical: 2m, percen
 				return fmt.Errorf("%s is still there", name)
 			}
 		}
-		if _, ok := got[`switchboard_objective_attainment_ratio{objective="first-response",tenant="metered"}`]; !ok {
+		if _, ok := got[`switchboard_objective_attainment_ratio{business_unit="",metric="firstResponseTime",objective="first-response",tenant="metered"}`]; !ok {
 			return fmt.Errorf("the other objective's series went too")
 		}
 		return nil
