@@ -28,6 +28,8 @@ type TenantReconciler struct {
 	ServeImage string
 	// RuleLabels are put on the tenants' PrometheusRules.
 	RuleLabels map[string]string
+
+	monitoringProbe monitoringProbe
 }
 
 // LabelTenant marks the objects the operator makes for a tenant.

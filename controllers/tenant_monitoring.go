@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -23,9 +25,44 @@ const PrometheusRuleName = "switchboard-objectives"
 
 var prometheusRuleKind = schema.GroupKind{Group: monitoringv1.SchemeGroupVersion.Group, Kind: monitoringv1.PrometheusRuleKind}
 
+// monitoringRecheckInterval is how long "PrometheusRule is not served" is believed before
+// discovery is asked again: each question lists every API group, and every tenant's
+// periodic reconcile asks.
+const monitoringRecheckInterval = statusRefreshInterval
+
+// monitoringProbe remembers for a while that the cluster has no PrometheusRule CRD.
+type monitoringProbe struct {
+	mu        sync.Mutex
+	missingAt time.Time
+}
+
+// served tells whether PrometheusRules are served, asking the REST mapper at most once a
+// monitoringRecheckInterval while they are not.
+func (p *monitoringProbe) served(mapper meta.RESTMapper) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.missingAt.IsZero() && time.Since(p.missingAt) < monitoringRecheckInterval {
+		return false, nil
+	}
+	ok, err := prometheusRulesServed(mapper)
+	if err == nil && !ok {
+		p.missingAt = time.Now()
+	} else {
+		p.missingAt = time.Time{}
+	}
+	return ok, err
+}
+
+// missing records that PrometheusRules are not served (the CRD went away under a write).
+func (p *monitoringProbe) missing() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.missingAt = time.Now()
+}
+
 // prometheusRulesServed tells whether the cluster serves monitoring.coreos.com/v1
 // PrometheusRules. The manager's REST mapper asks discovery again for a group it does not
-// know, so CRDs installed after the operator started are found at the next reconcile.
+// know, so CRDs installed after the operator started are found.
 func prometheusRulesServed(mapper meta.RESTMapper) (bool, error) {
 	_, err := mapper.RESTMapping(prometheusRuleKind, monitoringv1.SchemeGroupVersion.Version)
 	switch {
@@ -43,13 +80,14 @@ func prometheusRulesServed(mapper meta.RESTMapper) (bool, error) {
 // services/rules), owned by the Tenant, and sets the MonitoringReady condition. Without
 // prometheus-operator's CRDs it only says so in the condition.
 func (r *TenantReconciler) monitoring(ctx context.Context, t *v1alpha1.Tenant) error {
-	served, err := prometheusRulesServed(r.RESTMapper())
+	served, err := r.monitoringProbe.served(r.RESTMapper())
 	if err != nil {
 		return err
 	}
+	notInstalled := metav1.Condition{Type: v1alpha1.ConditionMonitoringReady, Status: metav1.ConditionFalse, Reason: v1alpha1.ReasonMonitoringNotInstalled,
+		Message: "monitoring.coreos.com/v1 PrometheusRule is not served (prometheus-operator's CRDs are not installed): the objectives' rules are not written"}
 	if !served {
-		setCondition(&t.Status.Conditions, t.Generation, metav1.Condition{Type: v1alpha1.ConditionMonitoringReady, Status: metav1.ConditionFalse,
-			Reason: v1alpha1.ReasonMonitoringNotInstalled, Message: "monitoring.coreos.com/v1 PrometheusRule is not served (prometheus-operator's CRDs are not installed): the objectives' rules are not written"})
+		setCondition(&t.Status.Conditions, t.Generation, notInstalled)
 		return nil
 	}
 	var list v1alpha1.ProductivityObjectiveList
@@ -75,6 +113,12 @@ func (r *TenantReconciler) monitoring(ctx context.Context, t *v1alpha1.Tenant) e
 		pr.Spec = set.Spec()
 		return controllerutil.SetControllerReference(t, pr, r.Scheme())
 	})
+	if meta.IsNoMatchError(err) {
+		// Removed since the REST mapper last looked.
+		r.monitoringProbe.missing()
+		setCondition(&t.Status.Conditions, t.Generation, notInstalled)
+		return nil
+	}
 	if err != nil {
 		setCondition(&t.Status.Conditions, t.Generation, metav1.Condition{Type: v1alpha1.ConditionMonitoringReady, Status: metav1.ConditionFalse,
 			Reason: v1alpha1.ReasonProgressing, Message: "writing PrometheusRule " + PrometheusRuleName + ": " + err.Error()})

@@ -20,8 +20,8 @@ import (
 )
 
 // monitoringCondition waits for a Tenant's MonitoringReady condition with the given status
-// and reason, for up to wait (a CRD installed after the start is found at the next
-// periodic reconcile, 30s).
+// and reason, for up to wait (a CRD installed after the start is found within two periodic
+// reconciles, 30s each).
 func monitoringCondition(t *testing.T, tenant *v1alpha1.Tenant, status metav1.ConditionStatus, reason string, wait time.Duration) *metav1.Condition {
 	t.Helper()
 	deadline := time.Now().Add(wait)
@@ -120,7 +120,7 @@ spec: {scope: {agentSelector: {matchLabels: {team: night}}}, metric: firstRespon
 	}
 
 	installPrometheusRuleCRD(t)
-	c = monitoringCondition(t, tenant, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 45*time.Second)
+	c = monitoringCondition(t, tenant, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 75*time.Second)
 	if !strings.Contains(c.Message, "rules of 2 objectives") || !strings.Contains(c.Message, "night-team: spec.scope.agentSelector") {
 		t.Errorf("message %q does not count the objectives or name the one left out", c.Message)
 	}
