@@ -253,6 +253,7 @@ func (e *Engine) apply(id uuid.UUID, st *store.SignalState) {
 		e.metrics.forget(tn.name)
 	}
 	tn.name, tn.units, tn.agents, tn.objectives = st.TenantName, st.Units, st.Agents, objectives
+	e.metrics.initTenant(tn)
 	convs := make(map[uuid.UUID]*store.ConversationTimes, len(st.Conversations))
 	for _, c := range st.Conversations {
 		// A conversation with events waiting keeps its previous times, so that the reload
