@@ -29,16 +29,17 @@ const scrapeTimeout = 3 * time.Second
 // and the recorder of stored messages and ratings (run it with Recorder.Run).
 func New(db *store.DB, pool *pgxpool.Pool, hub *live.Hub) (*prometheus.Registry, *Recorder) {
 	reg := prometheus.NewRegistry()
+	recorder := NewRecorder(db, reg)
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&units{db: db},
+		&units{db: db, recorder: recorder},
 		&poolStats{pool: pool},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: Namespace, Name: "streams",
 			Help: "Live streams open on this replica (visitors', agents' and supervisors' subscriptions)."},
 			func() float64 { return float64(hub.Subscribers()) }),
 	)
-	return reg, NewRecorder(db, reg)
+	return reg, recorder
 }
 
 var unitLabels = []string{"tenant", "business_unit"}
@@ -52,8 +53,9 @@ var (
 
 // units reads every unit's live figures at scrape time.
 type units struct {
-	db *store.DB
-	mu sync.Mutex
+	db       *store.DB
+	recorder *Recorder
+	mu       sync.Mutex
 }
 
 func (u *units) Describe(ch chan<- *prometheus.Desc) {
@@ -77,6 +79,7 @@ func (u *units) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeErrorsDesc, prometheus.GaugeValue, failed)
 	for _, s := range stats {
+		u.recorder.initUnit(s.Tenant, s.Unit)
 		gauge := func(d *prometheus.Desc, v int64, extra string) {
 			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), s.Tenant, s.Unit, extra)
 		}

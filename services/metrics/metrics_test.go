@@ -2,6 +2,7 @@ package metrics_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/jackc/pgx/v5/pgconn"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -158,6 +160,22 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 	if v, _ := value(families["switchboard_streams"], map[string]string{}); v < 1 {
 		t.Errorf("switchboard_streams = %v with ann's stream open", v)
 	}
+	t.Run("a unit's counters start at zero, so that rate() sees the first increment", func(t *testing.T) {
+		// A second scrape: the first one started the series of units it saw.
+		families := scrape(t, env.Base)
+		for _, c := range []struct {
+			family, label, value string
+		}{{"switchboard_ratings_total", "value", "thumb_down"}, {"switchboard_ratings_total", "value", "csat_1"},
+			{"switchboard_messages_total", "author_kind", "agent"}, {"switchboard_first_response_seconds", "", ""}} {
+			labels := map[string]string{"tenant": "globex", "business_unit": "sales"}
+			if c.label != "" {
+				labels[c.label] = c.value
+			}
+			if got, ok := value(families[c.family], labels); !ok || got != 0 {
+				t.Errorf("%s%v = %v (present %v); want a series at 0", c.family, labels, got, ok)
+			}
+		}
+	})
 
 	t.Run("messages, ratings, first responses and handling times are counted", func(t *testing.T) {
 		conv := res.Msg.Conversation.Id
@@ -217,8 +235,17 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 
 	t.Run("a deleted tenant's series disappear", func(t *testing.T) {
 		stream.Close()
-		if _, err := env.Owner.Exec(context.Background(), `DELETE FROM tenants WHERE name IN ('globex', 'acme')`); err != nil {
-			t.Fatal(err)
+		// The agent going offline writes beside the cascade; PostgreSQL may pick the delete
+		// as a deadlock's victim, and the operator retries it as this does.
+		for attempt := 1; ; attempt++ {
+			_, err := env.Owner.Exec(context.Background(), `DELETE FROM tenants WHERE name IN ('globex', 'acme')`)
+			if err == nil {
+				break
+			}
+			var pgErr *pgconn.PgError
+			if !errors.As(err, &pgErr) || pgErr.Code != "40P01" || attempt == 5 {
+				t.Fatal(err)
+			}
 		}
 		deadline := time.Now().Add(5 * time.Second)
 		for {

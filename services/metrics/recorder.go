@@ -32,6 +32,8 @@ type Recorder struct {
 	mu    sync.Mutex
 	names map[uuid.UUID]unitName // by conversation
 	seen  map[string]bool        // tenants with series
+	// initialized are the units whose series were started at zero.
+	initialized map[unitName]bool
 	// responded holds the conversations whose first response was observed (Run's only).
 	responded map[uuid.UUID]bool
 }
@@ -68,10 +70,11 @@ func NewRecorder(db *store.DB, reg prometheus.Registerer) *Recorder {
 			Buckets: []float64{60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200}}, unitLabels),
 		dropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: Namespace, Name: "metrics_observations_dropped_total",
 			Help: "Observations not counted because the metrics queue was full."}),
-		queue:     make(chan observation, 4096),
-		names:     map[uuid.UUID]unitName{},
-		seen:      map[string]bool{},
-		responded: map[uuid.UUID]bool{},
+		queue:       make(chan observation, 4096),
+		names:       map[uuid.UUID]unitName{},
+		seen:        map[string]bool{},
+		initialized: map[unitName]bool{},
+		responded:   map[uuid.UUID]bool{},
 	}
 	reg.MustRegister(r)
 	return r
@@ -213,6 +216,33 @@ func (r *Recorder) name(ctx context.Context, tenant, conversation uuid.UUID) (un
 	return n, nil
 }
 
+// initUnit starts a unit's counters and histograms at zero, so that the first message or
+// rating after a scrape shows as an increase (rate() ignores a series' first sample).
+func (r *Recorder) initUnit(tenant, unit string) {
+	n := unitName{tenant: tenant, unit: unit}
+	r.mu.Lock()
+	done := r.initialized[n]
+	r.initialized[n] = true
+	r.seen[tenant] = true
+	r.mu.Unlock()
+	if done {
+		return
+	}
+	for _, kind := range []string{store.AuthorVisitor, store.AuthorAgent, store.AuthorSupervisor} {
+		r.messages.WithLabelValues(tenant, unit, kind)
+	}
+	for _, v := range []string{"thumb_up", "thumb_down", "csat_1", "csat_2", "csat_3", "csat_4", "csat_5"} {
+		r.ratings.WithLabelValues(tenant, unit, v)
+	}
+	for _, criterion := range []string{"welcome", "response_time", "quality"} {
+		for score := 1; score <= 5; score++ {
+			r.criteria.WithLabelValues(tenant, unit, criterion, strconv.Itoa(score))
+		}
+	}
+	r.firstResponse.WithLabelValues(tenant, unit)
+	r.handling.WithLabelValues(tenant, unit)
+}
+
 // Describe describes the recorder's metrics.
 func (r *Recorder) Describe(ch chan<- *prometheus.Desc) {
 	r.messages.Describe(ch)
@@ -238,6 +268,11 @@ func (r *Recorder) Collect(ch chan<- prometheus.Metric) {
 				r.firstResponse.DeletePartialMatch(labels)
 				r.handling.DeletePartialMatch(labels)
 				delete(r.seen, name)
+				for n := range r.initialized {
+					if n.tenant == name {
+						delete(r.initialized, n)
+					}
+				}
 			}
 		}
 		r.mu.Unlock()

@@ -96,6 +96,21 @@ func (m *Metrics) raised(tn *tenant, s *store.Signal) {
 	m.raisedTotal.WithLabelValues(tn.name, tn.unitName(s.Unit.UUID), s.Objective, s.Level).Inc()
 }
 
+// initTenant starts the tenant's counters and histograms at zero, so that rate() sees
+// their first increment.
+func (m *Metrics) initTenant(tn *tenant) {
+	for id, unit := range tn.units {
+		m.response.WithLabelValues(tn.name, unit)
+		for _, o := range tn.objectives {
+			if o.Unit.Valid && o.Unit.UUID != id {
+				continue
+			}
+			m.observations.WithLabelValues(tn.name, unit, o.Name, "met")
+			m.observations.WithLabelValues(tn.name, unit, o.Name, "missed")
+		}
+	}
+}
+
 // forget drops a deleted tenant's series.
 func (m *Metrics) forget(tenant string) {
 	l := prometheus.Labels{"tenant": tenant}

@@ -108,6 +108,10 @@ type tenant struct {
 	active map[key]*store.Signal
 	// dirty are conversations to read again, true when one of their events was local.
 	dirty map[uuid.UUID]bool
+	// gone are conversations read closed (or no longer open) whose signals are to clear. A
+	// conversation this replica has not read yet is neither open nor gone: its signals,
+	// raised by another replica, are left alone.
+	gone map[uuid.UUID]bool
 }
 
 type key struct{ objective, subject string }
@@ -246,13 +250,14 @@ func (e *Engine) apply(id uuid.UUID, st *store.SignalState) {
 	defer e.mu.Unlock()
 	tn := e.tenants[id]
 	if tn == nil {
-		tn = &tenant{id: id, dirty: map[uuid.UUID]bool{}}
+		tn = &tenant{id: id, dirty: map[uuid.UUID]bool{}, gone: map[uuid.UUID]bool{}}
 		e.tenants[id] = tn
 	}
 	if tn.name != "" && tn.name != st.TenantName {
 		e.metrics.forget(tn.name)
 	}
 	tn.name, tn.units, tn.agents, tn.objectives = st.TenantName, st.Units, st.Agents, objectives
+	e.metrics.initTenant(tn)
 	convs := make(map[uuid.UUID]*store.ConversationTimes, len(st.Conversations))
 	for _, c := range st.Conversations {
 		// A conversation with events waiting keeps its previous times, so that the reload
@@ -274,6 +279,9 @@ func (e *Engine) apply(id uuid.UUID, st *store.SignalState) {
 	tn.active = make(map[key]*store.Signal, len(st.Active))
 	for _, s := range st.Active {
 		tn.active[key{s.Objective, s.Subject}] = s
+		if s.Conversation.Valid && convs[s.Conversation.UUID] == nil {
+			tn.gone[s.Conversation.UUID] = true
+		}
 	}
 }
 
@@ -323,8 +331,10 @@ func (e *Engine) reloadDirty(ctx context.Context) {
 			}
 			if c.Open() {
 				tn.convs[c.ID] = c
+				delete(tn.gone, c.ID)
 			} else {
 				delete(tn.convs, c.ID)
+				tn.gone[c.ID] = true
 			}
 		}
 		e.mu.Unlock()
@@ -358,9 +368,16 @@ func (e *Engine) evaluate(ctx context.Context, now time.Time) {
 			}
 		}
 		for k, cur := range tn.active {
-			if cur.Source == store.SourceLive && want[k] == nil {
+			if cur.Source != store.SourceLive || want[k] != nil || !cur.Conversation.Valid {
+				continue
+			}
+			if c := cur.Conversation.UUID; tn.convs[c] != nil || tn.gone[c] {
 				cs = append(cs, change{key: k})
 			}
+		}
+		// What was gone is cleared by these changes, or had nothing to clear.
+		if len(tn.gone) > 0 {
+			tn.gone = map[uuid.UUID]bool{}
 		}
 		if len(cs) > 0 {
 			changes[id] = cs

@@ -320,14 +320,18 @@ func LoadSignalState(ctx context.Context, tx pgx.Tx, metrics []string) (*SignalS
 	if err != nil {
 		return nil, fmt.Errorf("reading objectives: %w", err)
 	}
+	// Signals first: a conversation of a signal read here is open, or seen closed by the
+	// next statement, which reads later.
+	if st.Active, err = ListSignals(ctx, tx, SignalFilter{ActiveOnly: true, Limit: 1 << 30}); err != nil {
+		return nil, err
+	}
 	if rows, err = tx.Query(ctx, conversationTimesSQL+` AND c.state IN ('assigned', 'active')`); err != nil {
 		return nil, err
 	}
 	if st.Conversations, err = collectTimes(rows); err != nil {
 		return nil, fmt.Errorf("reading open conversations: %w", err)
 	}
-	st.Active, err = ListSignals(ctx, tx, SignalFilter{ActiveOnly: true, Limit: 1 << 30})
-	return st, err
+	return st, nil
 }
 
 // CountActiveSignals counts a tenant's active signals of one objective (for the

@@ -2,6 +2,7 @@ package supervision_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -457,4 +458,67 @@ func TestAlertmanagerAlertsBecomeSignals(t *testing.T) {
 			t.Errorf("globex's tenant-wide signals: %d, %v", n, err)
 		}
 	})
+}
+
+// TestReplicasRaiseEachSignalOnce runs two replicas, both evaluating every conversation:
+// each signal is stored and counted once, and reaches a supervisor on either replica.
+func TestReplicasRaiseEachSignalOnce(t *testing.T) {
+	env := testenv.Start(t, cluster, signalsConfig)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	second := env.StartReplica(t, server.Config{})
+	agentOnline(t, env, "acme", "cat")
+	support, _, _ := visitorStart(t, env, "support")
+
+	// sam watches through the second replica, where nothing of the conversation happened.
+	sam := supervisionv1connect.NewSupervisionServiceClient(env.HTTP, second.Base, connect.WithInterceptors(testenv.Bearer(env.Login(t, "acme", "sam"))))
+	chats := &collector[*supervisionv1.WatchOpenChatsResponse]{}
+	stream, err := sam.WatchOpenChats(ctx, connect.NewRequest(&supervisionv1.WatchOpenChatsRequest{BusinessUnit: "support"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for stream.Receive() {
+			chats.add(stream.Msg())
+		}
+	}()
+	chats.wait(t, "the critical signal on the second replica", func(r *supervisionv1.WatchOpenChatsResponse) bool {
+		return r.Chat != nil && r.Chat.Conversation.Id == support.Id && levels(r.Chat) == "first-response/CRITICAL"
+	})
+	// Give both engines a few more passes to disagree, if they could.
+	time.Sleep(500 * time.Millisecond)
+	var rows []string
+	r, err := env.Owner.Query(ctx, `SELECT level || ':' || (cleared_at IS NULL)::text FROM signals WHERE conversation_id = $1 ORDER BY raised_at`, support.Id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var s string
+		if err := r.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		rows = append(rows, s)
+	}
+	if got := strings.Join(rows, " "); got != "warning:false critical:true" {
+		t.Fatalf("stored signals of the conversation: %q, want one warning (cleared) and one critical (active)", got)
+	}
+	raised := 0.0
+	for _, base := range []string{env.Base, second.Base} {
+		res, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		for _, line := range strings.Split(string(body), "\n") {
+			if strings.HasPrefix(line, "switchboard_signals_raised_total{") && strings.Contains(line, `objective="first-response"`) {
+				var v float64
+				fmt.Sscan(line[strings.LastIndex(line, " ")+1:], &v) //nolint:errcheck // a bad number counts 0 and fails below
+				raised += v
+			}
+		}
+	}
+	if raised != 2 {
+		t.Errorf("the replicas counted %v signals raised, want 2 (a warning and a critical)", raised)
+	}
 }

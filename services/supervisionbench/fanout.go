@@ -215,9 +215,16 @@ func (e *environment) fanOut(ctx context.Context) (*FanOut, error) {
 	}
 	res.SetupSeconds = time.Since(start).Seconds()
 
-	logf("agents send a message or a draft update every %s per conversation (%.0f actions/s); warmup %s, measured %s",
-		f.o.Pace, float64(len(f.convs))/f.o.Pace.Seconds(), f.o.Warmup, f.o.Duration)
-	return res, f.measure(ctx, res)
+	signals, err := f.startSignals(ctx, watchCtx, &watchWG)
+	if err != nil {
+		return res, err
+	}
+	logf("agents send a message or a draft update every %s per conversation (%.0f actions/s); warmup %s, measured %s; every conversation crosses a handling-time warning after %s",
+		f.o.Pace, float64(len(f.convs))/f.o.Pace.Seconds(), f.o.Warmup, f.o.Duration, signals.warning)
+	err = f.measure(ctx, res)
+	logf("waiting for the last signals")
+	res.Signals = signals.finish(ctx)
+	return res, err
 }
 
 // setup provisions the tenant, brings the agents online, starts the conversations, waits
@@ -228,7 +235,7 @@ func (f *fanOut) setup(ctx, agentCtx context.Context) error {
 	unit := v1alpha1.BusinessUnit{ObjectMeta: metav1.ObjectMeta{Name: fanOutUnit, Namespace: name},
 		Spec: v1alpha1.BusinessUnitSpec{DisplayName: "Support", OfflineMessages: new(bool)}}
 	for _, s := range f.supervisors {
-		unit.Spec.Supervisors = append(unit.Spec.Supervisors, v1alpha1.Supervisor{Name: s.username, Permissions: []v1alpha1.Permission{v1alpha1.PermissionSupervise}})
+		unit.Spec.Supervisors = append(unit.Spec.Supervisors, v1alpha1.Supervisor{Name: s.username, Permissions: []v1alpha1.Permission{v1alpha1.PermissionSupervise, v1alpha1.PermissionSuperviseOpenChats}})
 	}
 	cfg := &provision.Config{
 		Tenants:       []v1alpha1.Tenant{{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.TenantSpec{DisplayName: "Switchboard supervision bench"}}},

@@ -80,6 +80,8 @@ type FanOut struct {
 	AgentStreamRestarts int      `json:"agentStreamRestarts"`
 	DuplicateDeliveries int      `json:"duplicateDeliveries"`
 	Problems            []string `json:"problems,omitempty"`
+	// Signals measures live signals raised on the same conversations meanwhile.
+	Signals *Signals `json:"signals,omitempty"`
 }
 
 // EventStats is one kind of event of the fan-out phase.
@@ -172,6 +174,7 @@ const (
 const (
 	goalWatchP99Ms  = 50.0
 	goalSearchP99Ms = 200.0
+	goalSignalP99Ms = 1000.0
 	// An export's memory is flat when the peak live heap above the baseline at the
 	// largest size is within this factor of the smallest's, plus the slack below.
 	goalExportFactor   = 1.5
@@ -205,6 +208,15 @@ func evaluate(rep *Report) []Target {
 		lost := fo.Messages.Undelivered + fo.Drafts.Undelivered
 		t.Result = judge(lost == 0)
 		t.Detail = fmt.Sprintf("%d (event, supervisor) pairs undelivered after a drain of at most %s; %d watch stream restarts", lost, drainTimeout, fo.WatchRestarts)
+	}
+	out = append(out, t)
+
+	t = Target{Goal: fmt.Sprintf("live signal p99 from threshold crossing to the supervisor's stream under %.0f ms, with every signal delivered", goalSignalP99Ms), Result: NotMeasured}
+	if fo != nil && fo.Signals != nil && fo.Signals.Warning.Samples > 0 {
+		sg := fo.Signals
+		worst := max(sg.Warning.P99Ms, sg.Critical.P99Ms)
+		t.Result = judge(worst < goalSignalP99Ms && sg.Missing == 0)
+		t.Detail = fmt.Sprintf("p99 %s ms (warning) and %s ms (critical) over %d open conversations; %d missing", ms(sg.Warning.P99Ms), ms(sg.Critical.P99Ms), sg.Conversations, sg.Missing)
 	}
 	out = append(out, t)
 
@@ -297,6 +309,16 @@ func Print(w io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, "  CPU in the window: %s\n", cpuText(f.CPU))
 		for _, p := range f.Problems {
 			fmt.Fprintf(&b, "  problem: %s\n", p)
+		}
+		if sg := f.Signals; sg != nil {
+			fmt.Fprintf(&b, "\n  live signals: objective %s, %d conversations cross warning after %s and critical after %s, watched on one supervisor's WatchOpenChats\n",
+				sg.Objective, sg.Conversations, sg.WarningAfter, sg.CriticalAfter)
+			fmt.Fprintf(&b, "    threshold crossed to stream, warning  p50 / p99 / max: %s / %s / %s ms over %d signals\n", ms(sg.Warning.P50Ms), ms(sg.Warning.P99Ms), ms(sg.Warning.MaxMs), sg.Warning.Samples)
+			fmt.Fprintf(&b, "    threshold crossed to stream, critical p50 / p99 / max: %s / %s / %s ms over %d signals\n", ms(sg.Critical.P50Ms), ms(sg.Critical.P99Ms), ms(sg.Critical.MaxMs), sg.Critical.Samples)
+			fmt.Fprintf(&b, "    signals that never arrived: %d\n", sg.Missing)
+			for _, p := range sg.Problems {
+				fmt.Fprintf(&b, "    problem: %s\n", p)
+			}
 		}
 	}
 

@@ -72,6 +72,9 @@ func TestRunDeliversEveryWatchedEventAndMeasuresSearchAndExport(t *testing.T) {
 	if f.DuplicateDeliveries != 0 {
 		t.Errorf("%d events arrived twice on one watch stream", f.DuplicateDeliveries)
 	}
+	if sg := f.Signals; sg == nil || sg.Missing != 0 || sg.Warning.Samples != 20 || sg.Critical.Samples != 20 || len(sg.Problems) != 0 {
+		t.Errorf("signals: %+v; want a warning and a critical signal of each of the 20 conversations on the supervisor's stream", sg)
+	}
 
 	s := rep.Search
 	if s == nil || s.Stored != 500 || s.Events < 500*6 || s.Ratings == 0 {
