@@ -10,10 +10,13 @@ import (
 	"testing"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/config/samples"
 	"github.com/switchboard-chat/switchboard/services/rules"
+	"github.com/switchboard-chat/switchboard/services/testenv"
 )
 
 // sampleObjectives reads testdata/objectives.yaml.
@@ -23,8 +26,21 @@ func sampleObjectives(t *testing.T) []v1alpha1.ProductivityObjective {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return readObjectives(t, data)
+}
+
+// readObjectives reads the ProductivityObjectives of YAML documents.
+func readObjectives(t *testing.T, data []byte) []v1alpha1.ProductivityObjective {
+	t.Helper()
 	var out []v1alpha1.ProductivityObjective
 	for _, doc := range bytes.Split(data, []byte("\n---")) {
+		var meta metav1.TypeMeta
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			t.Fatal(err)
+		}
+		if meta.Kind != "ProductivityObjective" {
+			continue
+		}
 		var o v1alpha1.ProductivityObjective
 		if err := yaml.UnmarshalStrict(doc, &o); err != nil {
 			t.Fatalf("%v\n%s", err, doc)
@@ -34,25 +50,11 @@ func sampleObjectives(t *testing.T) []v1alpha1.ProductivityObjective {
 	return out
 }
 
-// promtool finds promtool (Debian's prometheus package, which `make test` installs). Only
-// outside CI may it be missing, and then the test is skipped.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is missing; `make test` installs it (apt-get install prometheus)")
-		}
-		t.Skip("promtool is not installed: run `make test`, or apt-get install prometheus, to check and test the rules")
-	}
-	return path
-}
-
 // TestGeneratedRulesPassPromtool writes the sample tenant's rules and runs promtool's
 // checks and the unit tests of testdata/acme_test.yaml on them: every alert fires on
 // synthetic series past its thresholds and clears when they recover.
 func TestGeneratedRulesPassPromtool(t *testing.T) {
-	bin := promtool(t)
+	bin := testenv.RequireBinary(t, "promtool")
 	set := rules.Generate("acme", sampleObjectives(t))
 	file, err := set.File()
 	if err != nil {
@@ -128,5 +130,53 @@ func TestTheRuleFileIsThePrometheusRuleSpec(t *testing.T) {
 func TestNoObjectivesMakeNoGroup(t *testing.T) {
 	if set := rules.Generate("acme", nil); len(set.Groups) != 0 {
 		t.Errorf("groups %+v", set.Groups)
+	}
+}
+
+// TestTheSampleTenantsRulesPassPromtoolsCheck generates the rules of config/samples'
+// objectives (what `make run` and `kubectl apply -k config/samples` give) and has promtool
+// check them; none is left out.
+func TestTheSampleTenantsRulesPassPromtoolsCheck(t *testing.T) {
+	bin := testenv.RequireBinary(t, "promtool")
+	var objectives []v1alpha1.ProductivityObjective
+	files, err := samples.FS.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		data, err := samples.FS.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		objectives = append(objectives, readObjectives(t, data)...)
+	}
+	if len(objectives) == 0 {
+		t.Fatal("config/samples has no ProductivityObjective")
+	}
+	set := rules.Generate("acme", objectives)
+	if len(set.Skipped) > 0 {
+		t.Errorf("skipped %+v", set.Skipped)
+	}
+	file, err := set.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "acme.rules.yaml")
+	if err := os.WriteFile(path, file, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "check", "rules", path).CombinedOutput(); err != nil {
+		t.Fatalf("promtool check rules: %v\n%s\n%s", err, out, file)
+	}
+	alerts := map[string]bool{}
+	for _, r := range set.Groups[0].Rules {
+		if r.Alert != "" {
+			alerts[r.Labels["objective"]] = true
+		}
+	}
+	for _, o := range objectives {
+		if !alerts[o.Name] {
+			t.Errorf("objective %s has no alert", o.Name)
+		}
 	}
 }
