@@ -23,9 +23,11 @@ import (
 
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/conversion/v1/conversionv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/chat"
+	"github.com/switchboard-chat/switchboard/services/conversion"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/metrics"
 	"github.com/switchboard-chat/switchboard/services/search"
@@ -93,7 +95,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
 	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervision.New(s.DB, s.Chat, s.Hub), opts))
-	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName}
+	mux.Handle(conversionv1connect.NewConversionServiceHandler(conversion.New(s.DB, metrics.NewConversions(s.DB, registry)), opts))
+	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName, conversionv1connect.ConversionServiceName}
 	s.health = grpchealth.NewStaticChecker(services...)
 	mux.Handle(grpchealth.NewHandler(s.health))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -134,7 +137,7 @@ func (s *Server) watchReadiness(ctx context.Context) {
 			slog.Info("readiness changed", "ready", err == nil, "err", err)
 		}
 		s.health.SetStatus("", status)
-		for _, name := range []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName} {
+		for _, name := range []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName, conversionv1connect.ConversionServiceName} {
 			s.health.SetStatus(name, status)
 		}
 	}
