@@ -331,8 +331,12 @@ func TestBadSalesAreRefusedNamingTheFieldAndChangeNothing(t *testing.T) {
 		{"with both conversation and visitor", ok(func(m *conversionv1.RecordConversionRequest) { m.VisitorId = conv.VisitorId }), "conversation_id"},
 		{"with a conversation id that is not a UUID", ok(func(m *conversionv1.RecordConversionRequest) { m.ConversationId = "conv-1" }), "conversation_id"},
 		{"with a visitor id that is not a UUID", ok(func(m *conversionv1.RecordConversionRequest) { m.ConversationId, m.VisitorId = "", "' OR 1=1 --" }), "visitor_id"},
-		{"occurring next year", ok(func(m *conversionv1.RecordConversionRequest) { m.OccurredAt = timestamppb.New(time.Now().AddDate(1, 0, 0)) }), "occurred_at"},
-		{"occurring at an impossible time", ok(func(m *conversionv1.RecordConversionRequest) { m.OccurredAt = &timestamppb.Timestamp{Seconds: 1, Nanos: -1} }), "occurred_at"},
+		{"occurring next year", ok(func(m *conversionv1.RecordConversionRequest) {
+			m.OccurredAt = timestamppb.New(time.Now().AddDate(1, 0, 0))
+		}), "occurred_at"},
+		{"occurring at an impossible time", ok(func(m *conversionv1.RecordConversionRequest) {
+			m.OccurredAt = &timestamppb.Timestamp{Seconds: 1, Nanos: -1}
+		}), "occurred_at"},
 	} {
 		t.Run("a sale "+c.name+" is refused", func(t *testing.T) {
 			_, err := shop.RecordConversion(context.Background(), connect.NewRequest(c.req))
