@@ -62,6 +62,7 @@ type Server struct {
 	Replica  uuid.UUID
 	handler  http.Handler
 	recorder *metrics.Recorder
+	perAgent *metrics.PerAgent
 	health   *grpchealth.StaticChecker
 	ready    atomic.Bool
 }
@@ -83,7 +84,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, Pool: pool, DB: &store.DB{Pool: pool}, Hub: live.NewHub(cfg.StreamBuffer), Replica: uuid.New()}
 	s.Chat = chat.New(s.DB, s.Hub, s.Replica, cfg.Proxies)
 	registry, recorder := metrics.New(s.DB, s.Pool, s.Hub)
-	s.Chat.Observe(recorder)
+	s.perAgent = metrics.NewPerAgent(s.DB, registry)
+	s.Chat.Observe(metrics.Observers{recorder, s.perAgent})
 	s.recorder = recorder
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
@@ -161,6 +163,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	go s.Chat.Run(bg)
 	go s.recorder.Run(bg)
+	go s.perAgent.Run(bg)
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.watchReadiness(bg)

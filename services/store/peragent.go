@@ -37,7 +37,7 @@ func (db *DB) AllAgentStats(ctx context.Context) ([]AgentStats, map[string]bool,
 	if err != nil {
 		return nil, nil, err
 	}
-	rows, err = db.Pool.Query(ctx, `SELECT sb_per_agent_tenants()`)
+	rows, err = db.Pool.Query(ctx, `SELECT name FROM sb_per_agent_tenants()`)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,4 +50,21 @@ func (db *DB) AllAgentStats(ctx context.Context) ([]AgentStats, map[string]bool,
 		tenants[n] = true
 	}
 	return stats, tenants, nil
+}
+
+// PerAgentTenantIDs lists the ids of the tenants that opted in to per-agent metrics.
+func (db *DB) PerAgentTenantIDs(ctx context.Context) (map[uuid.UUID]bool, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT tenant_id FROM sb_per_agent_tenants()`)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, nil
 }

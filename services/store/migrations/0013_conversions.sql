@@ -132,9 +132,9 @@ $$;
 
 -- sb_per_agent_tenants names the tenants that opted in, so that series of a tenant that
 -- opted out or was deleted are dropped.
-CREATE FUNCTION sb_per_agent_tenants() RETURNS SETOF text
+CREATE FUNCTION sb_per_agent_tenants() RETURNS TABLE (tenant_id uuid, name text)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
-AS $$ SELECT name FROM tenants WHERE per_agent_metrics $$;
+AS $$ SELECT t.tenant_id, t.name FROM tenants t WHERE t.per_agent_metrics $$;
 
 REVOKE ALL ON FUNCTION sb_api_key(uuid, bytea), sb_agent_stats(), sb_per_agent_tenants(), sb_record_agent_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION sb_api_key(uuid, bytea), sb_agent_stats(), sb_per_agent_tenants() TO switchboard_app;
