@@ -100,6 +100,24 @@ spec: {perAgentMetrics: true}`))
 		t.Fatalf("after the Secret's deletion: new key live %v, old key live %v; want true and false", live(second), live(first))
 	}
 
+	// A key revoked by the tenant's admin is replaced at the next reconcile.
+	if _, err := op.db.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL`, tenant); err != nil {
+		t.Fatal(err)
+	}
+	var tn v1alpha1.Tenant
+	if err := kube.Client.Get(ctx, client.ObjectKey{Name: "keyed"}, &tn); err != nil {
+		t.Fatal(err)
+	}
+	tn.Annotations = map[string]string{"test/nudge": "1"}
+	if err := kube.Client.Update(ctx, &tn); err != nil {
+		t.Fatal(err)
+	}
+	third := secretKey(second)
+	if !live(third) || live(second) {
+		t.Fatalf("after the key's revocation: new key live %v, revoked key live %v; want true and false", live(third), live(second))
+	}
+	first, second = second, third
+
 	// serve takes the new key (NotFound: authenticated, and no such conversation) and
 	// refuses the old one.
 	srv, err := server.New(ctx, server.Config{DatabaseURL: url, SkipMigrate: true})

@@ -194,6 +194,12 @@ func TestASaleIsAttributedToTheConversationsAgentAndRecordedOnce(t *testing.T) {
 	})
 
 	t.Run("a sale named by visitor goes to the visitor's latest conversation", func(t *testing.T) {
+		// An older conversation of the same visitor, two days ago.
+		if _, err := env.Owner.Exec(ctx, `INSERT INTO conversations (tenant_id, unit_id, visitor_id, state, visitor_token_hash, created_at, queued_at, closed_at)
+			SELECT tenant_id, unit_id, visitor_id, 'closed', '\x00', now() - interval '2 days', now() - interval '2 days', now() - interval '2 days'
+			FROM conversations WHERE conversation_id = $1`, conv.Id); err != nil {
+			t.Fatal(err)
+		}
 		res, err := shop.RecordConversion(ctx, connect.NewRequest(&conversionv1.RecordConversionRequest{
 			OrderId: "A-1002", Amount: "10.5", Currency: "EUR", VisitorId: conv.VisitorId,
 			OccurredAt: timestamppb.New(time.Now().Add(-time.Minute))}))
@@ -206,10 +212,10 @@ func TestASaleIsAttributedToTheConversationsAgentAndRecordedOnce(t *testing.T) {
 	})
 
 	t.Run("a visitor without a conversation in 30 days cannot be credited", func(t *testing.T) {
-		if _, err := env.Owner.Exec(ctx, `UPDATE conversations SET created_at = now() - interval '31 days' WHERE conversation_id = $1`, conv.Id); err != nil {
+		if _, err := env.Owner.Exec(ctx, `UPDATE conversations SET created_at = created_at - interval '31 days' WHERE visitor_id = $1`, conv.VisitorId); err != nil {
 			t.Fatal(err)
 		}
-		defer env.Owner.Exec(ctx, `UPDATE conversations SET created_at = now() WHERE conversation_id = $1`, conv.Id) //nolint:errcheck
+		defer env.Owner.Exec(ctx, `UPDATE conversations SET created_at = created_at + interval '31 days' WHERE visitor_id = $1`, conv.VisitorId) //nolint:errcheck
 		before := rows(t, env)
 		_, err := shop.RecordConversion(ctx, connect.NewRequest(&conversionv1.RecordConversionRequest{
 			OrderId: "A-1003", Amount: "5", Currency: "EUR", VisitorId: conv.VisitorId}))
