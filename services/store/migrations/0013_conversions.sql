@@ -72,9 +72,11 @@ BEGIN
         END IF;
         UPDATE agent_status_intervals SET ended_at = greatest(at, started_at)
         WHERE tenant_id = NEW.tenant_id AND agent_id = NEW.agent_id AND ended_at IS NULL;
-        -- Two changes at the same instant: the later status replaces the earlier one.
+        -- Two changes at the same instant: the later status replaces the earlier one; and
+        -- the agent's history older than 400 days goes, so it stays bounded.
         DELETE FROM agent_status_intervals
-        WHERE tenant_id = NEW.tenant_id AND agent_id = NEW.agent_id AND started_at >= at;
+        WHERE tenant_id = NEW.tenant_id AND agent_id = NEW.agent_id
+          AND (started_at >= at OR ended_at < at - make_interval(days => 400));
     ELSE
         at := NEW.status_changed_at;
     END IF;
