@@ -183,6 +183,9 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	cache map[string]*cached
+	// revokedKeys are API keys revoked here lately, so that a check that read the key as
+	// live just before the revocation does not cache it again.
+	revokedKeys map[uuid.UUID]time.Time
 }
 
 type cached struct {
@@ -194,7 +197,7 @@ type cached struct {
 
 // NewAuthenticator returns an authenticator; calls to the public procedures need no token.
 func NewAuthenticator(db *store.DB, publicProcedures ...string) *Authenticator {
-	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]*cached{}}
+	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]*cached{}, revokedKeys: map[uuid.UUID]time.Time{}}
 	for _, p := range publicProcedures {
 		a.public[p] = true
 	}
@@ -235,6 +238,10 @@ func (a *Authenticator) refresh(ctx context.Context, token string) (*Principal, 
 		}
 		return nil, err
 	}
+	if _, revoked := a.revokedKeys[p.APIKeyID]; revoked && p.APIKey != "" {
+		delete(a.cache, token)
+		return nil, errBadToken
+	}
 	ttl := staffCacheTTL
 	if p.Visitor {
 		ttl = visitorCacheTTL
@@ -262,6 +269,13 @@ func (a *Authenticator) ForgetAPIKey(id uuid.UUID) {
 			delete(a.cache, token)
 		}
 	}
+	now := time.Now()
+	for k, at := range a.revokedKeys {
+		if now.Sub(at) > time.Minute {
+			delete(a.revokedKeys, k)
+		}
+	}
+	a.revokedKeys[id] = now
 }
 
 // Forget drops a token from the cache (after Logout).
