@@ -32,7 +32,8 @@ spec: {agent: white, businessUnits: [gym], maxConversations: 5}`))
 	for _, d := range docs {
 		waitCondition(t, d, metav1.ConditionTrue, v1alpha1.ReasonReconciled)
 	}
-	// Four conversations answered after 10s, 20s, 25s and 90s; three rated satisfied of four.
+	// Four conversations answered after 10s, 20s, 25s and 90s; three rated satisfied of four;
+	// one (the first) led to a sale.
 	_, err := op.db.Exec(ctx, `WITH t AS (SELECT tenant_id FROM tenants WHERE name = 'globo'),
 		v AS (INSERT INTO visitors (tenant_id) SELECT tenant_id FROM t RETURNING tenant_id, visitor_id),
 		c AS (INSERT INTO conversations (tenant_id, unit_id, visitor_id, agent_id, state, visitor_token_hash, assigned_at, first_agent_message_at, closed_at)
@@ -40,7 +41,9 @@ spec: {agent: white, businessUnits: [gym], maxConversations: 5}`))
 			       now() - interval '10 minutes' + make_interval(secs => s), now() - interval '5 minutes'
 			FROM v, business_units u, agents a, unnest(ARRAY[10, 20, 25, 90]) s
 			WHERE u.tenant_id = v.tenant_id AND a.tenant_id = v.tenant_id
-			RETURNING tenant_id, conversation_id, first_agent_message_at - assigned_at AS d)
+			RETURNING tenant_id, conversation_id, unit_id, first_agent_message_at - assigned_at AS d),
+		sale AS (INSERT INTO conversions (tenant_id, order_id, amount, currency, conversation_id, unit_id, occurred_at)
+			SELECT tenant_id, 'order-1', 19.90, 'EUR', conversation_id, unit_id, now() FROM c WHERE d = interval '10 seconds')
 		INSERT INTO ratings (tenant_id, conversation_id, thumb) SELECT tenant_id, conversation_id,
 			CASE WHEN d > interval '60 seconds' THEN 'down' ELSE 'up' END FROM c`)
 	if err != nil {
@@ -63,6 +66,11 @@ spec: {metric: satisfaction, target: "80", warning: "70", critical: "50"}
 ---
 apiVersion: supervision.switchboard.dev/v1alpha1
 kind: ProductivityObjective
+metadata: {name: sales, namespace: globo}
+spec: {scope: {businessUnit: gym}, metric: conversionRate, target: "50", warning: "20", critical: "10"}
+---
+apiVersion: supervision.switchboard.dev/v1alpha1
+kind: ProductivityObjective
 metadata: {name: night-team, namespace: globo}
 spec: {scope: {agentSelector: {matchLabels: {team: night}}}, metric: firstResponseTime, target: 30s, warning: 1m, critical: 2m}`))
 	apply(t, objectives...)
@@ -75,8 +83,10 @@ spec: {scope: {agentSelector: {matchLabels: {team: night}}}, metric: firstRespon
 		{objectives[0], "1m11s", "83%", 1},
 		// 3 satisfied of 4 is 75%, of an 80% goal: 94%.
 		{objectives[1], "75.0%", "94%", 0},
+		// 1 of 4 closed conversations led to a sale: 25%, of a 50% goal: 50%.
+		{objectives[2], "25.0%", "50%", 0},
 		// Nobody in the night team: nothing measured.
-		{objectives[2], "", "", 0},
+		{objectives[3], "", "", 0},
 	} {
 		o := c.obj.(*v1alpha1.ProductivityObjective)
 		eventually(t, o.Name+"'s progress", func() error {

@@ -72,6 +72,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 		dbErr = r.provision(ctx, pool, &t, smtpPassword)
 	}
 	if dbErr == nil {
+		dbErr = r.apiKey(ctx, pool, &t)
+	}
+	if dbErr == nil {
 		dbErr = r.observe(ctx, pool, &t)
 	}
 	served, servedMsg := true, "served by the shared switchboard serve replicas"

@@ -195,6 +195,12 @@ type TenantStatus struct {
 	// +optional
 	AdminSecret string `json:"adminSecret,omitempty"`
 
+	// apiKeySecret names the Secret, in the tenant's namespace, holding an API key (key
+	// "key") with which the tenant's backend records sales (ConversionService); delete it
+	// to have a new key made and the old one revoked.
+	// +optional
+	APIKeySecret string `json:"apiKeySecret,omitempty"`
+
 	// agentsOnline counts the tenant's agents with a stream open.
 	// +optional
 	AgentsOnline int32 `json:"agentsOnline,omitempty"`

@@ -83,6 +83,10 @@ func runDev(ctx context.Context, o devOptions) error {
 	if err != nil {
 		return err
 	}
+	apiKeys, err := devAPIKeys(ctx, url, applied)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(ctx, server.Config{DatabaseURL: url, SkipMigrate: true})
 	if err != nil {
 		return err
@@ -92,7 +96,7 @@ func runDev(ctx context.Context, o devOptions) error {
 		return fmt.Errorf("listening on %s: %w", o.listen, err)
 	}
 	base := "http://" + ln.Addr().String()
-	printBanner(base, url, applied, o.password)
+	printBanner(base, url, applied, apiKeys, o.password)
 	if o.demo {
 		for _, a := range applied {
 			go demo.Run(ctx, demo.Options{BaseURL: base, Tenant: a.Name, WidgetKey: a.WidgetKey,
@@ -143,7 +147,35 @@ func loadSamples(ctx context.Context, url string, o devOptions) ([]provision.App
 	return applied, nil
 }
 
-func printBanner(base, url string, applied []provision.Applied, password string) {
+// devAPIKey names the API key dev makes for each tenant's backend, anew at each start
+// (only its hash is kept, so the previous one cannot be shown again).
+const devAPIKey = "dev"
+
+// devAPIKeys gives each tenant a fresh API key named devAPIKey, revoking the previous run's.
+func devAPIKeys(ctx context.Context, url string, applied []provision.Applied) (map[string]string, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(ctx)
+	keys := map[string]string{}
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		for _, a := range applied {
+			key, hash := auth.NewAPIKey(a.ID)
+			if _, err := store.ReplaceAPIKey(ctx, tx, a.ID, devAPIKey, hash); err != nil {
+				return err
+			}
+			keys[a.Name] = key
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("making the sample tenants' API keys: %w", err)
+	}
+	return keys, nil
+}
+
+func printBanner(base, url string, applied []provision.Applied, apiKeys map[string]string, password string) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "\nSwitchboard is running.\n\n")
 	fmt.Fprintf(w, "  API (Connect, gRPC, gRPC-Web)\t%s\n", base)
@@ -151,6 +183,7 @@ func printBanner(base, url string, applied []provision.Applied, password string)
 	for _, a := range applied {
 		fmt.Fprintf(w, "\n  Tenant %q\n", a.Name)
 		fmt.Fprintf(w, "    widget key\t%s\n", a.WidgetKey)
+		fmt.Fprintf(w, "    API key (ConversionService)\t%s\n", apiKeys[a.Name])
 		fmt.Fprintf(w, "    business units\t%s\n", strings.Join(a.Units, ", "))
 		fmt.Fprintf(w, "    agents\t%s\n", strings.Join(a.Agents, ", "))
 		fmt.Fprintf(w, "    supervisors\t%s\n", strings.Join(a.Supervisors, ", "))

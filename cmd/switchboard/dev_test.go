@@ -19,6 +19,9 @@ import (
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
+	conversionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/conversion/v1"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/conversion/v1/conversionv1connect"
+	"github.com/switchboard-chat/switchboard/services/testenv"
 )
 
 // TestDevRunsWithNothingToSetUp runs the real binary's `dev` twice on one data folder, as
@@ -61,10 +64,11 @@ func startAndStopDev(t *testing.T, bin, data string) string {
 	}
 	defer cmd.Process.Kill() //nolint:errcheck
 
-	var base, key string
+	var base, key, apiKey string
 	lines := bufio.NewScanner(stdout)
 	apiLine := regexp.MustCompile(`API \(Connect, gRPC, gRPC-Web\)\s+(http://\S+)`)
 	keyLine := regexp.MustCompile(`widget key\s+(wk_\S+)`)
+	apiKeyLine := regexp.MustCompile(`API key \(ConversionService\)\s+(sbi\.\S+)`)
 	found := make(chan struct{})
 	go func() {
 		for lines.Scan() {
@@ -73,6 +77,9 @@ func startAndStopDev(t *testing.T, bin, data string) string {
 			}
 			if m := keyLine.FindStringSubmatch(lines.Text()); m != nil {
 				key = m[1]
+			}
+			if m := apiKeyLine.FindStringSubmatch(lines.Text()); m != nil {
+				apiKey = m[1]
 			}
 			if strings.HasPrefix(lines.Text(), "Ctrl-C stops") {
 				close(found)
@@ -110,6 +117,13 @@ func startAndStopDev(t *testing.T, bin, data string) string {
 		connect.NewRequest(&chatv1.GetAvailabilityRequest{WidgetKey: key, BusinessUnit: "sales"}))
 	if err != nil || avail.Msg.DisplayName != "Sales" {
 		t.Fatalf("the sample tenant's sales unit: %v %v", avail, err)
+	}
+
+	// The printed API key records sales (NotFound: accepted, and no such conversation).
+	_, err = conversionv1connect.NewConversionServiceClient(http.DefaultClient, base, connect.WithInterceptors(testenv.Bearer(apiKey))).RecordConversion(ctx,
+		connect.NewRequest(&conversionv1.RecordConversionRequest{OrderId: "1", Amount: "1", Currency: "EUR", ConversationId: "00000000-0000-0000-0000-000000000001"}))
+	if testenv.Code(err) != connect.CodeNotFound {
+		t.Fatalf("recording a sale with the printed API key %q: %v; want NotFound", apiKey, err)
 	}
 
 	// Ctrl-C stops it and its PostgreSQL.

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/conversion/v1/conversionv1connect"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -34,6 +35,10 @@ type Principal struct {
 	VisitorName  string
 	// Account is set for staff calls.
 	Account *store.Account
+	// APIKey names the API key of a call from the tenant's backend (ConversionService only);
+	// APIKeyID is its id.
+	APIKey   string
+	APIKeyID uuid.UUID
 	// Token is the bearer token of the call (for Logout).
 	Token string
 }
@@ -69,9 +74,11 @@ func WithPrincipal(ctx context.Context, p *Principal) context.Context {
 }
 
 // Token prefixes: a staff token names its tenant; a visitor token its tenant and conversation.
+// An API key names its tenant, like a staff token.
 const (
 	staffPrefix   = "sbs"
 	visitorPrefix = "sbv"
+	apiKeyPrefix  = "sbi"
 )
 
 // TokenTTL is how long a staff token works.
@@ -105,6 +112,22 @@ func hashSecret(s string) []byte {
 func NewStaffToken(tenant uuid.UUID) (string, []byte) {
 	s, h := newSecret()
 	return staffPrefix + "." + tenant.String() + "." + s, h
+}
+
+// NewAPIKey makes an API key for the backend of tenant, and the hash to store.
+func NewAPIKey(tenant uuid.UUID) (string, []byte) {
+	s, h := newSecret()
+	return apiKeyPrefix + "." + tenant.String() + "." + s, h
+}
+
+// HashAPIKey returns the stored hash of an API key of tenant, or false when key is not
+// shaped like one of that tenant's.
+func HashAPIKey(tenant uuid.UUID, key string) ([]byte, bool) {
+	parts := strings.Split(key, ".")
+	if len(parts) != 3 || parts[0] != apiKeyPrefix || parts[1] != tenant.String() {
+		return nil, false
+	}
+	return hashSecret(parts[2]), true
 }
 
 // NewVisitorToken makes a token for one conversation of tenant, and the hash to store.
@@ -160,6 +183,9 @@ type Authenticator struct {
 
 	mu    sync.Mutex
 	cache map[string]*cached
+	// revokedKeys are API keys revoked here lately, so that a check that read the key as
+	// live just before the revocation does not cache it again.
+	revokedKeys map[uuid.UUID]time.Time
 }
 
 type cached struct {
@@ -171,7 +197,7 @@ type cached struct {
 
 // NewAuthenticator returns an authenticator; calls to the public procedures need no token.
 func NewAuthenticator(db *store.DB, publicProcedures ...string) *Authenticator {
-	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]*cached{}}
+	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]*cached{}, revokedKeys: map[uuid.UUID]time.Time{}}
 	for _, p := range publicProcedures {
 		a.public[p] = true
 	}
@@ -212,6 +238,10 @@ func (a *Authenticator) refresh(ctx context.Context, token string) (*Principal, 
 		}
 		return nil, err
 	}
+	if _, revoked := a.revokedKeys[p.APIKeyID]; revoked && p.APIKey != "" {
+		delete(a.cache, token)
+		return nil, errBadToken
+	}
 	ttl := staffCacheTTL
 	if p.Visitor {
 		ttl = visitorCacheTTL
@@ -227,6 +257,25 @@ func (a *Authenticator) refresh(ctx context.Context, token string) (*Principal, 
 	}
 	a.cache[token] = &cached{p: p, until: until, refreshAt: now.Add(ttl * 3 / 4)}
 	return p, nil
+}
+
+// ForgetAPIKey drops a revoked API key from the cache, so that this replica refuses it at
+// once (other replicas within staffCacheTTL).
+func (a *Authenticator) ForgetAPIKey(id uuid.UUID) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for token, c := range a.cache {
+		if c.p.APIKeyID == id {
+			delete(a.cache, token)
+		}
+	}
+	now := time.Now()
+	for k, at := range a.revokedKeys {
+		if now.Sub(at) > time.Minute {
+			delete(a.revokedKeys, k)
+		}
+	}
+	a.revokedKeys[id] = now
 }
 
 // Forget drops a token from the cache (after Logout).
@@ -252,6 +301,19 @@ func (a *Authenticator) check(ctx context.Context, token string) (*Principal, ti
 			return nil, time.Time{}, err
 		}
 		return &Principal{Tenant: tenant, Account: acct, Token: token}, expires, nil
+	case len(parts) == 3 && parts[0] == apiKeyPrefix:
+		tenant, err := uuid.Parse(parts[1])
+		if err != nil {
+			return nil, time.Time{}, errBadToken
+		}
+		id, name, err := a.db.APIKeyBySecret(ctx, tenant, hashSecret(parts[2]))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, time.Time{}, errBadToken
+		}
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		return &Principal{Tenant: tenant, APIKey: name, APIKeyID: id, Token: token}, time.Now().Add(staffCacheTTL), nil
 	case len(parts) == 4 && parts[0] == visitorPrefix:
 		tenant, err1 := uuid.Parse(parts[1])
 		conv, err2 := uuid.Parse(parts[2])
@@ -272,6 +334,9 @@ func (a *Authenticator) check(ctx context.Context, token string) (*Principal, ti
 	}
 	return nil, time.Time{}, errBadToken
 }
+
+// conversionProcedures starts the procedures of the ConversionService.
+var conversionProcedures = "/" + conversionv1connect.ConversionServiceName + "/"
 
 // Interceptor authenticates unary and streaming handler calls alike: it puts the
 // principal in the context, or answers Unauthenticated.
@@ -294,6 +359,14 @@ func (i interceptor) principal(ctx context.Context, procedure string, h interfac
 	}
 	if err != nil {
 		return nil, connect.NewError(connect.CodeUnavailable, errors.New("cannot check the token right now; retry"))
+	}
+	// API keys are for the tenant's backend: they call the ConversionService, which
+	// nothing else calls.
+	switch conversion := strings.HasPrefix(procedure, conversionProcedures); {
+	case conversion && p.APIKey == "":
+		return nil, connect.NewError(connect.CodePermissionDenied, errors.New("the ConversionService takes the tenant's API keys (Bearer sbi.…) only"))
+	case !conversion && p.APIKey != "":
+		return nil, connect.NewError(connect.CodePermissionDenied, errors.New("API keys call the ConversionService only"))
 	}
 	return WithPrincipal(ctx, p), nil
 }

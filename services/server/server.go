@@ -23,9 +23,11 @@ import (
 
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
+	"github.com/switchboard-chat/switchboard/api/proto/switchboard/conversion/v1/conversionv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/chat"
+	"github.com/switchboard-chat/switchboard/services/conversion"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/metrics"
 	"github.com/switchboard-chat/switchboard/services/search"
@@ -65,6 +67,7 @@ type Server struct {
 	handler  http.Handler
 	recorder *metrics.Recorder
 	Signals  *signals.Engine
+	perAgent *metrics.PerAgent
 	health   *grpchealth.StaticChecker
 	ready    atomic.Bool
 }
@@ -86,7 +89,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, Pool: pool, DB: &store.DB{Pool: pool}, Hub: live.NewHub(cfg.StreamBuffer), Replica: uuid.New()}
 	s.Chat = chat.New(s.DB, s.Hub, s.Replica, cfg.Proxies)
 	registry, recorder := metrics.New(s.DB, s.Pool, s.Hub)
-	s.Chat.Observe(recorder)
+	s.perAgent = metrics.NewPerAgent(s.DB, registry)
+	s.Chat.Observe(metrics.Observers{recorder, s.perAgent})
 	s.recorder = recorder
 	s.Signals = signals.New(s.DB, s.Hub, s.Chat.Bridge().Tell)
 	registry.MustRegister(s.Signals.Metrics())
@@ -100,7 +104,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
 	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervision.New(s.DB, s.Chat, s.Hub), opts))
-	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName}
+	mux.Handle(conversionv1connect.NewConversionServiceHandler(conversion.New(s.DB, metrics.NewConversions(s.DB, registry)), opts))
+	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName, conversionv1connect.ConversionServiceName}
 	s.health = grpchealth.NewStaticChecker(services...)
 	mux.Handle(grpchealth.NewHandler(s.health))
 	reflector := grpcreflect.NewStaticReflector(services...)
@@ -144,7 +149,7 @@ func (s *Server) watchReadiness(ctx context.Context) {
 			slog.Info("readiness changed", "ready", err == nil, "err", err)
 		}
 		s.health.SetStatus("", status)
-		for _, name := range []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName} {
+		for _, name := range []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName, conversionv1connect.ConversionServiceName} {
 			s.health.SetStatus(name, status)
 		}
 	}
@@ -169,6 +174,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go s.Chat.Run(bg)
 	go s.recorder.Run(bg)
 	go s.Signals.Run(bg)
+	go s.perAgent.Run(bg)
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.watchReadiness(bg)

@@ -105,7 +105,13 @@ func readAlert(a amtemplate.Alert) (alertSignal, error) {
 
 // applyAlerts stores the alerts' signals, tenant by tenant, and publishes them.
 func (e *Engine) applyAlerts(ctx context.Context, alerts amtemplate.Alerts) (applied, skipped int, err error) {
-	byTenant := map[string][]alertSignal{}
+	// One signal per tenant, unit and objective: of its alerts in the payload (a warning and
+	// a critical burn-rate tier, say), the most severe firing one sets the level, and the
+	// signal clears only when none fires.
+	type subjectKey struct{ tenant, unit, objective string }
+	worst := map[subjectKey]alertSignal{}
+	count := map[string]int{} // objective alerts per tenant
+	var order []subjectKey
 	for _, a := range alerts {
 		as, err := readAlert(a)
 		if err != nil {
@@ -113,12 +119,26 @@ func (e *Engine) applyAlerts(ctx context.Context, alerts amtemplate.Alerts) (app
 			skipped++
 			continue
 		}
-		byTenant[as.tenant] = append(byTenant[as.tenant], as)
+		count[as.tenant]++
+		k := subjectKey{as.tenant, as.unit, as.signal.Objective}
+		cur, seen := worst[k]
+		switch {
+		case !seen:
+			order = append(order, k)
+			worst[k] = as
+		case cur.resolved && !as.resolved,
+			!as.resolved && as.signal.Level == store.LevelCritical && cur.signal.Level != store.LevelCritical:
+			worst[k] = as
+		}
+	}
+	byTenant := map[string][]alertSignal{}
+	for _, k := range order {
+		byTenant[k.tenant] = append(byTenant[k.tenant], worst[k])
 	}
 	for name, list := range byTenant {
 		ref, err := e.db.TenantByName(ctx, name)
 		if errors.Is(err, store.ErrNotFound) {
-			skipped += len(list)
+			skipped += count[name]
 			continue
 		}
 		if err != nil {
@@ -169,7 +189,7 @@ func (e *Engine) applyAlerts(ctx context.Context, alerts amtemplate.Alerts) (app
 		if err != nil {
 			return applied, skipped, fmt.Errorf("storing alerts of tenant %q: %w", name, err)
 		}
-		applied += len(list)
+		applied += count[name]
 		for _, s := range published {
 			e.hub.Publish(live.Signals(ref.ID), live.Item{Signal: s})
 			e.tell(live.Notice{Kind: live.NoticeSignal, Tenant: ref.ID, ID: s.ID})

@@ -186,8 +186,8 @@ type ObjectiveProgress struct {
 }
 
 // MeasureObjective computes an objective's current value and attainment from the tenant's
-// conversations over its window, within its unit and agents (nil: all). Response time and
-// conversion rate are measured live by the signals service, not here.
+// conversations over its window, within its unit and agents (nil: all). Response time is
+// measured live by the signals service, not here.
 func MeasureObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o ObjectiveConfig, agents []string) (ObjectiveProgress, error) {
 	var p ObjectiveProgress
 	scope := `c.tenant_id = $1 AND ($2 = '' OR c.unit_id = (SELECT unit_id FROM business_units WHERE tenant_id = $1 AND name = $2))
@@ -221,6 +221,11 @@ func MeasureObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o Object
 		query = `SELECT count(*) > 0, coalesce(100.0 * count(*) FILTER (WHERE r.thumb = 'up' OR r.csat >= 4) / nullif(count(*), 0), 0), 0
 			FROM ratings r JOIN conversations c USING (tenant_id, conversation_id)
 			WHERE ` + scope + ` AND r.rated_at > now() - make_interval(secs => $4) AND $5::float8 IS NOT NULL`
+	case "conversionRate":
+		// The percentage of the conversations closed in the window with a recorded sale.
+		query = `SELECT count(*) > 0, coalesce(100.0 * count(*) FILTER (WHERE EXISTS (SELECT 1 FROM conversions cv
+				WHERE cv.tenant_id = c.tenant_id AND cv.conversation_id = c.conversation_id)) / nullif(count(*), 0), 0), 0
+			FROM conversations c WHERE ` + scope + ` AND c.closed_at > now() - make_interval(secs => $4) AND $5::float8 IS NOT NULL`
 	default:
 		return p, nil
 	}

@@ -43,7 +43,9 @@ type Signal struct {
 }
 
 // ConversationSubject is the subject of a conversation's live signals.
-func ConversationSubject(conversation uuid.UUID) string { return "conversation:" + conversation.String() }
+func ConversationSubject(conversation uuid.UUID) string {
+	return "conversation:" + conversation.String()
+}
 
 // UnitSubject is the subject of an alert on a unit, or on the whole tenant for uuid.Nil.
 func UnitSubject(unit uuid.UUID) string {

@@ -139,7 +139,13 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return err
 		}}
 	}
-	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""), watchOpen(""), listSignals(""),
+	agentTable := func(unit string) call {
+		return call{"GetAgentTable " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetAgentTable(ctx, connect.NewRequest(&supervisionv1.GetAgentTableRequest{BusinessUnit: unit}))
+			return err
+		}}
+	}
+	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""), agentTable("sales"), watchOpen(""), listSignals(""),
 		call{"WatchAgents", func(c supervisionv1connect.SupervisionServiceClient) error {
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
@@ -213,7 +219,7 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 		{"an agent", env.Login(t, "acme", "ann"), everything, []connect.Code{connect.CodePermissionDenied}},
 		{"a visitor", "", everything, []connect.Code{connect.CodeUnauthenticated}},
 		{"a supervisor without Supervise on support", env.Login(t, "acme", "sue"), onConversation(support.Id), []connect.Code{connect.CodePermissionDenied}},
-		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales"), watchOpen("sales"), listSignals("sales")), []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales"), agentTable("sales"), watchOpen("sales"), listSignals("sales")), []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor without SuperviseOpenChats on support", env.Login(t, "acme", "sam"), []call{listOpen("support"), watchOpen("support")}, []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor without AllChats anywhere", env.Login(t, "acme", "sue"), contacts, []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(append(onConversation(sales.Id), onConversation(support.Id)...), onVisitor(sales.VisitorId)...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},

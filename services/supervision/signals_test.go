@@ -372,13 +372,17 @@ func TestAlertmanagerAlertsBecomeSignals(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
-	alert := func(status, tenant, severity string) string {
-		return `{"version":"4","status":"` + status + `","receiver":"switchboard","alerts":[{"status":"` + status + `",
+	one := func(status, tenant, severity string) string {
+		return `{"status":"` + status + `",
 			"labels":{"alertname":"SwitchboardObjectiveContactsPerHour","tenant":"` + tenant + `","business_unit":"sales","objective":"contacts","metric":"contactsPerHour","severity":"` + severity + `"},
 			"annotations":{"summary":"sales handles 2.5 contacts per agent-hour (warning below 4)","value":"2.5","threshold":"4"},
-			"startsAt":"2026-11-23T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"abc"},
-			{"status":"firing","labels":{"alertname":"Watchdog"},"annotations":{}}]}`
+			"startsAt":"2026-11-23T10:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"abc"}`
 	}
+	payload := func(alerts ...string) string {
+		return `{"version":"4","status":"firing","receiver":"switchboard","alerts":[` + strings.Join(alerts, ",") + `]}`
+	}
+	watchdog := `{"status":"firing","labels":{"alertname":"Watchdog"},"annotations":{}}`
+	alert := func(status, tenant, severity string) string { return payload(one(status, tenant, severity), watchdog) }
 	active := func(who supervisionv1connect.SupervisionServiceClient) []*supervisionv1.Signal {
 		t.Helper()
 		res, err := who.ListSignals(ctx, connect.NewRequest(&supervisionv1.ListSignalsRequest{ActiveOnly: true}))
@@ -441,6 +445,25 @@ func TestAlertmanagerAlertsBecomeSignals(t *testing.T) {
 		history, err := sam.ListSignals(ctx, connect.NewRequest(&supervisionv1.ListSignalsRequest{}))
 		if err != nil || len(history.Msg.Signals) != 2 {
 			t.Fatalf("history: %v, %v", history.Msg.GetSignals(), err)
+		}
+	})
+	t.Run("of a warning and a critical tier firing together the critical one sets the level, and the warning alone keeps it", func(t *testing.T) {
+		both := payload(one("firing", "acme", "critical"), one("firing", "acme", "warning"))
+		if code, body := post("s3cret", both); code != http.StatusOK || !strings.Contains(body, `"applied":2`) {
+			t.Fatalf("webhook: %d %s", code, body)
+		}
+		got := active(sam)
+		if len(got) != 1 || got[0].Level != supervisionv1.SignalLevel_SIGNAL_LEVEL_CRITICAL {
+			t.Fatalf("after both tiers: %v", got)
+		}
+		criticalResolved := payload(one("resolved", "acme", "critical"), one("firing", "acme", "warning"))
+		post("s3cret", criticalResolved)
+		if got := active(sam); len(got) != 1 || got[0].Level != supervisionv1.SignalLevel_SIGNAL_LEVEL_WARNING {
+			t.Fatalf("with the critical tier resolved: %v", got)
+		}
+		post("s3cret", alert("resolved", "acme", "warning"))
+		if got := active(sam); len(got) != 0 {
+			t.Fatalf("after resolution: %v", got)
 		}
 	})
 	t.Run("an alert naming another tenant reaches only that tenant", func(t *testing.T) {

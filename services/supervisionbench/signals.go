@@ -39,8 +39,8 @@ type signalWatch struct {
 	crossing          map[string]time.Time // conversation id → assigned at
 	last              time.Time            // the last critical crossing
 
-	mu       sync.Mutex
-	received map[string][2]time.Time // conversation id → first warning, first critical
+	mu        sync.Mutex
+	received  map[string][2]time.Time // conversation id → first warning, first critical
 	streamErr error
 }
 

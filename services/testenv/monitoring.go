@@ -45,7 +45,11 @@ type Process struct {
 	out bytes.Buffer
 }
 
-func (p *Process) Write(b []byte) (int, error) { p.mu.Lock(); defer p.mu.Unlock(); return p.out.Write(b) }
+func (p *Process) Write(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.Write(b)
+}
 
 // Output is what the process wrote so far.
 func (p *Process) Output() string { p.mu.Lock(); defer p.mu.Unlock(); return p.out.String() }
