@@ -64,7 +64,9 @@ func TestEverySelectorOfEveryPanelIsScopedByTheServer(t *testing.T) {
 		{"a one-unit board reads that unit", board.Scope{Tenant: "acme", Units: []string{"sales"}, Today: time.Hour},
 			func(ms []*labels.Matcher) bool { return only(ms, board.UnitLabel, labels.MatchEqual, "sales") }},
 		{"a several-unit board reads those units, names quoted", board.Scope{Tenant: "acme", Units: []string{"sales", "after.sales"}, Today: time.Hour},
-			func(ms []*labels.Matcher) bool { return only(ms, board.UnitLabel, labels.MatchRegexp, `sales|after\.sales`) }},
+			func(ms []*labels.Matcher) bool {
+				return only(ms, board.UnitLabel, labels.MatchRegexp, `sales|after\.sales`)
+			}},
 	}
 	for _, s := range scopes {
 		t.Run(s.name, func(t *testing.T) {

@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/board"
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/metrics"
@@ -48,6 +49,15 @@ type Config struct {
 	StreamBuffer int
 	// Proxies says which proxies are believed about visitors' countries.
 	Proxies chat.Proxies
+	// PrometheusURL is the Prometheus the board is evaluated against; empty means the
+	// embedded engine, which scrapes this process's registry.
+	PrometheusURL string
+	// BoardDataDir keeps the embedded engine's samples across restarts; empty means a
+	// temporary folder removed at shutdown.
+	BoardDataDir string
+	// BoardScrapeInterval is the embedded engine's scrape interval; 0 means
+	// board.DefaultScrapeInterval.
+	BoardScrapeInterval time.Duration
 }
 
 // Server is one replica of the chat and supervision services.
@@ -60,7 +70,11 @@ type Server struct {
 	Replica  uuid.UUID
 	handler  http.Handler
 	recorder *metrics.Recorder
-	health   *grpchealth.StaticChecker
+	// objectives measures the objectives for the metrics; embedded is the board's engine
+	// when no Prometheus is configured.
+	objectives *metrics.Objectives
+	embedded   *board.Embedded
+	health     *grpchealth.StaticChecker
 	ready    atomic.Bool
 }
 
@@ -83,6 +97,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	registry, recorder := metrics.New(s.DB, s.Pool, s.Hub)
 	s.Chat.Observe(recorder)
 	s.recorder = recorder
+	s.objectives = metrics.NewObjectives(s.DB)
+	registry.MustRegister(s.objectives)
+	var source board.Source
+	if cfg.PrometheusURL != "" {
+		if source, err = board.NewExternal(cfg.PrometheusURL); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	} else {
+		s.embedded, err = board.OpenEmbedded(board.EmbeddedOptions{Gatherer: registry, Dir: cfg.BoardDataDir, Interval: cfg.BoardScrapeInterval})
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		source = s.embedded
+	}
+	supervisor := supervision.New(s.DB, s.Chat, s.Hub)
+	supervisor.ServeBoard(source)
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
@@ -92,7 +124,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
-	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervision.New(s.DB, s.Chat, s.Hub), opts))
+	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervisor, opts))
 	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName}
 	s.health = grpchealth.NewStaticChecker(services...)
 	mux.Handle(grpchealth.NewHandler(s.health))
@@ -158,6 +190,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	go s.Chat.Run(bg)
 	go s.recorder.Run(bg)
+	go s.objectives.Run(bg)
+	if s.embedded != nil {
+		go s.embedded.Run(bg)
+		defer func() {
+			stop()
+			if err := s.embedded.Close(); err != nil {
+				slog.Warn("closing the board engine", "err", err)
+			}
+		}()
+	}
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.watchReadiness(bg)
