@@ -75,7 +75,7 @@ type Server struct {
 	objectives *metrics.Objectives
 	embedded   *board.Embedded
 	health     *grpchealth.StaticChecker
-	ready    atomic.Bool
+	ready      atomic.Bool
 }
 
 // New migrates the database (unless told not to), opens the pool and builds the handlers.
