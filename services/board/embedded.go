@@ -25,10 +25,12 @@ import (
 
 // Defaults of the embedded engine.
 const (
-	// DefaultScrapeInterval is how often the engine gathers the process's registry: the
-	// board is never more than this behind, and each gather costs one read of the units'
-	// figures (one query across tenants), a negligible load every two seconds.
-	DefaultScrapeInterval = 2 * time.Second
+	// DefaultScrapeInterval is how often the engine gathers the process's registry: as
+	// often as WatchBoard pushes the board, so that every push shows new figures. Each
+	// gather reads the units' figures (one query across tenants), and "today" panels read
+	// every sample since midnight: scraping more often would cost more on both sides for
+	// figures no one sees sooner.
+	DefaultScrapeInterval = 5 * time.Second
 	// DefaultRetention keeps "today" in every time zone (up to 25 hours on the day clocks
 	// go back) and the longest time-series span (24 hours).
 	DefaultRetention = 26 * time.Hour

@@ -71,8 +71,8 @@ var Panels = []Panel{
 		Description: "Share of today's ratings that are positive: a thumb up or a CSAT of 4 or 5.",
 		X:           0, Y: 4, Width: 8, Height: 6,
 		Targets: []Target{{
-			// "or 0 * …" keeps the other ratings as zeros, so that no positive rating reads 0%.
-			Expr: `sum(increase(switchboard_ratings_total{value=~"thumb_up|csat_4|csat_5"}[` + Today + `]) or 0 * increase(switchboard_ratings_total[` + Today + `]))
+			// "or vector(0)": no positive rating among today's reads 0%, not "no data".
+			Expr: `(sum(increase(switchboard_ratings_total{value=~"thumb_up|csat_4|csat_5"}[` + Today + `])) or vector(0))
 				/ sum(increase(switchboard_ratings_total[` + Today + `]))`,
 			Legend: "satisfaction",
 		}},
