@@ -184,7 +184,7 @@ func TestTheGrafanaDashboardHasEveryPanelFixedToTheTenant(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(string(raw), `[$__range]`) {
+	if !strings.Contains(string(raw), `offset $__range`) {
 		t.Error("no query of today reads Grafana's $__range")
 	}
 	long, err := board.GrafanaDashboard(strings.Repeat("tenant.", 8))
@@ -303,9 +303,23 @@ func TestTheEmbeddedEngineEvaluatesThePanelsFromTheRegistry(t *testing.T) {
 		t.Fatalf("acme sales' slots: %v", got)
 	}
 
+	// "Today" counts what came after midnight: here 3s before the last scrape, after the
+	// four ratings above and before one more.
+	r.ratings.WithLabelValues("acme", "sales", "thumb_down").Inc()
+	if err := e.Scrape(ctx, start.Add(8*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	late := board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Today: 3 * time.Second}, time.Hour)
+	if got := panel(t, late, "ratings-today"); got["ratings"] != 1 {
+		t.Fatalf("ratings since midnight: %v, want the one thumb down", got)
+	}
+	if got := panel(t, late, "satisfaction-today"); got["satisfaction"] != 0 {
+		t.Fatalf("satisfaction since midnight: %v, want 0 of 1", got)
+	}
+
 	// A unit that goes away leaves the board at the next scrape, not five minutes later.
 	r.agents.DeleteLabelValues("acme", "support", "busy")
-	if err := e.Scrape(ctx, start.Add(8*time.Second)); err != nil {
+	if err := e.Scrape(ctx, start.Add(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	if got := panel(t, board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Today: time.Hour}, time.Hour), "agents-by-status"); len(got) != 2 {

@@ -9,10 +9,18 @@ import (
 )
 
 // Today stands, in a panel's query, for the time since local midnight: the server writes
-// the duration since midnight in the units' time zone in its place (a range such as
-// [13h5m20s]); the Grafana export writes Grafana's $__range, with the dashboard's time
-// range set to "today so far".
+// the duration since midnight in the units' time zone in its place (e.g. 13h5m20s); the
+// Grafana export writes Grafana's $__range, with the dashboard opening on "today so far".
 const Today = "$__today"
+
+// sinceMidnight is how much a counter grew today: its value now less its value at midnight
+// (offset Today), or its whole value when it started after midnight or was reset since
+// (a restarted process; the part before the restart is then not counted). Two lookups per
+// series whatever the hour, where increase(…[Today]) would read every sample since
+// midnight: the board stays cheap late in the day.
+func sinceMidnight(selector string) string {
+	return `((` + selector + ` - ` + selector + ` offset ` + Today + `) >= 0 or ` + selector + `)`
+}
 
 // Panel is one panel of the board as defined: what it shows and where, and its queries.
 type Panel struct {
@@ -72,8 +80,8 @@ var Panels = []Panel{
 		X:           0, Y: 4, Width: 8, Height: 6,
 		Targets: []Target{{
 			// "or vector(0)": no positive rating among today's reads 0%, not "no data".
-			Expr: `(sum(increase(switchboard_ratings_total{value=~"thumb_up|csat_4|csat_5"}[` + Today + `])) or vector(0))
-				/ sum(increase(switchboard_ratings_total[` + Today + `]))`,
+			Expr: `(sum(` + sinceMidnight(`switchboard_ratings_total{value=~"thumb_up|csat_4|csat_5"}`) + `) or vector(0))
+				/ sum(` + sinceMidnight(`switchboard_ratings_total`) + `)`,
 			Legend: "satisfaction",
 		}},
 	},
@@ -82,8 +90,9 @@ var Panels = []Panel{
 		Description: "Share of today's criterion scores of 4 or 5, for welcome, response time and quality of response.",
 		X:           8, Y: 4, Width: 10, Height: 6,
 		Targets: []Target{{
-			Expr: `sum by (criterion) (increase(switchboard_rating_criterion_scores_total{score=~"4|5"}[` + Today + `]) or 0 * increase(switchboard_rating_criterion_scores_total[` + Today + `]))
-				/ sum by (criterion) (increase(switchboard_rating_criterion_scores_total[` + Today + `]))`,
+			// "or 0 * …" keeps criteria without a good score, at 0%.
+			Expr: `sum by (criterion) (` + sinceMidnight(`switchboard_rating_criterion_scores_total{score=~"4|5"}`) + ` or 0 * ` + sinceMidnight(`switchboard_rating_criterion_scores_total`) + `)
+				/ sum by (criterion) (` + sinceMidnight(`switchboard_rating_criterion_scores_total`) + `)`,
 			Legend: "{{criterion}}",
 		}},
 	},
@@ -91,7 +100,7 @@ var Panels = []Panel{
 		ID: "ratings-today", Title: "Ratings today", Kind: supervisionv1.PanelKind_PANEL_KIND_STAT, Unit: "short",
 		Description: "Ratings visitors left today.",
 		X:           18, Y: 4, Width: 6, Height: 6,
-		Targets: []Target{{Expr: `sum(increase(switchboard_ratings_total[` + Today + `]))`, Legend: "ratings"}},
+		Targets: []Target{{Expr: `sum(` + sinceMidnight(`switchboard_ratings_total`) + `)`, Legend: "ratings"}},
 	},
 	{
 		ID: "objectives", Title: "Goal progress", Kind: supervisionv1.PanelKind_PANEL_KIND_TABLE, Unit: "percentunit", Min: 0, Max: 1,
