@@ -3,6 +3,7 @@ package board_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -331,5 +332,32 @@ func TestTheEmbeddedEngineEvaluatesThePanelsFromTheRegistry(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Fatalf("the temporary folder %s is still there: %v", dir, err)
+	}
+}
+
+func TestAPrometheusThatDoesNotAnswerFailsEachPanelNotTheBoard(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	src, err := board.NewExternal("http://" + addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := board.Evaluate(context.Background(), src, board.Scope{Tenant: "acme", Today: time.Hour}, time.Hour)
+	if b.Source != addr || len(b.Panels) != len(board.Panels) {
+		t.Fatalf("source %q with %d panels", b.Source, len(b.Panels))
+	}
+	for _, p := range b.Panels {
+		if p.Error == "" || len(p.Series) != 0 || p.Title == "" {
+			t.Fatalf("panel %s: error %q, %d series", p.Id, p.Error, len(p.Series))
+		}
+	}
+	for _, bad := range []string{"", "prometheus:9090", "ftp://prometheus", "http://"} {
+		if _, err := board.NewExternal(bad); err == nil {
+			t.Errorf("the Prometheus URL %q was accepted", bad)
+		}
 	}
 }
