@@ -79,17 +79,15 @@ func (s *Server) view(ctx context.Context, p *auth.Principal, unit string, now t
 			return rpcerr.Errorf(connect.CodePermissionDenied, "you supervise no business unit")
 		}
 		slices.Sort(names)
+		zones, err := store.UnitTimeZones(ctx, tx)
+		if err != nil {
+			return err
+		}
 		loc := time.UTC
 		for i, name := range names {
-			u, err := store.GetUnit(ctx, tx, name)
+			l, err := time.LoadLocation(zones[name])
 			if err != nil {
-				return err
-			}
-			l := time.UTC
-			if u.Hours != nil {
-				if l, err = time.LoadLocation(u.Hours.TimeZone); err != nil {
-					l = time.UTC
-				}
+				l = time.UTC
 			}
 			if i == 0 {
 				loc = l
