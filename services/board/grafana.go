@@ -1,6 +1,7 @@
 package board
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -143,7 +144,15 @@ func GrafanaDashboard(tenant string) ([]byte, error) {
 		}
 		d.Panels = append(d.Panels, gp)
 	}
-	return json.MarshalIndent(d, "", "  ")
+	// Queries hold > and &, which read better unescaped.
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(d); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
 }
 
 var uidUnsafe = regexp.MustCompile(`[^a-zA-Z0-9_-]`)
