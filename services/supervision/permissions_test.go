@@ -113,6 +113,26 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return err
 		}}
 	}
+	getBoard := func(unit string) call {
+		return call{"GetBoard " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetBoard(ctx, connect.NewRequest(&supervisionv1.GetBoardRequest{BusinessUnit: unit}))
+			return err
+		}}
+	}
+	watchBoard := func(unit string) call {
+		return call{"WatchBoard " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			s, err := c.WatchBoard(sctx, connect.NewRequest(&supervisionv1.WatchBoardRequest{BusinessUnit: unit}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}}
+	}
 	listAgents := func(unit string) call {
 		return call{"ListAgents " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
 			_, err := c.ListAgents(ctx, connect.NewRequest(&supervisionv1.ListAgentsRequest{BusinessUnit: unit}))
@@ -145,7 +165,7 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return err
 		}}
 	}
-	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""), agentTable("sales"), watchOpen(""), listSignals(""),
+	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""), agentTable("sales"), watchOpen(""), listSignals(""), getBoard(""), watchBoard(""),
 		call{"WatchAgents", func(c supervisionv1connect.SupervisionServiceClient) error {
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
@@ -219,10 +239,10 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 		{"an agent", env.Login(t, "acme", "ann"), everything, []connect.Code{connect.CodePermissionDenied}},
 		{"a visitor", "", everything, []connect.Code{connect.CodeUnauthenticated}},
 		{"a supervisor without Supervise on support", env.Login(t, "acme", "sue"), onConversation(support.Id), []connect.Code{connect.CodePermissionDenied}},
-		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales"), agentTable("sales"), watchOpen("sales"), listSignals("sales")), []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales"), agentTable("sales"), watchOpen("sales"), listSignals("sales"), getBoard("sales"), watchBoard("sales")), []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor without SuperviseOpenChats on support", env.Login(t, "acme", "sam"), []call{listOpen("support"), watchOpen("support")}, []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor without AllChats anywhere", env.Login(t, "acme", "sue"), contacts, []connect.Code{connect.CodePermissionDenied}},
-		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(append(onConversation(sales.Id), onConversation(support.Id)...), onVisitor(sales.VisitorId)...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},
+		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(append(onConversation(sales.Id), onConversation(support.Id)...), append(onVisitor(sales.VisitorId), getBoard("support"), watchBoard("support"))...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},
 	}
 	before := snapshot(t, env)
 	for _, c := range cases {
