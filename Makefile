@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: run test build generate manifests envtest lint tools postgres bench bench-supervision clean help
+.PHONY: run test build generate manifests envtest lint tools postgres bench bench-supervision bench-reports clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -34,6 +34,7 @@ help:
 	@echo "make manifests regenerate the CRDs and the operator's ClusterRole (config/, and their copies in the Helm chart)"
 	@echo "make bench     run the message throughput and latency benchmark"
 	@echo "make bench-supervision  run the supervision benchmark: watch fan-out, all-chats search, export"
+	@echo "make bench-reports  run the reports benchmark: every report over 1,000,000 stored conversations"
 
 run: postgres build
 	$(BIN)/switchboard dev --demo
@@ -55,6 +56,9 @@ bench: postgres build
 
 bench-supervision: postgres build
 	$(BIN)/switchboard bench supervision
+
+bench-reports: postgres build
+	$(BIN)/switchboard bench reports
 
 generate: tools
 	$(BIN)/buf generate
