@@ -245,6 +245,9 @@ func TestReportsCountWhatHappenedPerDayUnitAgentAndTimeZone(t *testing.T) {
 					[]string{"2026-01-14 3 1 1 5 0", "2026-01-15 3 3 3 4 1", "total 6 3 4 9 1"}},
 				{"every unit, New York days", rita, rng("2026-01-14", "2026-01-15", "America/New_York", "", ""),
 					[]string{"2026-01-14 5 2 2 7 0", "2026-01-15 1 2 2 2 1", "total 6 3 4 9 1"}},
+				// +05:30: each UTC hour counts on the local day its first minute falls in.
+				{"a half-hour zone", rita, rng("2026-01-15", "2026-01-15", "Asia/Kolkata", "", ""),
+					[]string{"2026-01-15 2 2 2 3 1", "total 2 2 2 3 1"}},
 				{"days without activity are rows too", rita, rng("2026-01-13", "2026-01-13", "UTC", "", ""),
 					[]string{"2026-01-13 0 0 0 0 0", "total 0 0 0 0 0"}},
 				{"sales counts in its own time zone; visitors and pages stay tenant-wide", sam, rng("2026-01-14", "2026-01-15", "", "sales", ""),
