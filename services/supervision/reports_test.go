@@ -371,6 +371,19 @@ func TestReportsCountWhatHappenedPerDayUnitAgentAndTimeZone(t *testing.T) {
 			t.Fatalf("gina: got %q, want %q", got, want)
 		}
 	})
+
+	t.Run("a deleted tenant's rollups go with it", func(t *testing.T) {
+		globex := env.Tenants["globex"].ID
+		if _, err := env.Owner.Exec(ctx, `DELETE FROM tenants WHERE tenant_id = $1`, globex); err != nil {
+			t.Fatal(err)
+		}
+		var left int
+		if err := env.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM report_queue WHERE tenant_id = $1) + (SELECT count(*) FROM report_hours WHERE tenant_id = $1)
+			+ (SELECT count(*) FROM report_traffic_hours WHERE tenant_id = $1) + (SELECT count(*) FROM report_visitor_days WHERE tenant_id = $1)
+			+ (SELECT count(*) FROM report_visitor_months WHERE tenant_id = $1)`, globex).Scan(&left); err != nil || left != 0 {
+			t.Fatalf("%d report rows of the deleted tenant are left (%v)", left, err)
+		}
+	})
 }
 
 // Live traffic through the API reaches the reports at once, and the rollups once folded.

@@ -17,6 +17,9 @@
 -- day overlaps at most two local days, so those two instants name every local day the
 -- visitor was active on.
 
+-- Rollups go with their tenant and unit. They outlive the conversations they count (the
+-- Tenant's retention deletes conversations, not the counts, which name no person).
+
 -- report_queue holds what the rollups have not folded yet.
 CREATE TABLE report_queue (
     tenant_id  uuid NOT NULL,
@@ -29,7 +32,9 @@ CREATE TABLE report_queue (
     at         timestamptz NOT NULL,
     -- page_views is the number of pages a row adds.
     page_views integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, queue_id)
+    PRIMARY KEY (tenant_id, queue_id),
+    FOREIGN KEY (tenant_id) REFERENCES tenants ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, unit_id) REFERENCES business_units ON DELETE CASCADE
 );
 
 -- report_hours: conversation and message figures per UTC hour, unit and agent (the nil
@@ -52,12 +57,13 @@ CREATE TABLE report_hours (
     unanswered           bigint NOT NULL DEFAULT 0,
     handling_sum         double precision NOT NULL DEFAULT 0,
     handling_count       bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, hour, unit_id, agent_id)
+    PRIMARY KEY (tenant_id, hour, unit_id, agent_id),
+    FOREIGN KEY (tenant_id, unit_id) REFERENCES business_units ON DELETE CASCADE
 );
 
 -- report_traffic_hours: visits started and pages viewed per UTC hour, tenant-wide.
 CREATE TABLE report_traffic_hours (
-    tenant_id  uuid NOT NULL,
+    tenant_id  uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
     hour       timestamptz NOT NULL,
     visits     bigint NOT NULL DEFAULT 0,
     page_views bigint NOT NULL DEFAULT 0,
@@ -68,7 +74,7 @@ CREATE TABLE report_traffic_hours (
 -- (page view, visit or conversation started) in a UTC day and a UTC month, and when the
 -- visitor was first seen, for counting distinct and new visitors in any time zone.
 CREATE TABLE report_visitor_days (
-    tenant_id     uuid NOT NULL,
+    tenant_id     uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
     day           date NOT NULL,
     visitor_id    uuid NOT NULL,
     first_at      timestamptz NOT NULL,
@@ -77,7 +83,7 @@ CREATE TABLE report_visitor_days (
     PRIMARY KEY (tenant_id, day, visitor_id)
 );
 CREATE TABLE report_visitor_months (
-    tenant_id  uuid NOT NULL,
+    tenant_id  uuid NOT NULL REFERENCES tenants ON DELETE CASCADE,
     month      date NOT NULL,
     visitor_id uuid NOT NULL,
     first_at   timestamptz NOT NULL,
