@@ -25,11 +25,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	authv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/bench"
 	"github.com/switchboard-chat/switchboard/services/localpg"
@@ -91,12 +91,12 @@ type Report struct {
 	WorkMem         string    `json:"workMem"`
 	Database        string    `json:"database"`
 	// Stored counts what was seeded.
-	Conversations int64 `json:"conversations"`
-	Messages      int64 `json:"messages"`
-	Visitors      int64 `json:"visitors"`
-	Visits        int64 `json:"visits"`
-	PageViews     int64 `json:"pageViews"`
-	Offline       int64 `json:"offlineMessages"`
+	Conversations int64   `json:"conversations"`
+	Messages      int64   `json:"messages"`
+	Visitors      int64   `json:"visitors"`
+	Visits        int64   `json:"visits"`
+	PageViews     int64   `json:"pageViews"`
+	Offline       int64   `json:"offlineMessages"`
 	SeedSeconds   float64 `json:"seedSeconds"`
 	// Folded is how many queued rows the folder moved into the rollups, and how long it took.
 	Folded      int     `json:"folded"`

@@ -139,11 +139,11 @@ func FoldReports(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 var NoAgent = uuid.Nil
 
 // ReportScope is what a report covers: the instants [Start, End) (local midnights of the
-// first day and of the day after the last), days counted in TimeZone (an IANA name),
-// conversations of Units, and of Agent when it is not nil.
+// first day and of the day after the last), days counted in Location, conversations of
+// Units, and of Agent when it is not nil.
 type ReportScope struct {
 	Start, End time.Time
-	TimeZone   string
+	Location   *time.Location
 	Units      []uuid.UUID
 	Agent      *uuid.UUID
 }
@@ -178,50 +178,60 @@ func (f *ReportFigures) Add(o *ReportFigures) {
 	f.HandlingCount += o.HandlingCount
 }
 
-// ConversationReport is a scope's conversation figures by local day ("YYYY-MM-DD"), by
-// local hour of the day, and by agent (NoAgent for conversations no agent took).
+// ConversationReport is a scope's conversation figures by local day ("YYYY-MM-DD") and by
+// local hour of the day, or by agent (NoAgent for conversations no agent took).
 type ConversationReport struct {
 	ByDay   map[string]*ReportFigures
 	ByHour  [24]ReportFigures
 	ByAgent map[uuid.UUID]*ReportFigures
 }
 
-// ReportConversations reads a scope's conversation figures in one statement: the hourly
-// rollup, plus the conversations not folded yet (open, or closed and still queued), plus
-// the queued offline messages.
-func ReportConversations(ctx context.Context, tx pgx.Tx, s ReportScope) (*ConversationReport, error) {
-	rows, err := tx.Query(ctx, `WITH tail AS (
-			SELECT conversation_id FROM conversations WHERE tenant_id = sb_current_tenant() AND state <> 'closed'
-			UNION
-			SELECT ref FROM report_queue WHERE tenant_id = sb_current_tenant() AND kind = 'conversation'),
-		figures AS (
-			SELECT r.hour, r.agent_id, r.conversations, r.visitor_messages, r.agent_messages, r.offline_messages,
-			       r.first_response_sum, r.first_response_count, r.response_sum, r.response_count,
-			       r.unanswered, r.handling_sum, r.handling_count
-			  FROM report_hours r
-			 WHERE r.tenant_id = sb_current_tenant() AND r.hour >= $1 AND r.hour < $2
-			   AND r.unit_id = ANY ($4) AND ($5::uuid IS NULL OR r.agent_id = $5)
-			UNION ALL
-			SELECT f.hour, f.agent_id, f.conversations, f.visitor_messages, f.agent_messages, 0,
-			       f.first_response_sum, f.first_response_count, f.response_sum, f.response_count,
-			       f.unanswered, f.handling_sum, f.handling_count
-			  FROM sb_report_facts(ARRAY(SELECT conversation_id FROM tail)) f
-			 WHERE f.hour >= $1 AND f.hour < $2 AND f.unit_id = ANY ($4) AND ($5::uuid IS NULL OR f.agent_id = $5)
-			UNION ALL
-			SELECT date_trunc('hour', q.at, 'UTC'), '00000000-0000-0000-0000-000000000000', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0
-			  FROM report_queue q
-			 WHERE q.tenant_id = sb_current_tenant() AND q.kind = 'offline' AND date_trunc('hour', q.at, 'UTC') >= $1
-			   AND date_trunc('hour', q.at, 'UTC') < $2 AND q.unit_id = ANY ($4) AND $5::uuid IS NULL),
-		local AS (
-			SELECT to_char(f.hour AT TIME ZONE $3, 'YYYY-MM-DD') AS day, extract(hour FROM f.hour AT TIME ZONE $3)::int AS hour_of_day, f.*
-			  FROM figures f)
-		SELECT GROUPING(day, hour_of_day, agent_id), coalesce(day, ''), coalesce(hour_of_day, 0), coalesce(agent_id, '00000000-0000-0000-0000-000000000000'),
-		       sum(conversations)::bigint, sum(visitor_messages)::bigint, sum(agent_messages)::bigint, sum(offline_messages)::bigint,
-		       sum(first_response_sum), sum(first_response_count)::bigint, sum(response_sum), sum(response_count)::bigint,
-		       sum(unanswered)::bigint, sum(handling_sum), sum(handling_count)::bigint
-		  FROM local
-		 GROUP BY GROUPING SETS ((day), (hour_of_day), (agent_id))`,
-		s.Start, s.End, s.TimeZone, s.Units, s.Agent)
+// reportFigures is every figure of the scope, from the hourly rollup, plus the
+// conversations not folded yet (open, or closed and still queued), plus the queued
+// offline messages; one statement, so one snapshot. $1 and $2 bound the UTC hours, $3 is
+// the units, $4 the agent or NULL.
+const reportFigures = `WITH tail AS (
+		SELECT conversation_id FROM conversations WHERE tenant_id = sb_current_tenant() AND state <> 'closed'
+		UNION
+		SELECT ref FROM report_queue WHERE tenant_id = sb_current_tenant() AND kind = 'conversation'),
+	figures AS (
+		SELECT r.hour, r.agent_id, r.conversations, r.visitor_messages, r.agent_messages, r.offline_messages,
+		       r.first_response_sum, r.first_response_count, r.response_sum, r.response_count,
+		       r.unanswered, r.handling_sum, r.handling_count
+		  FROM report_hours r
+		 WHERE r.tenant_id = sb_current_tenant() AND r.hour >= $1 AND r.hour < $2
+		   AND r.unit_id = ANY ($3) AND ($4::uuid IS NULL OR r.agent_id = $4)
+		UNION ALL
+		SELECT f.hour, f.agent_id, f.conversations, f.visitor_messages, f.agent_messages, 0,
+		       f.first_response_sum, f.first_response_count, f.response_sum, f.response_count,
+		       f.unanswered, f.handling_sum, f.handling_count
+		  FROM sb_report_facts(ARRAY(SELECT conversation_id FROM tail)) f
+		 WHERE f.hour >= $1 AND f.hour < $2 AND f.unit_id = ANY ($3) AND ($4::uuid IS NULL OR f.agent_id = $4)
+		UNION ALL
+		SELECT date_trunc('hour', q.at, 'UTC'), '00000000-0000-0000-0000-000000000000', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0
+		  FROM report_queue q
+		 WHERE q.tenant_id = sb_current_tenant() AND q.kind = 'offline' AND date_trunc('hour', q.at, 'UTC') >= $1
+		   AND date_trunc('hour', q.at, 'UTC') < $2 AND q.unit_id = ANY ($3) AND $4::uuid IS NULL)
+	SELECT %s, sum(conversations)::bigint, sum(visitor_messages)::bigint, sum(agent_messages)::bigint, sum(offline_messages)::bigint,
+	       sum(first_response_sum), sum(first_response_count)::bigint, sum(response_sum), sum(response_count)::bigint,
+	       sum(unanswered)::bigint, sum(handling_sum), sum(handling_count)::bigint
+	  FROM figures GROUP BY 1`
+
+// The two groupings reports need. Figures are summed per UTC hour and placed on local days
+// and hours here, so that PostgreSQL converts no time zone for them.
+var (
+	figuresByHour  = fmt.Sprintf(reportFigures, "hour")
+	figuresByAgent = fmt.Sprintf(reportFigures, "agent_id")
+)
+
+// ReportConversations reads a scope's conversation figures by local day and hour, or, when
+// byAgent, by agent.
+func ReportConversations(ctx context.Context, tx pgx.Tx, s ReportScope, byAgent bool) (*ConversationReport, error) {
+	query := figuresByHour
+	if byAgent {
+		query = figuresByAgent
+	}
+	rows, err := tx.Query(ctx, query, s.Start, s.End, s.Units, s.Agent)
 	if err != nil {
 		return nil, fmt.Errorf("reading conversation figures: %w", err)
 	}
@@ -229,26 +239,30 @@ func ReportConversations(ctx context.Context, tx pgx.Tx, s ReportScope) (*Conver
 	out := &ConversationReport{ByDay: map[string]*ReportFigures{}, ByAgent: map[uuid.UUID]*ReportFigures{}}
 	for rows.Next() {
 		var (
-			grouping int
-			day      string
-			hour     int
-			agent    uuid.UUID
-			f        ReportFigures
+			hour  time.Time
+			agent uuid.UUID
+			f     ReportFigures
 		)
-		if err := rows.Scan(&grouping, &day, &hour, &agent, &f.Conversations, &f.VisitorMessages, &f.AgentMessages, &f.OfflineMessages,
+		key := any(&hour)
+		if byAgent {
+			key = &agent
+		}
+		if err := rows.Scan(key, &f.Conversations, &f.VisitorMessages, &f.AgentMessages, &f.OfflineMessages,
 			&f.FirstResponseSum, &f.FirstResponseCount, &f.ResponseSum, &f.ResponseCount, &f.Unanswered, &f.HandlingSum, &f.HandlingCount); err != nil {
 			return nil, err
 		}
-		// GROUPING sets a bit for each column the row is not grouped by: day is 4,
-		// hour_of_day 2, agent_id 1.
-		switch grouping {
-		case 0b011:
-			out.ByDay[day] = &f
-		case 0b101:
-			out.ByHour[hour] = f
-		case 0b110:
+		if byAgent {
 			out.ByAgent[agent] = &f
+			continue
 		}
+		// An hour counts on the local day and at the local hour its first minute falls in.
+		local := hour.In(s.Location)
+		day := local.Format("2006-01-02")
+		if out.ByDay[day] == nil {
+			out.ByDay[day] = &ReportFigures{}
+		}
+		out.ByDay[day].Add(&f)
+		out.ByHour[local.Hour()].Add(&f)
 	}
 	return out, rows.Err()
 }
@@ -284,26 +298,31 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 		}
 		return out.ByPeriod[period]
 	}
-	rows, err := tx.Query(ctx, `SELECT to_char(t.hour AT TIME ZONE $3, $4), sum(t.visits)::bigint, sum(t.page_views)::bigint FROM (
+	rows, err := tx.Query(ctx, `SELECT t.hour, sum(t.visits)::bigint, sum(t.page_views)::bigint FROM (
 			SELECT hour, visits, page_views FROM report_traffic_hours
 			 WHERE tenant_id = sb_current_tenant() AND hour >= $1 AND hour < $2
 			UNION ALL
 			SELECT date_trunc('hour', at, 'UTC'), (kind = 'visit')::int, page_views FROM report_queue
 			 WHERE tenant_id = sb_current_tenant() AND kind IN ('visit', 'page_view')
 			   AND date_trunc('hour', at, 'UTC') >= $1 AND date_trunc('hour', at, 'UTC') < $2) t
-		GROUP BY 1`, s.Start, s.End, s.TimeZone, format)
+		GROUP BY 1`, s.Start, s.End)
 	if err != nil {
 		return nil, fmt.Errorf("reading page views: %w", err)
 	}
+	layout := "2006-01-02"
+	if monthly {
+		layout = "2006-01"
+	}
 	for rows.Next() {
-		var period string
+		var hour time.Time
 		var visits, views int64
-		if err := rows.Scan(&period, &visits, &views); err != nil {
+		if err := rows.Scan(&hour, &visits, &views); err != nil {
 			rows.Close()
 			return nil, err
 		}
-		t := at(period)
-		t.Visits, t.PageViews = visits, views
+		t := at(hour.In(s.Location).Format(layout))
+		t.Visits += visits
+		t.PageViews += views
 	}
 	if rows.Close(); rows.Err() != nil {
 		return nil, fmt.Errorf("reading page views: %w", rows.Err())
@@ -347,7 +366,7 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 			SELECT DISTINCT visitor_id, to_char(at AT TIME ZONE $3, $4) AS period FROM activity WHERE at >= $1 AND at < $2)
 		SELECT 0, period, count(*), 0 FROM local GROUP BY period`
 	}
-	rows, err = tx.Query(ctx, query, s.Start, s.End, s.TimeZone, format)
+	rows, err = tx.Query(ctx, query, s.Start, s.End, s.Location.String(), format)
 	if err != nil {
 		return nil, fmt.Errorf("reading visitors: %w", err)
 	}

@@ -127,7 +127,7 @@ func (s *Server) reportRange(ctx context.Context, p *auth.Principal, r *supervis
 	if loc == nil {
 		loc = time.UTC
 	}
-	out.scope.TimeZone = loc.String()
+	out.scope.Location = loc
 	out.scope.Start = time.Date(from.Year(), from.Month(), from.Day(), 0, 0, 0, 0, loc).UTC()
 	out.scope.End = time.Date(to.Year(), to.Month(), to.Day()+1, 0, 0, 0, 0, loc).UTC()
 	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
@@ -141,15 +141,13 @@ func (s *Server) reportRange(ctx context.Context, p *auth.Principal, r *supervis
 }
 
 // reportData reads what a report shows within one transaction.
-func (s *Server) reportData(ctx context.Context, p *auth.Principal, rep *report, conversations, traffic, monthly bool) (*store.ConversationReport, *store.TrafficReport, error) {
+func (s *Server) reportData(ctx context.Context, p *auth.Principal, rep *report, byAgent, traffic, monthly bool) (*store.ConversationReport, *store.TrafficReport, error) {
 	var conv *store.ConversationReport
 	var tr *store.TrafficReport
 	err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
 		var err error
-		if conversations {
-			if conv, err = store.ReportConversations(ctx, tx, rep.scope); err != nil {
-				return err
-			}
+		if conv, err = store.ReportConversations(ctx, tx, rep.scope, byAgent); err != nil {
+			return err
 		}
 		if traffic {
 			tr, err = store.ReportTraffic(ctx, tx, rep.scope, monthly)
@@ -193,7 +191,7 @@ func (s *Server) dailyReport(ctx context.Context, p *auth.Principal, r *supervis
 	if err != nil {
 		return nil, err
 	}
-	conv, tr, err := s.reportData(ctx, p, rep, true, true, false)
+	conv, tr, err := s.reportData(ctx, p, rep, false, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +211,7 @@ func (s *Server) monthlyReport(ctx context.Context, p *auth.Principal, r *superv
 	if err != nil {
 		return nil, err
 	}
-	conv, tr, err := s.reportData(ctx, p, rep, true, true, true)
+	conv, tr, err := s.reportData(ctx, p, rep, false, true, true)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +237,7 @@ func (s *Server) visitorStatistics(ctx context.Context, p *auth.Principal, r *su
 	if err != nil {
 		return nil, err
 	}
-	conv, tr, err := s.reportData(ctx, p, rep, true, true, false)
+	conv, tr, err := s.reportData(ctx, p, rep, false, true, false)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +298,7 @@ func (s *Server) interactionStatistics(ctx context.Context, p *auth.Principal, r
 	if err != nil {
 		return nil, err
 	}
-	conv, _, err := s.reportData(ctx, p, rep, true, false, false)
+	conv, _, err := s.reportData(ctx, p, rep, false, false, false)
 	if err != nil {
 		return nil, err
 	}
