@@ -56,6 +56,7 @@ owner instead.`,
 	f.IntVar(&o.Conversations, "conversations", reportsbench.DefaultConversations, "stored conversations, spread over a year")
 	f.IntVar(&o.Runs, "runs", reportsbench.DefaultRuns, "timed calls of each report")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
+	f.StringVar(&o.DataDir, "data-dir", "", "keep the private PostgreSQL in this folder, and reuse a tenant of the same size seeded there earlier")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON too")
 	return cmd
 }

@@ -47,6 +47,10 @@ type Options struct {
 	// DatabaseURL is a schema owner's connection to a PostgreSQL database to use. Empty
 	// starts a private cluster (localpg) in a fresh temp folder, removed at the end.
 	DatabaseURL string
+	// DataDir, when set, keeps the private cluster in this folder instead of a temp one,
+	// and a tenant an earlier run seeded there with as many conversations is reused, so
+	// that the reports can be timed again without seeding again.
+	DataDir string
 	// Command is the command line that repeats the run, quoted in the report.
 	Command string
 	// Logf, if set, receives progress messages.
@@ -98,6 +102,8 @@ type Report struct {
 	PageViews     int64   `json:"pageViews"`
 	Offline       int64   `json:"offlineMessages"`
 	SeedSeconds   float64 `json:"seedSeconds"`
+	// Reused is true when the tenant was seeded and folded by an earlier run (--data-dir).
+	Reused bool `json:"reused"`
 	// Folded is how many queued rows the folder moved into the rollups, and how long it took.
 	Folded      int     `json:"folded"`
 	FoldSeconds float64 `json:"foldSeconds"`
@@ -141,11 +147,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep := &Report{Command: o.Command, StartedAt: time.Now().UTC().Truncate(time.Second), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version()}
 	url := o.DatabaseURL
 	if url == "" {
-		dir, err := os.MkdirTemp("", "switchboard-reportsbench-")
-		if err != nil {
-			return nil, fmt.Errorf("creating a folder for the private PostgreSQL: %w", err)
+		dir := o.DataDir
+		if dir == "" {
+			tmp, err := os.MkdirTemp("", "switchboard-reportsbench-")
+			if err != nil {
+				return nil, fmt.Errorf("creating a folder for the private PostgreSQL: %w", err)
+			}
+			defer os.RemoveAll(tmp)
+			dir = tmp
 		}
-		defer os.RemoveAll(dir)
 		cluster, err := localpg.Start(ctx, localpg.Options{DataDir: dir, Logf: o.Logf})
 		if err != nil {
 			return nil, err
@@ -159,7 +169,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			return nil, err
 		}
 		url = cluster.URL("switchboard_bench")
-		rep.Database = "private cluster (localpg) in " + dir + ", removed at the end"
+		rep.Database = "private cluster (localpg) in " + dir
+		if o.DataDir == "" {
+			rep.Database += ", removed at the end"
+		}
 	} else {
 		rep.Database = "given by --database-url"
 	}
@@ -180,8 +193,17 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 
-	tenant, err := seed(ctx, owner, o, rep)
+	tenant, found, err := seeded(ctx, owner, o)
 	if err != nil {
+		return rep, err
+	}
+	rep.Reused = found
+	if !found {
+		if tenant, err = seed(ctx, owner, o, rep); err != nil {
+			return rep, err
+		}
+	}
+	if err := count(ctx, owner, tenant, rep); err != nil {
 		return rep, err
 	}
 	if err := fold(ctx, owner, url, tenant, o, rep); err != nil {
@@ -320,11 +342,32 @@ func seed(ctx context.Context, owner *pgx.Conn, o Options, rep *Report) (provisi
 		}
 	}
 	rep.SeedSeconds = time.Since(start).Seconds()
-	err = owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM conversations WHERE tenant_id = $1), (SELECT count(*) FROM events WHERE tenant_id = $1),
+	return t, nil
+}
+
+// seeded finds a tenant an earlier run with the same options left in o.DataDir.
+func seeded(ctx context.Context, owner *pgx.Conn, o Options) (provision.Applied, bool, error) {
+	if o.DataDir == "" {
+		return provision.Applied{}, false, nil
+	}
+	var t provision.Applied
+	err := owner.QueryRow(ctx, `SELECT t.tenant_id, t.name FROM tenants t WHERE t.name LIKE 'reportsbench-%'
+		AND (SELECT count(*) FROM conversations c WHERE c.tenant_id = t.tenant_id) = $1 LIMIT 1`, o.Conversations+openConversations).Scan(&t.ID, &t.Name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return t, false, nil
+	}
+	if err == nil {
+		o.Logf("reports bench: reusing tenant %s seeded by an earlier run", t.Name)
+	}
+	return t, err == nil, err
+}
+
+// count reads what the tenant holds.
+func count(ctx context.Context, owner *pgx.Conn, t provision.Applied, rep *Report) error {
+	return owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM conversations WHERE tenant_id = $1), (SELECT count(*) FROM events WHERE tenant_id = $1),
 		(SELECT count(*) FROM visitors WHERE tenant_id = $1), (SELECT count(*) FROM visitor_sessions WHERE tenant_id = $1),
 		(SELECT coalesce(sum(page_views), 0) FROM visitor_sessions WHERE tenant_id = $1), (SELECT count(*) FROM offline_messages WHERE tenant_id = $1)`, t.ID).
 		Scan(&rep.Conversations, &rep.Messages, &rep.Visitors, &rep.Visits, &rep.PageViews, &rep.Offline)
-	return t, err
 }
 
 func agentName(i int) string { return fmt.Sprintf("agent-%02d", i+1) }
@@ -486,6 +529,9 @@ func Print(w io.Writer, rep *Report) error {
 	fmt.Fprintf(tw, "machine:\t%d CPUs, %s, PostgreSQL %s (shared_buffers %s, work_mem %s), %s\n", rep.NumCPU, rep.GoVersion, rep.PostgresVersion, rep.SharedBuffers, rep.WorkMem, rep.Database)
 	fmt.Fprintf(tw, "stored:\t%d conversations, %d messages, %d visitors, %d visits, %d page views, %d offline messages (seeded in %.0f s)\n",
 		rep.Conversations, rep.Messages, rep.Visitors, rep.Visits, rep.PageViews, rep.Offline, rep.SeedSeconds)
+	if rep.Reused {
+		fmt.Fprintf(tw, "reused:\ta tenant seeded and folded by an earlier run in the same --data-dir\n")
+	}
 	fmt.Fprintf(tw, "folded:\t%d queued rows in %.1f s; rollup rows: %v\n", rep.Folded, rep.FoldSeconds, rep.RollupRows)
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "report\tcalls\tp50 ms\tp99 ms\tmax ms\tanswer")
