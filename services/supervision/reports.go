@@ -326,64 +326,37 @@ func (s *Server) interactionStatistics(ctx context.Context, p *auth.Principal, r
 // GetDailyReport counts page views, visitors, conversations, messages and offline
 // messages per day.
 func (s *Server) GetDailyReport(ctx context.Context, req *connect.Request[supervisionv1.GetDailyReportRequest]) (*connect.Response[supervisionv1.GetDailyReportResponse], error) {
-	p, err := supervisor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.dailyReport(ctx, p, req.Msg.Range)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(out), nil
+	return answer(ctx, req.Msg.Range, s.dailyReport)
 }
 
 // GetMonthlyReport counts the daily report's figures per month.
 func (s *Server) GetMonthlyReport(ctx context.Context, req *connect.Request[supervisionv1.GetMonthlyReportRequest]) (*connect.Response[supervisionv1.GetMonthlyReportResponse], error) {
-	p, err := supervisor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.monthlyReport(ctx, p, req.Msg.Range)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(out), nil
+	return answer(ctx, req.Msg.Range, s.monthlyReport)
 }
 
 // GetVisitorStatistics counts visitors, new and returning, visits and pages per day.
 func (s *Server) GetVisitorStatistics(ctx context.Context, req *connect.Request[supervisionv1.GetVisitorStatisticsRequest]) (*connect.Response[supervisionv1.GetVisitorStatisticsResponse], error) {
-	p, err := supervisor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.visitorStatistics(ctx, p, req.Msg.Range)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(out), nil
+	return answer(ctx, req.Msg.Range, s.visitorStatistics)
 }
 
 // GetAgentStatistics gives each agent's conversations, messages and times.
 func (s *Server) GetAgentStatistics(ctx context.Context, req *connect.Request[supervisionv1.GetAgentStatisticsRequest]) (*connect.Response[supervisionv1.GetAgentStatisticsResponse], error) {
-	p, err := supervisor(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out, err := s.agentStatistics(ctx, p, req.Msg.Range)
-	if err != nil {
-		return nil, err
-	}
-	return connect.NewResponse(out), nil
+	return answer(ctx, req.Msg.Range, s.agentStatistics)
 }
 
 // GetInteractionStatistics counts conversations, offline messages and response times by
 // day and by hour of the day.
 func (s *Server) GetInteractionStatistics(ctx context.Context, req *connect.Request[supervisionv1.GetInteractionStatisticsRequest]) (*connect.Response[supervisionv1.GetInteractionStatisticsResponse], error) {
+	return answer(ctx, req.Msg.Range, s.interactionStatistics)
+}
+
+// answer checks the caller and builds a report.
+func answer[T any](ctx context.Context, r *supervisionv1.ReportRange, build func(context.Context, *auth.Principal, *supervisionv1.ReportRange) (*T, error)) (*connect.Response[T], error) {
 	p, err := supervisor(ctx)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.interactionStatistics(ctx, p, req.Msg.Range)
+	out, err := build(ctx, p, r)
 	if err != nil {
 		return nil, err
 	}
