@@ -287,10 +287,6 @@ type TrafficReport struct {
 // Visitors are distinct per period and over the whole scope; a visitor is new in the
 // period in which it was first seen.
 func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) (*TrafficReport, error) {
-	format := "YYYY-MM-DD"
-	if monthly {
-		format = "YYYY-MM"
-	}
 	out := &TrafficReport{ByPeriod: map[string]*Traffic{}}
 	at := func(period string) *Traffic {
 		if out.ByPeriod[period] == nil {
@@ -343,11 +339,12 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 			SELECT c.visitor_id, c.created_at, v.created_at FROM conversations c
 			  LEFT JOIN visitors v ON v.tenant_id = c.tenant_id AND v.visitor_id = c.visitor_id
 			 WHERE c.tenant_id = sb_current_tenant() AND c.state <> 'closed'),
-		local AS (
-			SELECT DISTINCT visitor_id, to_char(at AT TIME ZONE $3, $4) AS period, to_char(first_seen_at AT TIME ZONE $3, $4) AS first_period
-			  FROM activity WHERE at >= $1 AND at < $2)
-		SELECT GROUPING(period), coalesce(period, ''), count(DISTINCT visitor_id), count(DISTINCT visitor_id) FILTER (WHERE first_period = period)
-		  FROM local GROUP BY GROUPING SETS ((period), ())`
+		per_day AS MATERIALIZED (
+			SELECT (at AT TIME ZONE $3)::date AS day, visitor_id, bool_or((first_seen_at AT TIME ZONE $3)::date = (at AT TIME ZONE $3)::date) AS fresh
+			  FROM activity WHERE at >= $1 AND at < $2 GROUP BY 1, 2)
+		SELECT 0, to_char(day, 'YYYY-MM-DD'), count(*), count(*) FILTER (WHERE fresh) FROM per_day GROUP BY day
+		UNION ALL
+		SELECT 1, '', count(*), 0 FROM (SELECT visitor_id FROM per_day GROUP BY visitor_id) v`
 	if monthly {
 		// Monthly totals sum the months (the proto says so), so no distinct count over
 		// the whole range is made; the month table is much smaller than the day table.
@@ -362,11 +359,17 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 			UNION ALL
 			SELECT c.visitor_id, c.created_at FROM conversations c
 			 WHERE c.tenant_id = sb_current_tenant() AND c.state <> 'closed'),
-		local AS (
-			SELECT DISTINCT visitor_id, to_char(at AT TIME ZONE $3, $4) AS period FROM activity WHERE at >= $1 AND at < $2)
-		SELECT 0, period, count(*), 0 FROM local GROUP BY period`
+		per_month AS (
+			SELECT date_trunc('month', at AT TIME ZONE $3) AS month, visitor_id FROM activity
+			 WHERE at >= $1 AND at < $2 GROUP BY 1, 2)
+		SELECT 0, to_char(month, 'YYYY-MM'), count(*), 0 FROM per_month GROUP BY month`
 	}
-	rows, err = tx.Query(ctx, query, s.Start, s.End, s.Location.String(), format)
+	// Visitors are counted by hash aggregates over a period's visitor-days; given room,
+	// they do not spill to disk.
+	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
+		return nil, fmt.Errorf("reading visitors: %w", err)
+	}
+	rows, err = tx.Query(ctx, query, s.Start, s.End, s.Location.String())
 	if err != nil {
 		return nil, fmt.Errorf("reading visitors: %w", err)
 	}
