@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board clean help
+.PHONY: run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench     run the message throughput and latency benchmark"
 	@echo "make bench-supervision  run the supervision benchmark: watch fan-out, all-chats search, export"
 	@echo "make bench-board  time the board's evaluation by the embedded engine for a 200-agent tenant"
+	@echo "make bench-reports  run the reports benchmark: every report over 1,000,000 stored conversations"
 
 run: postgres build
 	$(BIN)/switchboard dev --demo
@@ -60,6 +61,9 @@ bench-supervision: postgres build
 # The board's evaluation from the embedded engine, for a tenant with 200 agents.
 bench-board:
 	$(GO) test ./services/board -run '^$$' -bench BoardEmbedded -benchtime 20x
+
+bench-reports: postgres build
+	$(BIN)/switchboard bench reports
 
 generate: tools
 	$(BIN)/buf generate

@@ -219,6 +219,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
+	go s.DB.RunReportFolder(bg)
 	go s.watchReadiness(bg)
 	select {
 	case <-s.Chat.Bridge().Ready():
