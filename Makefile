@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: run test build generate manifests envtest lint tools postgres promtool bench bench-supervision clean help
+.PHONY: run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -34,6 +34,8 @@ help:
 	@echo "make manifests regenerate the CRDs and the operator's ClusterRole (config/, and their copies in the Helm chart)"
 	@echo "make bench     run the message throughput and latency benchmark"
 	@echo "make bench-supervision  run the supervision benchmark: watch fan-out, all-chats search, export"
+	@echo "make bench-board  time the board's evaluation by the embedded engine for a 200-agent tenant"
+	@echo "make bench-reports  run the reports benchmark: every report over 1,000,000 stored conversations"
 
 run: postgres build
 	$(BIN)/switchboard dev --demo
@@ -41,7 +43,7 @@ run: postgres build
 build:
 	$(GO) build -o $(BIN)/switchboard ./cmd/switchboard
 
-test: postgres promtool tools envtest
+test: postgres prometheus-tools tools envtest
 	$(GO) vet ./...
 	KUBEBUILDER_ASSETS=$(BIN)/k8s $(GO) test -count=1 -timeout 30m ./...
 
@@ -55,6 +57,13 @@ bench: postgres build
 
 bench-supervision: postgres build
 	$(BIN)/switchboard bench supervision
+
+# The board's evaluation from the embedded engine, for a tenant with 200 agents.
+bench-board:
+	$(GO) test ./services/board -run '^$$' -bench BoardEmbedded -benchtime 20x
+
+bench-reports: postgres build
+	$(BIN)/switchboard bench reports
 
 generate: tools
 	$(BIN)/buf generate
@@ -108,14 +117,13 @@ postgres:
 		if command -v systemctl >/dev/null 2>&1; then systemctl disable --now postgresql >/dev/null 2>&1 || true; fi; \
 	fi
 
-# promtool, which checks and unit-tests the rules the operator generates from objectives
-# (services/rules), from Debian's prometheus package, when missing. Only the command is used:
-# the package's Prometheus server is not started.
-promtool:
-	@if command -v promtool >/dev/null 2>&1; then :; else \
-		echo "installing promtool (Debian package prometheus)"; \
-		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus; \
-		if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi; \
+# Prometheus, promtool and Alertmanager from Debian, when missing: the board's test reads
+# a real prometheus, and rules are checked with promtool. Nothing runs as a system service.
+prometheus-tools:
+	@if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then :; else \
+		echo "installing Prometheus (Debian packages prometheus, prometheus-alertmanager)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-alertmanager; \
+		if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus prometheus-alertmanager prometheus-node-exporter >/dev/null 2>&1 || true; fi; \
 	fi
 
 clean:

@@ -91,6 +91,7 @@ owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 	f.StringVar(&samples, "samples", "", "write every measured message's send, acknowledgement and delivery times to this CSV file")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (clients and server) to this file")
 	cmd.AddCommand(supervisionBenchCommand())
+	cmd.AddCommand(reportsBenchCommand())
 	return cmd
 }
 

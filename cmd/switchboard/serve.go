@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/switchboard-chat/switchboard/services/board"
 	"github.com/switchboard-chat/switchboard/services/server"
 	"github.com/switchboard-chat/switchboard/services/signals"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -22,6 +24,9 @@ func serveCommand() *cobra.Command {
 		Short: "Serve the chat and supervision services (Connect, gRPC and gRPC-Web on one port)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cfg.MaxConns = int32(maxConns)
+			if cfg.BoardScrapeInterval < time.Second || cfg.BoardScrapeInterval > 5*time.Second {
+				return fmt.Errorf("--board-scrape-interval %s is outside 1s–5s: the board is pushed every 5 seconds", cfg.BoardScrapeInterval)
+			}
 			var err error
 			if cfg.Proxies.Trusted, err = parsePrefixes("--trusted-proxies", trusted); err != nil {
 				return err
@@ -43,6 +48,9 @@ func serveCommand() *cobra.Command {
 	f.IntVar(&maxConns, "max-conns", 32, "maximum PostgreSQL connections")
 	f.BoolVar(&cfg.SkipMigrate, "skip-migrate", false, "do not migrate the schema at start")
 	f.StringVar(&cfg.Proxies.CountryHeader, "country-header", envOr("SWITCHBOARD_COUNTRY_HEADER", "CF-IPCountry"), "header in which a trusted proxy names the visitor's country (ISO 3166-1 alpha-2) (env SWITCHBOARD_COUNTRY_HEADER)")
+	f.StringVar(&cfg.PrometheusURL, "prometheus-url", envOr("SWITCHBOARD_PROMETHEUS_URL", ""), "Prometheus the board is evaluated against (e.g. http://prometheus:9090); empty means the embedded engine, which scrapes this process's own metrics (env SWITCHBOARD_PROMETHEUS_URL)")
+	f.StringVar(&cfg.BoardDataDir, "board-data-dir", envOr("SWITCHBOARD_BOARD_DATA_DIR", ""), "folder keeping the embedded board engine's samples (26 hours) across restarts; empty means a temporary folder removed at shutdown (env SWITCHBOARD_BOARD_DATA_DIR)")
+	f.DurationVar(&cfg.BoardScrapeInterval, "board-scrape-interval", board.DefaultScrapeInterval, "how often the embedded board engine scrapes this process's metrics (1s–5s)")
 	f.StringSliceVar(&trusted, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies believed about --country-header; none by default, so no country is read")
 	f.StringVar(&cfg.AlertmanagerToken, "alertmanager-token", envOr("SWITCHBOARD_ALERTMANAGER_TOKEN", ""), "bearer token Alertmanager's webhook sends to "+signals.AlertWebhookPath+"; the webhook is off without one (env SWITCHBOARD_ALERTMANAGER_TOKEN)")
 	return cmd

@@ -26,6 +26,7 @@ import (
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/conversion/v1/conversionv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/board"
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/conversion"
 	"github.com/switchboard-chat/switchboard/services/live"
@@ -54,6 +55,15 @@ type Config struct {
 	// AlertmanagerToken turns on Alertmanager's webhook receiver, which turns objective
 	// alerts into signals; calls must carry it as a bearer token.
 	AlertmanagerToken string
+	// PrometheusURL is the Prometheus the board is evaluated against; empty means the
+	// embedded engine, which scrapes this process's registry.
+	PrometheusURL string
+	// BoardDataDir keeps the embedded engine's samples across restarts; empty means a
+	// temporary folder removed at shutdown.
+	BoardDataDir string
+	// BoardScrapeInterval is the embedded engine's scrape interval; 0 means
+	// board.DefaultScrapeInterval.
+	BoardScrapeInterval time.Duration
 }
 
 // Server is one replica of the chat and supervision services.
@@ -68,8 +78,12 @@ type Server struct {
 	recorder *metrics.Recorder
 	Signals  *signals.Engine
 	perAgent *metrics.PerAgent
-	health   *grpchealth.StaticChecker
-	ready    atomic.Bool
+	// objectives measures the objectives for the metrics; embedded is the board's engine
+	// when no Prometheus is configured.
+	objectives *metrics.Objectives
+	embedded   *board.Embedded
+	health     *grpchealth.StaticChecker
+	ready      atomic.Bool
 }
 
 // New migrates the database (unless told not to), opens the pool and builds the handlers.
@@ -94,6 +108,24 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.recorder = recorder
 	s.Signals = signals.New(s.DB, s.Hub, s.Chat.Bridge().Tell)
 	registry.MustRegister(s.Signals.Metrics())
+	s.objectives = metrics.NewObjectives(s.DB)
+	registry.MustRegister(s.objectives)
+	var source board.Source
+	if cfg.PrometheusURL != "" {
+		if source, err = board.NewExternal(cfg.PrometheusURL); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	} else {
+		s.embedded, err = board.OpenEmbedded(board.EmbeddedOptions{Gatherer: registry, Dir: cfg.BoardDataDir, Interval: cfg.BoardScrapeInterval})
+		if err != nil {
+			pool.Close()
+			return nil, err
+		}
+		source = s.embedded
+	}
+	supervisor := supervision.New(s.DB, s.Chat, s.Hub)
+	supervisor.ServeBoard(source)
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
@@ -103,7 +135,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
-	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervision.New(s.DB, s.Chat, s.Hub), opts))
+	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervisor, opts))
 	mux.Handle(conversionv1connect.NewConversionServiceHandler(conversion.New(s.DB, metrics.NewConversions(s.DB, registry)), opts))
 	services := []string{chatv1connect.ChatServiceName, authv1connect.AuthServiceName, supervisionv1connect.SupervisionServiceName, conversionv1connect.ConversionServiceName}
 	s.health = grpchealth.NewStaticChecker(services...)
@@ -175,8 +207,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go s.recorder.Run(bg)
 	go s.Signals.Run(bg)
 	go s.perAgent.Run(bg)
+	go s.objectives.Run(bg)
+	if s.embedded != nil {
+		go s.embedded.Run(bg)
+		defer func() {
+			stop()
+			if err := s.embedded.Close(); err != nil {
+				slog.Warn("closing the board engine", "err", err)
+			}
+		}()
+	}
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
+	go s.DB.RunReportFolder(bg)
 	go s.watchReadiness(bg)
 	select {
 	case <-s.Chat.Bridge().Ready():

@@ -11,14 +11,15 @@ package signals
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -457,58 +458,48 @@ func (tn *tenant) objectiveFor(c *store.ConversationTimes, metric string) *objec
 
 // store writes one tenant's changes in one transaction, then publishes them.
 func (e *Engine) store(ctx context.Context, id uuid.UUID, cs []change) {
-	sort.Slice(cs, func(i, j int) bool { return cs[i].key.subject < cs[j].key.subject })
-	// published are stored here and told; raised are new; known were raised by another
-	// replica first.
-	var published, raised, known []*store.Signal
-	err := e.db.InTenant(ctx, id, func(tx pgx.Tx) error {
-		published, raised, known = published[:0], raised[:0], known[:0]
-		for _, c := range cs {
-			if c.raise == nil {
-				cleared, err := store.ClearSignal(ctx, tx, c.key.objective, c.key.subject)
-				if err != nil {
-					return err
-				}
-				if cleared != nil {
-					published = append(published, cleared)
-				}
-				continue
-			}
-			s := *c.raise
-			ok, cleared, err := store.RaiseSignal(ctx, tx, &s)
-			if err != nil {
-				return err
-			}
-			if cleared != nil {
-				published = append(published, cleared)
-			}
-			if ok {
-				published = append(published, &s)
-				raised = append(raised, &s)
-			} else {
-				known = append(known, &s)
-			}
+	var sc store.SignalChanges
+	for _, c := range cs {
+		if c.raise == nil {
+			sc.Clear = append(sc.Clear, [2]string{c.key.objective, c.key.subject})
+		} else {
+			sc.Raise = append(sc.Raise, c.raise)
 		}
-		return nil
+	}
+	var cleared, raised, existing []*store.Signal
+	err := e.db.InTenant(ctx, id, func(tx pgx.Tx) error {
+		var err error
+		cleared, raised, existing, err = store.ApplySignalChanges(ctx, tx, sc)
+		return err
 	})
 	if err != nil {
-		if ctx.Err() == nil {
-			slog.Warn("signals: storing signals", "tenant", id, "err", err)
+		if ctx.Err() != nil {
+			return
 		}
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+			// The tenant, or a conversation, was deleted meanwhile: read the tenant again.
+			e.mu.Lock()
+			delete(e.tenants, id)
+			e.mu.Unlock()
+			return
+		}
+		slog.Warn("signals: storing signals", "tenant", id, "err", err)
 		return
 	}
 	e.mu.Lock()
-	tn := e.tenants[id]
-	if tn != nil {
-		for _, s := range append(published, known...) {
-			tn.remember(s)
+	if tn := e.tenants[id]; tn != nil {
+		for _, list := range [][]*store.Signal{cleared, raised, existing} {
+			for _, s := range list {
+				tn.remember(s)
+			}
 		}
 		for _, s := range raised {
 			e.metrics.raised(tn, s)
 		}
 	}
 	e.mu.Unlock()
-	for _, s := range published {
+	for _, s := range append(cleared, raised...) {
 		e.hub.Publish(live.Signals(id), live.Item{Signal: s})
 		e.tell(live.Notice{Kind: live.NoticeSignal, Tenant: id, ID: s.ID})
 	}

@@ -166,6 +166,8 @@ type SignalFilter struct {
 	ActiveOnly   bool
 	From, To     time.Time
 	Conversation uuid.UUID
+	// Conversations limits the list to these conversations' signals; nil means no limit.
+	Conversations []uuid.UUID
 	// Before continues a listing after the signal raised at BeforeAt with id BeforeID.
 	BeforeAt time.Time
 	BeforeID uuid.UUID
@@ -185,9 +187,10 @@ func ListSignals(ctx context.Context, tx pgx.Tx, f SignalFilter) ([]*Signal, err
 		  AND ($4::timestamptz IS NULL OR s.raised_at < $4)
 		  AND ($5::uuid IS NULL OR s.conversation_id = $5)
 		  AND ($6::timestamptz IS NULL OR (s.raised_at, s.signal_id) < ($6, $7))
+		  AND ($9::uuid[] IS NULL OR s.conversation_id = ANY($9))
 		ORDER BY s.raised_at DESC, s.signal_id DESC
 		LIMIT $8`,
-		f.Units, f.ActiveOnly, nullTime(f.From), nullTime(f.To), nullUUID(f.Conversation), nullTime(f.BeforeAt), f.BeforeID, f.Limit)
+		f.Units, f.ActiveOnly, nullTime(f.From), nullTime(f.To), nullUUID(f.Conversation), nullTime(f.BeforeAt), f.BeforeID, f.Limit, f.Conversations)
 	if err != nil {
 		return nil, fmt.Errorf("listing signals: %w", err)
 	}
@@ -342,4 +345,113 @@ func CountActiveSignals(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, object
 	var n int
 	err := tx.QueryRow(ctx, `SELECT count(*) FROM signals WHERE tenant_id = $1 AND objective = $2 AND cleared_at IS NULL`, tenant, objective).Scan(&n)
 	return n, err
+}
+
+// SignalChanges are live signals to raise and clear together.
+type SignalChanges struct {
+	// Raise are signals to make active, each replacing the active signal of its objective
+	// and subject if that one has another level.
+	Raise []*Signal
+	// Clear are (objective, subject) pairs whose active signal ends.
+	Clear [][2]string
+}
+
+// ApplySignalChanges raises and clears many signals of the current tenant in a few
+// statements, whatever their number. It returns the signals cleared (those replaced
+// included) and the signals raised; a signal another replica raised first is neither
+// raised nor cleared here, and comes back in existing.
+func ApplySignalChanges(ctx context.Context, tx pgx.Tx, c SignalChanges) (cleared, raised, existing []*Signal, err error) {
+	// Clear what is to clear, and what a raise replaces at another level.
+	var objectives, subjects, keepLevels []string
+	for _, k := range c.Clear {
+		objectives, subjects, keepLevels = append(objectives, k[0]), append(subjects, k[1]), append(keepLevels, "")
+	}
+	for _, s := range c.Raise {
+		objectives, subjects, keepLevels = append(objectives, s.Objective), append(subjects, s.Subject), append(keepLevels, s.Level)
+	}
+	if len(objectives) > 0 {
+		rows, err := tx.Query(ctx, `UPDATE signals s SET cleared_at = now()
+			FROM unnest($1::text[], $2::text[], $3::text[]) AS k(objective, subject, keep)
+			WHERE s.tenant_id = sb_current_tenant() AND s.cleared_at IS NULL
+			  AND s.objective = k.objective AND s.subject = k.subject AND s.level <> k.keep
+			RETURNING s.signal_id`, objectives, subjects, keepLevels)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("clearing signals: %w", err)
+		}
+		ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("clearing signals: %w", err)
+		}
+		if cleared, err = signalsByID(ctx, tx, ids); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	if len(c.Raise) == 0 {
+		return cleared, nil, nil, nil
+	}
+	n := len(c.Raise)
+	cols := struct {
+		objective, metric, level, source, subject, summary []string
+		conversation, agent, unit                          []uuid.NullUUID
+		value, threshold                                   []float64
+	}{}
+	for _, s := range c.Raise {
+		cols.objective, cols.metric, cols.level = append(cols.objective, s.Objective), append(cols.metric, s.Metric), append(cols.level, s.Level)
+		cols.source, cols.subject, cols.summary = append(cols.source, s.Source), append(cols.subject, s.Subject), append(cols.summary, s.Summary)
+		cols.conversation, cols.agent, cols.unit = append(cols.conversation, s.Conversation), append(cols.agent, s.Agent), append(cols.unit, s.Unit)
+		cols.value, cols.threshold = append(cols.value, s.Value), append(cols.threshold, s.Threshold)
+	}
+	rows, err := tx.Query(ctx, `INSERT INTO signals (tenant_id, objective, metric, level, source, subject,
+			conversation_id, agent_id, unit_id, value, threshold, summary)
+		SELECT sb_current_tenant(), r.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::uuid[], $7::uuid[], $8::uuid[], $9::float8[], $10::float8[], $11::text[]) AS r
+		ON CONFLICT (tenant_id, objective, subject) WHERE cleared_at IS NULL DO NOTHING
+		RETURNING signal_id`,
+		cols.objective, cols.metric, cols.level, cols.source, cols.subject,
+		cols.conversation, cols.agent, cols.unit, cols.value, cols.threshold, cols.summary)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("raising %d signals: %w", n, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("raising %d signals: %w", n, err)
+	}
+	if raised, err = signalsByID(ctx, tx, ids); err != nil {
+		return nil, nil, nil, err
+	}
+	if len(raised) < n {
+		// Raised concurrently by another replica: read what is active for the rest.
+		mine := map[[2]string]bool{}
+		for _, s := range raised {
+			mine[[2]string{s.Objective, s.Subject}] = true
+		}
+		var objectives, subjects []string
+		for _, s := range c.Raise {
+			if !mine[[2]string{s.Objective, s.Subject}] {
+				objectives, subjects = append(objectives, s.Objective), append(subjects, s.Subject)
+			}
+		}
+		rows, err := tx.Query(ctx, `SELECT `+signalColumns+` FROM `+signalJoins+`
+			JOIN unnest($1::text[], $2::text[]) AS k(objective, subject) ON k.objective = s.objective AND k.subject = s.subject
+			WHERE s.tenant_id = sb_current_tenant() AND s.cleared_at IS NULL`, objectives, subjects)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		if existing, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Signal, error) { return scanSignal(row) }); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return cleared, raised, existing, nil
+}
+
+func signalsByID(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]*Signal, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT `+signalColumns+` FROM `+signalJoins+`
+		WHERE s.tenant_id = sb_current_tenant() AND s.signal_id = ANY($1) ORDER BY s.raised_at, s.signal_id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("reading signals: %w", err)
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Signal, error) { return scanSignal(row) })
 }

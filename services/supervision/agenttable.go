@@ -55,7 +55,7 @@ func (s *Server) GetAgentTable(ctx context.Context, req *connect.Request[supervi
 		if err != nil {
 			return err
 		}
-		signals, err := store.ListSignals(ctx, tx, store.SignalFilter{ActiveOnly: true})
+		signals, err := store.ListSignals(ctx, tx, store.SignalFilter{ActiveOnly: true, Limit: 1 << 30})
 		if err != nil {
 			return err
 		}

@@ -113,6 +113,26 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return err
 		}}
 	}
+	getBoard := func(unit string) call {
+		return call{"GetBoard " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetBoard(ctx, connect.NewRequest(&supervisionv1.GetBoardRequest{BusinessUnit: unit}))
+			return err
+		}}
+	}
+	watchBoard := func(unit string) call {
+		return call{"WatchBoard " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			s, err := c.WatchBoard(sctx, connect.NewRequest(&supervisionv1.WatchBoardRequest{BusinessUnit: unit}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}}
+	}
 	listAgents := func(unit string) call {
 		return call{"ListAgents " + unit, func(c supervisionv1connect.SupervisionServiceClient) error {
 			_, err := c.ListAgents(ctx, connect.NewRequest(&supervisionv1.ListAgentsRequest{BusinessUnit: unit}))
@@ -145,7 +165,7 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return err
 		}}
 	}
-	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""), agentTable("sales"), watchOpen(""), listSignals(""),
+	everything := append(onConversation(sales.Id), listOpen(""), listAgents(""), agentTable("sales"), watchOpen(""), listSignals(""), getBoard(""), watchBoard(""),
 		call{"WatchAgents", func(c supervisionv1connect.SupervisionServiceClient) error {
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
@@ -199,6 +219,40 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return err
 		}})
 	everything = append(everything, contacts...)
+	month := &supervisionv1.ReportRange{From: "2026-01-01", To: "2026-01-31"}
+	reports := []call{
+		{"GetDailyReport", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetDailyReport(ctx, connect.NewRequest(&supervisionv1.GetDailyReportRequest{Range: month}))
+			return err
+		}},
+		{"GetMonthlyReport", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetMonthlyReport(ctx, connect.NewRequest(&supervisionv1.GetMonthlyReportRequest{Range: month}))
+			return err
+		}},
+		{"GetVisitorStatistics", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetVisitorStatistics(ctx, connect.NewRequest(&supervisionv1.GetVisitorStatisticsRequest{Range: month}))
+			return err
+		}},
+		{"GetAgentStatistics", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetAgentStatistics(ctx, connect.NewRequest(&supervisionv1.GetAgentStatisticsRequest{Range: month}))
+			return err
+		}},
+		{"GetInteractionStatistics", func(c supervisionv1connect.SupervisionServiceClient) error {
+			_, err := c.GetInteractionStatistics(ctx, connect.NewRequest(&supervisionv1.GetInteractionStatisticsRequest{Range: month}))
+			return err
+		}},
+		{"ExportReport", func(c supervisionv1connect.SupervisionServiceClient) error {
+			s, err := c.ExportReport(ctx, connect.NewRequest(&supervisionv1.ExportReportRequest{Kind: supervisionv1.ReportKind_REPORT_KIND_DAILY, Range: month}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}},
+	}
+	everything = append(everything, reports...)
 	covered := map[string]bool{}
 	for _, c := range everything {
 		covered[strings.Fields(c.name)[0]] = true
@@ -219,10 +273,10 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 		{"an agent", env.Login(t, "acme", "ann"), everything, []connect.Code{connect.CodePermissionDenied}},
 		{"a visitor", "", everything, []connect.Code{connect.CodeUnauthenticated}},
 		{"a supervisor without Supervise on support", env.Login(t, "acme", "sue"), onConversation(support.Id), []connect.Code{connect.CodePermissionDenied}},
-		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales"), agentTable("sales"), watchOpen("sales"), listSignals("sales")), []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor of support only, on sales", env.Login(t, "acme", "sue"), append(onConversation(sales.Id), listOpen("sales"), listAgents("sales"), agentTable("sales"), watchOpen("sales"), listSignals("sales"), getBoard("sales"), watchBoard("sales")), []connect.Code{connect.CodePermissionDenied}},
 		{"a supervisor without SuperviseOpenChats on support", env.Login(t, "acme", "sam"), []call{listOpen("support"), watchOpen("support")}, []connect.Code{connect.CodePermissionDenied}},
-		{"a supervisor without AllChats anywhere", env.Login(t, "acme", "sue"), contacts, []connect.Code{connect.CodePermissionDenied}},
-		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(append(onConversation(sales.Id), onConversation(support.Id)...), onVisitor(sales.VisitorId)...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},
+		{"a supervisor without AllChats anywhere", env.Login(t, "acme", "sue"), append(append([]call{}, contacts...), reports...), []connect.Code{connect.CodePermissionDenied}},
+		{"a supervisor of another tenant", env.Login(t, "globex", "gina"), append(append(onConversation(sales.Id), onConversation(support.Id)...), append(onVisitor(sales.VisitorId), getBoard("support"), watchBoard("support"))...), []connect.Code{connect.CodeNotFound, connect.CodePermissionDenied}},
 	}
 	before := snapshot(t, env)
 	for _, c := range cases {

@@ -21,6 +21,7 @@ import (
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/board"
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/export"
 	"github.com/switchboard-chat/switchboard/services/live"
@@ -31,9 +32,10 @@ import (
 
 // Server is the SupervisionService.
 type Server struct {
-	db   *store.DB
-	chat *chat.Server
-	hub  *live.Hub
+	db    *store.DB
+	chat  *chat.Server
+	hub   *live.Hub
+	board board.Source
 }
 
 var _ supervisionv1connect.SupervisionServiceHandler = (*Server)(nil)

@@ -51,7 +51,7 @@ func signalsToProto(ss []*store.Signal) []*supervisionv1.Signal {
 // agentSignals groups the active signals of the given units by agent, for one agent or
 // (uuid.Nil) every agent.
 func agentSignals(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agent uuid.UUID) (map[uuid.UUID][]*store.Signal, error) {
-	active, err := store.ListSignals(ctx, tx, store.SignalFilter{Units: units, ActiveOnly: true})
+	active, err := store.ListSignals(ctx, tx, store.SignalFilter{Units: units, ActiveOnly: true, Limit: 1 << 30})
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func openChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agent string, 
 	if err != nil {
 		return nil, err
 	}
-	active, err := store.ListSignals(ctx, tx, store.SignalFilter{Units: units, ActiveOnly: true})
+	active, err := store.ListSignals(ctx, tx, store.SignalFilter{Units: units, ActiveOnly: true, Conversations: ids, Limit: 1 << 30})
 	if err != nil {
 		return nil, err
 	}
@@ -123,8 +123,9 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 		return chats, nil
 	}
 	// Subscribe before reading, so that no change between the two is missed.
-	sub := s.hub.Subscribe(live.Activity(p.Tenant), live.Signals(p.Tenant))
-	defer sub.Close()
+	subscribe := func() *live.Subscription { return s.hub.Subscribe(live.Activity(p.Tenant), live.Signals(p.Tenant)) }
+	sub := subscribe()
+	defer func() { sub.Close() }()
 	chats, err := list(nil)
 	if err != nil {
 		return err
@@ -185,7 +186,12 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 			if errors.Is(sub.Err(), live.ErrShutdown) {
 				return rpcerr.Errorf(connect.CodeUnavailable, "the server is restarting; watch again")
 			}
-			return rpcerr.Errorf(connect.CodeAborted, "the stream fell behind; watch again")
+			// A burst (many signals at once) outran the buffer: the list is state, so
+			// subscribe again and send what differs from what the client has.
+			sub = subscribe()
+			if err := send(nil); err != nil {
+				return err
+			}
 		case <-refresh.C:
 			if err := send(nil); err != nil {
 				return err
