@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
@@ -88,7 +89,8 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if secretMissing != nil && dbErr == nil {
 		setCondition(&t.Status.Conditions, t.Generation, *secretMissing)
 	}
-	monitoringErr := r.monitoring(ctx, &t)
+	// The rules and the dashboard do not depend on each other: both are tried.
+	monitoringErr := errors.Join(r.monitoring(ctx, &t), r.dashboard(ctx, &t))
 	if !equality.Semantic.DeepEqual(orig.Status, t.Status) {
 		if err := r.Status().Patch(ctx, &t, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("writing status of tenant %q: %w", t.Name, err)
@@ -162,8 +164,9 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 	setCondition(conds, gen, ready("the tenant is provisioned and served"))
 }
 
-// SetupWithManager watches Tenants, what they own, the Secrets of their mail relays, and
-// the specs of their objectives (which make their PrometheusRule). PrometheusRules are
+// SetupWithManager watches Tenants, what they own (the Grafana dashboard ConfigMap among
+// them), the Secrets of their mail relays, and the specs of their objectives (which make
+// their PrometheusRule). PrometheusRules are
 // watched when prometheus-operator's CRDs are there at start; installed later, the rules
 // are written at each tenant's next periodic reconcile and kept from then on.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -177,6 +180,7 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Namespace{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
+		Owns(&corev1.ConfigMap{}).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.tenantsOfSecret)).
 		Watches(&v1alpha1.ProductivityObjective{}, handler.EnqueueRequestsFromMapFunc(tenantOfObjective),
 			builder.WithPredicates(predicate.GenerationChangedPredicate{}))
