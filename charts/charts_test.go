@@ -279,6 +279,13 @@ func TestTheChartsOperatorIsConfigsOperator(t *testing.T) {
 		t.Errorf("image %q; want the chart's appVersion as the tag", c.Image)
 	}
 
+	t.Run("with labels for the tenants' PrometheusRules", func(t *testing.T) {
+		d := typed[appsv1.Deployment](t, find(t, render(t, "--set", "prometheusRules.labels.release=kube-prometheus-stack,prometheusRules.labels.team=chat"), "Deployment", "switchboard-operator"))
+		if args := d.Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "--prometheus-rule-labels=release=kube-prometheus-stack,team=chat") {
+			t.Errorf("args %q; want the labels in --prometheus-rule-labels", args)
+		}
+	})
+
 	t.Run("without leader election", func(t *testing.T) {
 		d := typed[appsv1.Deployment](t, find(t, render(t, "--set", "operator.leaderElection.enabled=false"), "Deployment", "switchboard-operator"))
 		if args := d.Spec.Template.Spec.Containers[0].Args; slices.Contains(args, "--leader-elect") {

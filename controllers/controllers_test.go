@@ -88,7 +88,7 @@ func startOperatorOn(t *testing.T, url string, opts ctrl.Options) *operator {
 	}
 	db := controllers.NewDatabase(pool, url)
 	t.Cleanup(db.Close)
-	if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: "switchboard:test"}); err != nil {
+	if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: "switchboard:test", PrometheusRuleLabels: map[string]string{"release": "test-prometheus"}}); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithCancel(ctx)

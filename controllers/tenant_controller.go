@@ -2,16 +2,20 @@ package controllers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 )
@@ -23,6 +27,10 @@ type TenantReconciler struct {
 	DB *Database
 	// ServeImage runs `switchboard serve` for Dedicated tenants.
 	ServeImage string
+	// RuleLabels are put on the tenants' PrometheusRules.
+	RuleLabels map[string]string
+
+	monitoringProbe monitoringProbe
 }
 
 // LabelTenant marks the objects the operator makes for a tenant.
@@ -81,6 +89,8 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	if secretMissing != nil && dbErr == nil {
 		setCondition(&t.Status.Conditions, t.Generation, *secretMissing)
 	}
+	// The rules and the dashboard do not depend on each other: both are tried.
+	monitoringErr := errors.Join(r.monitoring(ctx, &t), r.dashboard(ctx, &t))
 	if !equality.Semantic.DeepEqual(orig.Status, t.Status) {
 		if err := r.Status().Patch(ctx, &t, client.MergeFrom(orig)); err != nil {
 			return ctrl.Result{}, fmt.Errorf("writing status of tenant %q: %w", t.Name, err)
@@ -88,6 +98,9 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	if dbErr != nil {
 		return ctrl.Result{}, fmt.Errorf("provisioning tenant %q: %w", t.Name, dbErr)
+	}
+	if monitoringErr != nil {
+		return ctrl.Result{}, monitoringErr
 	}
 	return ctrl.Result{RequeueAfter: statusRefreshInterval}, nil
 }
@@ -151,19 +164,32 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 	setCondition(conds, gen, ready("the tenant is provisioned and served"))
 }
 
-// SetupWithManager watches Tenants, what they own, and the Secrets of their mail relays.
+// SetupWithManager watches Tenants, what they own (the Grafana dashboard ConfigMap among
+// them), the Secrets of their mail relays, and the specs of their objectives (which make
+// their PrometheusRule). PrometheusRules are
+// watched when prometheus-operator's CRDs are there at start; installed later, the rules
+// are written at each tenant's next periodic reconcile and kept from then on.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if err := mgr.GetFieldIndexer().IndexField(context.Background(), &v1alpha1.Tenant{}, smtpSecretIndex, func(o client.Object) []string {
 		return smtpSecretKey(o.(*v1alpha1.Tenant))
 	}); err != nil {
 		return err
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Tenant{}).
 		Owns(&corev1.Namespace{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).
+		Owns(&corev1.ConfigMap{}).
 		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.tenantsOfSecret)).
-		Named("tenant").
-		Complete(r)
+		Watches(&v1alpha1.ProductivityObjective{}, handler.EnqueueRequestsFromMapFunc(tenantOfObjective),
+			builder.WithPredicates(predicate.GenerationChangedPredicate{}))
+	served, err := prometheusRulesServed(mgr.GetRESTMapper())
+	if err != nil {
+		return err
+	}
+	if served {
+		b = b.Owns(&monitoringv1.PrometheusRule{})
+	}
+	return b.Named("tenant").Complete(r)
 }

@@ -9,6 +9,9 @@ const (
 	ConditionDatabaseReady = "DatabaseReady"
 	// ConditionServicesReady is True when the services serving a Tenant are available.
 	ConditionServicesReady = "ServicesReady"
+	// ConditionMonitoringReady is True when a Tenant's PrometheusRule holds its objectives'
+	// rules; False when prometheus-operator's CRDs are not installed. It does not affect Ready.
+	ConditionMonitoringReady = "MonitoringReady"
 )
 
 // Condition reasons, one word each, so that a person and a script can act on them.
@@ -37,6 +40,9 @@ const (
 	ReasonInvalidSpec = "InvalidSpec"
 	// ReasonUnsupported: the spec asks for something this version does not do yet.
 	ReasonUnsupported = "Unsupported"
+	// ReasonMonitoringNotInstalled: the cluster serves no monitoring.coreos.com/v1
+	// PrometheusRule, so the objectives' rules are not written.
+	ReasonMonitoringNotInstalled = "MonitoringNotInstalled"
 	// ReasonDeleting: the resource is being deleted.
 	ReasonDeleting = "Deleting"
 )

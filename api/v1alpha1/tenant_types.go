@@ -170,7 +170,7 @@ type TenantStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 
-	// conditions are Ready, DatabaseReady and ServicesReady.
+	// conditions are Ready, DatabaseReady, ServicesReady and MonitoringReady.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

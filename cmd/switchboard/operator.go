@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -26,6 +27,7 @@ func operatorCommand() *cobra.Command {
 		databaseURL, metricsAddr, probeAddr, leaseNamespace, serveImage string
 		leaderElect                                                     bool
 		maxConns                                                        int
+		ruleLabels                                                      map[string]string
 	)
 	cmd := &cobra.Command{
 		Use:   "operator",
@@ -51,6 +53,10 @@ func operatorCommand() *cobra.Command {
 			if err := v1alpha1.AddToScheme(scheme); err != nil {
 				return err
 			}
+			// The PrometheusRules the operator writes when prometheus-operator is installed.
+			if err := monitoringv1.AddToScheme(scheme); err != nil {
+				return err
+			}
 			cfg, err := ctrl.GetConfig()
 			if err != nil {
 				return fmt.Errorf("finding the cluster: %w", err)
@@ -70,7 +76,7 @@ func operatorCommand() *cobra.Command {
 			}
 			db := controllers.NewDatabase(pool, databaseURL)
 			defer db.Close()
-			if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: serveImage}); err != nil {
+			if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: serveImage, PrometheusRuleLabels: ruleLabels}); err != nil {
 				return fmt.Errorf("setting up the controllers: %w", err)
 			}
 			if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
@@ -90,5 +96,6 @@ func operatorCommand() *cobra.Command {
 	f.StringVar(&leaseNamespace, "leader-election-namespace", "", "namespace of the leader election lease; the operator's own when empty (in a cluster)")
 	f.IntVar(&maxConns, "max-conns", 8, "maximum PostgreSQL connections")
 	f.StringVar(&serveImage, "serve-image", envOr("SWITCHBOARD_SERVE_IMAGE", "ghcr.io/switchboard-chat/switchboard:latest"), "container image running `switchboard serve` for Dedicated tenants (env SWITCHBOARD_SERVE_IMAGE)")
+	f.StringToStringVar(&ruleLabels, "prometheus-rule-labels", nil, "labels of the tenants' PrometheusRules, e.g. release=kube-prometheus-stack for the ruleSelector of your Prometheus")
 	return cmd
 }

@@ -121,6 +121,9 @@ func TestTheOperatorBinaryReconcilesAndReportsItsHealth(t *testing.T) {
 		if err == nil && (code != http.StatusOK || !strings.Contains(body, `controller_runtime_reconcile_total{controller="tenant"`)) {
 			err = fmt.Errorf("%d, no reconcile counts for the tenant controller", code)
 		}
+		if err == nil && !strings.Contains(body, `switchboard_tenants{isolation="Pooled",ready="True"} 1`) {
+			err = fmt.Errorf("no ready Pooled tenant counted in switchboard_tenants")
+		}
 		return err
 	})
 

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 
+	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -38,6 +39,13 @@ func StartKube() (*Kube, error) {
 	scheme := clientgoscheme.Scheme
 	if !scheme.IsGroupRegistered(v1alpha1.GroupVersion.Group) {
 		if err := v1alpha1.AddToScheme(scheme); err != nil {
+			_ = env.Stop()
+			return nil, err
+		}
+	}
+	// The operator writes PrometheusRules when their CRD is installed (tests install it).
+	if !scheme.IsGroupRegistered(monitoringv1.SchemeGroupVersion.Group) {
+		if err := monitoringv1.AddToScheme(scheme); err != nil {
 			_ = env.Stop()
 			return nil, err
 		}
