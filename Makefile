@@ -118,9 +118,10 @@ postgres:
 	fi
 
 # Prometheus, promtool and Alertmanager from Debian, when missing: the board's test reads
-# a real prometheus, and rules are checked with promtool. Nothing runs as a system service.
+# a real prometheus, rules are checked with promtool, and the end-to-end test
+# (services/e2e) runs Prometheus and Alertmanager. Nothing runs as a system service.
 prometheus-tools:
-	@if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1; then :; else \
+	@if command -v prometheus >/dev/null 2>&1 && command -v promtool >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1; then :; else \
 		echo "installing Prometheus (Debian packages prometheus, prometheus-alertmanager)"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends prometheus prometheus-alertmanager; \
 		if command -v systemctl >/dev/null 2>&1; then systemctl disable --now prometheus prometheus-alertmanager prometheus-node-exporter >/dev/null 2>&1 || true; fi; \
