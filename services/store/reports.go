@@ -78,7 +78,11 @@ func FoldReports(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 	// One statement, so that what it deletes from the queue and what it adds to the
 	// rollups commit together; the rollups of one hour are summed before they are
 	// upserted, since one statement may not change a row twice.
-	var n int
+	var (
+		n        int
+		days     []time.Time
+		visitors []uuid.UUID
+	)
 	err := tx.QueryRow(ctx, `WITH taken AS (
 			DELETE FROM report_queue q
 			 WHERE q.tenant_id = sb_current_tenant()
@@ -121,16 +125,47 @@ func FoldReports(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 			  FROM taken t WHERE t.visitor_id IS NOT NULL GROUP BY 2, 3
 			ON CONFLICT (tenant_id, day, visitor_id) DO UPDATE SET
 				first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at),
-				first_seen_at = coalesce(r.first_seen_at, excluded.first_seen_at)),
+				first_seen_at = coalesce(r.first_seen_at, excluded.first_seen_at)
+			RETURNING r.day, r.visitor_id, r.xmax = 0 AS inserted),
+		day_counts AS (
+			INSERT INTO report_visitor_day_counts AS r (tenant_id, day, visitors)
+			SELECT sb_current_tenant(), d.day, count(*) FROM days d WHERE d.inserted GROUP BY d.day
+			ON CONFLICT (tenant_id, day) DO UPDATE SET visitors = r.visitors + excluded.visitors),
 		months AS (
 			INSERT INTO report_visitor_months AS r (tenant_id, month, visitor_id, first_at, last_at)
 			SELECT sb_current_tenant(), date_trunc('month', t.at, 'UTC')::date, t.visitor_id, min(t.at), max(t.at)
 			  FROM taken t WHERE t.visitor_id IS NOT NULL GROUP BY 2, 3
 			ON CONFLICT (tenant_id, month, visitor_id) DO UPDATE SET
-				first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at))
-		SELECT count(*) FROM taken`, limit).Scan(&n)
+				first_at = least(r.first_at, excluded.first_at), last_at = greatest(r.last_at, excluded.last_at)
+			RETURNING r.month, r.xmax = 0 AS inserted),
+		month_counts AS (
+			INSERT INTO report_visitor_month_counts AS r (tenant_id, month, visitors)
+			SELECT sb_current_tenant(), m.month, count(*) FROM months m WHERE m.inserted GROUP BY m.month
+			ON CONFLICT (tenant_id, month) DO UPDATE SET visitors = r.visitors + excluded.visitors)
+		SELECT (SELECT count(*) FROM taken), ARRAY(SELECT day FROM days), ARRAY(SELECT visitor_id FROM days)`, limit).Scan(&n, &days, &visitors)
 	if err != nil {
 		return 0, fmt.Errorf("folding report rows: %w", err)
+	}
+	// A visitor-day's prev_last_at is the last_at of the visitor's row before it: it
+	// changes for the rows just written and for the visitor's next row, whose earlier
+	// neighbour may now be one of them (queued rows need not come in time order).
+	if _, err := tx.Exec(ctx, `WITH touched AS (SELECT * FROM unnest($1::date[], $2::uuid[]) AS t(day, visitor_id)),
+		targets AS (
+			SELECT t.day, t.visitor_id FROM touched t
+			UNION
+			SELECT n.day, t.visitor_id FROM touched t CROSS JOIN LATERAL (
+				SELECT r.day FROM report_visitor_days r
+				 WHERE r.tenant_id = sb_current_tenant() AND r.visitor_id = t.visitor_id AND r.day > t.day
+				 ORDER BY r.day LIMIT 1) n),
+		prev AS (
+			SELECT t.day, t.visitor_id, coalesce((SELECT p.last_at FROM report_visitor_days p
+				 WHERE p.tenant_id = sb_current_tenant() AND p.visitor_id = t.visitor_id AND p.day < t.day
+				 ORDER BY p.day DESC LIMIT 1), '-infinity') AS at
+			  FROM targets t)
+		UPDATE report_visitor_days r SET prev_last_at = prev.at FROM prev
+		 WHERE r.tenant_id = sb_current_tenant() AND r.day = prev.day AND r.visitor_id = prev.visitor_id AND r.prev_last_at <> prev.at`,
+		days, visitors); err != nil {
+		return 0, fmt.Errorf("linking visitor-days: %w", err)
 	}
 	return n, nil
 }
@@ -324,6 +359,20 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 		return nil, fmt.Errorf("reading page views: %w", rows.Err())
 	}
 
+	periods, ok := visitorPeriods(s, monthly)
+	if !ok {
+		// A local day longer than a UTC day and straddling two UTC midnights: no zone in use
+		// has one, but the count by activity is exact for it too.
+		return out, visitorsByActivity(ctx, tx, s, monthly, at, out)
+	}
+	return out, countVisitors(ctx, tx, s, monthly, periods, at, out)
+}
+
+// visitorsByActivity counts distinct visitors from each visitor's first and last
+// activity of every UTC day (or month) of the scope, deduplicated: exact in every zone, but
+// proportional to the visitor-days of the scope (0012's way, kept for periods that
+// visitorPeriods cannot split).
+func visitorsByActivity(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool, at func(string) *Traffic, out *TrafficReport) error {
 	// Each kept row stands for its visitor's first and last activity in a UTC day (or
 	// month), which name every local period the visitor was active in; the neighbouring
 	// UTC periods are read because a local period overlaps them.
@@ -367,11 +416,11 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 	// Visitors are counted by hash aggregates over a period's visitor-days; given room,
 	// they do not spill to disk.
 	if _, err := tx.Exec(ctx, `SET LOCAL work_mem = '64MB'`); err != nil {
-		return nil, fmt.Errorf("reading visitors: %w", err)
+		return fmt.Errorf("reading visitors: %w", err)
 	}
-	rows, err = tx.Query(ctx, query, s.Start, s.End, s.Location.String())
+	rows, err := tx.Query(ctx, query, s.Start, s.End, s.Location.String())
 	if err != nil {
-		return nil, fmt.Errorf("reading visitors: %w", err)
+		return fmt.Errorf("reading visitors: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -379,7 +428,7 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 		var period string
 		var visitors, fresh int64
 		if err := rows.Scan(&grouping, &period, &visitors, &fresh); err != nil {
-			return nil, err
+			return err
 		}
 		if grouping == 1 {
 			out.Visitors = visitors
@@ -391,7 +440,187 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 			out.Visitors += visitors
 		}
 	}
-	return out, rows.Err()
+	return rows.Err()
+}
+
+// visitorPeriod is a local day or month [start, end) and the UTC days (or months) lo and
+// hi that hold its first and last instants; hi is lo or the one after it. loSmall: less of
+// the period lies in lo than in hi.
+type visitorPeriod struct {
+	key        string
+	start, end time.Time
+	lo, hi     time.Time
+	loSmall    bool
+}
+
+// visitorPeriods splits the scope into its local days (or months) and the UTC days (or
+// months) they overlap; false when a period overlaps more than two.
+func visitorPeriods(s ReportScope, monthly bool) ([]visitorPeriod, bool) {
+	utc := func(t time.Time) time.Time {
+		t = t.UTC()
+		if monthly {
+			return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		}
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	next := func(t time.Time) time.Time {
+		if monthly {
+			return t.AddDate(0, 1, 0)
+		}
+		return t.AddDate(0, 0, 1)
+	}
+	var out []visitorPeriod
+	for start := s.Start; start.Before(s.End); {
+		local := start.In(s.Location)
+		p := visitorPeriod{key: local.Format("2006-01-02"), start: start}
+		if monthly {
+			p.key = local.Format("2006-01")
+			p.end = time.Date(local.Year(), local.Month()+1, 1, 0, 0, 0, 0, s.Location).UTC()
+		} else {
+			p.end = time.Date(local.Year(), local.Month(), local.Day()+1, 0, 0, 0, 0, s.Location).UTC()
+		}
+		// PostgreSQL keeps microseconds: the period's last instant is a microsecond before its end.
+		p.lo, p.hi = utc(p.start), utc(p.end.Add(-time.Microsecond))
+		if p.hi.After(next(p.lo)) {
+			return nil, false
+		}
+		p.loSmall = next(p.lo).Sub(p.start) < p.end.Sub(p.hi)
+		out = append(out, p)
+		start = p.end
+	}
+	return out, true
+}
+
+// visitorCount counts the distinct visitors of local periods from the UTC ones (see
+// migration 0014). For each period, in one statement with the whole range's count:
+//
+//   - the rollup's visitors: when the period lies in one UTC period, its counter minus the
+//     rows wholly before the period's start or wholly after its end; else the counter of
+//     the UTC period holding more of it, minus the rows wholly outside the period, plus the
+//     rows of the other UTC period active within the period whose visitor is not counted
+//     already;
+//   - new visitors (days only): the rows active within the period of visitors first seen in it;
+//   - plus the visitors active within the period in what is not folded yet (queued rows,
+//     open conversations) and not in the rollups;
+//
+// and, for the range [$7, $8) (days only), each visitor's first row in it: in the UTC day
+// of the range's start if active after it, in a later one if the visitor's activity before
+// that day ended before the range started. %[1]s is the rollup, %[2]s its counter, %[3]s
+// its period column; $1 to $6 are the periods' keys, lo, start, hi, end and loSmall.
+const visitorCount = `WITH p AS (
+		SELECT * FROM unnest($1::text[], $2::date[], $3::timestamptz[], $4::date[], $5::timestamptz[], $6::bool[])
+		    AS p(period, lo, s, hi, e, lo_small)),
+	unfolded AS (
+		SELECT u.visitor_id, u.at, v.created_at AS first_seen_at FROM (
+			SELECT visitor_id, at FROM report_queue WHERE tenant_id = sb_current_tenant() AND visitor_id IS NOT NULL
+			UNION
+			SELECT visitor_id, created_at FROM conversations WHERE tenant_id = sb_current_tenant() AND state <> 'closed') u
+		  LEFT JOIN visitors v ON v.tenant_id = sb_current_tenant() AND v.visitor_id = u.visitor_id),
+	counted AS (
+		SELECT p.period, CASE
+			WHEN p.lo = p.hi THEN
+				coalesce((SELECT c.visitors FROM %[2]s c WHERE c.tenant_id = sb_current_tenant() AND c.%[3]s = p.lo), 0)
+				- (SELECT count(*) FROM %[1]s r WHERE r.tenant_id = sb_current_tenant() AND r.%[3]s = p.lo AND r.last_at < p.s)
+				- (SELECT count(*) FROM %[1]s r WHERE r.tenant_id = sb_current_tenant() AND r.%[3]s = p.lo AND r.first_at >= p.e)
+			WHEN p.lo_small THEN
+				coalesce((SELECT c.visitors FROM %[2]s c WHERE c.tenant_id = sb_current_tenant() AND c.%[3]s = p.hi), 0)
+				- (SELECT count(*) FROM %[1]s r WHERE r.tenant_id = sb_current_tenant() AND r.%[3]s = p.hi AND r.first_at >= p.e)
+				+ (SELECT count(*) FROM %[1]s r WHERE r.tenant_id = sb_current_tenant() AND r.%[3]s = p.lo AND r.last_at >= p.s
+				      AND NOT EXISTS (SELECT FROM %[1]s o WHERE o.tenant_id = sb_current_tenant() AND o.%[3]s = p.hi
+				                         AND o.visitor_id = r.visitor_id AND o.first_at < p.e))
+			ELSE
+				coalesce((SELECT c.visitors FROM %[2]s c WHERE c.tenant_id = sb_current_tenant() AND c.%[3]s = p.lo), 0)
+				- (SELECT count(*) FROM %[1]s r WHERE r.tenant_id = sb_current_tenant() AND r.%[3]s = p.lo AND r.last_at < p.s)
+				+ (SELECT count(*) FROM %[1]s r WHERE r.tenant_id = sb_current_tenant() AND r.%[3]s = p.hi AND r.first_at < p.e
+				      AND NOT EXISTS (SELECT FROM %[1]s o WHERE o.tenant_id = sb_current_tenant() AND o.%[3]s = p.lo
+				                         AND o.visitor_id = r.visitor_id AND o.last_at >= p.s))
+			END AS visitors,
+			%[4]s AS fresh,
+			(SELECT count(DISTINCT u.visitor_id) FROM unfolded u WHERE u.at >= p.s AND u.at < p.e
+			    AND NOT EXISTS (SELECT FROM %[1]s r WHERE r.tenant_id = sb_current_tenant() AND r.%[3]s IN (p.lo, p.hi) AND r.visitor_id = u.visitor_id
+			                       AND (r.%[3]s > p.lo OR r.last_at >= p.s) AND (r.%[3]s < p.hi OR r.first_at < p.e))) AS unfolded_visitors,
+			%[5]s AS unfolded_fresh
+		  FROM p)
+	SELECT period, visitors + unfolded_visitors, fresh + unfolded_fresh FROM counted
+	%[6]s`
+
+// The day form's new visitors and range total; the month form has neither (a monthly
+// report's total sums its months).
+const (
+	visitorFreshDays = `(SELECT count(DISTINCT r.visitor_id) FROM report_visitor_days r
+			   WHERE r.tenant_id = sb_current_tenant() AND r.first_seen_at >= p.s AND r.first_seen_at < p.e AND r.day IN (p.lo, p.hi)
+			     AND (r.day > p.lo OR r.last_at >= p.s) AND (r.day < p.hi OR r.first_at < p.e))`
+	visitorUnfoldedFreshDays = `(SELECT count(DISTINCT u.visitor_id) FROM unfolded u
+			   WHERE u.at >= p.s AND u.at < p.e AND u.first_seen_at >= p.s AND u.first_seen_at < p.e
+			     AND NOT EXISTS (SELECT FROM report_visitor_days r WHERE r.tenant_id = sb_current_tenant() AND r.day IN (p.lo, p.hi)
+			                        AND r.visitor_id = u.visitor_id AND r.first_seen_at >= p.s AND r.first_seen_at < p.e
+			                        AND (r.day > p.lo OR r.last_at >= p.s) AND (r.day < p.hi OR r.first_at < p.e)))`
+	visitorTotalDays = `UNION ALL
+	SELECT NULL, CASE WHEN $9::date = $10::date THEN
+			(SELECT count(*) FROM report_visitor_days r WHERE r.tenant_id = sb_current_tenant() AND r.day = $9 AND r.last_at >= $7 AND r.first_at < $8)
+		ELSE
+			(SELECT count(*) FROM report_visitor_days r WHERE r.tenant_id = sb_current_tenant() AND r.day = $9 AND r.last_at >= $7)
+			+ coalesce((SELECT sum(n.n) FROM generate_series(($9::date + 1)::timestamp, ($10::date - 1)::timestamp, interval '1 day') d(day)
+			   CROSS JOIN LATERAL (SELECT count(*) AS n FROM report_visitor_days r
+			                        WHERE r.tenant_id = sb_current_tenant() AND r.day = d.day::date AND r.prev_last_at < $7) n), 0)
+			+ (SELECT count(*) FROM report_visitor_days r WHERE r.tenant_id = sb_current_tenant() AND r.day = $10 AND r.prev_last_at < $7 AND r.first_at < $8)
+		END
+		+ (SELECT count(DISTINCT u.visitor_id) FROM unfolded u WHERE u.at >= $7 AND u.at < $8
+		    AND NOT EXISTS (SELECT FROM report_visitor_days r WHERE r.tenant_id = sb_current_tenant() AND r.visitor_id = u.visitor_id
+		                       AND r.day BETWEEN $9 AND $10 AND (r.day > $9 OR r.last_at >= $7) AND (r.day < $10 OR r.first_at < $8))), 0`
+)
+
+var (
+	visitorCountDays   = fmt.Sprintf(visitorCount, "report_visitor_days", "report_visitor_day_counts", "day", visitorFreshDays, visitorUnfoldedFreshDays, visitorTotalDays)
+	visitorCountMonths = fmt.Sprintf(visitorCount, "report_visitor_months", "report_visitor_month_counts", "month", "0", "0", "")
+)
+
+// countVisitors counts the distinct visitors of each period, their new visitors and (days
+// only) the distinct visitors of the whole scope, from the visitor counters (migration 0014).
+func countVisitors(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool, periods []visitorPeriod, at func(string) *Traffic, out *TrafficReport) error {
+	var (
+		keys                   []string
+		los, starts, his, ends []time.Time
+		loSmall                []bool
+	)
+	for _, p := range periods {
+		keys, los, starts, his, ends, loSmall = append(keys, p.key), append(los, p.lo), append(starts, p.start), append(his, p.hi), append(ends, p.end), append(loSmall, p.loSmall)
+	}
+	query, args := visitorCountMonths, []any{keys, los, starts, his, ends, loSmall}
+	if !monthly {
+		last := s.End.Add(-time.Microsecond).UTC()
+		first := s.Start.UTC()
+		query = visitorCountDays
+		args = append(args, s.Start, s.End,
+			time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, time.UTC), time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC))
+	}
+	rows, err := tx.Query(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("counting visitors: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var period *string
+		var visitors, fresh int64
+		if err := rows.Scan(&period, &visitors, &fresh); err != nil {
+			return fmt.Errorf("counting visitors: %w", err)
+		}
+		if period == nil {
+			out.Visitors = visitors
+			continue
+		}
+		if visitors > 0 {
+			t := at(*period)
+			t.Visitors, t.NewVisitors = visitors, fresh
+		}
+		if monthly {
+			out.Visitors += visitors
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("counting visitors: %w", err)
+	}
+	return nil
 }
 
 // ReportUnit is a business unit as reports name it.
