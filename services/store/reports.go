@@ -75,44 +75,77 @@ func FoldReports(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 	if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock(hashtextextended(sb_current_tenant()::text, 12))`).Scan(&ok); err != nil || !ok {
 		return 0, err
 	}
-	// One statement, so that what it deletes from the queue and what it adds to the
-	// rollups commit together; the rollups of one hour are summed before they are
-	// upserted, since one statement may not change a row twice.
 	var (
 		n        int
 		days     []time.Time
 		visitors []uuid.UUID
 	)
-	err := tx.QueryRow(ctx, `WITH taken AS (
+	err := tx.QueryRow(ctx, foldStatement, limit).Scan(&n, &days, &visitors)
+	if err != nil {
+		return 0, fmt.Errorf("folding report rows: %w", err)
+	}
+	// A visitor-day's prev_last_at is the last_at of the visitor's row before it: it
+	// changes for the rows just written and for the visitor's next row, whose earlier
+	// neighbour may now be one of them (queued rows need not come in time order).
+	if _, err := tx.Exec(ctx, `WITH touched AS (SELECT * FROM unnest($1::date[], $2::uuid[]) AS t(day, visitor_id)),
+		targets AS (
+			SELECT t.day, t.visitor_id FROM touched t
+			UNION
+			SELECT n.day, t.visitor_id FROM touched t CROSS JOIN LATERAL (
+				SELECT r.day FROM report_visitor_days r
+				 WHERE r.tenant_id = sb_current_tenant() AND r.visitor_id = t.visitor_id AND r.day > t.day
+				 ORDER BY r.day LIMIT 1) n),
+		prev AS (
+			SELECT t.day, t.visitor_id, coalesce((SELECT p.last_at FROM report_visitor_days p
+				 WHERE p.tenant_id = sb_current_tenant() AND p.visitor_id = t.visitor_id AND p.day < t.day
+				 ORDER BY p.day DESC LIMIT 1), '-infinity') AS at
+			  FROM targets t)
+		UPDATE report_visitor_days r SET prev_last_at = prev.at FROM prev
+		 WHERE r.tenant_id = sb_current_tenant() AND r.day = prev.day AND r.visitor_id = prev.visitor_id AND r.prev_last_at <> prev.at`,
+		days, visitors); err != nil {
+		return 0, fmt.Errorf("linking visitor-days: %w", err)
+	}
+	return n, nil
+}
+
+// foldStatement moves up to $1 queued rows of the tenant into the rollups and returns how
+// many it took and the visitor-days it wrote. One statement, so that what it deletes
+// from the queue and what it adds to the rollups commit together; the figures of one hour
+// are summed before they are upserted, since one statement may not change a row twice.
+var foldStatement = fmt.Sprintf(`WITH taken AS (
 			DELETE FROM report_queue q
 			 WHERE q.tenant_id = sb_current_tenant()
 			   AND q.queue_id IN (SELECT queue_id FROM report_queue WHERE tenant_id = sb_current_tenant() ORDER BY queue_id LIMIT $1)
 			RETURNING q.kind, q.ref, q.unit_id, q.visitor_id, q.at, q.page_views),
-		hours AS (
-			INSERT INTO report_hours AS r (tenant_id, hour, unit_id, agent_id, conversations, visitor_messages, agent_messages, offline_messages,
-				first_response_sum, first_response_count, response_sum, response_count, unanswered, handling_sum, handling_count)
-			SELECT sb_current_tenant(), f.hour, f.unit_id, f.agent_id, sum(f.conversations), sum(f.visitor_messages), sum(f.agent_messages),
-			       sum(f.offline_messages), sum(f.first_response_sum), sum(f.first_response_count), sum(f.response_sum), sum(f.response_count),
-			       sum(f.unanswered), sum(f.handling_sum), sum(f.handling_count)
+		facts AS MATERIALIZED (
+			SELECT f.hour, f.unit_id, f.agent_id, sum(f.conversations) AS conversations, sum(f.visitor_messages) AS visitor_messages,
+			       sum(f.agent_messages) AS agent_messages, sum(f.offline_messages) AS offline_messages,
+			       sum(f.first_response_sum) AS first_response_sum, sum(f.first_response_count) AS first_response_count,
+			       sum(f.response_sum) AS response_sum, sum(f.response_count) AS response_count, sum(f.unanswered) AS unanswered,
+			       sum(f.handling_sum) AS handling_sum, sum(f.handling_count) AS handling_count
 			  FROM (SELECT f.hour, f.unit_id, f.agent_id, f.conversations, f.visitor_messages, f.agent_messages, 0::bigint AS offline_messages,
 			               f.first_response_sum, f.first_response_count, f.response_sum, f.response_count, f.unanswered, f.handling_sum, f.handling_count
 			          FROM sb_report_facts(ARRAY(SELECT ref FROM taken WHERE kind = 'conversation')) f
 			        UNION ALL
 			        SELECT date_trunc('hour', t.at, 'UTC'), t.unit_id, '00000000-0000-0000-0000-000000000000', 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0
 			          FROM taken t WHERE t.kind = 'offline') f
-			 GROUP BY f.hour, f.unit_id, f.agent_id
-			ON CONFLICT (tenant_id, hour, unit_id, agent_id) DO UPDATE SET
-				conversations = r.conversations + excluded.conversations,
-				visitor_messages = r.visitor_messages + excluded.visitor_messages,
-				agent_messages = r.agent_messages + excluded.agent_messages,
-				offline_messages = r.offline_messages + excluded.offline_messages,
-				first_response_sum = r.first_response_sum + excluded.first_response_sum,
-				first_response_count = r.first_response_count + excluded.first_response_count,
-				response_sum = r.response_sum + excluded.response_sum,
-				response_count = r.response_count + excluded.response_count,
-				unanswered = r.unanswered + excluded.unanswered,
-				handling_sum = r.handling_sum + excluded.handling_sum,
-				handling_count = r.handling_count + excluded.handling_count),
+			 GROUP BY f.hour, f.unit_id, f.agent_id),
+		hours AS (
+			INSERT INTO report_hours AS r (tenant_id, hour, unit_id, agent_id, conversations, visitor_messages, agent_messages, offline_messages,
+				first_response_sum, first_response_count, response_sum, response_count, unanswered, handling_sum, handling_count)
+			SELECT sb_current_tenant(), f.hour, f.unit_id, f.agent_id, f.conversations, f.visitor_messages, f.agent_messages,
+			       f.offline_messages, f.first_response_sum, f.first_response_count, f.response_sum, f.response_count,
+			       f.unanswered, f.handling_sum, f.handling_count
+			  FROM facts f
+			ON CONFLICT (tenant_id, hour, unit_id, agent_id) DO UPDATE SET %[1]s),
+		unit_hours AS (
+			INSERT INTO report_unit_hours AS r (tenant_id, hour, unit_id, conversations, visitor_messages, agent_messages, offline_messages,
+				first_response_sum, first_response_count, response_sum, response_count, unanswered, handling_sum, handling_count)
+			SELECT sb_current_tenant(), f.hour, f.unit_id, sum(f.conversations), sum(f.visitor_messages), sum(f.agent_messages),
+			       sum(f.offline_messages), sum(f.first_response_sum), sum(f.first_response_count), sum(f.response_sum), sum(f.response_count),
+			       sum(f.unanswered), sum(f.handling_sum), sum(f.handling_count)
+			  FROM facts f GROUP BY f.hour, f.unit_id
+			ON CONFLICT (tenant_id, hour, unit_id) DO UPDATE SET %[1]s),
 		traffic AS (
 			INSERT INTO report_traffic_hours AS r (tenant_id, hour, visits, page_views)
 			SELECT sb_current_tenant(), date_trunc('hour', t.at, 'UTC'), count(*) FILTER (WHERE t.kind = 'visit'), sum(t.page_views)
@@ -142,33 +175,20 @@ func FoldReports(ctx context.Context, tx pgx.Tx, limit int) (int, error) {
 			INSERT INTO report_visitor_month_counts AS r (tenant_id, month, visitors)
 			SELECT sb_current_tenant(), m.month, count(*) FROM months m WHERE m.inserted GROUP BY m.month
 			ON CONFLICT (tenant_id, month) DO UPDATE SET visitors = r.visitors + excluded.visitors)
-		SELECT (SELECT count(*) FROM taken), ARRAY(SELECT day FROM days), ARRAY(SELECT visitor_id FROM days)`, limit).Scan(&n, &days, &visitors)
-	if err != nil {
-		return 0, fmt.Errorf("folding report rows: %w", err)
-	}
-	// A visitor-day's prev_last_at is the last_at of the visitor's row before it: it
-	// changes for the rows just written and for the visitor's next row, whose earlier
-	// neighbour may now be one of them (queued rows need not come in time order).
-	if _, err := tx.Exec(ctx, `WITH touched AS (SELECT * FROM unnest($1::date[], $2::uuid[]) AS t(day, visitor_id)),
-		targets AS (
-			SELECT t.day, t.visitor_id FROM touched t
-			UNION
-			SELECT n.day, t.visitor_id FROM touched t CROSS JOIN LATERAL (
-				SELECT r.day FROM report_visitor_days r
-				 WHERE r.tenant_id = sb_current_tenant() AND r.visitor_id = t.visitor_id AND r.day > t.day
-				 ORDER BY r.day LIMIT 1) n),
-		prev AS (
-			SELECT t.day, t.visitor_id, coalesce((SELECT p.last_at FROM report_visitor_days p
-				 WHERE p.tenant_id = sb_current_tenant() AND p.visitor_id = t.visitor_id AND p.day < t.day
-				 ORDER BY p.day DESC LIMIT 1), '-infinity') AS at
-			  FROM targets t)
-		UPDATE report_visitor_days r SET prev_last_at = prev.at FROM prev
-		 WHERE r.tenant_id = sb_current_tenant() AND r.day = prev.day AND r.visitor_id = prev.visitor_id AND r.prev_last_at <> prev.at`,
-		days, visitors); err != nil {
-		return 0, fmt.Errorf("linking visitor-days: %w", err)
-	}
-	return n, nil
-}
+		SELECT (SELECT count(*) FROM taken), ARRAY(SELECT day FROM days), ARRAY(SELECT visitor_id FROM days)`, rollupSums)
+
+// rollupSums adds a fold's figures to an hourly rollup's row.
+const rollupSums = `conversations = r.conversations + excluded.conversations,
+				visitor_messages = r.visitor_messages + excluded.visitor_messages,
+				agent_messages = r.agent_messages + excluded.agent_messages,
+				offline_messages = r.offline_messages + excluded.offline_messages,
+				first_response_sum = r.first_response_sum + excluded.first_response_sum,
+				first_response_count = r.first_response_count + excluded.first_response_count,
+				response_sum = r.response_sum + excluded.response_sum,
+				response_count = r.response_count + excluded.response_count,
+				unanswered = r.unanswered + excluded.unanswered,
+				handling_sum = r.handling_sum + excluded.handling_sum,
+				handling_count = r.handling_count + excluded.handling_count`
 
 // NoAgent is the agent of report figures of conversations no agent took.
 var NoAgent = uuid.Nil
@@ -221,7 +241,8 @@ type ConversationReport struct {
 	ByAgent map[uuid.UUID]*ReportFigures
 }
 
-// reportFigures is every figure of the scope, from the hourly rollup, plus the
+// reportFigures is every figure of the scope, from an hourly rollup (%[3]s, whose agent is
+// %[2]s, filtered by %[4]s), plus the
 // conversations not folded yet (open, or closed and still queued), plus the queued
 // offline messages; one statement, so one snapshot. $1 and $2 bound the UTC hours, $3 is
 // the units, $4 the agent or NULL.
@@ -230,12 +251,12 @@ const reportFigures = `WITH tail AS (
 		UNION
 		SELECT ref FROM report_queue WHERE tenant_id = sb_current_tenant() AND kind = 'conversation'),
 	figures AS (
-		SELECT r.hour, r.agent_id, r.conversations, r.visitor_messages, r.agent_messages, r.offline_messages,
+		SELECT r.hour, %[2]s AS agent_id, r.conversations, r.visitor_messages, r.agent_messages, r.offline_messages,
 		       r.first_response_sum, r.first_response_count, r.response_sum, r.response_count,
 		       r.unanswered, r.handling_sum, r.handling_count
-		  FROM report_hours r
+		  FROM %[3]s r
 		 WHERE r.tenant_id = sb_current_tenant() AND r.hour >= $1 AND r.hour < $2
-		   AND r.unit_id = ANY ($3) AND ($4::uuid IS NULL OR r.agent_id = $4)
+		   AND r.unit_id = ANY ($3) AND %[4]s
 		UNION ALL
 		SELECT f.hour, f.agent_id, f.conversations, f.visitor_messages, f.agent_messages, 0,
 		       f.first_response_sum, f.first_response_count, f.response_sum, f.response_count,
@@ -247,24 +268,31 @@ const reportFigures = `WITH tail AS (
 		  FROM report_queue q
 		 WHERE q.tenant_id = sb_current_tenant() AND q.kind = 'offline' AND date_trunc('hour', q.at, 'UTC') >= $1
 		   AND date_trunc('hour', q.at, 'UTC') < $2 AND q.unit_id = ANY ($3) AND $4::uuid IS NULL)
-	SELECT %s, sum(conversations)::bigint, sum(visitor_messages)::bigint, sum(agent_messages)::bigint, sum(offline_messages)::bigint,
+	SELECT %[1]s, sum(conversations)::bigint, sum(visitor_messages)::bigint, sum(agent_messages)::bigint, sum(offline_messages)::bigint,
 	       sum(first_response_sum), sum(first_response_count)::bigint, sum(response_sum), sum(response_count)::bigint,
 	       sum(unanswered)::bigint, sum(handling_sum), sum(handling_count)::bigint
 	  FROM figures GROUP BY 1`
 
-// The two groupings reports need. Figures are summed per UTC hour and placed on local days
-// and hours here, so that PostgreSQL converts no time zone for them.
+// The groupings reports need. Figures are summed per UTC hour and placed on local days and
+// hours here, so that PostgreSQL converts no time zone for them. Without an agent, hours
+// are read from the rollup per unit.
+const agentFilter = "($4::uuid IS NULL OR r.agent_id = $4)"
+
 var (
-	figuresByHour  = fmt.Sprintf(reportFigures, "hour")
-	figuresByAgent = fmt.Sprintf(reportFigures, "agent_id")
+	figuresByHour          = fmt.Sprintf(reportFigures, "hour", "r.agent_id", "report_hours", agentFilter)
+	figuresByHourAllAgents = fmt.Sprintf(reportFigures, "hour", "NULL::uuid", "report_unit_hours", "$4::uuid IS NULL")
+	figuresByAgent         = fmt.Sprintf(reportFigures, "agent_id", "r.agent_id", "report_hours", agentFilter)
 )
 
 // ReportConversations reads a scope's conversation figures by local day and hour, or, when
 // byAgent, by agent.
 func ReportConversations(ctx context.Context, tx pgx.Tx, s ReportScope, byAgent bool) (*ConversationReport, error) {
 	query := figuresByHour
-	if byAgent {
+	switch {
+	case byAgent:
 		query = figuresByAgent
+	case s.Agent == nil:
+		query = figuresByHourAllAgents
 	}
 	rows, err := tx.Query(ctx, query, s.Start, s.End, s.Units, s.Agent)
 	if err != nil {

@@ -246,7 +246,8 @@ func TestReportVisitorCountersMatchTheCountByActivity(t *testing.T) {
 		}
 	}
 	// The rollups' own bookkeeping: each UTC day's and month's counter is its number of
-	// rows, and each row's prev_last_at the visitor's previous row's last_at.
+	// rows, each row's prev_last_at the visitor's previous row's last_at, and each unit's
+	// hour the sum of its agents' hours.
 	consistent := func(t *testing.T) {
 		t.Helper()
 		var wrong int
@@ -258,11 +259,14 @@ func TestReportVisitorCountersMatchTheCountByActivity(t *testing.T) {
 			   FULL JOIN (SELECT month, visitors FROM report_visitor_month_counts WHERE tenant_id = $1) c USING (month)
 			  WHERE d.n IS DISTINCT FROM c.visitors)
 			+ (SELECT count(*) FROM (SELECT prev_last_at, coalesce(lag(last_at) OVER (PARTITION BY visitor_id ORDER BY day), '-infinity') AS want
-			                          FROM report_visitor_days WHERE tenant_id = $1) r WHERE prev_last_at <> want)`, alpha).Scan(&wrong); err != nil {
+			                          FROM report_visitor_days WHERE tenant_id = $1) r WHERE prev_last_at <> want)
+			+ (SELECT count(*) FROM (SELECT hour, unit_id, sum(conversations) AS c, sum(offline_messages) AS o FROM report_hours WHERE tenant_id = $1 GROUP BY 1, 2) h
+			   FULL JOIN (SELECT hour, unit_id, conversations AS c, offline_messages AS o FROM report_unit_hours WHERE tenant_id = $1) u USING (hour, unit_id)
+			  WHERE (h.c, h.o) IS DISTINCT FROM (u.c, u.o))`, alpha).Scan(&wrong); err != nil {
 			t.Fatal(err)
 		}
 		if wrong != 0 {
-			t.Errorf("%d counters or prev_last_at values disagree with the rows", wrong)
+			t.Errorf("%d counters, prev_last_at values or unit hours disagree with the rows", wrong)
 		}
 	}
 
