@@ -39,13 +39,17 @@ SELECT tenant_id, day, count(*) FROM report_visitor_days GROUP BY 1, 2;
 INSERT INTO report_visitor_month_counts (tenant_id, month, visitors)
 SELECT tenant_id, month, count(*) FROM report_visitor_months GROUP BY 1, 2;
 
-CREATE INDEX report_visitor_days_first_at ON report_visitor_days (tenant_id, day, first_at);
-CREATE INDEX report_visitor_days_last_at ON report_visitor_days (tenant_id, day, last_at);
-CREATE INDEX report_visitor_days_prev ON report_visitor_days (tenant_id, day, prev_last_at);
--- A visitor's rows in day order: the folder's prev_last_at, and the not yet folded activity.
-CREATE INDEX report_visitor_days_visitor ON report_visitor_days (tenant_id, visitor_id, day);
-CREATE INDEX report_visitor_months_first_at ON report_visitor_months (tenant_id, month, first_at);
-CREATE INDEX report_visitor_months_last_at ON report_visitor_months (tenant_id, month, last_at);
+-- The edges of local periods, read index-only (the columns a count needs are included).
+CREATE INDEX report_visitor_days_first_at ON report_visitor_days (tenant_id, day, first_at) INCLUDE (visitor_id);
+CREATE INDEX report_visitor_days_last_at ON report_visitor_days (tenant_id, day, last_at) INCLUDE (visitor_id);
+CREATE INDEX report_visitor_months_first_at ON report_visitor_months (tenant_id, month, first_at) INCLUDE (visitor_id);
+CREATE INDEX report_visitor_months_last_at ON report_visitor_months (tenant_id, month, last_at) INCLUDE (visitor_id);
+-- Each visitor's first row in a range, and the new visitors of a day.
+CREATE INDEX report_visitor_days_prev ON report_visitor_days (tenant_id, day, prev_last_at) INCLUDE (first_at);
+CREATE INDEX report_visitor_days_first_seen ON report_visitor_days (tenant_id, day, first_seen_at) INCLUDE (visitor_id, first_at, last_at);
+-- A visitor's rows in day order: the folder's prev_last_at, whether the other UTC day of a
+-- local one holds the visitor, and the activity not folded yet.
+CREATE INDEX report_visitor_days_visitor ON report_visitor_days (tenant_id, visitor_id, day) INCLUDE (first_at, last_at);
 
 ALTER TABLE report_visitor_day_counts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON report_visitor_day_counts USING (tenant_id = sb_current_tenant()) WITH CHECK (tenant_id = sb_current_tenant());
