@@ -348,11 +348,23 @@ type TrafficReport struct {
 	Visitors int64
 }
 
+// TrafficBy is the period a traffic report counts by.
+type TrafficBy int
+
+const (
+	// TrafficByDay counts by local day, visitors distinct per day and over the scope.
+	TrafficByDay TrafficBy = iota
+	// TrafficByDayWithNewVisitors counts new visitors too.
+	TrafficByDayWithNewVisitors
+	// TrafficByMonth counts by local month; the scope's visitors sum the months'.
+	TrafficByMonth
+)
+
 // ReportTraffic reads tenant-wide traffic (units and agent of s do not apply: pages belong
-// to no unit) by local day ("YYYY-MM-DD"), or by local month ("YYYY-MM") when monthly.
-// Visitors are distinct per period and over the whole scope; a visitor is new in the
-// period in which it was first seen.
-func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) (*TrafficReport, error) {
+// to no unit) by local day ("YYYY-MM-DD") or month ("YYYY-MM"). Visitors are distinct per
+// period; a visitor is new in the period in which it was first seen.
+func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, by TrafficBy) (*TrafficReport, error) {
+	monthly := by == TrafficByMonth
 	out := &TrafficReport{ByPeriod: map[string]*Traffic{}}
 	at := func(period string) *Traffic {
 		if out.ByPeriod[period] == nil {
@@ -396,7 +408,7 @@ func ReportTraffic(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool) 
 		// has one, but the count by activity is exact for it too.
 		return out, visitorsByActivity(ctx, tx, s, monthly, at, out)
 	}
-	return out, countVisitors(ctx, tx, s, monthly, periods, at, out)
+	return out, countVisitors(ctx, tx, s, by, periods, at, out)
 }
 
 // visitorsByActivity counts distinct visitors from each visitor's first and last
@@ -534,7 +546,7 @@ func visitorPeriods(s ReportScope, monthly bool) ([]visitorPeriod, bool) {
 //   - plus the visitors active within the period in what is not folded yet (queued rows,
 //     open conversations) and not in the rollups;
 //
-// and, for the range [$7, $8) (days only), each visitor's first row in it: in the UTC day
+// and, for the range [$7, $8) whose UTC days are $9 to $10 (days only), each visitor's first row in it: in the UTC day
 // of the range's start if active after it, in a later one if the visitor's activity before
 // that day ended before the range started. %[1]s is the rollup, %[2]s its counter, %[3]s
 // its period column; $1 to $6 are the periods' keys, lo, start, hi, end and loSmall.
@@ -575,17 +587,17 @@ const visitorCount = `WITH p AS (
 	SELECT period, visitors + unfolded_visitors, fresh + unfolded_fresh FROM counted
 	%[6]s`
 
-// The day form's new visitors and range total; the month form has neither (a monthly
-// report's total sums its months).
+// The day form's new visitors (when $11) and range total; the month form has neither (a
+// monthly report's total sums its months).
 const (
-	visitorFreshDays = `(SELECT count(DISTINCT r.visitor_id) FROM report_visitor_days r
+	visitorFreshDays = `CASE WHEN $11 THEN (SELECT count(DISTINCT r.visitor_id) FROM report_visitor_days r
 			   WHERE r.tenant_id = sb_current_tenant() AND r.first_seen_at >= p.s AND r.first_seen_at < p.e AND r.day IN (p.lo, p.hi)
-			     AND (r.day > p.lo OR r.last_at >= p.s) AND (r.day < p.hi OR r.first_at < p.e))`
-	visitorUnfoldedFreshDays = `(SELECT count(DISTINCT u.visitor_id) FROM unfolded u
+			     AND (r.day > p.lo OR r.last_at >= p.s) AND (r.day < p.hi OR r.first_at < p.e)) ELSE 0 END`
+	visitorUnfoldedFreshDays = `CASE WHEN $11 THEN (SELECT count(DISTINCT u.visitor_id) FROM unfolded u
 			   WHERE u.at >= p.s AND u.at < p.e AND u.first_seen_at >= p.s AND u.first_seen_at < p.e
 			     AND NOT EXISTS (SELECT FROM report_visitor_days r WHERE r.tenant_id = sb_current_tenant() AND r.day IN (p.lo, p.hi)
 			                        AND r.visitor_id = u.visitor_id AND r.first_seen_at >= p.s AND r.first_seen_at < p.e
-			                        AND (r.day > p.lo OR r.last_at >= p.s) AND (r.day < p.hi OR r.first_at < p.e)))`
+			                        AND (r.day > p.lo OR r.last_at >= p.s) AND (r.day < p.hi OR r.first_at < p.e))) ELSE 0 END`
 	visitorTotalDays = `UNION ALL
 	SELECT NULL, CASE WHEN $9::date = $10::date THEN
 			(SELECT count(*) FROM report_visitor_days r WHERE r.tenant_id = sb_current_tenant() AND r.day = $9 AND r.last_at >= $7 AND r.first_at < $8)
@@ -608,7 +620,8 @@ var (
 
 // countVisitors counts the distinct visitors of each period, their new visitors and (days
 // only) the distinct visitors of the whole scope, from the visitor counters (migration 0014).
-func countVisitors(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool, periods []visitorPeriod, at func(string) *Traffic, out *TrafficReport) error {
+func countVisitors(ctx context.Context, tx pgx.Tx, s ReportScope, by TrafficBy, periods []visitorPeriod, at func(string) *Traffic, out *TrafficReport) error {
+	monthly := by == TrafficByMonth
 	var (
 		keys                   []string
 		los, starts, his, ends []time.Time
@@ -623,7 +636,8 @@ func countVisitors(ctx context.Context, tx pgx.Tx, s ReportScope, monthly bool, 
 		first := s.Start.UTC()
 		query = visitorCountDays
 		args = append(args, s.Start, s.End,
-			time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, time.UTC), time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC))
+			time.Date(first.Year(), first.Month(), first.Day(), 0, 0, 0, 0, time.UTC), time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC),
+			by == TrafficByDayWithNewVisitors)
 	}
 	if err := noJIT(ctx, tx); err != nil {
 		return fmt.Errorf("counting visitors: %w", err)
