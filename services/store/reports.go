@@ -535,21 +535,23 @@ func visitorPeriods(s ReportScope, monthly bool) ([]visitorPeriod, bool) {
 }
 
 // visitorCount counts the distinct visitors of local periods from the UTC ones (see
-// migration 0014). For each period, in one statement with the whole range's count:
+// migration 0014), in one statement. Per period ($1 to $6: keys, lo, start, hi, end,
+// loSmall):
 //
 //   - the rollup's visitors: when the period lies in one UTC period, its counter minus the
 //     rows wholly before the period's start or wholly after its end; else the counter of
-//     the UTC period holding more of it, minus the rows wholly outside the period, plus the
-//     rows of the other UTC period active within the period whose visitor is not counted
-//     already;
-//   - new visitors (days only): the rows active within the period of visitors first seen in it;
-//   - plus the visitors active within the period in what is not folded yet (queued rows,
-//     open conversations) and not in the rollups;
+//     the UTC period holding more of it, minus its rows wholly outside the period, plus the
+//     rows of the other UTC period active within the period whose visitor the first does
+//     not hold;
+//   - new visitors (%[4]s; days only): the rows active within the period of visitors first
+//     seen in it;
+//   - the visitors active within the period in what is not folded yet (queued rows, open
+//     conversations) whom the rollup does not hold, and (%[5]s) the new ones among them.
 //
-// and, for the range [$7, $8) whose UTC days are $9 to $10 (days only), each visitor's first row in it: in the UTC day
-// of the range's start if active after it, in a later one if the visitor's activity before
-// that day ended before the range started. %[1]s is the rollup, %[2]s its counter, %[3]s
-// its period column; $1 to $6 are the periods' keys, lo, start, hi, end and loSmall.
+// %[6]s adds the range [$7, $8)'s distinct visitors (days only; $9 and $10 are its first
+// and last UTC days): each visitor's first row in it, in the first UTC day if active after
+// the range's start, or in a later one if the visitor's activity before that day ended
+// before the range started. %[1]s is the rollup, %[2]s its counter, %[3]s its period column.
 const visitorCount = `WITH p AS (
 		SELECT * FROM unnest($1::text[], $2::date[], $3::timestamptz[], $4::date[], $5::timestamptz[], $6::bool[])
 		    AS p(period, lo, s, hi, e, lo_small)),
