@@ -418,11 +418,12 @@ func fold(ctx context.Context, owner *pgx.Conn, url string, tenant provision.App
 	rep.FoldSeconds = time.Since(start).Seconds()
 	// Autovacuum would do this soon after; done here so that every report is timed on
 	// settled tables.
-	if _, err := owner.Exec(ctx, `VACUUM ANALYZE report_queue, report_hours, report_traffic_hours, report_visitor_days, report_visitor_months`); err != nil {
+	if _, err := owner.Exec(ctx, `VACUUM ANALYZE report_queue, report_hours, report_unit_hours, report_traffic_hours, report_visitor_days, report_visitor_months,
+		report_visitor_day_counts, report_visitor_month_counts`); err != nil {
 		return fmt.Errorf("vacuuming the rollups: %w", err)
 	}
 	rep.RollupRows = map[string]int64{}
-	for _, table := range []string{"report_hours", "report_traffic_hours", "report_visitor_days", "report_visitor_months", "report_queue"} {
+	for _, table := range []string{"report_hours", "report_unit_hours", "report_traffic_hours", "report_visitor_days", "report_visitor_months", "report_queue"} {
 		var n int64
 		if err := owner.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{table}.Sanitize()+` WHERE tenant_id = $1`, tenant.ID).Scan(&n); err != nil {
 			return err

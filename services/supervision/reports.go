@@ -140,8 +140,8 @@ func (s *Server) reportRange(ctx context.Context, p *auth.Principal, r *supervis
 	return out, nil
 }
 
-// reportData reads what a report shows within one transaction.
-func (s *Server) reportData(ctx context.Context, p *auth.Principal, rep *report, byAgent, traffic, monthly bool) (*store.ConversationReport, *store.TrafficReport, error) {
+// reportData reads what a report shows within one transaction: traffic too unless nil.
+func (s *Server) reportData(ctx context.Context, p *auth.Principal, rep *report, byAgent bool, traffic *store.TrafficBy) (*store.ConversationReport, *store.TrafficReport, error) {
 	var conv *store.ConversationReport
 	var tr *store.TrafficReport
 	err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
@@ -149,8 +149,8 @@ func (s *Server) reportData(ctx context.Context, p *auth.Principal, rep *report,
 		if conv, err = store.ReportConversations(ctx, tx, rep.scope, byAgent); err != nil {
 			return err
 		}
-		if traffic {
-			tr, err = store.ReportTraffic(ctx, tx, rep.scope, monthly)
+		if traffic != nil {
+			tr, err = store.ReportTraffic(ctx, tx, rep.scope, *traffic)
 		}
 		return err
 	})
@@ -191,7 +191,7 @@ func (s *Server) dailyReport(ctx context.Context, p *auth.Principal, r *supervis
 	if err != nil {
 		return nil, err
 	}
-	conv, tr, err := s.reportData(ctx, p, rep, false, true, false)
+	conv, tr, err := s.reportData(ctx, p, rep, false, new(store.TrafficByDay))
 	if err != nil {
 		return nil, err
 	}
@@ -211,7 +211,7 @@ func (s *Server) monthlyReport(ctx context.Context, p *auth.Principal, r *superv
 	if err != nil {
 		return nil, err
 	}
-	conv, tr, err := s.reportData(ctx, p, rep, false, true, true)
+	conv, tr, err := s.reportData(ctx, p, rep, false, new(store.TrafficByMonth))
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +237,7 @@ func (s *Server) visitorStatistics(ctx context.Context, p *auth.Principal, r *su
 	if err != nil {
 		return nil, err
 	}
-	conv, tr, err := s.reportData(ctx, p, rep, false, true, false)
+	conv, tr, err := s.reportData(ctx, p, rep, false, new(store.TrafficByDayWithNewVisitors))
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +261,7 @@ func (s *Server) agentStatistics(ctx context.Context, p *auth.Principal, r *supe
 	if err != nil {
 		return nil, err
 	}
-	conv, _, err := s.reportData(ctx, p, rep, true, false, false)
+	conv, _, err := s.reportData(ctx, p, rep, true, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +298,7 @@ func (s *Server) interactionStatistics(ctx context.Context, p *auth.Principal, r
 	if err != nil {
 		return nil, err
 	}
-	conv, _, err := s.reportData(ctx, p, rep, false, false, false)
+	conv, _, err := s.reportData(ctx, p, rep, false, nil)
 	if err != nil {
 		return nil, err
 	}

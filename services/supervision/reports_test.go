@@ -380,7 +380,8 @@ func TestReportsCountWhatHappenedPerDayUnitAgentAndTimeZone(t *testing.T) {
 		var left int
 		if err := env.Owner.QueryRow(ctx, `SELECT (SELECT count(*) FROM report_queue WHERE tenant_id = $1) + (SELECT count(*) FROM report_hours WHERE tenant_id = $1)
 			+ (SELECT count(*) FROM report_traffic_hours WHERE tenant_id = $1) + (SELECT count(*) FROM report_visitor_days WHERE tenant_id = $1)
-			+ (SELECT count(*) FROM report_visitor_months WHERE tenant_id = $1)`, globex).Scan(&left); err != nil || left != 0 {
+			+ (SELECT count(*) FROM report_visitor_months WHERE tenant_id = $1) + (SELECT count(*) FROM report_visitor_day_counts WHERE tenant_id = $1)
+			+ (SELECT count(*) FROM report_visitor_month_counts WHERE tenant_id = $1) + (SELECT count(*) FROM report_unit_hours WHERE tenant_id = $1)`, globex).Scan(&left); err != nil || left != 0 {
 			t.Fatalf("%d report rows of the deleted tenant are left (%v)", left, err)
 		}
 	})
