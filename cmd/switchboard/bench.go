@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"runtime/pprof"
@@ -62,19 +63,8 @@ owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 				o.Samples = f
 			}
 			rep, runErr := bench.Run(cmd.Context(), o)
-			if rep != nil {
-				out := cmd.OutOrStdout()
-				fmt.Fprintln(out)
-				if err := bench.Print(out, rep); err != nil {
-					return err
-				}
-				if asJSON {
-					b, err := json.MarshalIndent(rep, "", "  ")
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(out, "\n%s\n", b)
-				}
+			if err := printReport(cmd.OutOrStdout(), rep, bench.Print, asJSON); err != nil {
+				return err
 			}
 			return runErr
 		},
@@ -127,19 +117,8 @@ owner instead (the bench tenants are removed afterwards).`,
 			o.Command = strings.Join(os.Args, " ")
 			o.Logf = func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }
 			rep, runErr := supervisionbench.Run(cmd.Context(), o)
-			if rep != nil {
-				out := cmd.OutOrStdout()
-				fmt.Fprintln(out)
-				if err := supervisionbench.Print(out, rep); err != nil {
-					return err
-				}
-				if asJSON {
-					b, err := json.MarshalIndent(rep, "", "  ")
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(out, "\n%s\n", b)
-				}
+			if err := printReport(cmd.OutOrStdout(), rep, supervisionbench.Print, asJSON); err != nil {
+				return err
 			}
 			return runErr
 		},
@@ -182,4 +161,25 @@ func parseCounts(flag, s string) ([]int, error) {
 		return nil, fmt.Errorf("%s: name at least one number", flag)
 	}
 	return out, nil
+}
+
+// printReport prints a benchmark's report, if there is one (a run that failed may still
+// have measured something), and as JSON too when asked.
+func printReport[R any](out io.Writer, rep *R, print func(io.Writer, *R) error, asJSON bool) error {
+	if rep == nil {
+		return nil
+	}
+	fmt.Fprintln(out)
+	if err := print(out, rep); err != nil {
+		return err
+	}
+	if !asJSON {
+		return nil
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(out, "\n%s\n", b)
+	return err
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -35,19 +34,8 @@ owner instead.`,
 			o.Command = strings.Join(os.Args, " ")
 			o.Logf = func(format string, args ...any) { slog.Info(fmt.Sprintf(format, args...)) }
 			rep, runErr := reportsbench.Run(cmd.Context(), o)
-			if rep != nil {
-				out := cmd.OutOrStdout()
-				fmt.Fprintln(out)
-				if err := reportsbench.Print(out, rep); err != nil {
-					return err
-				}
-				if asJSON {
-					b, err := json.MarshalIndent(rep, "", "  ")
-					if err != nil {
-						return err
-					}
-					fmt.Fprintf(out, "\n%s\n", b)
-				}
+			if err := printReport(cmd.OutOrStdout(), rep, reportsbench.Print, asJSON); err != nil {
+				return err
 			}
 			return runErr
 		},

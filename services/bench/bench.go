@@ -29,9 +29,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/switchboard-chat/switchboard/services/auth"
-	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/server"
-	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 // Options configures a run.
@@ -135,36 +133,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Machine:         readMachine(),
 	}
 
-	url := o.DatabaseURL
-	postmaster := 0
-	if url == "" {
-		dir, err := os.MkdirTemp("", "switchboard-bench-")
-		if err != nil {
-			return nil, fmt.Errorf("creating a folder for the private PostgreSQL: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		cluster, err := localpg.Start(ctx, localpg.Options{DataDir: dir, Logf: o.Logf})
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			if err := cluster.Stop(); err != nil {
-				o.Logf("bench: stopping PostgreSQL: %v", err)
-			}
-		}()
-		if err := cluster.CreateDatabase(ctx, "switchboard_bench"); err != nil {
-			return nil, err
-		}
-		url = cluster.URL("switchboard_bench")
-		postmaster = PostmasterPID(dir)
-		rep.Database = "private cluster (localpg) in " + dir + ", removed at the end"
-	} else {
-		rep.Database = "given by --database-url"
-	}
-
-	if err := store.Migrate(ctx, url); err != nil {
+	db, err := OpenDatabase(ctx, o.DatabaseURL, "", "bench", o.Logf)
+	if err != nil {
 		return nil, err
 	}
+	defer db.Close()
+	url, postmaster := db.URL, db.Postmaster
+	rep.Database = db.Description
+
 	owner, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connecting as the schema owner: %w", err)

@@ -3,7 +3,6 @@ package metrics
 import (
 	"context"
 	"strconv"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -17,9 +16,7 @@ type Conversions struct {
 	db       *store.DB
 	count    *prometheus.CounterVec
 	turnover *prometheus.CounterVec
-
-	mu   sync.Mutex
-	seen map[string]bool // tenants with series
+	tenants  *tenantSeries
 }
 
 // NewConversions returns the conversion counters, registered with reg.
@@ -31,8 +28,8 @@ func NewConversions(db *store.DB, reg prometheus.Registerer) *Conversions {
 			Help: "Sales recorded by tenants' backends (RecordConversion), attributed to a conversation of the business unit; a resent order counts once."}, labels),
 		turnover: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Name: "turnover_total",
 			Help: "Sum of the amounts of the sales recorded, in the currency's units (e.g. euros), per currency."}, labels),
-		seen: map[string]bool{},
 	}
+	c.tenants = newTenantSeries(c.count, c.turnover)
 	reg.MustRegister(c)
 	return c
 }
@@ -43,9 +40,7 @@ func (c *Conversions) Recorded(tenant, unit, currency, amount string) {
 	if err != nil {
 		return
 	}
-	c.mu.Lock()
-	c.seen[tenant] = true
-	c.mu.Unlock()
+	c.tenants.saw(tenant)
 	c.count.WithLabelValues(tenant, unit, currency).Inc()
 	c.turnover.WithLabelValues(tenant, unit, currency).Add(v)
 }
@@ -61,16 +56,7 @@ func (c *Conversions) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	if existing, err := c.db.TenantNames(ctx); err == nil {
-		c.mu.Lock()
-		for name := range c.seen {
-			if !existing[name] {
-				labels := prometheus.Labels{"tenant": name}
-				c.count.DeletePartialMatch(labels)
-				c.turnover.DeletePartialMatch(labels)
-				delete(c.seen, name)
-			}
-		}
-		c.mu.Unlock()
+		c.tenants.keepOnly(existing)
 	}
 	c.count.Collect(ch)
 	c.turnover.Collect(ch)

@@ -29,7 +29,7 @@ type PerAgent struct {
 	mu      sync.Mutex
 	optedIn map[uuid.UUID]bool // by tenant id, refreshed every optInRefresh
 	agents  map[uuid.UUID]agentName
-	seen    map[string]bool // tenants with counted series
+	tenants *tenantSeries
 }
 
 type agentName struct{ tenant, agent string }
@@ -66,8 +66,8 @@ func NewPerAgent(db *store.DB, reg prometheus.Registerer) *PerAgent {
 		queue:   make(chan agentObservation, 4096),
 		optedIn: map[uuid.UUID]bool{},
 		agents:  map[uuid.UUID]agentName{},
-		seen:    map[string]bool{},
 	}
+	p.tenants = newTenantSeries(p.messages, p.closed, p.handling)
 	reg.MustRegister(p)
 	return p
 }
@@ -172,9 +172,7 @@ func (p *PerAgent) count(ctx context.Context, o agentObservation) error {
 		return err
 	}
 	n.agent = *agent
-	p.mu.Lock()
-	p.seen[n.tenant] = true
-	p.mu.Unlock()
+	p.tenants.saw(n.tenant)
 	if o.message {
 		p.mu.Lock()
 		if len(p.agents) >= maxNames {
@@ -219,17 +217,7 @@ func (p *PerAgent) Collect(ch chan<- prometheus.Metric) {
 	}
 	ch <- prometheus.MustNewConstMetric(agentScrapeErrDesc, prometheus.GaugeValue, failed)
 	if err == nil {
-		p.mu.Lock()
-		for name := range p.seen {
-			if !tenants[name] {
-				labels := prometheus.Labels{"tenant": name}
-				p.messages.DeletePartialMatch(labels)
-				p.closed.DeletePartialMatch(labels)
-				p.handling.DeletePartialMatch(labels)
-				delete(p.seen, name)
-			}
-		}
-		p.mu.Unlock()
+		p.tenants.keepOnly(tenants)
 	}
 	for _, s := range stats {
 		ch <- prometheus.MustNewConstMetric(agentOpenDesc, prometheus.GaugeValue, float64(s.Open), s.Tenant, s.Agent)

@@ -3,6 +3,7 @@ package metrics
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -29,9 +30,9 @@ type Recorder struct {
 	dropped       prometheus.Counter
 	queue         chan observation
 
-	mu    sync.Mutex
-	names map[uuid.UUID]unitName // by conversation
-	seen  map[string]bool        // tenants with series
+	mu      sync.Mutex
+	names   map[uuid.UUID]unitName // by conversation
+	tenants *tenantSeries
 	// initialized are the units whose series were started at zero.
 	initialized map[unitName]bool
 	// responded holds the conversations whose first response was observed (Run's only).
@@ -72,10 +73,10 @@ func NewRecorder(db *store.DB, reg prometheus.Registerer) *Recorder {
 			Help: "Observations not counted because the metrics queue was full."}),
 		queue:       make(chan observation, 4096),
 		names:       map[uuid.UUID]unitName{},
-		seen:        map[string]bool{},
 		initialized: map[unitName]bool{},
 		responded:   map[uuid.UUID]bool{},
 	}
+	r.tenants = newTenantSeries(r.messages, r.ratings, r.criteria, r.firstResponse, r.handling)
 	reg.MustRegister(r)
 	return r
 }
@@ -211,8 +212,8 @@ func (r *Recorder) name(ctx context.Context, tenant, conversation uuid.UUID) (un
 		r.names = map[uuid.UUID]unitName{}
 	}
 	r.names[conversation] = n
-	r.seen[n.tenant] = true
 	r.mu.Unlock()
+	r.tenants.saw(n.tenant)
 	return n, nil
 }
 
@@ -223,8 +224,8 @@ func (r *Recorder) initUnit(tenant, unit string) {
 	r.mu.Lock()
 	done := r.initialized[n]
 	r.initialized[n] = true
-	r.seen[tenant] = true
 	r.mu.Unlock()
+	r.tenants.saw(tenant)
 	if done {
 		return
 	}
@@ -258,21 +259,11 @@ func (r *Recorder) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	if existing, err := r.db.TenantNames(ctx); err == nil {
+		gone := r.tenants.keepOnly(existing)
 		r.mu.Lock()
-		for name := range r.seen {
-			if !existing[name] {
-				labels := prometheus.Labels{"tenant": name}
-				r.messages.DeletePartialMatch(labels)
-				r.ratings.DeletePartialMatch(labels)
-				r.criteria.DeletePartialMatch(labels)
-				r.firstResponse.DeletePartialMatch(labels)
-				r.handling.DeletePartialMatch(labels)
-				delete(r.seen, name)
-				for n := range r.initialized {
-					if n.tenant == name {
-						delete(r.initialized, n)
-					}
-				}
+		for n := range r.initialized {
+			if slices.Contains(gone, n.tenant) {
+				delete(r.initialized, n)
 			}
 		}
 		r.mu.Unlock()

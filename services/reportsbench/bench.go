@@ -15,7 +15,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"text/tabwriter"
 	"time"
@@ -32,7 +31,6 @@ import (
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/bench"
-	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/server"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -145,40 +143,13 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Logf = func(string, ...any) {}
 	}
 	rep := &Report{Command: o.Command, StartedAt: time.Now().UTC().Truncate(time.Second), NumCPU: runtime.NumCPU(), GoVersion: runtime.Version()}
-	url := o.DatabaseURL
-	if url == "" {
-		dir := o.DataDir
-		if dir == "" {
-			tmp, err := os.MkdirTemp("", "switchboard-reportsbench-")
-			if err != nil {
-				return nil, fmt.Errorf("creating a folder for the private PostgreSQL: %w", err)
-			}
-			defer os.RemoveAll(tmp)
-			dir = tmp
-		}
-		cluster, err := localpg.Start(ctx, localpg.Options{DataDir: dir, Logf: o.Logf})
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			if err := cluster.Stop(); err != nil {
-				o.Logf("reports bench: stopping PostgreSQL: %v", err)
-			}
-		}()
-		if err := cluster.CreateDatabase(ctx, "switchboard_bench"); err != nil {
-			return nil, err
-		}
-		url = cluster.URL("switchboard_bench")
-		rep.Database = "private cluster (localpg) in " + dir
-		if o.DataDir == "" {
-			rep.Database += ", removed at the end"
-		}
-	} else {
-		rep.Database = "given by --database-url"
-	}
-	if err := store.Migrate(ctx, url); err != nil {
+	db, err := bench.OpenDatabase(ctx, o.DatabaseURL, o.DataDir, "reports bench", o.Logf)
+	if err != nil {
 		return nil, err
 	}
+	defer db.Close()
+	url := db.URL
+	rep.Database = db.Description
 	owner, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connecting as the schema owner: %w", err)

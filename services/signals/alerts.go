@@ -15,7 +15,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	amtemplate "github.com/prometheus/alertmanager/template"
 
-	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -146,54 +145,41 @@ func (e *Engine) applyAlerts(ctx context.Context, alerts amtemplate.Alerts) (app
 		}
 		var published []*store.Signal
 		err = e.db.InTenant(ctx, ref.ID, func(tx pgx.Tx) error {
-			published = published[:0]
+			var changes store.SignalChanges
+			units := map[string]uuid.UUID{}
 			for _, as := range list {
-				subject := store.UnitSubject(uuid.Nil)
+				as.signal.Subject = store.UnitSubject(uuid.Nil)
 				if as.unit != "" {
-					var unit uuid.UUID
-					err := tx.QueryRow(ctx, `SELECT unit_id FROM business_units WHERE tenant_id = sb_current_tenant() AND name = $1`, as.unit).Scan(&unit)
-					if errors.Is(err, pgx.ErrNoRows) {
+					unit, ok := units[as.unit]
+					if !ok {
+						err := tx.QueryRow(ctx, `SELECT unit_id FROM business_units WHERE tenant_id = sb_current_tenant() AND name = $1`, as.unit).Scan(&unit)
+						if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+							return err
+						}
+						units[as.unit] = unit
+					}
+					if unit == uuid.Nil {
 						continue // a unit deleted since the alert fired
 					}
-					if err != nil {
-						return err
-					}
-					subject = store.UnitSubject(unit)
+					as.signal.Subject = store.UnitSubject(unit)
 					as.signal.Unit = uuid.NullUUID{UUID: unit, Valid: true}
 				}
-				as.signal.Subject = subject
 				if as.resolved {
-					cleared, err := store.ClearSignal(ctx, tx, as.signal.Objective, subject)
-					if err != nil {
-						return err
-					}
-					if cleared != nil {
-						published = append(published, cleared)
-					}
-					continue
-				}
-				s := as.signal
-				raised, cleared, err := store.RaiseSignal(ctx, tx, &s)
-				if err != nil {
-					return err
-				}
-				if cleared != nil {
-					published = append(published, cleared)
-				}
-				if raised {
-					published = append(published, &s)
+					changes.Clear = append(changes.Clear, [2]string{as.signal.Objective, as.signal.Subject})
+				} else {
+					s := as.signal
+					changes.Raise = append(changes.Raise, &s)
 				}
 			}
-			return nil
+			cleared, raised, _, err := store.ApplySignalChanges(ctx, tx, changes)
+			published = append(cleared, raised...)
+			return err
 		})
 		if err != nil {
 			return applied, skipped, fmt.Errorf("storing alerts of tenant %q: %w", name, err)
 		}
 		applied += count[name]
-		for _, s := range published {
-			e.hub.Publish(live.Signals(ref.ID), live.Item{Signal: s})
-			e.tell(live.Notice{Kind: live.NoticeSignal, Tenant: ref.ID, ID: s.ID})
-		}
+		e.publish(ref.ID, published)
 	}
 	return applied, skipped, nil
 }

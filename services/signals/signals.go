@@ -499,9 +499,15 @@ func (e *Engine) store(ctx context.Context, id uuid.UUID, cs []change) {
 		}
 	}
 	e.mu.Unlock()
-	for _, s := range append(cleared, raised...) {
-		e.hub.Publish(live.Signals(id), live.Item{Signal: s})
-		e.tell(live.Notice{Kind: live.NoticeSignal, Tenant: id, ID: s.ID})
+	e.publish(id, append(cleared, raised...))
+}
+
+// publish hands signals raised or cleared here to this replica's streams and tells the
+// other replicas.
+func (e *Engine) publish(tenant uuid.UUID, signals []*store.Signal) {
+	for _, s := range signals {
+		e.hub.Publish(live.Signals(tenant), live.Item{Signal: s})
+		e.tell(live.Notice{Kind: live.NoticeSignal, Tenant: tenant, ID: s.ID})
 	}
 }
 

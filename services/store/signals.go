@@ -76,45 +76,21 @@ func scanSignal(row pgx.Row) (*Signal, error) {
 // identical signal is already active (another replica raised it first); s is then filled
 // from the stored one. cleared is the signal replaced, if any.
 func RaiseSignal(ctx context.Context, tx pgx.Tx, s *Signal) (raised bool, cleared *Signal, err error) {
-	current, err := activeSignal(ctx, tx, s.Objective, s.Subject)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return false, nil, err
-	}
-	if current != nil {
-		if current.Level == s.Level {
-			*s = *current
-			return false, nil, nil
-		}
-		if cleared, err = ClearSignal(ctx, tx, s.Objective, s.Subject); err != nil {
-			return false, nil, err
-		}
-	}
-	var id uuid.UUID
-	err = tx.QueryRow(ctx, `INSERT INTO signals (tenant_id, objective, metric, level, source, subject,
-		conversation_id, agent_id, unit_id, value, threshold, summary, raised_at)
-		VALUES (sb_current_tenant(), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, coalesce($12, now()))
-		ON CONFLICT (tenant_id, objective, subject) WHERE cleared_at IS NULL DO NOTHING
-		RETURNING signal_id`,
-		s.Objective, s.Metric, s.Level, s.Source, s.Subject, s.Conversation, s.Agent, s.Unit,
-		s.Value, s.Threshold, s.Summary, nullTime(s.RaisedAt)).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Raised concurrently by another replica.
-		current, err := activeSignal(ctx, tx, s.Objective, s.Subject)
-		if err != nil {
-			return false, cleared, err
-		}
-		*s = *current
-		return false, cleared, nil
-	}
-	if err != nil {
-		return false, nil, fmt.Errorf("raising signal %s on %s: %w", s.Objective, s.Subject, err)
-	}
-	stored, err := GetSignal(ctx, tx, id)
+	clearedList, raisedList, existing, err := ApplySignalChanges(ctx, tx, SignalChanges{Raise: []*Signal{s}})
 	if err != nil {
 		return false, nil, err
 	}
-	*s = *stored
-	return true, cleared, nil
+	if len(clearedList) > 0 {
+		cleared = clearedList[0]
+	}
+	switch {
+	case len(raisedList) == 1:
+		*s = *raisedList[0]
+		return true, cleared, nil
+	case len(existing) == 1:
+		*s = *existing[0]
+	}
+	return false, cleared, nil
 }
 
 func nullTime(t time.Time) *time.Time {
@@ -127,26 +103,11 @@ func nullTime(t time.Time) *time.Time {
 // ClearSignal ends the active signal of an objective on a subject and returns it, or nil
 // when none is active.
 func ClearSignal(ctx context.Context, tx pgx.Tx, objective, subject string) (*Signal, error) {
-	var id uuid.UUID
-	err := tx.QueryRow(ctx, `UPDATE signals SET cleared_at = now()
-		WHERE tenant_id = sb_current_tenant() AND objective = $1 AND subject = $2 AND cleared_at IS NULL
-		RETURNING signal_id`, objective, subject).Scan(&id)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, nil
+	cleared, _, _, err := ApplySignalChanges(ctx, tx, SignalChanges{Clear: [][2]string{{objective, subject}}})
+	if err != nil || len(cleared) == 0 {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("clearing signal %s on %s: %w", objective, subject, err)
-	}
-	return GetSignal(ctx, tx, id)
-}
-
-func activeSignal(ctx context.Context, tx pgx.Tx, objective, subject string) (*Signal, error) {
-	s, err := scanSignal(tx.QueryRow(ctx, `SELECT `+signalColumns+` FROM `+signalJoins+`
-		WHERE s.tenant_id = sb_current_tenant() AND s.objective = $1 AND s.subject = $2 AND s.cleared_at IS NULL`, objective, subject))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return nil, ErrNotFound
-	}
-	return s, err
+	return cleared[0], nil
 }
 
 // GetSignal reads one signal of the current tenant.
@@ -194,16 +155,11 @@ func ListSignals(ctx context.Context, tx pgx.Tx, f SignalFilter) ([]*Signal, err
 	if err != nil {
 		return nil, fmt.Errorf("listing signals: %w", err)
 	}
-	defer rows.Close()
-	var out []*Signal
-	for rows.Next() {
-		s, err := scanSignal(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, s)
-	}
-	return out, rows.Err()
+	return collectSignals(rows)
+}
+
+func collectSignals(rows pgx.Rows) ([]*Signal, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Signal, error) { return scanSignal(row) })
 }
 
 func nullUUID(id uuid.UUID) uuid.NullUUID { return uuid.NullUUID{UUID: id, Valid: id != uuid.Nil} }
@@ -394,21 +350,26 @@ func ApplySignalChanges(ctx context.Context, tx pgx.Tx, c SignalChanges) (cleare
 		objective, metric, level, source, subject, summary []string
 		conversation, agent, unit                          []uuid.NullUUID
 		value, threshold                                   []float64
+		raisedAt                                           []*time.Time
 	}{}
 	for _, s := range c.Raise {
 		cols.objective, cols.metric, cols.level = append(cols.objective, s.Objective), append(cols.metric, s.Metric), append(cols.level, s.Level)
 		cols.source, cols.subject, cols.summary = append(cols.source, s.Source), append(cols.subject, s.Subject), append(cols.summary, s.Summary)
 		cols.conversation, cols.agent, cols.unit = append(cols.conversation, s.Conversation), append(cols.agent, s.Agent), append(cols.unit, s.Unit)
 		cols.value, cols.threshold = append(cols.value, s.Value), append(cols.threshold, s.Threshold)
+		cols.raisedAt = append(cols.raisedAt, nullTime(s.RaisedAt))
 	}
 	rows, err := tx.Query(ctx, `INSERT INTO signals (tenant_id, objective, metric, level, source, subject,
-			conversation_id, agent_id, unit_id, value, threshold, summary)
-		SELECT sb_current_tenant(), r.* FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-			$6::uuid[], $7::uuid[], $8::uuid[], $9::float8[], $10::float8[], $11::text[]) AS r
+			conversation_id, agent_id, unit_id, value, threshold, summary, raised_at)
+		SELECT sb_current_tenant(), r.objective, r.metric, r.level, r.source, r.subject,
+			r.conversation_id, r.agent_id, r.unit_id, r.value, r.threshold, r.summary, coalesce(r.raised_at, now())
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::uuid[], $7::uuid[], $8::uuid[], $9::float8[], $10::float8[], $11::text[], $12::timestamptz[])
+			AS r(objective, metric, level, source, subject, conversation_id, agent_id, unit_id, value, threshold, summary, raised_at)
 		ON CONFLICT (tenant_id, objective, subject) WHERE cleared_at IS NULL DO NOTHING
 		RETURNING signal_id`,
 		cols.objective, cols.metric, cols.level, cols.source, cols.subject,
-		cols.conversation, cols.agent, cols.unit, cols.value, cols.threshold, cols.summary)
+		cols.conversation, cols.agent, cols.unit, cols.value, cols.threshold, cols.summary, cols.raisedAt)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("raising %d signals: %w", n, err)
 	}
@@ -437,7 +398,7 @@ func ApplySignalChanges(ctx context.Context, tx pgx.Tx, c SignalChanges) (cleare
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		if existing, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Signal, error) { return scanSignal(row) }); err != nil {
+		if existing, err = collectSignals(rows); err != nil {
 			return nil, nil, nil, err
 		}
 	}
@@ -453,5 +414,5 @@ func signalsByID(ctx context.Context, tx pgx.Tx, ids []uuid.UUID) ([]*Signal, er
 	if err != nil {
 		return nil, fmt.Errorf("reading signals: %w", err)
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Signal, error) { return scanSignal(row) })
+	return collectSignals(rows)
 }

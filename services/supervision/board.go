@@ -2,7 +2,6 @@ package supervision
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"time"
 
@@ -181,10 +180,7 @@ func (s *Server) WatchBoard(ctx context.Context, req *connect.Request[supervisio
 		case <-ctx.Done():
 			return nil
 		case <-sub.Done():
-			if errors.Is(sub.Err(), live.ErrShutdown) {
-				return rpcerr.Errorf(connect.CodeUnavailable, "the server is restarting; watch again")
-			}
-			return rpcerr.Errorf(connect.CodeAborted, "the stream fell behind; watch again")
+			return watchEnded(sub.Err())
 		case it := <-sub.C():
 			sig := it.Signal
 			if sig == nil || (view.units != nil && !slices.Contains(view.units, sig.Unit.UUID)) {

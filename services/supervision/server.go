@@ -190,10 +190,7 @@ func (s *Server) WatchAgents(ctx context.Context, req *connect.Request[supervisi
 		case <-ctx.Done():
 			return nil
 		case <-sub.Done():
-			if errors.Is(sub.Err(), live.ErrShutdown) {
-				return rpcerr.Errorf(connect.CodeUnavailable, "the server is restarting; watch again")
-			}
-			return rpcerr.Errorf(connect.CodeAborted, "the stream fell behind; watch again")
+			return watchEnded(sub.Err())
 		case it := <-sub.C():
 			var id uuid.UUID
 			switch {
@@ -223,6 +220,15 @@ func (s *Server) WatchAgents(ctx context.Context, req *connect.Request[supervisi
 			}
 		}
 	}
+}
+
+// watchEnded is the error that ends a watch stream whose subscription ended: the server
+// restarting, or the client falling behind; either way it watches again.
+func watchEnded(err error) error {
+	if errors.Is(err, live.ErrShutdown) {
+		return rpcerr.Errorf(connect.CodeUnavailable, "the server is restarting; watch again")
+	}
+	return rpcerr.Errorf(connect.CodeAborted, "the stream fell behind; watch again")
 }
 
 // ListAgents lists the agents of the caller's units with status, load and signals.

@@ -184,7 +184,7 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 			return nil
 		case <-sub.Done():
 			if errors.Is(sub.Err(), live.ErrShutdown) {
-				return rpcerr.Errorf(connect.CodeUnavailable, "the server is restarting; watch again")
+				return watchEnded(sub.Err())
 			}
 			// A burst (many signals at once) outran the buffer: the list is state, so
 			// subscribe again and send what differs from what the client has.

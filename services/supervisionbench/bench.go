@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 
@@ -28,7 +27,6 @@ import (
 
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/bench"
-	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/server"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
@@ -194,36 +192,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		Seed:            o.Seed,
 	}
 
-	url := o.DatabaseURL
-	postmaster := 0
-	if url == "" {
-		dir, err := os.MkdirTemp("", "switchboard-supervisionbench-")
-		if err != nil {
-			return nil, fmt.Errorf("creating a folder for the private PostgreSQL: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		cluster, err := localpg.Start(ctx, localpg.Options{DataDir: dir, Logf: o.Logf})
-		if err != nil {
-			return nil, err
-		}
-		defer func() {
-			if err := cluster.Stop(); err != nil {
-				o.Logf("supervision bench: stopping PostgreSQL: %v", err)
-			}
-		}()
-		if err := cluster.CreateDatabase(ctx, "switchboard_bench"); err != nil {
-			return nil, err
-		}
-		url = cluster.URL("switchboard_bench")
-		postmaster = bench.PostmasterPID(dir)
-		rep.Database = "private cluster (localpg) in " + dir + ", removed at the end"
-	} else {
-		rep.Database = "given by --database-url"
-	}
-
-	if err := store.Migrate(ctx, url); err != nil {
+	db, err := bench.OpenDatabase(ctx, o.DatabaseURL, "", "supervision bench", o.Logf)
+	if err != nil {
 		return nil, err
 	}
+	defer db.Close()
+	url, postmaster := db.URL, db.Postmaster
+	rep.Database = db.Description
+
 	owner, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return nil, fmt.Errorf("connecting as the schema owner: %w", err)
