@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports clean help
+.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -40,11 +40,12 @@ help:
 run: postgres build
 	$(BIN)/switchboard dev --demo
 
-build:
+build: console
 	$(GO) build -o $(BIN)/switchboard ./cmd/switchboard
 
-test: postgres prometheus-tools tools envtest
+test: postgres prometheus-tools tools envtest console chromium
 	$(GO) vet ./...
+	cd $(CONSOLE) && npm test
 	KUBEBUILDER_ASSETS=$(BIN)/k8s $(GO) test -count=1 -timeout 30m ./...
 
 # The kube-apiserver and etcd that envtest runs, built from the Go module proxy into
@@ -65,7 +66,7 @@ bench-board:
 bench-reports: postgres build
 	$(BIN)/switchboard bench reports
 
-generate: tools
+generate: tools console-deps
 	$(BIN)/buf generate
 	$(BIN)/controller-gen object paths=./api/v1alpha1/...
 
@@ -129,3 +130,32 @@ prometheus-tools:
 
 clean:
 	rm -rf $(BIN) .data
+
+# The web console (services/console): npm packages from its package-lock.json, then Vite's
+# build into services/console/dist/app, which the binary embeds. Both are skipped when
+# nothing they read changed.
+CONSOLE     := services/console
+CONSOLE_SRC := $(shell find $(CONSOLE)/src $(CONSOLE)/public -type f 2>/dev/null) \
+               $(addprefix $(CONSOLE)/,index.html widget.html vite.config.ts tsconfig.json package.json)
+
+console-deps: $(CONSOLE)/node_modules/.package-lock.json
+
+$(CONSOLE)/node_modules/.package-lock.json: $(CONSOLE)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo "installing Node.js and npm (Debian packages nodejs, npm)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; \
+	fi
+	cd $(CONSOLE) && npm ci --no-audit --no-fund
+	@touch $@
+
+console: $(CONSOLE)/dist/app/index.html
+
+$(CONSOLE)/dist/app/index.html: $(CONSOLE)/node_modules/.package-lock.json $(CONSOLE_SRC)
+	cd $(CONSOLE) && npm run build
+
+# Debian's Chromium, which the console's browser tests drive, when missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Chromium (Debian package chromium)"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
+	fi

@@ -50,6 +50,7 @@ func TestGeneratedCodeIsUpToDate(t *testing.T) {
 		"plugins": []map[string]any{
 			{"local": tool(t, root, "protoc-gen-go"), "out": out, "opt": "paths=source_relative"},
 			{"local": tool(t, root, "protoc-gen-connect-go"), "out": out, "opt": "paths=source_relative"},
+			{"local": esPlugin(t, root), "out": filepath.Join(out, "ts"), "opt": "target=ts"},
 		},
 	})
 	if err != nil {
@@ -60,8 +61,24 @@ func TestGeneratedCodeIsUpToDate(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("buf generate: %v\n%s", err, b)
 	}
-	fresh := goFiles(t, out)
-	committed := goFiles(t, filepath.Join(root, "api", "proto"))
+	compareGenerated(t, generatedFiles(t, out, ".pb.go", ".connect.go"), generatedFiles(t, filepath.Join(root, "api", "proto"), ".pb.go", ".connect.go"))
+	compareGenerated(t, generatedFiles(t, filepath.Join(out, "ts"), "_pb.ts"), generatedFiles(t, filepath.Join(root, "services", "console", "src", "gen"), "_pb.ts"))
+}
+
+// esPlugin is the console's protoc-gen-es, installed by npm from its package-lock.json.
+func esPlugin(t *testing.T, root string) string {
+	t.Helper()
+	p := filepath.Join(root, "services", "console", "node_modules", ".bin", "protoc-gen-es")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s is missing: run `make console-deps` (make test does it)", p)
+	}
+	return p
+}
+
+// compareGenerated fails for every file that differs between a fresh generation and the
+// committed one, or is in only one of them.
+func compareGenerated(t *testing.T, fresh, committed map[string][]byte) {
+	t.Helper()
 	for name, want := range fresh {
 		got, ok := committed[name]
 		if !ok {
@@ -79,12 +96,13 @@ func TestGeneratedCodeIsUpToDate(t *testing.T) {
 	}
 }
 
-// goFiles reads the generated Go files under dir, by path relative to dir.
-func goFiles(t *testing.T, dir string) map[string][]byte {
+// generatedFiles reads the generated files under dir whose names end in one of suffixes,
+// by path relative to dir.
+func generatedFiles(t *testing.T, dir string, suffixes ...string) map[string][]byte {
 	t.Helper()
 	files := map[string][]byte{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(p, ".pb.go") || strings.HasSuffix(p, ".connect.go")) {
+		if err != nil || d.IsDir() || !hasSuffix(p, suffixes) {
 			return err
 		}
 		b, err := os.ReadFile(p)
@@ -99,4 +117,13 @@ func goFiles(t *testing.T, dir string) map[string][]byte {
 		t.Fatal(err)
 	}
 	return files
+}
+
+func hasSuffix(p string, suffixes []string) bool {
+	for _, s := range suffixes {
+		if strings.HasSuffix(p, s) {
+			return true
+		}
+	}
+	return false
 }

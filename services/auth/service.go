@@ -3,10 +3,12 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	authv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1"
@@ -103,14 +105,29 @@ func (s *Server) WhoAmI(ctx context.Context, _ *connect.Request[authv1.WhoAmIReq
 		return nil, err
 	}
 	var tenant string
+	var grants map[uuid.UUID]store.Grant
 	if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
 		var err error
-		tenant, err = store.TenantName(ctx, tx)
+		if tenant, err = store.TenantName(ctx, tx); err != nil {
+			return err
+		}
+		grants, err = store.Grants(ctx, tx, p.Account.Username, p.Account.Role == store.RoleAdmin)
 		return err
 	}); err != nil {
 		return nil, rpcerr.Internal(ctx, err)
 	}
-	return connect.NewResponse(&authv1.WhoAmIResponse{Account: account(tenant, p.Account)}), nil
+	res := &authv1.WhoAmIResponse{Account: account(tenant, p.Account)}
+	for _, g := range grants {
+		grant := &authv1.UnitGrant{BusinessUnit: g.UnitName}
+		for _, perm := range []string{store.PermSupervise, store.PermSuperviseOpenChats, store.PermAllChats} {
+			if g.Has(perm) {
+				grant.Permissions = append(grant.Permissions, perm)
+			}
+		}
+		res.Grants = append(res.Grants, grant)
+	}
+	slices.SortFunc(res.Grants, func(a, b *authv1.UnitGrant) int { return strings.Compare(a.BusinessUnit, b.BusinessUnit) })
+	return connect.NewResponse(res), nil
 }
 
 func staff(ctx context.Context) (*Principal, error) {

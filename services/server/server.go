@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/board"
 	"github.com/switchboard-chat/switchboard/services/chat"
+	"github.com/switchboard-chat/switchboard/services/console"
 	"github.com/switchboard-chat/switchboard/services/conversion"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/metrics"
@@ -155,6 +156,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	// The console and the widget take every path no service claims.
+	mux.Handle("/", console.Handler(nil))
 	s.handler = mux
 	return s, nil
 }

@@ -325,7 +325,11 @@ func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
 type WhoAmIResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// account describes the caller.
-	Account       *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Account *Account `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	// grants are the business units the caller supervises, by name, with the permissions
+	// held on each (a tenant admin holds every permission on every unit; agents hold none).
+	// The console shows only the views they open.
+	Grants        []*UnitGrant `protobuf:"bytes,2,rep,name=grants,proto3" json:"grants,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -367,6 +371,69 @@ func (x *WhoAmIResponse) GetAccount() *Account {
 	return nil
 }
 
+func (x *WhoAmIResponse) GetGrants() []*UnitGrant {
+	if x != nil {
+		return x.Grants
+	}
+	return nil
+}
+
+// UnitGrant is what the caller may do in one business unit.
+type UnitGrant struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// business_unit is the unit's name.
+	BusinessUnit string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// permissions are the unit's supervision permissions the caller holds, as BusinessUnit
+	// resources name them: Supervise, SuperviseOpenChats, AllChats.
+	Permissions   []string `protobuf:"bytes,2,rep,name=permissions,proto3" json:"permissions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnitGrant) Reset() {
+	*x = UnitGrant{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnitGrant) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnitGrant) ProtoMessage() {}
+
+func (x *UnitGrant) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnitGrant.ProtoReflect.Descriptor instead.
+func (*UnitGrant) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UnitGrant) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *UnitGrant) GetPermissions() []string {
+	if x != nil {
+		return x.Permissions
+	}
+	return nil
+}
+
 // Account is a local account of a tenant.
 type Account struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -386,7 +453,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -398,7 +465,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -411,7 +478,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Account) GetTenant() string {
@@ -460,7 +527,7 @@ type CreateApiKeyRequest struct {
 
 func (x *CreateApiKeyRequest) Reset() {
 	*x = CreateApiKeyRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -472,7 +539,7 @@ func (x *CreateApiKeyRequest) String() string {
 func (*CreateApiKeyRequest) ProtoMessage() {}
 
 func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -485,7 +552,7 @@ func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateApiKeyRequest) GetName() string {
@@ -508,7 +575,7 @@ type CreateApiKeyResponse struct {
 
 func (x *CreateApiKeyResponse) Reset() {
 	*x = CreateApiKeyResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -520,7 +587,7 @@ func (x *CreateApiKeyResponse) String() string {
 func (*CreateApiKeyResponse) ProtoMessage() {}
 
 func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -533,7 +600,7 @@ func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateApiKeyResponse) GetKey() string {
@@ -565,7 +632,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -577,7 +644,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -590,7 +657,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ApiKey) GetName() string {
@@ -623,7 +690,7 @@ type ListApiKeysRequest struct {
 
 func (x *ListApiKeysRequest) Reset() {
 	*x = ListApiKeysRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -635,7 +702,7 @@ func (x *ListApiKeysRequest) String() string {
 func (*ListApiKeysRequest) ProtoMessage() {}
 
 func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -648,7 +715,7 @@ func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{11}
 }
 
 // ListApiKeysResponse lists the keys by name.
@@ -662,7 +729,7 @@ type ListApiKeysResponse struct {
 
 func (x *ListApiKeysResponse) Reset() {
 	*x = ListApiKeysResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -674,7 +741,7 @@ func (x *ListApiKeysResponse) String() string {
 func (*ListApiKeysResponse) ProtoMessage() {}
 
 func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -687,7 +754,7 @@ func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
@@ -708,7 +775,7 @@ type RevokeApiKeyRequest struct {
 
 func (x *RevokeApiKeyRequest) Reset() {
 	*x = RevokeApiKeyRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -720,7 +787,7 @@ func (x *RevokeApiKeyRequest) String() string {
 func (*RevokeApiKeyRequest) ProtoMessage() {}
 
 func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -733,7 +800,7 @@ func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *RevokeApiKeyRequest) GetName() string {
@@ -752,7 +819,7 @@ type RevokeApiKeyResponse struct {
 
 func (x *RevokeApiKeyResponse) Reset() {
 	*x = RevokeApiKeyResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -764,7 +831,7 @@ func (x *RevokeApiKeyResponse) String() string {
 func (*RevokeApiKeyResponse) ProtoMessage() {}
 
 func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -777,7 +844,7 @@ func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{14}
 }
 
 var File_switchboard_auth_v1_auth_proto protoreflect.FileDescriptor
@@ -795,9 +862,13 @@ const file_switchboard_auth_v1_auth_proto_rawDesc = "" +
 	"\aaccount\x18\x03 \x01(\v2\x1c.switchboard.auth.v1.AccountR\aaccount\"\x0f\n" +
 	"\rLogoutRequest\"\x10\n" +
 	"\x0eLogoutResponse\"\x0f\n" +
-	"\rWhoAmIRequest\"H\n" +
+	"\rWhoAmIRequest\"\x80\x01\n" +
 	"\x0eWhoAmIResponse\x126\n" +
-	"\aaccount\x18\x01 \x01(\v2\x1c.switchboard.auth.v1.AccountR\aaccount\"\xa5\x01\n" +
+	"\aaccount\x18\x01 \x01(\v2\x1c.switchboard.auth.v1.AccountR\aaccount\x126\n" +
+	"\x06grants\x18\x02 \x03(\v2\x1e.switchboard.auth.v1.UnitGrantR\x06grants\"R\n" +
+	"\tUnitGrant\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12 \n" +
+	"\vpermissions\x18\x02 \x03(\tR\vpermissions\"\xa5\x01\n" +
 	"\aAccount\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1a\n" +
 	"\busername\x18\x02 \x01(\tR\busername\x12!\n" +
@@ -849,7 +920,7 @@ func file_switchboard_auth_v1_auth_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_auth_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_switchboard_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_switchboard_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
 var file_switchboard_auth_v1_auth_proto_goTypes = []any{
 	(Role)(0),                     // 0: switchboard.auth.v1.Role
 	(*LoginRequest)(nil),          // 1: switchboard.auth.v1.LoginRequest
@@ -858,41 +929,43 @@ var file_switchboard_auth_v1_auth_proto_goTypes = []any{
 	(*LogoutResponse)(nil),        // 4: switchboard.auth.v1.LogoutResponse
 	(*WhoAmIRequest)(nil),         // 5: switchboard.auth.v1.WhoAmIRequest
 	(*WhoAmIResponse)(nil),        // 6: switchboard.auth.v1.WhoAmIResponse
-	(*Account)(nil),               // 7: switchboard.auth.v1.Account
-	(*CreateApiKeyRequest)(nil),   // 8: switchboard.auth.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),  // 9: switchboard.auth.v1.CreateApiKeyResponse
-	(*ApiKey)(nil),                // 10: switchboard.auth.v1.ApiKey
-	(*ListApiKeysRequest)(nil),    // 11: switchboard.auth.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),   // 12: switchboard.auth.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),   // 13: switchboard.auth.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),  // 14: switchboard.auth.v1.RevokeApiKeyResponse
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*UnitGrant)(nil),             // 7: switchboard.auth.v1.UnitGrant
+	(*Account)(nil),               // 8: switchboard.auth.v1.Account
+	(*CreateApiKeyRequest)(nil),   // 9: switchboard.auth.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),  // 10: switchboard.auth.v1.CreateApiKeyResponse
+	(*ApiKey)(nil),                // 11: switchboard.auth.v1.ApiKey
+	(*ListApiKeysRequest)(nil),    // 12: switchboard.auth.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),   // 13: switchboard.auth.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),   // 14: switchboard.auth.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),  // 15: switchboard.auth.v1.RevokeApiKeyResponse
+	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
 }
 var file_switchboard_auth_v1_auth_proto_depIdxs = []int32{
-	7,  // 0: switchboard.auth.v1.LoginResponse.account:type_name -> switchboard.auth.v1.Account
-	7,  // 1: switchboard.auth.v1.WhoAmIResponse.account:type_name -> switchboard.auth.v1.Account
-	0,  // 2: switchboard.auth.v1.Account.role:type_name -> switchboard.auth.v1.Role
-	10, // 3: switchboard.auth.v1.CreateApiKeyResponse.api_key:type_name -> switchboard.auth.v1.ApiKey
-	15, // 4: switchboard.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	15, // 5: switchboard.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	10, // 6: switchboard.auth.v1.ListApiKeysResponse.api_keys:type_name -> switchboard.auth.v1.ApiKey
-	1,  // 7: switchboard.auth.v1.AuthService.Login:input_type -> switchboard.auth.v1.LoginRequest
-	3,  // 8: switchboard.auth.v1.AuthService.Logout:input_type -> switchboard.auth.v1.LogoutRequest
-	5,  // 9: switchboard.auth.v1.AuthService.WhoAmI:input_type -> switchboard.auth.v1.WhoAmIRequest
-	8,  // 10: switchboard.auth.v1.AuthService.CreateApiKey:input_type -> switchboard.auth.v1.CreateApiKeyRequest
-	11, // 11: switchboard.auth.v1.AuthService.ListApiKeys:input_type -> switchboard.auth.v1.ListApiKeysRequest
-	13, // 12: switchboard.auth.v1.AuthService.RevokeApiKey:input_type -> switchboard.auth.v1.RevokeApiKeyRequest
-	2,  // 13: switchboard.auth.v1.AuthService.Login:output_type -> switchboard.auth.v1.LoginResponse
-	4,  // 14: switchboard.auth.v1.AuthService.Logout:output_type -> switchboard.auth.v1.LogoutResponse
-	6,  // 15: switchboard.auth.v1.AuthService.WhoAmI:output_type -> switchboard.auth.v1.WhoAmIResponse
-	9,  // 16: switchboard.auth.v1.AuthService.CreateApiKey:output_type -> switchboard.auth.v1.CreateApiKeyResponse
-	12, // 17: switchboard.auth.v1.AuthService.ListApiKeys:output_type -> switchboard.auth.v1.ListApiKeysResponse
-	14, // 18: switchboard.auth.v1.AuthService.RevokeApiKey:output_type -> switchboard.auth.v1.RevokeApiKeyResponse
-	13, // [13:19] is the sub-list for method output_type
-	7,  // [7:13] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	8,  // 0: switchboard.auth.v1.LoginResponse.account:type_name -> switchboard.auth.v1.Account
+	8,  // 1: switchboard.auth.v1.WhoAmIResponse.account:type_name -> switchboard.auth.v1.Account
+	7,  // 2: switchboard.auth.v1.WhoAmIResponse.grants:type_name -> switchboard.auth.v1.UnitGrant
+	0,  // 3: switchboard.auth.v1.Account.role:type_name -> switchboard.auth.v1.Role
+	11, // 4: switchboard.auth.v1.CreateApiKeyResponse.api_key:type_name -> switchboard.auth.v1.ApiKey
+	16, // 5: switchboard.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	16, // 6: switchboard.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	11, // 7: switchboard.auth.v1.ListApiKeysResponse.api_keys:type_name -> switchboard.auth.v1.ApiKey
+	1,  // 8: switchboard.auth.v1.AuthService.Login:input_type -> switchboard.auth.v1.LoginRequest
+	3,  // 9: switchboard.auth.v1.AuthService.Logout:input_type -> switchboard.auth.v1.LogoutRequest
+	5,  // 10: switchboard.auth.v1.AuthService.WhoAmI:input_type -> switchboard.auth.v1.WhoAmIRequest
+	9,  // 11: switchboard.auth.v1.AuthService.CreateApiKey:input_type -> switchboard.auth.v1.CreateApiKeyRequest
+	12, // 12: switchboard.auth.v1.AuthService.ListApiKeys:input_type -> switchboard.auth.v1.ListApiKeysRequest
+	14, // 13: switchboard.auth.v1.AuthService.RevokeApiKey:input_type -> switchboard.auth.v1.RevokeApiKeyRequest
+	2,  // 14: switchboard.auth.v1.AuthService.Login:output_type -> switchboard.auth.v1.LoginResponse
+	4,  // 15: switchboard.auth.v1.AuthService.Logout:output_type -> switchboard.auth.v1.LogoutResponse
+	6,  // 16: switchboard.auth.v1.AuthService.WhoAmI:output_type -> switchboard.auth.v1.WhoAmIResponse
+	10, // 17: switchboard.auth.v1.AuthService.CreateApiKey:output_type -> switchboard.auth.v1.CreateApiKeyResponse
+	13, // 18: switchboard.auth.v1.AuthService.ListApiKeys:output_type -> switchboard.auth.v1.ListApiKeysResponse
+	15, // 19: switchboard.auth.v1.AuthService.RevokeApiKey:output_type -> switchboard.auth.v1.RevokeApiKeyResponse
+	14, // [14:20] is the sub-list for method output_type
+	8,  // [8:14] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_auth_v1_auth_proto_init() }
@@ -906,7 +979,7 @@ func file_switchboard_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_auth_v1_auth_proto_rawDesc), len(file_switchboard_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   15,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
