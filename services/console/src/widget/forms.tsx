@@ -1,0 +1,189 @@
+// The widget's forms: starting a chat, leaving a message while nobody is online, and
+// rating a conversation that ended. Each takes a submit that calls the API and shows its
+// error text when it fails.
+import { useId, useState, type FormEvent } from "react";
+import { RatingCriterion, Thumb } from "../gen/switchboard/chat/v1/chat_pb";
+import { errorText } from "../transport";
+
+function useSubmit<T>(submit: (v: T) => Promise<void>) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState("");
+  const run = async (e: FormEvent, v: T) => {
+    e.preventDefault();
+    if (busy) return;
+    setBusy(true);
+    setError("");
+    try {
+      await submit(v);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}
+
+function ErrorNote({ error }: { error: string }) {
+  return error ? (
+    <p className="error" role="alert">
+      {error}
+    </p>
+  ) : null;
+}
+
+export function StartForm(props: { greetingName: string; onStart: (v: { name: string; message: string }) => Promise<void> }) {
+  const [name, setName] = useState(props.greetingName);
+  const [message, setMessage] = useState("");
+  const { busy, error, run } = useSubmit(props.onStart);
+  return (
+    <form className="wg-form" aria-label="Start a chat" onSubmit={(e) => run(e, { name: name.trim(), message: message.trim() })}>
+      <p>{props.greetingName ? `Welcome back, ${props.greetingName}! How can we help?` : "Hi! How can we help?"}</p>
+      <label>
+        Your name
+        <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" maxLength={200} />
+      </label>
+      <label>
+        Message
+        <textarea value={message} onChange={(e) => setMessage(e.target.value)} rows={3} maxLength={4096} required />
+      </label>
+      <ErrorNote error={error} />
+      <button type="submit" className="primary" disabled={busy || !message.trim()}>
+        Start chat
+      </button>
+    </form>
+  );
+}
+
+export function OfflineForm(props: { onSend: (v: { name: string; email: string; message: string }) => Promise<void> }) {
+  const [name, setName] = useState("");
+  const [email, setEmail] = useState("");
+  const [message, setMessage] = useState("");
+  const [sent, setSent] = useState(false);
+  const { busy, error, run } = useSubmit(async (v: { name: string; email: string; message: string }) => {
+    await props.onSend(v);
+    setSent(true);
+  });
+  if (sent) {
+    return (
+      <div className="wg-done" role="status">
+        <p>Message sent</p>
+        <p className="muted">We will answer by email.</p>
+      </div>
+    );
+  }
+  return (
+    <form className="wg-form" aria-label="Leave a message" onSubmit={(e) => run(e, { name: name.trim(), email: email.trim(), message: message.trim() })}>
+      <h2>Leave a message</h2>
+      <p>Nobody is available to chat right now. Leave a message and we will answer by email.</p>
+      <label>
+        Your name
+        <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" maxLength={200} />
+      </label>
+      <label>
+        Email
+        <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" required />
+      </label>
+      <label>
+        Message
+        <textarea value={message} onChange={(e) => setMessage(e.target.value)} rows={4} maxLength={4096} required />
+      </label>
+      <ErrorNote error={error} />
+      <button type="submit" className="primary" disabled={busy || !email.trim() || !message.trim()}>
+        Send message
+      </button>
+    </form>
+  );
+}
+
+export interface Rating {
+  csat: number;
+  thumb: Thumb;
+  criteria: { criterion: RatingCriterion; score: number }[];
+  comment: string;
+}
+
+// criteria are the aspects a visitor scores besides the overall rating (the protocol's).
+const criteria: { criterion: RatingCriterion; label: string }[] = [
+  { criterion: RatingCriterion.WELCOME, label: "Welcome" },
+  { criterion: RatingCriterion.RESPONSE_TIME, label: "Response time" },
+  { criterion: RatingCriterion.QUALITY, label: "Quality of the answers" },
+];
+
+export function RatingForm(props: { onRate: (r: Rating) => Promise<void> }) {
+  const [csat, setCsat] = useState(0);
+  const [thumb, setThumb] = useState(Thumb.UNSPECIFIED);
+  const [scores, setScores] = useState<Record<number, number>>({});
+  const [comment, setComment] = useState("");
+  const [done, setDone] = useState(false);
+  const { busy, error, run } = useSubmit(async (r: Rating) => {
+    await props.onRate(r);
+    setDone(true);
+  });
+  if (done) {
+    return (
+      <p className="wg-done" role="status">
+        Thanks for your rating
+      </p>
+    );
+  }
+  const rating: Rating = {
+    csat,
+    thumb,
+    criteria: criteria.filter((c) => scores[c.criterion]).map((c) => ({ criterion: c.criterion, score: scores[c.criterion] })),
+    comment: comment.trim(),
+  };
+  const empty = !csat && thumb === Thumb.UNSPECIFIED && rating.criteria.length === 0 && !rating.comment;
+  return (
+    <form className="wg-form wg-rating" aria-label="Rate this conversation" onSubmit={(e) => run(e, rating)}>
+      <h2>Rate this conversation</h2>
+      <Stars label="Rating" value={csat} onChange={setCsat} />
+      {criteria.map((c) => (
+        <Stars key={c.criterion} label={c.label} value={scores[c.criterion] ?? 0} small onChange={(v) => setScores({ ...scores, [c.criterion]: v })} />
+      ))}
+      <Thumbs value={thumb} onChange={setThumb} />
+      <label>
+        Comment
+        <textarea value={comment} onChange={(e) => setComment(e.target.value)} rows={2} maxLength={4096} />
+      </label>
+      <ErrorNote error={error} />
+      <button type="submit" className="primary" disabled={busy || empty}>
+        Send rating
+      </button>
+    </form>
+  );
+}
+
+// Stars is a radio group of 1–5 stars: arrow keys move between them like any radio group.
+function Stars(props: { label: string; value: number; onChange: (v: number) => void; small?: boolean }) {
+  const id = useId();
+  return (
+    <fieldset className={`wg-stars${props.small ? " small" : ""}`} role="radiogroup" aria-labelledby={`${id}-legend`}>
+      <legend id={`${id}-legend`}>{props.label}</legend>
+      {[1, 2, 3, 4, 5].map((n) => (
+        <label key={n} className={n <= props.value ? "on" : ""}>
+          <input type="radio" name={id} value={n} checked={props.value === n} aria-label={n === 1 ? "1 star" : `${n} stars`} onChange={() => props.onChange(n)} />
+          <span aria-hidden="true">★</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}
+
+function Thumbs(props: { value: Thumb; onChange: (t: Thumb) => void }) {
+  const id = useId();
+  return (
+    <fieldset className="wg-thumbs" role="radiogroup" aria-labelledby={`${id}-legend`}>
+      <legend id={`${id}-legend`}>Overall</legend>
+      {[
+        { thumb: Thumb.UP, label: "Thumbs up", glyph: "👍" },
+        { thumb: Thumb.DOWN, label: "Thumbs down", glyph: "👎" },
+      ].map((t) => (
+        <label key={t.thumb} className={props.value === t.thumb ? "on" : ""}>
+          <input type="radio" name={id} checked={props.value === t.thumb} aria-label={t.label} onChange={() => props.onChange(t.thumb)} />
+          <span aria-hidden="true">{t.glyph}</span>
+        </label>
+      ))}
+    </fieldset>
+  );
+}

@@ -1,0 +1,99 @@
+// What the frame knows of where it runs (from its URL, set by widget.js), what the visitor's
+// browser keeps for it, and how it asks widget.js for its size.
+
+export interface Place {
+  widgetKey: string;
+  unit: string;
+  // pageUrl and pageTitle are the site's page the widget is on; empty when unknown.
+  pageUrl: string;
+  pageTitle: string;
+}
+
+export function placeFrom(search: string): Place {
+  const q = new URLSearchParams(search);
+  return { widgetKey: q.get("key") ?? "", unit: q.get("unit") ?? "", pageUrl: q.get("page") ?? "", pageTitle: q.get("title") ?? "" };
+}
+
+// The visitor key identifies a returning visitor: it is kept for good (per widget key).
+const visitorKeyName = (p: Place) => `switchboard.visitor.${p.widgetKey}`;
+
+export function loadVisitorKey(p: Place): string {
+  return read(localStorage, visitorKeyName(p)) ?? "";
+}
+
+export function saveVisitorKey(p: Place, key: string) {
+  if (key) write(localStorage, visitorKeyName(p), key);
+}
+
+// A chat in progress lives in the tab's session storage, so that a reload resumes it and a
+// new tab starts afresh.
+export interface ChatSession {
+  conversationId: string;
+  visitorToken: string;
+  visitorName: string;
+}
+
+const chatName = (p: Place) => `switchboard.chat.${p.widgetKey}.${p.unit}`;
+
+export function loadChat(p: Place): ChatSession | null {
+  const raw = read(sessionStorage, chatName(p));
+  if (!raw) return null;
+  try {
+    const c = JSON.parse(raw) as ChatSession;
+    return typeof c.conversationId === "string" && typeof c.visitorToken === "string" ? c : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveChat(p: Place, c: ChatSession | null) {
+  if (c) write(sessionStorage, chatName(p), JSON.stringify(c));
+  else remove(sessionStorage, chatName(p));
+}
+
+const openName = (p: Place) => `switchboard.open.${p.widgetKey}.${p.unit}`;
+
+export function loadOpen(p: Place): boolean {
+  return read(sessionStorage, openName(p)) === "1";
+}
+
+export function saveOpen(p: Place, open: boolean) {
+  write(sessionStorage, openName(p), open ? "1" : "0");
+}
+
+// tellFrameState asks widget.js (the embedding page) to size the frame for state.
+export function tellFrameState(p: Place, state: "open" | "launcher") {
+  if (window.parent === window) return;
+  let target = "*"; // only the frame's size is said: nothing private
+  try {
+    if (p.pageUrl) target = new URL(p.pageUrl).origin;
+  } catch {
+    // an unparsable page URL: keep "*"
+  }
+  window.parent.postMessage({ type: "switchboard:widget", state }, target);
+}
+
+// Storage may be refused (privacy settings, sandboxing): the widget then works without memory.
+function read(s: Storage, k: string): string | null {
+  try {
+    return s.getItem(k);
+  } catch {
+    return null;
+  }
+}
+
+function write(s: Storage, k: string, v: string) {
+  try {
+    s.setItem(k, v);
+  } catch {
+    // no memory: see read
+  }
+}
+
+function remove(s: Storage, k: string) {
+  try {
+    s.removeItem(k);
+  } catch {
+    // no memory: see read
+  }
+}
