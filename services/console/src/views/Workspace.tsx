@@ -105,18 +105,16 @@ export function StatusSwitch(props: { desk: Desk; chosen: AgentStatus | null; on
   const level = effective === AgentStatus.AVAILABLE ? "ok" : effective === AgentStatus.OFFLINE ? "critical" : "warning";
   return (
     <div className="ws-status">
-      <label>
-        Status
-        <select value={value} onChange={(e) => props.onChoose(Number(e.target.value) as AgentStatus)}>
-          {statusChoices.map((c) => (
-            <option key={c.status} value={c.status}>
-              {c.label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <span className={`badge ${level}`} aria-label="Effective status">
-        {statusChoices.find((c) => c.status === effective)?.label ?? "Offline"}
+      <label htmlFor="ws-status">Status</label>
+      <select id="ws-status" value={value} onChange={(e) => props.onChoose(Number(e.target.value) as AgentStatus)}>
+        {statusChoices.map((c) => (
+          <option key={c.status} value={c.status}>
+            {c.label}
+          </option>
+        ))}
+      </select>
+      <span className="ws-effective muted">
+        routing sees you as <span className={`badge ${level}`}>{statusChoices.find((c) => c.status === effective)?.label ?? "Offline"}</span>
       </span>
     </div>
   );

@@ -21,7 +21,7 @@ export function ChatView(props: {
 }) {
   const ended = props.state.closed;
   return (
-    <div className="wg-chat">
+    <div className={`wg-chat${ended ? " ended" : ""}`}>
       {props.status === "reconnecting" && (
         <p className="wg-note" role="status">
           Reconnecting…{props.error ? ` (${props.error})` : ""}

@@ -151,8 +151,8 @@ describe("the frame's place and memory", () => {
   });
   it("keeps the chat in progress for the tab, to resume after a reload", () => {
     const p = placeFrom("?key=wk_1&unit=sales");
-    saveChat(p, { conversationId: "c1", visitorToken: "t", visitorName: "Vera" });
-    expect(loadChat(p)).toEqual({ conversationId: "c1", visitorToken: "t", visitorName: "Vera" });
+    saveChat(p, { conversationId: "c1", visitorToken: "t" });
+    expect(loadChat(p)).toEqual({ conversationId: "c1", visitorToken: "t" });
     saveChat(p, null);
     expect(loadChat(p)).toBeNull();
   });

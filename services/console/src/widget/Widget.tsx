@@ -67,7 +67,7 @@ export function Widget({ place }: { place: Place }) {
   return (
     <div className="wg-panel">
       <header className="wg-head">
-        <h1>{session ? `Chat${session.visitorName ? ` — ${session.visitorName}` : ""}` : "Chat with us"}</h1>
+        <h1>Chat with us</h1>
         <button type="button" className="wg-min" aria-label="Minimize chat" onClick={() => setOpen(false)}>
           <span aria-hidden="true">–</span>
         </button>
@@ -112,7 +112,7 @@ export function Widget({ place }: { place: Place }) {
                 visitorKey: loadVisitorKey(place),
               });
               saveVisitorKey(place, r.visitorKey);
-              if (r.conversation) setChat({ conversationId: r.conversation.id, visitorToken: r.visitorToken, visitorName: name });
+              if (r.conversation) setChat({ conversationId: r.conversation.id, visitorToken: r.visitorToken });
               else if (r.offlineMessageId) setKeptOffline(true);
             }}
           />
@@ -126,7 +126,10 @@ export function Launcher(props: { unread: number; onOpen: () => void }) {
   return (
     <div className="wg-launcher-box">
       <button type="button" className="wg-launcher" aria-label="Chat with us" aria-describedby={props.unread > 0 ? "wg-unread" : undefined} onClick={props.onOpen}>
-        <span aria-hidden="true">💬</span> Chat with us
+        <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
+          <path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z" />
+        </svg>
+        Chat with us
         {props.unread > 0 && (
           <span id="wg-unread" className="wg-unread">
             {props.unread}

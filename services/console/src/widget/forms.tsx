@@ -176,14 +176,23 @@ function Thumbs(props: { value: Thumb; onChange: (t: Thumb) => void }) {
     <fieldset className="wg-thumbs" role="radiogroup" aria-labelledby={`${id}-legend`}>
       <legend id={`${id}-legend`}>Overall</legend>
       {[
-        { thumb: Thumb.UP, label: "Thumbs up", glyph: "👍" },
-        { thumb: Thumb.DOWN, label: "Thumbs down", glyph: "👎" },
+        { thumb: Thumb.UP, label: "Thumbs up", down: false },
+        { thumb: Thumb.DOWN, label: "Thumbs down", down: true },
       ].map((t) => (
         <label key={t.thumb} className={props.value === t.thumb ? "on" : ""}>
           <input type="radio" name={id} checked={props.value === t.thumb} aria-label={t.label} onChange={() => props.onChange(t.thumb)} />
-          <span aria-hidden="true">{t.glyph}</span>
+          <ThumbIcon down={t.down} />
         </label>
       ))}
     </fieldset>
+  );
+}
+
+// ThumbIcon is drawn, not an emoji: not every system has an emoji font.
+function ThumbIcon({ down }: { down: boolean }) {
+  return (
+    <svg aria-hidden="true" viewBox="0 0 24 24" width="24" height="24" style={down ? { transform: "rotate(180deg)" } : undefined}>
+      <path fill="currentColor" d="M2 21h4V9H2v12zm20-11a2 2 0 0 0-2-2h-6.3l1-4.6v-.3c0-.4-.2-.8-.4-1.1L13.2 1 6.6 7.6c-.4.4-.6.9-.6 1.4v10a2 2 0 0 0 2 2h9c.8 0 1.5-.5 1.8-1.2l3-7.1c.1-.2.2-.5.2-.7v-2z" />
+    </svg>
   );
 }

@@ -30,7 +30,6 @@ export function saveVisitorKey(p: Place, key: string) {
 export interface ChatSession {
   conversationId: string;
   visitorToken: string;
-  visitorName: string;
 }
 
 const chatName = (p: Place) => `switchboard.chat.${p.widgetKey}.${p.unit}`;

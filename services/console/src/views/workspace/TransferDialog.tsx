@@ -1,6 +1,6 @@
 // TransferDialog hands a conversation to a business unit's queue or to a named agent.
 // Escape or Cancel closes it without a change.
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 
 export type TransferTarget = { case: "businessUnit"; value: string } | { case: "agent"; value: string };
 
@@ -18,6 +18,7 @@ export function TransferDialog(props: {
   const [note, setNote] = useState("");
   const [busy, setBusy] = useState(false);
   const first = useRef<HTMLSelectElement>(null);
+  const id = useId();
   useEffect(() => first.current?.focus(), []);
 
   const target: TransferTarget | null =
@@ -50,17 +51,15 @@ export function TransferDialog(props: {
             }
           }}
         >
-          <label>
-            Transfer to
-            <select ref={first} value={choice} onChange={(e) => setChoice(e.target.value)}>
-              {props.units.map((u) => (
-                <option key={u} value={`unit:${u}`}>
-                  {u === props.currentUnit ? `${u} (this business unit)` : `${u} (business unit)`}
-                </option>
-              ))}
-              <option value={toAgent}>A named agent…</option>
-            </select>
-          </label>
+          <label htmlFor={`${id}-to`}>Transfer to</label>
+          <select id={`${id}-to`} ref={first} value={choice} onChange={(e) => setChoice(e.target.value)}>
+            {props.units.map((u) => (
+              <option key={u} value={`unit:${u}`}>
+                {u === props.currentUnit ? `${u} (this business unit)` : `${u} (business unit)`}
+              </option>
+            ))}
+            <option value={toAgent}>A named agent…</option>
+          </select>
           {choice === toAgent && (
             <label>
               Agent username
