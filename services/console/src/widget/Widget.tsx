@@ -182,7 +182,15 @@ function Availability(props: {
     <AvailableView
       availability={availability}
       greeting={props.greeting}
-      onStart={props.onStart}
+      onStart={async (v) => {
+        try {
+          await props.onStart(v);
+        } catch (err) {
+          // Nobody is online any more: ask again, which shows what the visitor can do now.
+          if (err instanceof ConnectError && err.code === Code.Unavailable) setAttempt((n) => n + 1);
+          throw err;
+        }
+      }}
       onLeave={async ({ name, email, message }) => {
         await chat.leaveOfflineMessage({ widgetKey: place.widgetKey, businessUnit: place.unit, name, email, text: message });
       }}

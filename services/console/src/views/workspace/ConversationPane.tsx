@@ -1,6 +1,6 @@
 // ConversationPane is the open conversation: the transcript (whispers marked, the
 // visitor's draft shown greyed), the reply box, accept, transfer and close.
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
 import { errorText } from "../../transport";
 import { Composer } from "../../ui/Composer";
@@ -34,6 +34,11 @@ export function ConversationPane(props: {
   const [error, setError] = useState("");
   const [transferError, setTransferError] = useState("");
   const [busy, setBusy] = useState(false);
+  const transferButton = useRef<HTMLButtonElement>(null);
+  const endTransfer = () => {
+    setTransferring(false);
+    transferButton.current?.focus();
+  };
   const toAccept = c.state === ConversationState.ASSIGNED && !chat.ended;
 
   const run = async (f: () => Promise<void>) => {
@@ -70,6 +75,7 @@ export function ConversationPane(props: {
           {!chat.ended && (
             <>
               <button
+                ref={transferButton}
                 type="button"
                 disabled={busy}
                 onClick={() => {
@@ -115,7 +121,7 @@ export function ConversationPane(props: {
           units={props.units}
           currentUnit={c.businessUnit}
           error={transferError}
-          onCancel={() => setTransferring(false)}
+          onCancel={endTransfer}
           onConfirm={async (target, note) => {
             try {
               await actions.transfer(target, note);

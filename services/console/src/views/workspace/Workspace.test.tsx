@@ -45,6 +45,11 @@ describe("the agent's desk", () => {
     d = reduceDesk(d, { type: "update", update: message("c1", 3) });
     expect(d.chats.c1.unread).toBe(0);
   });
+  it("counts as unread only what came after the agent's last reply", () => {
+    const agent = create(AuthorSchema, { kind: AuthorKind.AGENT, id: "alice", displayName: "Alice" });
+    const d = fold(assignment(conv("c1", "Vera")), message("c1", 1), message("c1", 2, agent, "hi"), message("c1", 3));
+    expect(d.chats.c1.unread).toBe(1);
+  });
   it("drops a conversation transferred away and marks a closed one ended", () => {
     let d = fold(assignment(conv("c1", "Vera")), assignment(conv("c2", "Bob")));
     d = reduceDesk(d, { type: "update", update: assignment(conv("c1", "Vera", ConversationState.CLOSED), AssignmentChange.CLOSED) });

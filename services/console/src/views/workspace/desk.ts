@@ -13,8 +13,11 @@ import { applyEvent, emptyTranscript, type TranscriptState } from "../../ui/tran
 export interface Chat {
   conversation: Conversation;
   transcript: TranscriptState;
-  // unread counts the visitor's messages and whispers that came while the chat was not open.
+  // unread counts the visitor's messages and whispers not seen yet and not answered yet
+  // (after the agent's last message), so that a reload does not count a whole history.
   unread: number;
+  // seenSeq is the last event shown to the agent while the chat was open.
+  seenSeq: bigint;
   // fresh marks a conversation routed to the agent and not opened yet.
   fresh: boolean;
   // ended says the conversation closed (by the visitor or a supervisor) while held here.
@@ -50,7 +53,7 @@ export function reduceDesk(desk: Desk, a: DeskAction): Desk {
     case "open": {
       const chat = desk.chats[a.id];
       if (!chat) return { ...desk, open: "" };
-      return { ...desk, open: a.id, chats: { ...desk.chats, [a.id]: { ...chat, unread: 0, fresh: false } } };
+      return { ...desk, open: a.id, chats: { ...desk.chats, [a.id]: { ...chat, unread: 0, seenSeq: chat.transcript.lastSeq, fresh: false } } };
     }
     case "dismiss": {
       const chats = { ...desk.chats };
@@ -71,10 +74,8 @@ function applyUpdate(desk: Desk, u: AgentStreamResponse): Desk {
       const chat = desk.chats[ev.conversationId];
       if (!chat) return desk;
       const transcript = applyEvent(chat.transcript, ev);
-      const added = transcript.entries.length > chat.transcript.entries.length ? transcript.entries[transcript.entries.length - 1] : undefined;
-      const noticed = added && added.author !== "agent" && added.kind !== "system";
-      const unread = chat.unread + (noticed && desk.open !== ev.conversationId ? 1 : 0);
-      return { ...desk, chats: { ...desk.chats, [ev.conversationId]: { ...chat, transcript, unread } } };
+      const seenSeq = desk.open === ev.conversationId ? transcript.lastSeq : chat.seenSeq;
+      return { ...desk, chats: { ...desk.chats, [ev.conversationId]: { ...chat, transcript, seenSeq, unread: unreadOf(transcript, seenSeq) } } };
     }
     case "assignment": {
       const { change, conversation } = u.update.value;
@@ -110,13 +111,25 @@ function listed(desk: Desk, conversations: Conversation[]): Desk {
 }
 
 function addChat(desk: Desk, c: Conversation, fresh: boolean): Desk {
-  const chat: Chat = { conversation: c, transcript: emptyTranscript, unread: 0, fresh: fresh && desk.open !== c.id, ended: c.state === ConversationState.CLOSED };
+  const chat: Chat = { conversation: c, transcript: emptyTranscript, unread: 0, seenSeq: 0n, fresh: fresh && desk.open !== c.id, ended: c.state === ConversationState.CLOSED };
   return { ...desk, chats: { ...desk.chats, [c.id]: chat } };
 }
 
 function withConversation(desk: Desk, c: Conversation): Desk {
   const chat = desk.chats[c.id];
   return { ...desk, chats: { ...desk.chats, [c.id]: { ...chat, conversation: c, ended: chat.ended || c.state === ConversationState.CLOSED } } };
+}
+
+// unreadOf counts the messages and whispers at the end of the transcript that came after
+// seenSeq and after the agent's own last message.
+function unreadOf(t: TranscriptState, seenSeq: bigint): number {
+  let n = 0;
+  for (let i = t.entries.length - 1; i >= 0; i--) {
+    const e = t.entries[i];
+    if (e.seq <= seenSeq || e.author === "agent") break;
+    if (e.kind !== "system") n++;
+  }
+  return n;
 }
 
 // lastActivity is when a chat last moved: its last entry, else the conversation's own time.
