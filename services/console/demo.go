@@ -64,8 +64,8 @@ var demoTemplate = template.Must(template.New("demo").Parse(`<!doctype html>
 </header>
 <main>
   <p class="note">This page stands for a customer's site. It embeds the Switchboard widget of
-  business unit <code>{{.Unit}}</code>{{if .Units}} (others: {{range $i, $u := .Units}}{{if $i}}, {{end}}<a href="?unit={{$u}}">{{$u}}</a>{{end}}){{end}}.
-  Sign in to the console as an agent to answer.</p>
+  business unit <code>{{.Unit}}</code>. Sign in to the console as an agent to answer.
+  {{if .Units}}Chat with a unit: {{range .Units}}<a href="?unit={{.}}"{{if eq . $.Unit}} aria-current="page"{{end}}>{{.}}</a> {{end}}{{end}}</p>
   <h2>This week's picks</h2>
   <div class="products">
     <article class="product" id="lamps"><h3>Arc floor lamp</h3><p>Brass arc, linen shade, dimmable.</p><p class="price">€189</p></article>

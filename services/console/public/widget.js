@@ -9,7 +9,8 @@
  */
 (function () {
   "use strict";
-  var script = document.currentScript;
+  // currentScript is this tag while it runs; the selector finds it when a loader ran it.
+  var script = document.currentScript || document.querySelector("script[data-widget-key]");
   if (!script || window.__switchboardWidget) return;
   window.__switchboardWidget = true;
 
