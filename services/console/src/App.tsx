@@ -54,7 +54,7 @@ export function App() {
   // The session ends when its token expires, whatever the page is doing.
   useEffect(() => {
     if (!stored) return;
-    // (Timers longer than 2^31 ms fire at once, so a far expiry waits for a reload.)
+    // (A timer longer than 2^31 ms would fire at once; tokens live far less than that.)
     const t = setTimeout(signOut, Math.min(Math.max(stored.expiresAt * 1000 - Date.now(), 0), 2 ** 31 - 1));
     return () => clearTimeout(t);
   }, [stored, signOut]);
