@@ -9,10 +9,13 @@ import { newClientMessageId } from "../ui/compose";
 import { useTranscript } from "../ui/useTranscript";
 import { ChatView } from "./ChatView";
 import { OfflineForm, StartForm } from "./forms";
-import { loadChat, loadOpen, loadVisitorKey, saveChat, saveOpen, saveVisitorKey, tellFrameState, type ChatSession, type Place } from "./place";
+import { chatIconPath } from "./icons";
+import { loadChat, loadVisitorKey, saveChat, saveOpen, saveVisitorKey, tellFrameState, type ChatSession, type Place } from "./place";
 
-export function Widget({ place }: { place: Place }) {
-  const [open, setOpen] = useState(() => loadOpen(place));
+// Widget takes over the frame from main.tsx's launcher; greeting is the returning
+// visitor's name from the page view, if known.
+export function Widget({ place, greeting: greeted, initiallyOpen }: { place: Place; greeting: Promise<string>; initiallyOpen: boolean }) {
+  const [open, setOpen] = useState(initiallyOpen);
   const [session, setSession] = useState<ChatSession | null>(() => loadChat(place));
   const token = useRef(session?.visitorToken);
   const chat = useMemo(() => createClient(ChatService, makeTransport(() => token.current)), []);
@@ -24,17 +27,13 @@ export function Widget({ place }: { place: Place }) {
     tellFrameState(place, open ? "open" : "launcher");
   }, [place, open]);
 
-  // The page view: a returning visitor joins their profile (and is greeted by name).
   useEffect(() => {
-    if (!place.pageUrl) return;
-    chat
-      .trackPageView({ widgetKey: place.widgetKey, visitorKey: loadVisitorKey(place), pageUrl: place.pageUrl, pageTitle: place.pageTitle })
-      .then((r) => {
-        saveVisitorKey(place, r.visitorKey);
-        setGreeting(r.visitorName);
-      })
-      .catch(() => {}); // statistics only: the chat works without it
-  }, [chat, place]);
+    let live = true;
+    void greeted.then((name) => live && setGreeting(name));
+    return () => {
+      live = false;
+    };
+  }, [greeted]);
 
   const setChat = (s: ChatSession | null) => {
     token.current = s?.visitorToken;
@@ -127,7 +126,7 @@ export function Launcher(props: { unread: number; onOpen: () => void }) {
     <div className="wg-launcher-box">
       <button type="button" className="wg-launcher" aria-label="Chat with us" aria-describedby={props.unread > 0 ? "wg-unread" : undefined} onClick={props.onOpen}>
         <svg aria-hidden="true" viewBox="0 0 24 24" width="20" height="20">
-          <path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H8l-5 4V5a2 2 0 0 1 1-2z" />
+          <path fill="currentColor" d={chatIconPath} />
         </svg>
         Chat with us
         {props.unread > 0 && (
