@@ -1,7 +1,7 @@
 // The widget's forms: starting a chat, leaving a message while nobody is online, and
 // rating a conversation that ended. Each takes a submit that calls the API and shows its
 // error text when it fails.
-import { useId, useState, type FormEvent } from "react";
+import { useId, useState, type FormEvent, type ReactNode } from "react";
 import { RatingCriterion, Thumb } from "../gen/switchboard/chat/v1/chat_pb";
 import { errorText } from "../transport";
 
@@ -24,6 +24,17 @@ function useSubmit<T>(submit: (v: T) => Promise<void>) {
   return { busy, error, run };
 }
 
+// Field labels a control by id: a label wrapping a text box would name it with its value too.
+function Field(props: { label: string; children: (id: string) => ReactNode }) {
+  const id = useId();
+  return (
+    <div className="wg-field">
+      <label htmlFor={id}>{props.label}</label>
+      {props.children(id)}
+    </div>
+  );
+}
+
 function ErrorNote({ error }: { error: string }) {
   return error ? (
     <p className="error" role="alert">
@@ -39,14 +50,8 @@ export function StartForm(props: { greetingName: string; onStart: (v: { name: st
   return (
     <form className="wg-form" aria-label="Start a chat" onSubmit={(e) => run(e, { name: name.trim(), message: message.trim() })}>
       <p>{props.greetingName ? `Welcome back, ${props.greetingName}! How can we help?` : "Hi! How can we help?"}</p>
-      <label>
-        Your name
-        <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" maxLength={200} />
-      </label>
-      <label>
-        Message
-        <textarea value={message} onChange={(e) => setMessage(e.target.value)} rows={3} maxLength={4096} required />
-      </label>
+      <Field label="Your name">{(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" maxLength={200} />}</Field>
+      <Field label="Message">{(id) => <textarea id={id} value={message} onChange={(e) => setMessage(e.target.value)} rows={3} maxLength={4096} required />}</Field>
       <ErrorNote error={error} />
       <button type="submit" className="primary" disabled={busy || !message.trim()}>
         Start chat
@@ -76,18 +81,9 @@ export function OfflineForm(props: { onSend: (v: { name: string; email: string; 
     <form className="wg-form" aria-label="Leave a message" onSubmit={(e) => run(e, { name: name.trim(), email: email.trim(), message: message.trim() })}>
       <h2>Leave a message</h2>
       <p>Nobody is available to chat right now. Leave a message and we will answer by email.</p>
-      <label>
-        Your name
-        <input value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" maxLength={200} />
-      </label>
-      <label>
-        Email
-        <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" required />
-      </label>
-      <label>
-        Message
-        <textarea value={message} onChange={(e) => setMessage(e.target.value)} rows={4} maxLength={4096} required />
-      </label>
+      <Field label="Your name">{(id) => <input id={id} value={name} onChange={(e) => setName(e.target.value)} autoComplete="name" maxLength={200} />}</Field>
+      <Field label="Email">{(id) => <input id={id} type="email" value={email} onChange={(e) => setEmail(e.target.value)} autoComplete="email" required />}</Field>
+      <Field label="Message">{(id) => <textarea id={id} value={message} onChange={(e) => setMessage(e.target.value)} rows={4} maxLength={4096} required />}</Field>
       <ErrorNote error={error} />
       <button type="submit" className="primary" disabled={busy || !email.trim() || !message.trim()}>
         Send message
@@ -142,10 +138,7 @@ export function RatingForm(props: { onRate: (r: Rating) => Promise<void> }) {
         <Stars key={c.criterion} label={c.label} value={scores[c.criterion] ?? 0} small onChange={(v) => setScores({ ...scores, [c.criterion]: v })} />
       ))}
       <Thumbs value={thumb} onChange={setThumb} />
-      <label>
-        Comment
-        <textarea value={comment} onChange={(e) => setComment(e.target.value)} rows={2} maxLength={4096} />
-      </label>
+      <Field label="Comment">{(id) => <textarea id={id} value={comment} onChange={(e) => setComment(e.target.value)} rows={2} maxLength={4096} />}</Field>
       <ErrorNote error={error} />
       <button type="submit" className="primary" disabled={busy || empty}>
         Send rating

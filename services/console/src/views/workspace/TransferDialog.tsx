@@ -61,15 +61,13 @@ export function TransferDialog(props: {
             <option value={toAgent}>A named agent…</option>
           </select>
           {choice === toAgent && (
-            <label>
-              Agent username
-              <input value={agent} onChange={(e) => setAgent(e.target.value)} autoComplete="off" />
-            </label>
+            <>
+              <label htmlFor={`${id}-agent`}>Agent username</label>
+              <input id={`${id}-agent`} value={agent} onChange={(e) => setAgent(e.target.value)} autoComplete="off" />
+            </>
           )}
-          <label>
-            Note for the next agent (optional)
-            <textarea value={note} rows={2} maxLength={500} onChange={(e) => setNote(e.target.value)} />
-          </label>
+          <label htmlFor={`${id}-note`}>Note for the next agent (optional)</label>
+          <textarea id={`${id}-note`} value={note} rows={2} maxLength={500} onChange={(e) => setNote(e.target.value)} />
           {props.error && (
             <p className="error" role="alert">
               {props.error}
