@@ -21,6 +21,7 @@ import { ReportTabs, panelId, tabId } from "./reports/ReportTabs";
 import { ReportControls, type AgentChoice, type ReportQuery } from "./reports/ReportControls";
 import { AgentStatisticsView, DailyReportView, InteractionStatisticsView, MonthlyReportView, VisitorStatisticsView } from "./reports/ReportViews";
 import { CsvDownload } from "./reports/CsvDownload";
+import { useSettled } from "./reports/useSettled";
 import { addDays, browserTimeZone, knownTimeZones, todayIn } from "./reports/format";
 import "./reports.css";
 
@@ -81,15 +82,6 @@ function ReportBody(props: { data: ReportData }) {
     case "interactions":
       return <InteractionStatisticsView report={d.report} />;
   }
-}
-
-function useSettled<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
 }
 
 // useAgents lists the agents of a unit (or of every unit the user supervises) to filter by.
