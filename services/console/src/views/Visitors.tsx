@@ -100,6 +100,7 @@ function VisitorPage(props: { visitorId: string }) {
   const { clients, navigate } = useSession();
   const base = place(window.location.pathname).base;
   const [data, setData] = useState<GetVisitorResponse | null>(null);
+  const [loaded, setLoaded] = useState(0);
   const [error, setError] = useState("");
   const [notice, setNotice] = useState("");
 
@@ -109,6 +110,7 @@ function VisitorPage(props: { visitorId: string }) {
         .getVisitor({ visitorId }, { signal })
         .then((r) => {
           setData(r);
+          setLoaded((n) => n + 1);
           setError("");
         })
         .catch((err) => {
@@ -155,5 +157,5 @@ function VisitorPage(props: { visitorId: string }) {
     );
   }
   if (!data) return <p className="muted" aria-busy="true">Loading…</p>;
-  return <VisitorDetail data={data} base={base} navigate={navigate} onSave={save} onDelete={remove} notice={notice} />;
+  return <VisitorDetail data={data} base={base} navigate={navigate} onSave={save} onDelete={remove} notice={notice} loaded={loaded} />;
 }

@@ -14,14 +14,27 @@ import type {
   VisitorStatisticsRow,
 } from "../../gen/switchboard/supervision/v1/reports_pb";
 import { NumberTable, type Column } from "./NumberTable";
-import { averageOrGap, daySeconds, formatCount, formatDuration, formatHour, hourSeconds, monthSeconds } from "./format";
+import { averageOrGap, daySeconds, formatCount, formatDuration, formatHour, hourAxisLabel, hourSeconds, monthSeconds } from "./format";
 
 const n = (v: bigint | undefined) => Number(v ?? 0n);
 
-function Chart(props: { title: string; times: number[]; lines: Line[]; bars?: boolean; unit?: string }) {
+// padded adds an empty period before the first and after the last, so that the bars at
+// the ends are drawn whole rather than cut in half by the chart's edges.
+function padded(times: number[], lines: Line[]): { times: number[]; lines: Line[] } {
+  if (times.length === 0) return { times, lines };
+  const step = times.length > 1 ? times[1] - times[0] : 86400;
+  return {
+    times: [times[0] - step, ...times, times[times.length - 1] + step],
+    lines: lines.map((l) => ({ ...l, values: [null, ...l.values, null] })),
+  };
+}
+
+function Chart(props: { title: string; times: number[]; lines: Line[]; bars?: boolean; unit?: string; xLabel?: (seconds: number) => string }) {
+  const { title, bars, unit, xLabel } = props;
+  const data = useMemo(() => (bars ? padded(props.times, props.lines) : props), [bars, props.times, props.lines]);
   return (
     <figure className="report-chart">
-      <TimeSeries title={props.title} times={props.times} lines={props.lines} bars={props.bars} unit={props.unit} height={200} />
+      <TimeSeries title={title} times={data.times} lines={data.lines} bars={bars} unit={unit} xLabel={xLabel} height={200} />
     </figure>
   );
 }
@@ -189,8 +202,8 @@ function interactionColumns(first: Column<InteractionStatisticsRow>, rows: Inter
   ];
 }
 
-function InteractionCharts(props: { rows: InteractionStatisticsRow[]; times: number[]; per: string }) {
-  const { rows, times, per } = props;
+function InteractionCharts(props: { rows: InteractionStatisticsRow[]; times: number[]; per: string; xLabel?: (seconds: number) => string }) {
+  const { rows, times, per, xLabel } = props;
   const counts = useMemo(
     () => [
       { label: "Conversations", values: rows.map((r) => n(r.conversations)) },
@@ -201,8 +214,8 @@ function InteractionCharts(props: { rows: InteractionStatisticsRow[]; times: num
   const waits = useMemo(() => [{ label: "Average response", values: rows.map((r) => averageOrGap(r.averageResponseSeconds)) }], [rows]);
   return (
     <div className="report-charts">
-      <Chart title={`Conversations ${per}`} times={times} lines={counts} bars />
-      <Chart title={`Average response time ${per} (seconds)`} times={times} lines={waits} unit="s" />
+      <Chart title={`Conversations ${per}`} times={times} lines={counts} bars xLabel={xLabel} />
+      <Chart title={`Average response time ${per} (seconds)`} times={times} lines={waits} unit="s" xLabel={xLabel} />
     </div>
   );
 }
@@ -222,7 +235,7 @@ export function InteractionStatisticsView(props: { report: GetInteractionStatist
       </section>
       <section aria-labelledby="interactions-by-hour">
         <h3 id="interactions-by-hour">By hour of the day</h3>
-        <InteractionCharts rows={byHour} times={hourTimes} per="by hour of the day" />
+        <InteractionCharts rows={byHour} times={hourTimes} per="by hour of the day" xLabel={hourAxisLabel} />
         <NumberTable
           caption="Interactions by hour of the day, summed over the range"
           columns={interactionColumns({ header: "Hour", cell: (r) => formatHour(r.hour) }, byHour)}

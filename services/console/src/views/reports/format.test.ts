@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addDays, formatDuration, todayIn } from "./format";
+import { addDays, formatDuration, hourAxisLabel, hourSeconds, todayIn } from "./format";
 
 describe("report formats", () => {
   it("reads durations as people do", () => {
@@ -17,5 +17,13 @@ describe("report formats", () => {
     expect(todayIn("UTC", now)).toBe("2026-01-14");
     expect(todayIn("Europe/Paris", now)).toBe("2026-01-15");
     expect(todayIn("America/New_York", now)).toBe("2026-01-14");
+  });
+});
+
+describe("hours of the day on a chart", () => {
+  it("names whole hours and leaves half hours blank", () => {
+    expect(hourAxisLabel(hourSeconds(9))).toBe("09:00");
+    expect(hourAxisLabel(hourSeconds(23))).toBe("23:00");
+    expect(hourAxisLabel(hourSeconds(9) + 1800)).toBe("");
   });
 });

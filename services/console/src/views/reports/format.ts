@@ -44,6 +44,13 @@ export function formatHour(hour: number): string {
   return `${String(hour).padStart(2, "0")}:00`;
 }
 
+// hourAxisLabel labels a chart's hour of the day, plotted by hourSeconds.
+export function hourAxisLabel(seconds: number): string {
+  const hours = (seconds - hourBase) / 3600;
+  // A wide chart may put ticks on half hours; only whole hours are named.
+  return Number.isInteger(hours) ? formatHour(hours) : "";
+}
+
 // todayIn is the day it is now in an IANA time zone, YYYY-MM-DD.
 export function todayIn(timeZone: string, now = new Date()): string {
   // en-CA writes dates as YYYY-MM-DD.

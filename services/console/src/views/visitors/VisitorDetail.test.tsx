@@ -61,7 +61,7 @@ function visitor(isContact: boolean, name: string) {
 
 function show(data = visitor(true, "Ada Lovelace"), onDelete = async () => {}) {
   const routes: string[] = [];
-  render(<VisitorDetail data={data} base="/t/acme" navigate={(r) => routes.push(r)} onSave={async () => {}} onDelete={onDelete} />);
+  render(<VisitorDetail data={data} base="/t/acme" navigate={(r) => routes.push(r)} onSave={async () => {}} onDelete={onDelete} loaded={1} />);
   return routes;
 }
 

@@ -131,8 +131,10 @@ export function VisitorDetail(props: {
   onSave: (profile: VisitorProfile) => Promise<void>;
   onDelete: () => Promise<void>;
   notice?: string;
+  // loaded counts the times the visitor was read: the form starts again from each reading.
+  loaded: number;
 }) {
-  const { data, base, navigate, onSave, onDelete, notice } = props;
+  const { data, base, navigate, onSave, onDelete, notice, loaded } = props;
   const v = data.visitor;
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
@@ -180,7 +182,7 @@ export function VisitorDetail(props: {
         <section aria-labelledby="profile-heading" className="card">
           <h2 id="profile-heading">Profile</h2>
           {!v?.isContact && <p className="muted">Give a name, an email or a phone number to make this visitor a contact.</p>}
-          <ProfileForm key={`${v?.id}-${v?.updatedAt?.seconds}`} initial={v?.profile} submitLabel="Save" onSubmit={onSave} labelledBy="profile-heading">
+          <ProfileForm key={loaded} initial={v?.profile} submitLabel="Save" onSubmit={onSave} labelledBy="profile-heading">
             {v?.isContact && (
               <button type="button" className="danger" onClick={() => setConfirming(true)}>
                 Delete contact
