@@ -155,16 +155,16 @@ export function Reports(props: { route: string }) {
           <p className="muted report-scope">{def.scope}</p>
           <div className="report-export">
             {def.exports.length > 1 && (
-              <label className="inline-label">
-                CSV of
-                <select value={chosenExport.kind} onChange={(e) => setExportKind(Number(e.target.value) as ReportKind)}>
+              <div className="control inline">
+                <label htmlFor="report-export-kind">CSV of</label>
+                <select id="report-export-kind" value={chosenExport.kind} onChange={(e) => setExportKind(Number(e.target.value) as ReportKind)}>
                   {def.exports.map((e) => (
                     <option key={e.kind} value={e.kind}>
                       {e.label}
                     </option>
                   ))}
                 </select>
-              </label>
+              </div>
             )}
             <CsvDownload key={def.id} open={openExport} filename={`${exportName}-${settled.from}-${settled.to}.csv`} />
           </div>

@@ -15,6 +15,9 @@ describe("report controls", () => {
     expect((screen.getByLabelText("From") as HTMLInputElement).type).toBe("date");
     expect((screen.getByLabelText("To") as HTMLInputElement).value).toBe("2026-01-31");
     expect((screen.getByLabelText("Time zone") as HTMLInputElement).value).toBe("Europe/Paris");
+    // The names hold the label alone, not the options' text.
+    expect(screen.getByRole("combobox", { name: "Agent" })).toBe(screen.getByLabelText("Agent"));
+    expect(screen.getByRole("combobox", { name: "Unit" })).toBe(unit);
   });
 
   it("forgets the agent when the unit changes", () => {

@@ -15,6 +15,17 @@ export interface AgentChoice {
 
 const timeZoneList = "report-time-zones";
 
+// Each control's label names it alone: a label wrapped around a select would carry the
+// options' text into the name that tests and assistive tools look for.
+function Control(props: { id: string; label: string; children: React.ReactNode }) {
+  return (
+    <div className="control">
+      <label htmlFor={props.id}>{props.label}</label>
+      {props.children}
+    </div>
+  );
+}
+
 export function ReportControls(props: {
   query: ReportQuery;
   onChange: (change: Partial<ReportQuery>) => void;
@@ -26,9 +37,8 @@ export function ReportControls(props: {
   const { query, onChange, units, agents, agentFilter, timeZones } = props;
   return (
     <div className="toolbar report-controls">
-      <label>
-        Unit
-        <select value={query.unit} onChange={(e) => onChange({ unit: e.target.value, agent: "" })}>
+      <Control id="report-unit" label="Unit">
+        <select id="report-unit" value={query.unit} onChange={(e) => onChange({ unit: e.target.value, agent: "" })}>
           <option value="">All my units</option>
           {units.map((u) => (
             <option key={u} value={u}>
@@ -36,11 +46,10 @@ export function ReportControls(props: {
             </option>
           ))}
         </select>
-      </label>
+      </Control>
       {agentFilter && (
-        <label>
-          Agent
-          <select value={query.agent} onChange={(e) => onChange({ agent: e.target.value })}>
+        <Control id="report-agent" label="Agent">
+          <select id="report-agent" value={query.agent} onChange={(e) => onChange({ agent: e.target.value })}>
             <option value="">All agents</option>
             {agents.map((a) => (
               <option key={a.agent} value={a.agent}>
@@ -48,19 +57,17 @@ export function ReportControls(props: {
               </option>
             ))}
           </select>
-        </label>
+        </Control>
       )}
-      <label>
-        From
-        <input type="date" value={query.from} onChange={(e) => onChange({ from: e.target.value })} />
-      </label>
-      <label>
-        To
-        <input type="date" value={query.to} onChange={(e) => onChange({ to: e.target.value })} />
-      </label>
-      <label>
-        Time zone
+      <Control id="report-from" label="From">
+        <input id="report-from" type="date" value={query.from} onChange={(e) => onChange({ from: e.target.value })} />
+      </Control>
+      <Control id="report-to" label="To">
+        <input id="report-to" type="date" value={query.to} onChange={(e) => onChange({ to: e.target.value })} />
+      </Control>
+      <Control id="report-time-zone" label="Time zone">
         <input
+          id="report-time-zone"
           type="text"
           list={timeZoneList}
           value={query.timeZone}
@@ -73,7 +80,7 @@ export function ReportControls(props: {
             <option key={z} value={z} />
           ))}
         </datalist>
-      </label>
+      </Control>
     </div>
   );
 }
