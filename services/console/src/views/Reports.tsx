@@ -36,10 +36,29 @@ type ReportData =
 // year does not send a request per key.
 const settleMs = 400;
 
-function defaultQuery(): ReportQuery {
-  const timeZone = browserTimeZone();
-  const to = todayIn(timeZone);
-  return { unit: "", agent: "", from: addDays(to, -29), to, timeZone };
+// The query lives in the address too (?unit=&agent=&from=&to=&tz=), so a report can be
+// reloaded, bookmarked and sent to a colleague.
+function queryFromAddress(search: string): ReportQuery {
+  const p = new URLSearchParams(search);
+  const timeZone = p.get("tz") || browserTimeZone();
+  let today: string;
+  try {
+    today = todayIn(timeZone);
+  } catch {
+    today = todayIn(browserTimeZone()); // the server will name the unknown zone
+  }
+  const to = p.get("to") ?? today;
+  return { unit: p.get("unit") ?? "", agent: p.get("agent") ?? "", from: p.get("from") ?? addDays(today, -29), to, timeZone };
+}
+
+function addressOf(q: ReportQuery): string {
+  const p = new URLSearchParams();
+  if (q.unit) p.set("unit", q.unit);
+  if (q.agent) p.set("agent", q.agent);
+  p.set("from", q.from);
+  p.set("to", q.to);
+  p.set("tz", q.timeZone);
+  return "?" + p.toString();
 }
 
 function rangeOf(q: ReportQuery, def: ReportDef): ReportRange {
@@ -125,8 +144,17 @@ function useReport(clients: Clients, def: ReportDef, query: ReportQuery) {
 export function Reports(props: { route: string }) {
   const { clients, grants, navigate } = useSession();
   const def = reportById(props.route.split("/")[2]);
-  const [query, setQuery] = useState(defaultQuery);
+  const [query, setQuery] = useState(() => queryFromAddress(window.location.search));
   const settled = useSettled(query, settleMs);
+  useEffect(() => {
+    window.history.replaceState(window.history.state, "", window.location.pathname + addressOf(settled));
+  }, [settled]);
+  useEffect(() => {
+    // Back and forward bring the query of that address back with its tab.
+    const onPop = () => setQuery(queryFromAddress(window.location.search));
+    window.addEventListener("popstate", onPop);
+    return () => window.removeEventListener("popstate", onPop);
+  }, []);
   const units = useMemo(() => unitsWith(grants, "AllChats"), [grants]);
   const timeZones = useMemo(knownTimeZones, []);
   const agents = useAgents(clients, query.unit);
@@ -141,7 +169,7 @@ export function Reports(props: { route: string }) {
   return (
     <div className="reports">
       <h1>Reports</h1>
-      <ReportTabs reports={reports} selected={def.id} onSelect={(id) => navigate(`/reports/${id}`)} />
+      <ReportTabs reports={reports} selected={def.id} onSelect={(id) => navigate(`/reports/${id}${addressOf(query)}`)} />
       <ReportControls
         query={query}
         onChange={(c) => setQuery((q) => ({ ...q, ...c }))}
