@@ -1,0 +1,43 @@
+// Streams end when the network drops or a server restarts; the views keep them open by
+// opening them again after a growing delay (1 s, 2 s, 4 s, 8 s, then every 10 s), saying so
+// meanwhile.
+import { isAbort } from "../../api";
+
+export function retryDelay(attempt: number): number {
+  return Math.min(1000 * 2 ** attempt, 10_000);
+}
+
+// keepStreaming runs open until signal aborts, again after each failure or end. open calls
+// alive() on each message it receives, which starts the delays over; onDrop hears why a
+// stream ended and how long until the next try.
+export async function keepStreaming(
+  signal: AbortSignal,
+  open: (alive: () => void) => Promise<void>,
+  onDrop: (err: unknown, retryInMs: number) => void,
+): Promise<void> {
+  let attempt = 0;
+  while (!signal.aborted) {
+    let ended: unknown = new Error("The live stream ended.");
+    try {
+      await open(() => {
+        attempt = 0;
+      });
+    } catch (err) {
+      ended = err;
+    }
+    if (signal.aborted || isAbort(ended)) return;
+    const delay = retryDelay(attempt++);
+    onDrop(ended, delay);
+    await sleep(delay, signal);
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => {
+      clearTimeout(t);
+      resolve();
+    });
+  });
+}
