@@ -13,6 +13,7 @@ import {
   SeriesSchema,
   type Panel,
 } from "../../gen/switchboard/supervision/v1/board_pb";
+import type { MessageInitShape } from "@bufbuild/protobuf";
 import { SignalLevel, SignalSchema, type Signal } from "../../gen/switchboard/supervision/v1/signal_pb";
 import { BoardView, type BoardViewProps } from "./BoardView";
 import { withSignal } from "../Board";
@@ -26,7 +27,7 @@ function series(value: number, legend: string, labels: Record<string, string> = 
   return create(SeriesSchema, { legend, labels, samples: [{ time: timestampFromDate(at), value }] });
 }
 
-function panel(init: Partial<Panel> & { id: string; title: string; kind: PanelKind }): Panel {
+function panel(init: MessageInitShape<typeof PanelSchema> & { id: string; title: string; kind: PanelKind }): Panel {
   return create(PanelSchema, { unit: "short", x: 0, y: 0, width: 8, height: 4, ...init });
 }
 
