@@ -52,8 +52,10 @@ function AgentCard(props: { agent: AgentLoad; selected: boolean; onSelect: (agen
         <button type="button" className="agent-name" aria-pressed={props.selected} onClick={() => props.onSelect(a.agent)}>
           {name}
         </button>
-        <span className={`status ${statusClass(a.status)}`}>{statusName(a.status)}</span>
-        {a.statusSince && <span className="muted">for {formatDuration((props.now - timestampDate(a.statusSince).getTime()) / 1000)}</span>}
+        <span className="agent-presence">
+          <span className={`status ${statusClass(a.status)}`}>{statusName(a.status)}</span>
+          {a.statusSince && <span className="muted"> for {formatDuration((props.now - timestampDate(a.statusSince).getTime()) / 1000)}</span>}
+        </span>
       </div>
       <div className="load">
         <div

@@ -56,6 +56,7 @@ const panels = {
     series: [
       series(0.6, "fast-first-response", { objective: "fast-first-response", metric: "firstResponseTime", business_unit: "sales" }),
       series(1, "happy", { objective: "happy", metric: "satisfaction", business_unit: "" }),
+      series(0.156, "sales-contacts", { objective: "sales-contacts", metric: "contactsPerHour", business_unit: "sales" }),
     ],
   }),
   agentsOnline: panel({ id: "agents-by-status", title: "Agents online", kind: PanelKind.STAT, series: [series(3, "available", { status: "available" })] }),
@@ -143,7 +144,7 @@ describe("board panels", () => {
     expect(counts[1].className).toContain("level-ok");
   });
 
-  it("colours a goal's row by its objective's signals and draws its attainment", () => {
+  it("colours a goal's row by its objective's signals, green when met, and draws its attainment", () => {
     const signals = [signal({ id: "1", objective: "fast-first-response", metric: "firstResponseTime", level: SignalLevel.WARNING })];
     render(<BoardView {...props({ signals })} />);
     const rows = within(region("Goal progress")).getAllByRole("row");
@@ -151,6 +152,7 @@ describe("board panels", () => {
     expect(rows[1].className).toBe("level-warning");
     expect(within(rows[1]).getByText("60%")).toBeTruthy();
     expect(rows[2].className).toBe("level-ok");
+    expect(rows[3].className).toBe("");
   });
 
   it("draws the gauge's arc as the value's share between min and max", () => {

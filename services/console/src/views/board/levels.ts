@@ -44,11 +44,16 @@ export function panelLevel(panel: Panel, signals: Signal[]): Level | undefined {
 
 // seriesLevel is one series' colour where the series says it: a count of signals by level
 // (its "level" label) is that level while above zero, and an objective's attainment (its
-// "objective" label) takes the level of that objective's active signals.
+// "objective" label) takes the level of that objective's active signals, or is ok when the
+// target is met. Short of its target without a signal, an objective stays neutral: the
+// board does not carry the objective's thresholds to judge it (aggregate objectives are
+// signalled by Prometheus alerts, which the embedded engine does not raise).
 export function seriesLevel(series: Series, value: number, signals: Signal[]): Level | undefined {
   const level = series.labels["level"];
   if (level === "warning" || level === "critical") return value > 0 ? level : "ok";
   const objective = series.labels["objective"];
-  if (objective) return highest(signals.filter((s) => s.objective === objective));
-  return undefined;
+  if (!objective) return undefined;
+  const missed = signals.filter((s) => s.objective === objective);
+  if (missed.length > 0) return highest(missed);
+  return value >= 1 ? "ok" : undefined;
 }

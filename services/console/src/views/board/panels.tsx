@@ -25,7 +25,8 @@ export function legendOf(series: Series): string {
   return labels.join(", ") || "value";
 }
 
-// PanelView is one panel as a region named by its title; children are drawn under its data.
+// PanelView is one panel as a region named by its title; children are drawn under its data,
+// and alone when it has none (no "No data" above a list that says it better).
 export function PanelView(props: { panel: Panel; signals: Signal[]; children?: ReactNode }) {
   const { panel, signals } = props;
   const level = panelLevel(panel, signals);
@@ -42,18 +43,23 @@ export function PanelView(props: { panel: Panel; signals: Signal[]; children?: R
         {level && <span className={`level-dot ${level}`} role="img" aria-label={`Level ${level}`} title={`Level ${level}`} />}
       </header>
       <div className="panel-body">
-        {panel.error ? <p className="error">{panel.error}</p> : <PanelData panel={panel} signals={signals} panelLevel={level} />}
+        {panel.error ? (
+          <p className="error">{panel.error}</p>
+        ) : (
+          (hasData(panel) || !props.children) && <PanelData panel={panel} signals={signals} panelLevel={level} />
+        )}
         {props.children}
       </div>
     </section>
   );
 }
 
+const hasData = (panel: Panel) => panel.series.some((s) => s.samples.length > 0);
+
+// PanelData draws the panel's series as its kind says.
 function PanelData(props: { panel: Panel; signals: Signal[]; panelLevel: Level | undefined }) {
   const { panel } = props;
-  if (panel.series.length === 0 || panel.series.every((s) => s.samples.length === 0)) {
-    return <p className="muted no-data">No data</p>;
-  }
+  if (!hasData(panel)) return <p className="muted no-data">No data</p>;
   switch (panel.kind) {
     case PanelKind.GAUGE:
       return <GaugePanel {...props} />;
