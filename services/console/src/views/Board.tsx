@@ -1,9 +1,9 @@
 // Board: the supervisor's real-time board. This container fetches and streams; BoardView
 // draws. The board comes from WatchBoard (Live) or from GetBoard polled at the chosen
-// interval; the agents table from GetAgentTable, per unit, at the same pace (every 5 s when
-// live). Unit, time range and refresh are kept in the address, so a board can be shared.
+// interval; the agents table from GetAgentTable, per unit, and the signals raised over the
+// time range from ListSignals, when asked, at the same pace (every 5 s when live). Unit, time range and refresh are kept in the address, so a board can be shared.
 import { useEffect, useMemo, useState } from "react";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { errorText, isAbort } from "../api";
 import type { AgentTableRow, Board as BoardData } from "../gen/switchboard/supervision/v1/board_pb";
 import type { Signal } from "../gen/switchboard/supervision/v1/signal_pb";
@@ -13,9 +13,12 @@ import { BoardView, refreshChoices, timeRanges, type Refresh } from "./board/Boa
 import { keepStreaming } from "./board/retry";
 import "./board.css";
 
-// liveTablePeriod is how often the agents table is fetched again while the board is live:
-// the board stream itself comes at least every 5 s.
+// liveTablePeriod is how often the agents table (and the signals' history, when shown) is
+// fetched again while the board is live: the board stream itself comes at least every 5 s.
 const liveTablePeriod = 5;
+
+// historyLimit caps the signals listed over a time range: the newest first.
+const historyLimit = 200;
 
 interface BoardState {
   board?: BoardData;
@@ -35,6 +38,7 @@ interface TableState {
 
 const emptyBoard: BoardState = { signals: [], loading: true, error: "", reconnecting: "" };
 const emptyTable: TableState = { rows: [], caption: "", loading: true, error: "" };
+const emptyHistory = { signals: [] as Signal[], loading: true, error: "" };
 
 function withBoard(board: BoardData): BoardState {
   const updatedAt = board.evaluatedAt ? timestampDate(board.evaluatedAt) : new Date();
@@ -45,6 +49,20 @@ function withBoard(board: BoardData): BoardState {
 export function withSignal(active: Signal[], signal: Signal): Signal[] {
   const others = active.filter((s) => s.id !== signal.id);
   return signal.clearedAt ? others : [...others, signal];
+}
+
+// every runs fetch now and then every periodSeconds (never when 0) until signal aborts.
+function every(periodSeconds: number, fetch: () => Promise<void>, signal: AbortSignal) {
+  void fetch();
+  if (periodSeconds <= 0) return;
+  const timer = setInterval(fetch, periodSeconds * 1000);
+  signal.addEventListener("abort", () => clearInterval(timer));
+}
+
+// pollPeriod is how often unary figures are fetched again at a refresh choice.
+function pollPeriod(refresh: Refresh): number {
+  if (refresh === "live") return liveTablePeriod;
+  return refresh === "off" ? 0 : Number(refresh);
 }
 
 interface Choices {
@@ -80,6 +98,8 @@ export function Board(_props: { route: string }) {
   const { unit, rangeSeconds, refresh } = choices;
   const [state, setState] = useState<BoardState>(emptyBoard);
   const [table, setTable] = useState<TableState>(emptyTable);
+  const [showHistory, setShowHistory] = useState(false);
+  const [history, setHistory] = useState(emptyHistory);
   // refreshes counts "Refresh now" clicks: each fetches again.
   const [refreshes, setRefreshes] = useState(0);
 
@@ -117,11 +137,7 @@ export function Board(_props: { route: string }) {
           if (!abort.signal.aborted && !isAbort(err)) setState((s) => ({ ...s, loading: false, reconnecting: "", error: errorText(err) }));
         }
       };
-      void poll();
-      if (refresh !== "off") {
-        const timer = setInterval(poll, Number(refresh) * 1000);
-        abort.signal.addEventListener("abort", () => clearInterval(timer));
-      }
+      every(pollPeriod(refresh), poll, abort.signal);
     }
     return () => abort.abort();
   }, [clients, unit, rangeSeconds, refresh, refreshes]);
@@ -143,14 +159,26 @@ export function Board(_props: { route: string }) {
         if (!abort.signal.aborted && !isAbort(err)) setTable((t) => ({ ...t, loading: false, error: errorText(err) }));
       }
     };
-    void load();
-    const period = refresh === "live" ? liveTablePeriod : refresh === "off" ? 0 : Number(refresh);
-    if (period > 0) {
-      const timer = setInterval(load, period * 1000);
-      abort.signal.addEventListener("abort", () => clearInterval(timer));
-    }
+    every(pollPeriod(refresh), load, abort.signal);
     return () => abort.abort();
   }, [clients, unit, units, refresh, refreshes]);
+
+  useEffect(() => {
+    if (!showHistory) return;
+    const abort = new AbortController();
+    const load = async () => {
+      try {
+        const from = timestampFromDate(new Date(Date.now() - rangeSeconds * 1000));
+        const r = await clients.supervision.listSignals({ businessUnit: unit, from, limit: historyLimit }, { signal: abort.signal });
+        setHistory({ signals: r.signals, loading: false, error: "" });
+      } catch (err) {
+        if (!abort.signal.aborted && !isAbort(err)) setHistory((h) => ({ ...h, loading: false, error: errorText(err) }));
+      }
+    };
+    setHistory(emptyHistory);
+    every(pollPeriod(refresh), load, abort.signal);
+    return () => abort.abort();
+  }, [clients, unit, rangeSeconds, refresh, refreshes, showHistory]);
 
   return (
     <BoardView
@@ -169,6 +197,9 @@ export function Board(_props: { route: string }) {
       error={state.error}
       reconnecting={state.reconnecting}
       agentTable={table}
+      showHistory={showHistory}
+      onShowHistory={setShowHistory}
+      history={history}
     />
   );
 }

@@ -85,6 +85,9 @@ function props(over: Partial<BoardViewProps> = {}): BoardViewProps {
     error: "",
     reconnecting: "",
     agentTable: { rows: [], caption: "Today 2026-11-23 (Europe/Paris)", loading: false, error: "" },
+    showHistory: false,
+    onShowHistory: vi.fn(),
+    history: { signals: [], loading: false, error: "" },
     ...over,
   };
 }
@@ -197,6 +200,27 @@ describe("signals list", () => {
   it("says when no objective is missed", () => {
     render(<BoardView {...props()} />);
     expect(within(region("Active signals")).getByText("No objective is missed now.")).toBeTruthy();
+  });
+
+  it("switches to the signals raised over the time range, with when each cleared", () => {
+    const p = props();
+    render(<BoardView {...p} />);
+    fireEvent.click(screen.getByRole("button", { name: "In the time range" }));
+    expect(p.onShowHistory).toHaveBeenCalledWith(true);
+    cleanup();
+    const cleared = create(SignalSchema, { id: "1", level: SignalLevel.WARNING, summary: "response 3m", since: timestampFromDate(at), clearedAt: timestampFromDate(at) });
+    const active = create(SignalSchema, { id: "2", level: SignalLevel.CRITICAL, summary: injection, since: timestampFromDate(at) });
+    render(<BoardView {...props({ showHistory: true, history: { signals: [cleared, active], loading: false, error: "" } })} />);
+    expect(screen.getByRole("button", { name: "In the time range" }).getAttribute("aria-pressed")).toBe("true");
+    const items = within(screen.getByRole("list", { name: "Signals in the time range" })).getAllByRole("listitem");
+    expect(items[0].textContent).toContain("cleared");
+    expect(items[1].textContent).toContain(injection);
+    expect(items[1].textContent).toContain("still active");
+  });
+
+  it("shows why the history could not be listed", () => {
+    render(<BoardView {...props({ showHistory: true, history: { signals: [], loading: false, error: "from: after to" } })} />);
+    expect(within(region("Active signals")).getByRole("alert").textContent).toBe("from: after to");
   });
 
   it("adds a raised signal and drops a cleared one", () => {

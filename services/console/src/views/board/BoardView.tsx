@@ -5,7 +5,7 @@ import type { Board } from "../../gen/switchboard/supervision/v1/board_pb";
 import type { Signal } from "../../gen/switchboard/supervision/v1/signal_pb";
 import { AgentTable, type AgentTableProps } from "./AgentTable";
 import { PanelView } from "./panels";
-import { SignalList } from "./signals";
+import { SignalHistory, SignalList } from "./signals";
 
 export const timeRanges = [
   { seconds: 900, label: "Last 15 minutes" },
@@ -47,6 +47,10 @@ export interface BoardViewProps {
   // reconnecting says why the live stream dropped, while it is opened again.
   reconnecting: string;
   agentTable: Omit<AgentTableProps, "liveSignals" | "unitSelected">;
+  // showHistory lists the signals raised over the time range instead of those active now.
+  showHistory: boolean;
+  onShowHistory: (show: boolean) => void;
+  history: { signals: Signal[]; loading: boolean; error: string };
 }
 
 export function BoardView(props: BoardViewProps) {
@@ -65,18 +69,35 @@ export function BoardView(props: BoardViewProps) {
         <div className="board-grid">
           {board.panels.map((p) => (
             <PanelView key={p.id} panel={p} signals={props.signals}>
-              {p.id === signalsPanel && <SignalList signals={props.signals} />}
+              {p.id === signalsPanel && <SignalsBody {...props} />}
             </PanelView>
           ))}
         </div>
       )}
       {board && !hasSignalsPanel && (
         <Section title="Active signals">
-          <SignalList signals={props.signals} />
+          <SignalsBody {...props} />
         </Section>
       )}
       <AgentTable {...props.agentTable} liveSignals={board ? props.signals : undefined} unitSelected={props.unit !== ""} />
     </div>
+  );
+}
+
+// SignalsBody is the signals active now, or those raised over the time range.
+function SignalsBody(props: BoardViewProps) {
+  return (
+    <>
+      <div className="segmented" role="group" aria-label="Signals shown">
+        <button type="button" aria-pressed={!props.showHistory} onClick={() => props.onShowHistory(false)}>
+          Active now
+        </button>
+        <button type="button" aria-pressed={props.showHistory} onClick={() => props.onShowHistory(true)}>
+          In the time range
+        </button>
+      </div>
+      {props.showHistory ? <SignalHistory {...props.history} /> : <SignalList signals={props.signals} />}
+    </>
   );
 }
 

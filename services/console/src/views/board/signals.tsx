@@ -71,3 +71,32 @@ export function SignalList(props: { signals: Signal[]; now?: number }) {
     </ul>
   );
 }
+
+// SignalHistory lists the signals raised over a span, newest first (as ListSignals gives
+// them), with when each was raised and cleared.
+export function SignalHistory(props: { signals: Signal[]; loading: boolean; error: string }) {
+  if (props.error) {
+    return (
+      <p role="alert" className="error">
+        {props.error}
+      </p>
+    );
+  }
+  if (props.loading && props.signals.length === 0) return <p className="muted">Loading signals…</p>;
+  if (props.signals.length === 0) return <p className="muted">No objective was missed in this time range.</p>;
+  return (
+    <ul className="signal-list" aria-label="Signals in the time range">
+      {props.signals.map((s) => (
+        <li key={s.id} className={`level-${levelOf(s)}`}>
+          <SignalBadge signal={s} />
+          <span className="signal-text">{signalText(s)}</span>
+          <span className="muted">
+            {[s.agent, s.businessUnit].filter(Boolean).join(" · ")}
+            {s.since && ` · raised ${timestampDate(s.since).toLocaleTimeString()}`}
+            {s.clearedAt ? ` · cleared ${timestampDate(s.clearedAt).toLocaleTimeString()}` : " · still active"}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
