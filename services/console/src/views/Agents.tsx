@@ -79,7 +79,7 @@ export function Agents(props: { route: string }) {
             if (agent) setState((s) => ({ ...s, agents: withAgent(s.agents, agent), loaded: true, reconnecting: "" }));
           }
         },
-        (err) => setState((s) => ({ ...s, reconnecting: errorText(err) })),
+        (err, retrying) => setState((s) => (retrying ? { ...s, reconnecting: errorText(err) } : { ...s, reconnecting: "", error: errorText(err) })),
       ),
     );
     return () => abort.abort();

@@ -125,7 +125,8 @@ export function Board(_props: { route: string }) {
             else if (signal) setState((s) => ({ ...s, signals: withSignal(s.signals, signal) }));
           }
         },
-        (err) => setState((s) => ({ ...s, loading: false, reconnecting: errorText(err) })),
+        (err, retrying) =>
+          setState((s) => (retrying ? { ...s, loading: false, reconnecting: errorText(err) } : { ...s, loading: false, reconnecting: "", error: errorText(err) })),
       );
     } else {
       const poll = async () => {

@@ -12,7 +12,11 @@ interface ChatsState {
   chats: ChatSeen[];
   loaded: boolean;
   reconnecting: string;
+  // error is why the conversations cannot be shown (a refusal).
+  error: string;
 }
+
+const emptyChats: ChatsState = { chats: [], loaded: false, reconnecting: "", error: "" };
 
 // withChat applies one change to the list: a chat added or updated in place, or removed.
 export function withChat(chats: ChatSeen[], chat: OpenChat, removed: boolean, now: number): ChatSeen[] {
@@ -26,7 +30,7 @@ export function withChat(chats: ChatSeen[], chat: OpenChat, removed: boolean, no
 
 export function AgentChats(props: { agent: string; name: string; onClose: () => void }) {
   const { clients, grants, navigate } = useSession();
-  const [state, setState] = useState<ChatsState>({ chats: [], loaded: false, reconnecting: "" });
+  const [state, setState] = useState<ChatsState>(emptyChats);
   const now = useNow(1000);
   const heading = useRef<HTMLHeadingElement>(null);
   const supervisable = unitsWith(grants, "Supervise");
@@ -36,7 +40,7 @@ export function AgentChats(props: { agent: string; name: string; onClose: () => 
 
   useEffect(() => {
     const abort = new AbortController();
-    setState({ chats: [], loaded: false, reconnecting: "" });
+    setState(emptyChats);
     void keepStreaming(
       abort.signal,
       async (alive) => {
@@ -48,7 +52,7 @@ export function AgentChats(props: { agent: string; name: string; onClose: () => 
           if (r.snapshotDone) {
             const fresh = snapshot ?? [];
             snapshot = null;
-            setState({ chats: fresh, loaded: true, reconnecting: "" });
+            setState({ chats: fresh, loaded: true, reconnecting: "", error: "" });
           } else if (r.chat && snapshot) {
             snapshot = withChat(snapshot, r.chat, r.removed, Date.now());
           } else if (r.chat) {
@@ -57,7 +61,7 @@ export function AgentChats(props: { agent: string; name: string; onClose: () => 
           }
         }
       },
-      (err) => setState((s) => ({ ...s, loaded: true, reconnecting: errorText(err) })),
+      (err, retrying) => setState((s) => ({ ...s, loaded: true, ...(retrying ? { reconnecting: errorText(err) } : { reconnecting: "", error: errorText(err) }) })),
     );
     return () => abort.abort();
   }, [clients, props.agent]);
@@ -83,8 +87,13 @@ export function AgentChats(props: { agent: string; name: string; onClose: () => 
           Live updates lost ({state.reconnecting}); reconnecting…
         </p>
       )}
+      {state.error && (
+        <p role="alert" className="error">
+          {state.error}
+        </p>
+      )}
       {!state.loaded && <p className="muted">Loading conversations…</p>}
-      {state.loaded && state.chats.length === 0 && !state.reconnecting && <p className="empty">{props.name} has no open conversation.</p>}
+      {state.loaded && state.chats.length === 0 && !state.reconnecting && !state.error && <p className="empty">{props.name} has no open conversation.</p>}
       <ChatBoxes
         chats={state.chats}
         now={now}

@@ -12,7 +12,7 @@ describe("keeping a stream open", () => {
   it("opens the stream again after it drops, says why, and starts the delays over after a message", async () => {
     vi.useFakeTimers();
     const abort = new AbortController();
-    const drops: [string, number][] = [];
+    const drops: [string, boolean][] = [];
     let opens = 0;
     const done = keepStreaming(
       abort.signal,
@@ -21,18 +21,31 @@ describe("keeping a stream open", () => {
         if (opens === 3) alive();
         throw new ConnectError("connection lost", Code.Unavailable);
       },
-      (err, ms) => drops.push([(err as ConnectError).rawMessage, ms]),
+      (err, retrying) => drops.push([(err as ConnectError).rawMessage, retrying]),
     );
-    await vi.advanceTimersByTimeAsync(1000 + 2000 + 1000);
+    // Tries at 0 s, 1 s and 3 s (1 s then 2 s apart); the third got a message, so the
+    // fourth comes 1 s later again, at 4 s, and the fifth not before 6 s.
+    await vi.advanceTimersByTimeAsync(1000 + 2000 + 1000 + 1500);
     expect(opens).toBe(4);
-    expect(drops).toEqual([
-      ["connection lost", 1000],
-      ["connection lost", 2000],
-      ["connection lost", 1000],
-      ["connection lost", 2000],
-    ]);
+    expect(drops.length).toBe(4);
+    expect(drops.every(([text, retrying]) => text === "connection lost" && retrying)).toBe(true);
     abort.abort();
     await done;
+  });
+
+  it("gives up on a refusal that trying again cannot change", async () => {
+    const onDrop = vi.fn();
+    let opens = 0;
+    await keepStreaming(
+      new AbortController().signal,
+      async () => {
+        opens++;
+        throw new ConnectError("you hold SuperviseOpenChats on no business unit", Code.PermissionDenied);
+      },
+      onDrop,
+    );
+    expect(opens).toBe(1);
+    expect(onDrop).toHaveBeenCalledWith(expect.any(ConnectError), false);
   });
 
   it("stops when the page aborts", async () => {
