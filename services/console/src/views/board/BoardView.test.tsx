@@ -16,6 +16,7 @@ import {
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { SignalLevel, SignalSchema, type Signal } from "../../gen/switchboard/supervision/v1/signal_pb";
 import { BoardView, type BoardViewProps } from "./BoardView";
+import { seriesLines } from "./panels";
 import { withSignal } from "../Board";
 
 afterEach(cleanup);
@@ -172,6 +173,12 @@ describe("board panels", () => {
     render(<BoardView {...p} />);
     expect(within(region("Visitors")).getByText("bad query: parse error")).toBeTruthy();
     expect(within(region("Ratings today")).getByText("No data")).toBeTruthy();
+  });
+
+  it("spreads time series over the whole time range, gaps where there is no sample", () => {
+    const t = Math.round(at.getTime() / 1000);
+    const s = create(SeriesSchema, { legend: "open", samples: [{ time: timestampFromDate(at), value: 3 }] });
+    expect(seriesLines([s], { from: t - 900, to: t })).toEqual({ times: [t - 900, t], lines: [{ label: "open", values: [null, 3] }] });
   });
 
   it("writes values in the panel's unit", () => {

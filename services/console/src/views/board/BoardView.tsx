@@ -56,6 +56,8 @@ export interface BoardViewProps {
 export function BoardView(props: BoardViewProps) {
   const { board } = props;
   const hasSignalsPanel = board?.panels.some((p) => p.id === signalsPanel) ?? false;
+  const to = board?.evaluatedAt ? Number(board.evaluatedAt.seconds) : undefined;
+  const span = to === undefined ? undefined : { from: to - props.rangeSeconds, to };
   return (
     <div className="board">
       <BoardToolbar {...props} />
@@ -68,7 +70,7 @@ export function BoardView(props: BoardViewProps) {
       {board && (
         <div className="board-grid">
           {board.panels.map((p) => (
-            <PanelView key={p.id} panel={p} signals={props.signals}>
+            <PanelView key={p.id} panel={p} signals={props.signals} span={span}>
               {p.id === signalsPanel && <SignalsBody {...props} />}
             </PanelView>
           ))}

@@ -27,7 +27,7 @@ export function legendOf(series: Series): string {
 
 // PanelView is one panel as a region named by its title; children are drawn under its data,
 // and alone when it has none (no "No data" above a list that says it better).
-export function PanelView(props: { panel: Panel; signals: Signal[]; children?: ReactNode }) {
+export function PanelView(props: { panel: Panel; signals: Signal[]; span?: Span; children?: ReactNode }) {
   const { panel, signals } = props;
   const level = panelLevel(panel, signals);
   const place = {
@@ -46,7 +46,7 @@ export function PanelView(props: { panel: Panel; signals: Signal[]; children?: R
         {panel.error ? (
           <p className="error">{panel.error}</p>
         ) : (
-          (hasData(panel) || !props.children) && <PanelData panel={panel} signals={signals} panelLevel={level} />
+          (hasData(panel) || !props.children) && <PanelData panel={panel} signals={signals} panelLevel={level} span={props.span} />
         )}
         {props.children}
       </div>
@@ -57,14 +57,14 @@ export function PanelView(props: { panel: Panel; signals: Signal[]; children?: R
 const hasData = (panel: Panel) => panel.series.some((s) => s.samples.length > 0);
 
 // PanelData draws the panel's series as its kind says.
-function PanelData(props: { panel: Panel; signals: Signal[]; panelLevel: Level | undefined }) {
+function PanelData(props: { panel: Panel; signals: Signal[]; panelLevel: Level | undefined; span?: Span }) {
   const { panel } = props;
   if (!hasData(panel)) return <p className="muted no-data">No data</p>;
   switch (panel.kind) {
     case PanelKind.GAUGE:
       return <GaugePanel {...props} />;
     case PanelKind.TIME_SERIES:
-      return <TimeSeriesPanel panel={panel} />;
+      return <TimeSeriesPanel panel={panel} span={props.span} />;
     case PanelKind.TABLE:
       return <TablePanel panel={panel} signals={props.signals} />;
     default:
@@ -142,10 +142,17 @@ export function Gauge(props: { value: number; min: number; max: number; unit: st
   );
 }
 
+// Span is the time range a time series covers, in seconds since the epoch.
+export interface Span {
+  from: number;
+  to: number;
+}
+
 // seriesLines aligns the series on the union of their sample times (seconds), a gap where a
-// series has no sample.
-export function seriesLines(series: Series[]): { times: number[]; lines: Line[] } {
-  const times = new Set<number>();
+// series has no sample; the span's ends are times too, so the axis covers the whole range
+// even while the samples cover part of it.
+export function seriesLines(series: Series[], span?: Span): { times: number[]; lines: Line[] } {
+  const times = new Set<number>(span ? [span.from, span.to] : []);
   const byTime = series.map((s) => {
     const m = new Map<number, number>();
     for (const sample of s.samples) {
@@ -163,10 +170,10 @@ export function seriesLines(series: Series[]): { times: number[]; lines: Line[] 
   };
 }
 
-function TimeSeriesPanel(props: { panel: Panel }) {
-  const { panel } = props;
+function TimeSeriesPanel(props: { panel: Panel; span?: Span }) {
+  const { panel, span } = props;
   // The board is drawn again often; uPlot is given new data only with a new panel.
-  const { times, lines } = useMemo(() => seriesLines(panel.series), [panel]);
+  const { times, lines } = useMemo(() => seriesLines(panel.series, span), [panel, span?.from, span?.to]);
   const height = Math.max(120, panel.height * rowHeight - 96);
   return <TimeSeries times={times} lines={lines} height={height} unit={panel.unit === "s" ? "s" : panel.unit === "percent" ? "%" : ""} title={panel.title} />;
 }
