@@ -1,7 +1,8 @@
 // Board: the supervisor's real-time board. This container fetches and streams; BoardView
 // draws. The board comes from WatchBoard (Live) or from GetBoard polled at the chosen
 // interval; the agents table from GetAgentTable, per unit, and the signals raised over the
-// time range from ListSignals, when asked, at the same pace (every 5 s when live). Unit, time range and refresh are kept in the address, so a board can be shared.
+// time range from ListSignals, when asked, at the same pace (every 5 s when live). Unit,
+// time range and refresh are kept in the address, so a board can be shared.
 import { useEffect, useMemo, useState } from "react";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { errorText, isAbort } from "../api";
@@ -13,9 +14,9 @@ import { BoardView, refreshChoices, timeRanges, type Refresh } from "./board/Boa
 import { keepStreaming } from "./board/retry";
 import "./board.css";
 
-// liveTablePeriod is how often the agents table (and the signals' history, when shown) is
+// livePollPeriod is how often the agents table (and the signals' history, when shown) is
 // fetched again while the board is live: the board stream itself comes at least every 5 s.
-const liveTablePeriod = 5;
+const livePollPeriod = 5;
 
 // historyLimit caps the signals listed over a time range: the newest first.
 const historyLimit = 200;
@@ -61,7 +62,7 @@ function every(periodSeconds: number, fetch: () => Promise<void>, signal: AbortS
 
 // pollPeriod is how often unary figures are fetched again at a refresh choice.
 function pollPeriod(refresh: Refresh): number {
-  if (refresh === "live") return liveTablePeriod;
+  if (refresh === "live") return livePollPeriod;
   return refresh === "off" ? 0 : Number(refresh);
 }
 

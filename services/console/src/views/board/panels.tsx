@@ -8,8 +8,11 @@ import { TimeSeries, type Line } from "../../ui/TimeSeries";
 import { formatValue } from "./format";
 import { panelLevel, seriesLevel, type Level } from "./levels";
 
-// rowHeight is the height of one grid row in pixels, as in Grafana.
-export const rowHeight = 30;
+// rowHeight and gridGap are the height of one grid row and the gap between rows, in pixels
+// (as in board.css); the panel's heading and uPlot's legend take panelChrome of a panel.
+const rowHeight = 30;
+const gridGap = 8;
+const panelChrome = 110;
 
 const levelClass = (level: Level | undefined) => (level ? `level-${level}` : "");
 
@@ -174,7 +177,7 @@ function TimeSeriesPanel(props: { panel: Panel; span?: Span }) {
   const { panel, span } = props;
   // The board is drawn again often; uPlot is given new data only with a new panel.
   const { times, lines } = useMemo(() => seriesLines(panel.series, span), [panel, span?.from, span?.to]);
-  const height = Math.max(120, panel.height * rowHeight - 96);
+  const height = Math.max(120, panel.height * rowHeight + (panel.height - 1) * gridGap - panelChrome);
   return <TimeSeries times={times} lines={lines} height={height} unit={panel.unit === "s" ? "s" : panel.unit === "percent" ? "%" : ""} title={panel.title} />;
 }
 
