@@ -128,6 +128,12 @@ export function ConnectionNote(props: { connection: Connection; error: string })
           Offline — reconnecting{props.error ? ` (${props.error})` : ""}
         </p>
       );
+    case "refused":
+      return (
+        <p className="ws-connection error" role="alert">
+          Offline: {props.error}
+        </p>
+      );
     case "connecting":
       return (
         <p className="ws-connection muted" role="status">
