@@ -149,6 +149,17 @@ describe("the frame's place and memory", () => {
       pageTitle: "Shop",
     });
   });
+  it("works without memory when the browser refuses a third-party frame its storage", () => {
+    const p = placeFrom("?key=wk_1&unit=sales");
+    const real = Object.getOwnPropertyDescriptor(window, "sessionStorage")!;
+    Object.defineProperty(window, "sessionStorage", { configurable: true, get: () => { throw new DOMException("Access is denied for this document.", "SecurityError"); } });
+    try {
+      expect(() => saveChat(p, { conversationId: "c1", visitorToken: "t" })).not.toThrow();
+      expect(loadChat(p)).toBeNull();
+    } finally {
+      Object.defineProperty(window, "sessionStorage", real);
+    }
+  });
   it("keeps the chat in progress for the tab, to resume after a reload", () => {
     const p = placeFrom("?key=wk_1&unit=sales");
     saveChat(p, { conversationId: "c1", visitorToken: "t" });

@@ -18,11 +18,11 @@ export function placeFrom(search: string): Place {
 const visitorKeyName = (p: Place) => `switchboard.visitor.${p.widgetKey}`;
 
 export function loadVisitorKey(p: Place): string {
-  return read(localStorage, visitorKeyName(p)) ?? "";
+  return read(local, visitorKeyName(p)) ?? "";
 }
 
 export function saveVisitorKey(p: Place, key: string) {
-  if (key) write(localStorage, visitorKeyName(p), key);
+  if (key) write(local, visitorKeyName(p), key);
 }
 
 // A chat in progress lives in the tab's session storage, so that a reload resumes it and a
@@ -35,7 +35,7 @@ export interface ChatSession {
 const chatName = (p: Place) => `switchboard.chat.${p.widgetKey}.${p.unit}`;
 
 export function loadChat(p: Place): ChatSession | null {
-  const raw = read(sessionStorage, chatName(p));
+  const raw = read(session, chatName(p));
   if (!raw) return null;
   try {
     const c = JSON.parse(raw) as ChatSession;
@@ -46,18 +46,18 @@ export function loadChat(p: Place): ChatSession | null {
 }
 
 export function saveChat(p: Place, c: ChatSession | null) {
-  if (c) write(sessionStorage, chatName(p), JSON.stringify(c));
-  else remove(sessionStorage, chatName(p));
+  if (c) write(session, chatName(p), JSON.stringify(c));
+  else remove(session, chatName(p));
 }
 
 const openName = (p: Place) => `switchboard.open.${p.widgetKey}.${p.unit}`;
 
 export function loadOpen(p: Place): boolean {
-  return read(sessionStorage, openName(p)) === "1";
+  return read(session, openName(p)) === "1";
 }
 
 export function saveOpen(p: Place, open: boolean) {
-  write(sessionStorage, openName(p), open ? "1" : "0");
+  write(session, openName(p), open ? "1" : "0");
 }
 
 // tellFrameState asks widget.js (the embedding page) to size the frame for state.
@@ -72,26 +72,31 @@ export function tellFrameState(p: Place, state: "open" | "launcher") {
   window.parent.postMessage({ type: "switchboard:widget", state }, target);
 }
 
-// Storage may be refused (privacy settings, sandboxing): the widget then works without memory.
-function read(s: Storage, k: string): string | null {
+// Storage may be refused (privacy settings, a third-party frame whose storage the browser
+// blocks: then even reading the property throws): the widget then works without memory.
+type StorageArea = () => Storage;
+const local: StorageArea = () => localStorage;
+const session: StorageArea = () => sessionStorage;
+
+function read(area: StorageArea, k: string): string | null {
   try {
-    return s.getItem(k);
+    return area().getItem(k);
   } catch {
     return null;
   }
 }
 
-function write(s: Storage, k: string, v: string) {
+function write(area: StorageArea, k: string, v: string) {
   try {
-    s.setItem(k, v);
+    area().setItem(k, v);
   } catch {
     // no memory: see read
   }
 }
 
-function remove(s: Storage, k: string) {
+function remove(area: StorageArea, k: string) {
   try {
-    s.removeItem(k);
+    area().removeItem(k);
   } catch {
     // no memory: see read
   }
