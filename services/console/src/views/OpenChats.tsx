@@ -1,4 +1,72 @@
-// OpenChats: to be built (issue 6).
+// OpenChats: every open chat of the units where the user holds SuperviseOpenChats, live
+// from WatchOpenChats, filtered by unit and agent; "Supervise" adds one to the user's
+// supervised chats and goes there.
+import { useMemo, useState } from "react";
+import { errorText } from "../api";
+import type { OpenChat } from "../gen/switchboard/supervision/v1/supervision_pb";
+import { unitsWith, useSession } from "../session";
+import { OpenChatsView, type OpenChatsFilter } from "./chats/OpenChatsView";
+import { applyOpenChat, byLastActivity, noOpenChats, restart } from "./chats/openChats";
+import { useAgents } from "./chats/useAgents";
+import { useNow } from "./chats/useNow";
+import { useStream } from "./chats/useStream";
+import "./chats.css";
+
 export function OpenChats(_props: { route: string }) {
-  return <p className="empty">OpenChats is coming.</p>;
+  const { clients, grants, navigate } = useSession();
+  const units = useMemo(() => unitsWith(grants, "SuperviseOpenChats"), [grants]);
+  const supervisable = useMemo(() => new Set(unitsWith(grants, "Supervise")), [grants]);
+  const { agents } = useAgents();
+  const [filter, setFilter] = useState<OpenChatsFilter>({ unit: "", agent: "" });
+  const [state, setState] = useState(noOpenChats);
+  const [supervising, setSupervising] = useState<string>();
+  const [actionError, setActionError] = useState("");
+  const now = useNow(1000);
+
+  const stream = useStream(
+    (signal) => clients.supervision.watchOpenChats({ businessUnit: filter.unit, agent: filter.agent }, { signal }),
+    `${filter.unit}\n${filter.agent}`,
+    (r) => setState((s) => applyOpenChat(s, r)),
+    () => setState((s) => restart(s)),
+  );
+
+  const inUnits = agents.filter((a) => a.businessUnits.some((u) => units.includes(u)));
+
+  async function supervise(chat: OpenChat) {
+    const id = chat.conversation!.id;
+    setSupervising(id);
+    setActionError("");
+    try {
+      await clients.supervision.addSupervisedChat({ conversationId: id });
+      navigate("/supervised");
+    } catch (err) {
+      setActionError(errorText(err));
+      setSupervising(undefined);
+    }
+  }
+
+  return (
+    <section aria-labelledby="open-chats-title">
+      <h1 id="open-chats-title" className="view-title">
+        Open chats
+      </h1>
+      <OpenChatsView
+        chats={byLastActivity(state.chats)}
+        ready={state.ready}
+        units={units}
+        agents={inUnits}
+        filter={filter}
+        onFilter={(f) => {
+          setFilter(f);
+          setState(noOpenChats);
+        }}
+        canSupervise={(u) => supervisable.has(u)}
+        onSupervise={(c) => void supervise(c)}
+        supervising={supervising}
+        reconnecting={stream.reconnecting}
+        error={actionError || stream.error}
+        now={now}
+      />
+    </section>
+  );
 }
