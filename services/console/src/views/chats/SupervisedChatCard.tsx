@@ -76,22 +76,20 @@ export function SupervisedChatCard(props: {
       ) : (
         <>
           <WhisperComposer whisper={actions.whisper} />
-          <div className="supervised-actions">
-            <TransferControl visitor={name} conversation={c} agents={agents} units={units} actions={actions} />
-            <FinishControl finish={actions.finish} />
-          </div>
         </>
       )}
+      <div className="supervised-actions">
+        {!ended && <TransferControl visitor={name} conversation={c} agents={agents} units={units} actions={actions} />}
+        {!ended && <FinishControl finish={actions.finish} />}
+        <button type="button" className="stop" onClick={() => void stop()} disabled={stopping}>
+          Stop supervising
+        </button>
+      </div>
       {error && (
         <p role="alert" className="error">
           {error}
         </p>
       )}
-      <div className="supervised-actions">
-        <button type="button" onClick={() => void stop()} disabled={stopping}>
-          Stop supervising
-        </button>
-      </div>
     </section>
   );
 }
@@ -131,7 +129,7 @@ export function WhisperComposer({ whisper }: { whisper: (id: string, text: strin
     >
       <textarea
         aria-label="Whisper to agent"
-        placeholder="Whisper to the agent (the visitor never sees it) — Ctrl+Enter sends"
+        placeholder="Only the agent sees it · Ctrl+Enter sends"
         rows={2}
         maxLength={4096}
         value={text}

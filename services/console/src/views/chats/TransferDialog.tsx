@@ -60,7 +60,7 @@ export function TransferDialog(props: {
           if (e.key === "Escape") {
             e.stopPropagation();
             onClose();
-          }
+          } else if (e.key === "Tab") keepFocusInside(e);
         }}
       >
         <h2 id={titleId}>Transfer chat with {visitor}</h2>
@@ -111,4 +111,19 @@ export function TransferDialog(props: {
       </div>
     </div>
   );
+}
+
+// keepFocusInside wraps Tab from the dialog's last control to its first (and Shift+Tab
+// back), so that keyboard users stay in the modal dialog.
+function keepFocusInside(e: React.KeyboardEvent<HTMLElement>) {
+  const controls = Array.from(e.currentTarget.querySelectorAll<HTMLElement>("select, textarea, input, button:not(:disabled)"));
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last?.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first?.focus();
+  }
 }

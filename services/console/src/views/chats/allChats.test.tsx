@@ -113,10 +113,11 @@ describe("CSV export", () => {
 const exported = [
   "seq,time,author_kind,author,kind,text",
   "1,2026-11-23T09:00:00Z,system,,system,started  sales",
-  "2,2026-11-23T09:00:01Z,visitor,Vera,message,\"Hello, my order \"\"42\"\"\nis late\"",
-  "3,2026-11-23T09:00:05Z,supervisor,Sam,whisper,'-offer 10%",
-  `4,2026-11-23T09:00:09Z,agent,Alice,message,${evilName}`,
-  "5,2026-11-23T09:01:00Z,system,,system,closed  sales resolved",
+  "2,2026-11-23T09:00:00Z,system,,system,assigned alice sales",
+  "3,2026-11-23T09:00:01Z,visitor,Vera,message,\"Hello, my order \"\"42\"\"\nis late\"",
+  "4,2026-11-23T09:00:05Z,supervisor,Sam,whisper,'-offer 10%",
+  `5,2026-11-23T09:00:09Z,agent,Alice,message,${evilName}`,
+  "6,2026-11-23T09:01:00Z,system,,system,closed alice sales resolved by the agent",
   "",
 ].join("\r\n");
 
@@ -130,11 +131,12 @@ describe("a transcript from its CSV export", () => {
   it("becomes messages, whispers and system lines, formula guards undone", () => {
     const t = csvTranscript(exported);
     expect(t.entries.map((e) => [e.kind, e.author, e.text])).toEqual([
-      ["system", "system", "Conversation started: sales"],
+      ["system", "system", "Conversation started in sales"],
+      ["system", "system", "Assigned to alice"],
       ["message", "visitor", 'Hello, my order "42"\nis late'],
       ["whisper", "supervisor", "-offer 10%"],
       ["message", "agent", evilName],
-      ["system", "system", "Conversation ended: sales resolved"],
+      ["system", "system", "Conversation ended (resolved by the agent)"],
     ]);
     expect(t.closed).toBe(true);
   });

@@ -1,6 +1,7 @@
 // A transcript from ExportTranscript's CSV (seq, time, author_kind, author, kind, text):
 // the way to read a conversation that needs only AllChats, closed ones included.
-import type { AuthorRole, Entry, TranscriptState } from "../../ui/transcript";
+import { SystemEventKind } from "../../gen/switchboard/chat/v1/chat_pb";
+import { systemText, type AuthorRole, type Entry, type TranscriptState } from "../../ui/transcript";
 
 // parseCsv reads RFC 4180 CSV: quoted cells may hold commas, quotes ("") and line breaks.
 export function parseCsv(text: string): string[][] {
@@ -43,22 +44,24 @@ export function unsafeCell(cell: string): string {
 
 const roles: Record<string, AuthorRole> = { visitor: "visitor", agent: "agent", supervisor: "supervisor" };
 
-const systemWords: Record<string, string> = {
-  started: "Conversation started",
-  queued: "Waiting for an agent",
-  assigned: "Assigned",
-  accepted: "The agent joined",
-  transferred: "Transferred",
-  closed: "Conversation ended",
-  rated: "The visitor rated the conversation",
+const systemKinds: Record<string, SystemEventKind> = {
+  started: SystemEventKind.STARTED,
+  queued: SystemEventKind.QUEUED,
+  assigned: SystemEventKind.ASSIGNED,
+  accepted: SystemEventKind.ACCEPTED,
+  transferred: SystemEventKind.TRANSFERRED,
+  closed: SystemEventKind.CLOSED,
+  rated: SystemEventKind.RATED,
 };
 
-// systemLine says a system row ("assigned alice sales") for people.
+// systemLine says a system row for people as the live transcript does. The export writes
+// it as "<kind> <agent> <unit> <detail>", each part possibly empty (agents and units are
+// names without spaces).
 function systemLine(text: string): { text: string; closed: boolean } {
-  const [kind, ...rest] = text.split(" ");
-  const detail = rest.join(" ").trim();
-  const words = systemWords[kind] ?? text;
-  return { text: systemWords[kind] && detail ? `${words}: ${detail}` : words, closed: kind === "closed" };
+  const [kind, agent = "", unit = "", ...detail] = text.split(" ");
+  const k = systemKinds[kind];
+  if (k === undefined) return { text, closed: false };
+  return { text: systemText(k, agent, unit, detail.join(" ").trim()), closed: k === SystemEventKind.CLOSED };
 }
 
 // csvTranscript turns an exported transcript into what Transcript shows.
