@@ -1,7 +1,7 @@
 // OpenChats: every open chat of the units where the user holds SuperviseOpenChats, live
 // from WatchOpenChats, filtered by unit and agent; "Supervise" adds one to the user's
 // supervised chats and goes there.
-import { useMemo, useState } from "react";
+import { useCallback, useMemo, useState } from "react";
 import { errorText } from "../api";
 import type { OpenChat } from "../gen/switchboard/supervision/v1/supervision_pb";
 import { unitsWith, useSession } from "../session";
@@ -30,20 +30,25 @@ export function OpenChats(_props: { route: string }) {
     () => setState((s) => restart(s)),
   );
 
-  const inUnits = agents.filter((a) => a.businessUnits.some((u) => units.includes(u)));
+  const inUnits = useMemo(() => agents.filter((a) => a.businessUnits.some((u) => units.includes(u))), [agents, units]);
+  const chats = useMemo(() => byLastActivity(state.chats), [state.chats]);
+  const canSupervise = useCallback((u: string) => supervisable.has(u), [supervisable]);
 
-  async function supervise(chat: OpenChat) {
-    const id = chat.conversation!.id;
-    setSupervising(id);
-    setActionError("");
-    try {
-      await clients.supervision.addSupervisedChat({ conversationId: id });
-      navigate("/supervised");
-    } catch (err) {
-      setActionError(errorText(err));
-      setSupervising(undefined);
-    }
-  }
+  const supervise = useCallback(
+    async (chat: OpenChat) => {
+      const id = chat.conversation!.id;
+      setSupervising(id);
+      setActionError("");
+      try {
+        await clients.supervision.addSupervisedChat({ conversationId: id });
+        navigate("/supervised");
+      } catch (err) {
+        setActionError(errorText(err));
+        setSupervising(undefined);
+      }
+    },
+    [clients, navigate],
+  );
 
   return (
     <section aria-labelledby="open-chats-title">
@@ -51,7 +56,7 @@ export function OpenChats(_props: { route: string }) {
         Open chats
       </h1>
       <OpenChatsView
-        chats={byLastActivity(state.chats)}
+        chats={chats}
         ready={state.ready}
         units={units}
         agents={inUnits}
@@ -60,8 +65,8 @@ export function OpenChats(_props: { route: string }) {
           setFilter(f);
           setState(noOpenChats);
         }}
-        canSupervise={(u) => supervisable.has(u)}
-        onSupervise={(c) => void supervise(c)}
+        canSupervise={canSupervise}
+        onSupervise={supervise}
         supervising={supervising}
         reconnecting={stream.reconnecting}
         error={actionError || stream.error}

@@ -2,16 +2,20 @@ import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import { ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
-import { WatchOpenChatsResponseSchema } from "../../gen/switchboard/supervision/v1/supervision_pb";
+import { WatchOpenChatsResponseSchema, type OpenChat } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { SignalLevel } from "../../gen/switchboard/supervision/v1/signal_pb";
 import { OpenChatsView } from "./OpenChatsView";
-import { applyOpenChat, byLastActivity, noOpenChats, restart } from "./openChats";
+import { applyOpenChat, byLastActivity, noOpenChats, restart, type LiveOpenChat } from "./openChats";
 import { agents, conversation, evilName, openChat } from "./fixtures";
 
 const at = (min: number) => new Date(Date.UTC(2026, 10, 23, 9, min));
 const now = at(30);
 
-function view(chats = [openChat(conversation("a"))], extra: Partial<Parameters<typeof OpenChatsView>[0]> = {}) {
+// live is a chat as the stream state holds it, received just now.
+const live = (chat: OpenChat): LiveOpenChat => ({ chat, queuedAt: new Date(now.getTime() - Number(chat.waitingSeconds) * 1000) });
+
+function view(open = [openChat(conversation("a"))], extra: Partial<Parameters<typeof OpenChatsView>[0]> = {}) {
+  const chats = open.map(live);
   const onSupervise = vi.fn();
   const onFilter = vi.fn();
   render(
@@ -31,8 +35,9 @@ function view(chats = [openChat(conversation("a"))], extra: Partial<Parameters<t
   return { onSupervise, onFilter };
 }
 
+const msg = (fields: Parameters<typeof create<typeof WatchOpenChatsResponseSchema>>[1]) => create(WatchOpenChatsResponseSchema, fields);
+
 describe("open chats from the stream", () => {
-  const msg = (fields: Parameters<typeof create<typeof WatchOpenChatsResponseSchema>>[1]) => create(WatchOpenChatsResponseSchema, fields);
   it("shows the snapshot once complete, then changes and removals", () => {
     let s = restart(noOpenChats);
     s = applyOpenChat(s, msg({ chat: openChat(conversation("a")) }));
@@ -53,9 +58,9 @@ describe("open chats from the stream", () => {
   });
   it("sorts by last activity, most recent first", () => {
     const chats = Object.fromEntries(
-      [conversation("old", {}, at(1)), conversation("new", {}, at(20)), conversation("mid", {}, at(10))].map((c) => [c.id, openChat(c)]),
+      [conversation("old", {}, at(1)), conversation("new", {}, at(20)), conversation("mid", {}, at(10))].map((c) => [c.id, live(openChat(c))]),
     );
-    expect(byLastActivity(chats).map((c) => c.conversation!.id)).toEqual(["new", "mid", "old"]);
+    expect(byLastActivity(chats).map((c) => c.chat.conversation!.id)).toEqual(["new", "mid", "old"]);
   });
 });
 
@@ -76,8 +81,12 @@ describe("OpenChatsView", () => {
     expect(within(rowB).queryByText("Inactive")).toBeNull();
     expect(rowB.querySelector(".badge.warning")).not.toBeNull();
   });
-  it("shows a queued chat's waiting time", () => {
-    view([openChat(conversation("q", { state: ConversationState.QUEUED, agent: "" }), { waitingSeconds: 135n })]);
+  it("counts a queued chat's wait on from when the stream said it", () => {
+    const queued = openChat(conversation("q", { state: ConversationState.QUEUED, agent: "" }), { waitingSeconds: 75n });
+    const s = applyOpenChat(applyOpenChat(restart(noOpenChats), msg({ chat: queued }), at(29)), msg({ snapshotDone: true }));
+    render(
+      <OpenChatsView chats={byLastActivity(s.chats)} ready units={[]} agents={agents} filter={{ unit: "", agent: "" }} onFilter={() => {}} canSupervise={() => true} onSupervise={() => {}} now={now} />,
+    );
     const row = screen.getByText("Visitor q").closest("tr")!;
     expect(row.textContent).toContain("2m 15s");
     expect(row.textContent).toContain("Nobody yet");
@@ -111,5 +120,15 @@ describe("OpenChatsView", () => {
     view([], { error: "you hold SuperviseOpenChats on none of these business units" });
     expect(screen.getByText("No open chats.")).toBeTruthy();
     expect(screen.getByRole("alert").textContent).toContain("SuperviseOpenChats");
+  });
+});
+
+describe("OpenChatsView with a burst of chats", () => {
+  it("shows the first hundred rows, and more on request", () => {
+    view(Array.from({ length: 130 }, (_, i) => openChat(conversation(`c${i}`))));
+    const table = screen.getByRole("table", { name: "Open chats" });
+    expect(within(table).getAllByRole("button", { name: /^Supervise chat with/ })).toHaveLength(100);
+    fireEvent.click(screen.getByRole("button", { name: "Show 30 more" }));
+    expect(within(table).getAllByRole("button", { name: /^Supervise chat with/ })).toHaveLength(130);
   });
 });

@@ -3,10 +3,18 @@
 // replaces the list only once complete, so a reconnect never blanks the table.
 import type { OpenChat, WatchOpenChatsResponse } from "../../gen/switchboard/supervision/v1/supervision_pb";
 
+// LiveOpenChat is an open chat with the moment it started waiting, in this browser's
+// clock: the stream resends a chat only when it changes, so its waiting_seconds is only
+// true when received, and the wait shown counts on from there.
+export interface LiveOpenChat {
+  chat: OpenChat;
+  queuedAt: Date;
+}
+
 export interface OpenChatsState {
-  chats: Record<string, OpenChat>;
+  chats: Record<string, LiveOpenChat>;
   // next collects a (re)started stream's snapshot; null once it is done.
-  next: Record<string, OpenChat> | null;
+  next: Record<string, LiveOpenChat> | null;
   // ready is true once a first snapshot is complete.
   ready: boolean;
 }
@@ -18,23 +26,23 @@ export function restart(s: OpenChatsState): OpenChatsState {
   return { ...s, next: {} };
 }
 
-export function applyOpenChat(s: OpenChatsState, r: WatchOpenChatsResponse): OpenChatsState {
+export function applyOpenChat(s: OpenChatsState, r: WatchOpenChatsResponse, receivedAt = new Date()): OpenChatsState {
   if (r.snapshotDone) return { chats: s.next ?? s.chats, next: null, ready: true };
   const id = r.chat?.conversation?.id;
   if (!id || !r.chat) return s;
   const target = s.next ?? s.chats;
   const updated = { ...target };
   if (r.removed) delete updated[id];
-  else updated[id] = r.chat;
+  else updated[id] = { chat: r.chat, queuedAt: new Date(receivedAt.getTime() - Number(r.chat.waitingSeconds) * 1000) };
   return s.next ? { ...s, next: updated } : { ...s, chats: updated };
 }
 
-const activity = (c: OpenChat) => {
-  const t = c.conversation?.lastActivityAt;
+const activity = (c: LiveOpenChat) => {
+  const t = c.chat.conversation?.lastActivityAt;
   return t ? Number(t.seconds) * 1000 + t.nanos / 1e6 : 0;
 };
 
 // byLastActivity lists the chats, most recent activity first.
-export function byLastActivity(chats: Record<string, OpenChat>): OpenChat[] {
+export function byLastActivity(chats: Record<string, LiveOpenChat>): LiveOpenChat[] {
   return Object.values(chats).sort((a, b) => activity(b) - activity(a));
 }
