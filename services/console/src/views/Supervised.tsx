@@ -2,8 +2,8 @@
 // (drafts and whispers included), with whisper, transfer, finish and stop supervising.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { errorText } from "../api";
-import type { Conversation } from "../gen/switchboard/chat/v1/chat_pb";
-import type { AgentLoad } from "../gen/switchboard/supervision/v1/supervision_pb";
+import { SystemEventKind, type Conversation } from "../gen/switchboard/chat/v1/chat_pb";
+import type { AgentLoad, WatchConversationResponse } from "../gen/switchboard/supervision/v1/supervision_pb";
 import { useSession } from "../session";
 import { useTranscript } from "../ui/useTranscript";
 import { SupervisedChatCard } from "./chats/SupervisedChatCard";
@@ -92,7 +92,7 @@ function SupervisedChat(props: {
 }) {
   const { conversation: c, agents, units, onChanged, onAgentsStale, onStopped } = props;
   const { clients } = useSession();
-  const transcript = useTranscript((afterSeq, signal) => clients.supervision.watchConversation({ conversationId: c.id, afterSeq }, { signal }), c.id);
+  const transcript = useTranscript((afterSeq, signal) => untilClosed((s) => clients.supervision.watchConversation({ conversationId: c.id, afterSeq }, { signal: s }), signal), c.id);
 
   // A system event (assignment, transfer, close) changes who and what the header shows.
   const systemEvents = transcript.state.entries.filter((e) => e.kind === "system").length;
@@ -130,4 +130,23 @@ function SupervisedChat(props: {
       }}
     />
   );
+}
+
+// untilClosed follows a conversation's stream up to its end and lets it go: an ended chat
+// holds no connection (a browser opens only six per server over HTTP/1.1, and a whisper
+// in another chat would wait for one).
+async function* untilClosed(open: (signal: AbortSignal) => AsyncIterable<WatchConversationResponse>, signal: AbortSignal): AsyncGenerator<WatchConversationResponse> {
+  const stream = new AbortController();
+  const stop = () => stream.abort();
+  signal.addEventListener("abort", stop);
+  try {
+    for await (const r of open(stream.signal)) {
+      yield r;
+      const e = r.event;
+      if (e?.payload.case === "system" && e.payload.value.kind === SystemEventKind.CLOSED) return;
+    }
+  } finally {
+    signal.removeEventListener("abort", stop);
+    stream.abort();
+  }
 }
