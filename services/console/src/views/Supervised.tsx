@@ -2,7 +2,7 @@
 // (drafts and whispers included), with whisper, transfer, finish and stop supervising.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { errorText } from "../api";
-import { SystemEventKind, type Conversation } from "../gen/switchboard/chat/v1/chat_pb";
+import { ConversationState, SystemEventKind, type Conversation } from "../gen/switchboard/chat/v1/chat_pb";
 import type { AgentLoad, WatchConversationResponse } from "../gen/switchboard/supervision/v1/supervision_pb";
 import { useSession } from "../session";
 import { useTranscript } from "../ui/useTranscript";
@@ -36,11 +36,32 @@ export function Supervised(_props: { route: string }) {
   }, [reload]);
   useEffect(() => () => clearTimeout(timer.current), []);
 
+  // Chats still open come first; the list keeps the server's order (latest added first) within each.
+  const shown = useMemo(() => (chats ? [...chats].sort((a, b) => Number(isClosed(a)) - Number(isClosed(b))) : null), [chats]);
+  const ended = shown?.filter(isClosed) ?? [];
+
+  async function removeEnded() {
+    setError("");
+    try {
+      await Promise.all(ended.map((c) => clients.supervision.removeSupervisedChat({ conversationId: c.id })));
+    } catch (err) {
+      setError(errorText(err));
+    }
+    reload();
+  }
+
   return (
     <section aria-labelledby="supervised-title">
-      <h1 id="supervised-title" className="view-title">
-        My supervised chats
-      </h1>
+      <div className="toolbar view-head">
+        <h1 id="supervised-title" className="view-title">
+          My supervised chats
+        </h1>
+        {ended.length > 0 && (
+          <button type="button" onClick={() => void removeEnded()}>
+            Stop supervising the {ended.length} ended chat{ended.length === 1 ? "" : "s"}
+          </button>
+        )}
+      </div>
       {error && (
         <p role="alert" className="error">
           {error}
@@ -62,9 +83,9 @@ export function Supervised(_props: { route: string }) {
           .
         </p>
       )}
-      {chats && chats.length > 0 && (
+      {shown && shown.length > 0 && (
         <div className="supervised-grid">
-          {chats.map((c) => (
+          {shown.map((c) => (
             <SupervisedChat
               key={c.id}
               conversation={c}
@@ -80,6 +101,8 @@ export function Supervised(_props: { route: string }) {
     </section>
   );
 }
+
+const isClosed = (c: Conversation) => c.state === ConversationState.CLOSED;
 
 // SupervisedChat follows one conversation and carries out the card's actions.
 function SupervisedChat(props: {
