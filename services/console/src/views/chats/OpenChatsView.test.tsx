@@ -126,9 +126,10 @@ describe("OpenChatsView", () => {
 describe("OpenChatsView with a burst of chats", () => {
   it("shows the first hundred rows, and more on request", () => {
     view(Array.from({ length: 130 }, (_, i) => openChat(conversation(`c${i}`))));
-    const table = screen.getByRole("table", { name: "Open chats" });
-    expect(within(table).getAllByRole("button", { name: /^Supervise chat with/ })).toHaveLength(100);
-    fireEvent.click(screen.getByRole("button", { name: "Show 30 more" }));
-    expect(within(table).getAllByRole("button", { name: /^Supervise chat with/ })).toHaveLength(130);
-  });
+    // Counted by selector: role queries over hundreds of rows are slow in jsdom.
+    const rows = () => document.querySelectorAll('table[aria-label="Open chats"] tbody tr').length;
+    expect(rows()).toBe(100);
+    fireEvent.click(screen.getByText("Show 30 more"));
+    expect(rows()).toBe(130);
+  }, 20_000); // rendering 130 rows takes seconds in jsdom on a busy machine
 });
