@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -44,12 +45,14 @@ With --demo, simulated visitors and agents make traffic to watch. Ctrl-C stops e
 	f.StringVar(&o.samples, "samples", "", "folder of resources to load instead of the embedded samples")
 	f.StringVar(&o.password, "demo-password", "switchboard", "password of the sample tenant's accounts")
 	f.BoolVar(&o.demo, "demo", false, "run simulated visitors and agents")
+	f.StringSliceVar(&o.humanAgents, "demo-humans", []string{"dave"}, "agents the simulation leaves to people, who sign in as them in the console's workspace")
 	return cmd
 }
 
 type devOptions struct {
 	dataDir, databaseURL, listen, samples, password string
 	demo                                            bool
+	humanAgents                                     []string
 }
 
 func runDev(ctx context.Context, o devOptions) error {
@@ -98,11 +101,15 @@ func runDev(ctx context.Context, o devOptions) error {
 		return fmt.Errorf("listening on %s: %w", o.listen, err)
 	}
 	base := "http://" + ln.Addr().String()
-	printBanner(base, url, applied, apiKeys, o.password)
+	var humans []string
+	if o.demo {
+		humans = o.humanAgents
+	}
+	printBanner(base, url, applied, apiKeys, o.password, humans)
 	if o.demo {
 		for _, a := range applied {
 			go demo.Run(ctx, demo.Options{BaseURL: base, Tenant: a.Name, WidgetKey: a.WidgetKey,
-				Password: o.password, Agents: a.Agents, Units: a.Units})
+				Password: o.password, Agents: simulated(a.Agents, o.humanAgents), Units: a.Units})
 		}
 	}
 	return srv.Serve(ctx, ln)
@@ -177,7 +184,9 @@ func devAPIKeys(ctx context.Context, url string, applied []provision.Applied) (m
 	return keys, nil
 }
 
-func printBanner(base, url string, applied []provision.Applied, apiKeys map[string]string, password string) {
+// printBanner says where everything is; humans are the agents the demo traffic leaves to
+// people (nil without demo traffic).
+func printBanner(base, url string, applied []provision.Applied, apiKeys map[string]string, password string, humans []string) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "\nSwitchboard is running.\n\n")
 	fmt.Fprintf(w, "  API (Connect, gRPC, gRPC-Web)\t%s\n", base)
@@ -192,6 +201,9 @@ func printBanner(base, url string, applied []provision.Applied, apiKeys map[stri
 		fmt.Fprintf(w, "    API key (ConversionService)\t%s\n", apiKeys[a.Name])
 		fmt.Fprintf(w, "    business units\t%s\n", strings.Join(a.Units, ", "))
 		fmt.Fprintf(w, "    agents\t%s\n", strings.Join(a.Agents, ", "))
+		if left := slices.DeleteFunc(slices.Clone(a.Agents), func(n string) bool { return !slices.Contains(humans, n) }); len(left) > 0 {
+			fmt.Fprintf(w, "    left to you by the demo\t%s (sign in to the console's workspace as them)\n", strings.Join(left, ", "))
+		}
 		fmt.Fprintf(w, "    supervisors\t%s\n", strings.Join(a.Supervisors, ", "))
 		fmt.Fprintf(w, "    admin\tadmin\n")
 		fmt.Fprintf(w, "    password (every account)\t%s\n", password)
@@ -199,6 +211,17 @@ func printBanner(base, url string, applied []provision.Applied, apiKeys map[stri
 	fmt.Fprintf(w, "\n  Try: curl -s %s/switchboard.auth.v1.AuthService/Login -H 'Content-Type: application/json' \\\n", base)
 	fmt.Fprintf(w, "         -d '{\"tenant\":\"%s\",\"username\":\"admin\",\"password\":\"%s\"}'\n\nCtrl-C stops Switchboard and its PostgreSQL.\n\n", firstName(applied), password)
 	w.Flush()
+}
+
+// simulated are the agents the demo plays: all but those left to people.
+func simulated(agents, humans []string) []string {
+	var out []string
+	for _, a := range agents {
+		if !slices.Contains(humans, a) {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // devPages is dev's demo page: a pretend shop embedding the first sample tenant's widget.
