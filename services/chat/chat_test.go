@@ -425,6 +425,36 @@ func TestTransferAndTheQueue(t *testing.T) {
 		if msgs := ann.messages(moved.conv.Id); len(msgs) == 0 || msgs[0] != "support request 0" && msgs[0] != "support request 1" && msgs[0] != "support request 2" {
 			t.Fatalf("ann got history %v", msgs)
 		}
+		// The visitor sees the transfer, never the note staff wrote about them: neither in
+		// the history nor replayed on the stream.
+		history, err := moved.client.ListEvents(ctx, connect.NewRequest(&chatv1.ListEventsRequest{ConversationId: moved.conv.Id, Limit: 500}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		stream, err := moved.client.Subscribe(sctx, connect.NewRequest(&chatv1.SubscribeRequest{ConversationId: moved.conv.Id}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var replayed []*chatv1.Event
+		for len(replayed) < len(history.Msg.Events) && stream.Receive() {
+			replayed = append(replayed, stream.Msg().Event)
+		}
+		for what, events := range map[string][]*chatv1.Event{"history": history.Msg.Events, "stream": replayed} {
+			transfers := 0
+			for _, e := range events {
+				if sys := e.GetSystem(); sys.GetKind() == chatv1.SystemEventKind_SYSTEM_EVENT_KIND_TRANSFERRED {
+					transfers++
+					if sys.Detail != "" {
+						t.Errorf("the visitor's %s carries the transfer note %q", what, sys.Detail)
+					}
+				}
+			}
+			if transfers != 1 {
+				t.Errorf("the visitor's %s shows %d transfers, want 1", what, transfers)
+			}
+		}
 	})
 }
 

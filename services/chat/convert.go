@@ -4,6 +4,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
+	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
@@ -80,6 +81,16 @@ func EventToProto(e *store.Event) *chatv1.Event {
 			Kind: systemToProto[e.SystemKind], Agent: e.AgentName, BusinessUnit: e.UnitName, Detail: e.Body}}
 	case store.KindDraft:
 		out.Payload = &chatv1.Event_Draft{Draft: &chatv1.Draft{Text: e.Body}}
+	}
+	return out
+}
+
+// eventFor converts a stored event for the principal who reads it: a visitor's system
+// events carry no detail, which holds staff's words (a transfer note, a close reason).
+func eventFor(p *auth.Principal, e *store.Event) *chatv1.Event {
+	out := EventToProto(e)
+	if sys := out.GetSystem(); sys != nil && p.Visitor {
+		sys.Detail = ""
 	}
 	return out
 }

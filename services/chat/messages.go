@@ -149,7 +149,7 @@ func (f *follower) catchUp(ctx context.Context, before int64) error {
 			if before > 0 && e.Seq >= before {
 				return nil
 			}
-			if err := f.send(EventToProto(e)); err != nil {
+			if err := f.send(eventFor(f.p, e)); err != nil {
 				return err
 			}
 			f.last = e.Seq
@@ -183,7 +183,7 @@ func (f *follower) deliver(ctx context.Context, e *store.Event) error {
 	if f.p.Visitor && e.Visibility != store.VisibleToAll {
 		return nil
 	}
-	return f.send(EventToProto(e))
+	return f.send(eventFor(f.p, e))
 }
 
 func (f *follower) deliverDraft(e *store.Event) error {
@@ -236,7 +236,7 @@ func (s *Server) ListEvents(ctx context.Context, req *connect.Request[chatv1.Lis
 		if i == limit {
 			break
 		}
-		out.Events = append(out.Events, EventToProto(e))
+		out.Events = append(out.Events, eventFor(p, e))
 	}
 	return connect.NewResponse(out), nil
 }

@@ -50,7 +50,15 @@ func handlerFor(app fs.FS, byHost TenantByHost) http.Handler {
 		http.Redirect(w, r, r.URL.Path+"/", http.StatusMovedPermanently)
 	})
 	mux.HandleFunc("GET /", h.hostPage)
-	return mux
+	// The console takes the paths no service claims; other methods there find nothing (as
+	// before the console was mounted), not a 405 that would suggest otherwise.
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			http.NotFound(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // Built reports whether the console's files were built into this binary.

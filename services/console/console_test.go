@@ -108,3 +108,13 @@ func TestUnbuiltConsoleSaysSo(t *testing.T) {
 		t.Errorf("an unbuilt console: %d, want 503 telling how to build it", r.StatusCode)
 	}
 }
+
+func TestOnlyReadsReachTheConsole(t *testing.T) {
+	h := handlerFor(built, nil)
+	req := httptest.NewRequest(http.MethodPost, "/alertmanager/webhook", strings.NewReader("{}"))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("POST to a path no service claims: %d, want 404", rec.Code)
+	}
+}

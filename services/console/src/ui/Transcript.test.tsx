@@ -78,4 +78,15 @@ describe("Transcript", () => {
     expect(fromVisitor.classList.contains("right")).toBe(true);
     expect(fromAgent.classList.contains("right")).toBe(false);
   });
+  it("words system events for visitors without staff's usernames or units", () => {
+    const assigned = create(EventSchema, { seq: 2n, payload: { case: "system", value: { kind: SystemEventKind.ASSIGNED, agent: "ann", businessUnit: "sales" } } });
+    const s = fold(message(1), assigned);
+    const staff = render(<Transcript state={s} viewer="agent" />);
+    expect(staff.container.querySelector('[data-kind="system"]')?.textContent).toContain("Assigned to ann");
+    staff.unmount();
+    const { container } = render(<Transcript state={s} viewer="visitor" />);
+    const line = container.querySelector('[data-kind="system"]')?.textContent ?? "";
+    expect(line).toContain("An agent joined the conversation");
+    expect(line).not.toContain("ann");
+  });
 });

@@ -2,7 +2,7 @@
 // to visitors: the visitor's stream never carries them), system events, and who is typing
 // or drafting right now. Everything users wrote is rendered as text.
 import { useEffect, useRef } from "react";
-import type { AuthorRole, Entry, Live, TranscriptState } from "./transcript";
+import { visitorSystemText, type AuthorRole, type Entry, type Live, type TranscriptState } from "./transcript";
 import "./transcript.css";
 
 export function Transcript(props: {
@@ -44,6 +44,7 @@ export function Transcript(props: {
           key={String(e.seq)}
           entry={e}
           mine={e.author === viewer && (!viewerId || e.authorId === viewerId)}
+          forVisitor={viewer === "visitor"}
           right={viewer === "visitor" ? e.author === "visitor" : e.author !== "visitor"}
         />
       ))}
@@ -54,13 +55,17 @@ export function Transcript(props: {
   );
 }
 
+// One formatter for every entry: formatting each with toLocaleTimeString cost a long
+// transcript tens of milliseconds a render.
+const timeFormat = new Intl.DateTimeFormat([], { hour: "2-digit", minute: "2-digit" });
+
 // EntryView shows one stored entry; right puts it on the viewer's side.
-function EntryView({ entry, mine, right }: { entry: Entry; mine: boolean; right: boolean }) {
-  const time = entry.at?.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+function EntryView({ entry, mine, right, forVisitor }: { entry: Entry; mine: boolean; right: boolean; forVisitor: boolean }) {
+  const time = entry.at && timeFormat.format(entry.at);
   if (entry.kind === "system") {
     return (
       <div className="entry system" data-kind="system" data-author="system">
-        <span>{entry.text}</span>
+        <span>{forVisitor && entry.systemKind !== undefined ? visitorSystemText(entry.systemKind) : entry.text}</span>
         {time && <time dateTime={entry.at?.toISOString()}>{time}</time>}
       </div>
     );

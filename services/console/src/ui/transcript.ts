@@ -14,6 +14,8 @@ export interface Entry {
   name: string;
   text: string;
   at?: Date;
+  // systemKind is a system entry's kind, for wording it for visitors.
+  systemKind?: SystemEventKind;
 }
 
 export interface Live {
@@ -79,7 +81,16 @@ export function applyEvent(state: TranscriptState, ev: Event): TranscriptState {
       const entry: Entry =
         ev.payload.case === "message"
           ? { seq: ev.seq, kind: role === "supervisor" ? "whisper" : "message", author: role, authorId: ev.author?.id ?? "", name, text: ev.payload.value.text, at: ev.createdAt && timestampDate(ev.createdAt) }
-          : { seq: ev.seq, kind: "system", author: "system", authorId: "", name, text: systemText(ev.payload.value.kind, ev.payload.value.agent, ev.payload.value.businessUnit, ev.payload.value.detail), at: ev.createdAt && timestampDate(ev.createdAt) };
+          : {
+              seq: ev.seq,
+              kind: "system",
+              author: "system",
+              authorId: "",
+              name,
+              text: systemText(ev.payload.value.kind, ev.payload.value.agent, ev.payload.value.businessUnit, ev.payload.value.detail),
+              at: ev.createdAt && timestampDate(ev.createdAt),
+              systemKind: ev.payload.value.kind,
+            };
       const closed = state.closed || (ev.payload.case === "system" && ev.payload.value.kind === SystemEventKind.CLOSED);
       // A message ends its author's draft and typing.
       const drafts = ev.payload.case === "message" ? without(state.drafts, key) : state.drafts;
@@ -124,5 +135,27 @@ export function systemText(kind: SystemEventKind, agent: string, unit: string, d
       return `The visitor rated the conversation${note}`;
     default:
       return detail || "Conversation updated";
+  }
+}
+
+// visitorSystemText words a system event for the visitor, who is not told staff's
+// usernames or units.
+export function visitorSystemText(kind: SystemEventKind): string {
+  switch (kind) {
+    case SystemEventKind.STARTED:
+      return "Conversation started";
+    case SystemEventKind.QUEUED:
+      return "Waiting for an agent…";
+    case SystemEventKind.ASSIGNED:
+    case SystemEventKind.ACCEPTED:
+      return "An agent joined the conversation";
+    case SystemEventKind.TRANSFERRED:
+      return "You were transferred to another agent";
+    case SystemEventKind.CLOSED:
+      return "Conversation ended";
+    case SystemEventKind.RATED:
+      return "Thanks for your rating";
+    default:
+      return "Conversation updated";
   }
 }
