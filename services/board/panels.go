@@ -35,6 +35,12 @@ type Panel struct {
 	// X, Y, Width and Height place the panel on a 24-column grid.
 	X, Y, Width, Height int32
 	Targets             []Target
+	// Objective is the objective metric the panel's values measure, e.g. "satisfaction":
+	// the panel carries the thresholds of the scope's objectives on it. Empty for none.
+	Objective string
+	// Goals says each series is one objective's attainment, labelled by the objective: each
+	// series carries its objective's thresholds.
+	Goals bool
 }
 
 // Target is one query of a panel. Its selectors name no tenant or business unit: the
@@ -76,6 +82,7 @@ var Panels = []Panel{
 	},
 	{
 		ID: "satisfaction-today", Title: "Satisfaction today", Kind: supervisionv1.PanelKind_PANEL_KIND_GAUGE, Unit: "percentunit", Min: 0, Max: 1,
+		Objective:   "satisfaction",
 		Description: "Share of today's ratings that are positive: a thumb up or a CSAT of 4 or 5.",
 		X:           0, Y: 4, Width: 8, Height: 6,
 		Targets: []Target{{
@@ -104,6 +111,7 @@ var Panels = []Panel{
 	},
 	{
 		ID: "objectives", Title: "Goal progress", Kind: supervisionv1.PanelKind_PANEL_KIND_TABLE, Unit: "percentunit", Min: 0, Max: 1,
+		Goals:       true,
 		Description: "Attainment of each productivity objective over its window, per business unit (empty for the whole tenant).",
 		X:           0, Y: 10, Width: 12, Height: 8,
 		Targets: []Target{{
@@ -134,6 +142,7 @@ var Panels = []Panel{
 	},
 	{
 		ID: "first-response", Title: "First response time (90th percentile)", Kind: supervisionv1.PanelKind_PANEL_KIND_TIME_SERIES, Unit: "s",
+		Objective:   "firstResponseTime",
 		Description: "Time from assignment to the agent's first message, 90th percentile over 5 minutes.",
 		X:           0, Y: 26, Width: 24, Height: 8,
 		Targets: []Target{{

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 // Labels the server enforces on every selector.
@@ -28,6 +30,9 @@ type Scope struct {
 	Units []string
 	// Today is the time since local midnight, written where a query says Today.
 	Today time.Duration
+	// Objectives are the tenant's productivity objectives: panels carry the thresholds of
+	// those of the units in scope and of the whole tenant.
+	Objectives []store.ObjectiveConfig
 }
 
 var promParser = parser.NewParser(parser.Options{})

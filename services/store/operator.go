@@ -256,6 +256,25 @@ func MeasureObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o Object
 	return p, nil
 }
 
+// AttainmentThresholds are an objective's warning and critical thresholds in terms of its
+// attainment as MeasureObjective computes it (0–1, 1 when the target is met, more is
+// better): value over target where more is better, target over value for average handling
+// time. ok is false for the time objectives whose attainment is the share of conversations
+// within target: their warning and critical bound one conversation, not that share.
+func AttainmentThresholds(o ObjectiveConfig) (warning, critical float64, ok bool) {
+	switch o.Metric {
+	case "contactsPerHour", "satisfaction", "conversionRate":
+		if o.Target > 0 {
+			return o.Warning / o.Target, o.Critical / o.Target, true
+		}
+	case "averageHandlingTime":
+		if o.Warning > 0 && o.Critical > 0 {
+			return o.Target / o.Warning, o.Target / o.Critical, true
+		}
+	}
+	return 0, 0, false
+}
+
 // ExpireConversations deletes up to limit of a tenant's conversations closed longer than
 // retention ago, oldest first, with everything that hangs off them; it returns how many.
 func ExpireConversations(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, retention time.Duration, limit int) (int64, error) {

@@ -99,6 +99,9 @@ func (s *Server) view(ctx context.Context, p *auth.Principal, unit string, now t
 		}
 		local := now.In(loc)
 		v.scope.Today = local.Sub(time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc))
+		if v.scope.Objectives, err = store.ListObjectives(ctx, tx); err != nil {
+			return err
+		}
 		v.signals, err = store.ListSignals(ctx, tx, store.SignalFilter{Units: v.units, ActiveOnly: true})
 		return err
 	})
