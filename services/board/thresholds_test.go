@@ -28,7 +28,7 @@ func TestEachGoalRowCarriesItsObjectivesThresholdsInAttainment(t *testing.T) {
 		{Name: "handling", Unit: "sales", Metric: "averageHandlingTime", Target: 300, Warning: 600, Critical: 1200},
 		{Name: "first-response", Metric: "firstResponseTime", Target: 30, Warning: 60, Critical: 120},
 	}
-	b := board.Evaluate(context.Background(), e, board.Scope{Tenant: "acme", Objectives: objectives, Today: time.Hour}, time.Hour)
+	b := board.Evaluate(context.Background(), e, board.Scope{Tenant: "acme", Objectives: objectives}, time.Hour)
 	want := map[string][2]float64{"contacts": {0.8, 0.5}, "handling": {0.5, 0.25}}
 	for _, p := range b.Panels {
 		if p.Id != "objectives" {

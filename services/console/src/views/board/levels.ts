@@ -58,7 +58,11 @@ export function judge(value: number, t: Threshold): Level | undefined {
 // board over several units): the worst, and ok only when every target is met.
 export function valueLevel(value: number, thresholds: Threshold[]): Level | undefined {
   if (thresholds.length === 0) return undefined;
-  const levels = thresholds.map((t) => judge(value, t));
+  return allOf(thresholds.map((t) => judge(value, t)));
+}
+
+// allOf is the worst of several judgements, ok only when every one is.
+function allOf(levels: (Level | undefined)[]): Level | undefined {
   if (levels.includes("critical")) return "critical";
   if (levels.includes("warning")) return "warning";
   return levels.every((l) => l === "ok") ? "ok" : undefined;
@@ -81,12 +85,14 @@ function raisedBy(value: Level | undefined, signals: Level | undefined): Level |
 const lastValue = (series: Series) => series.samples.at(-1)?.value ?? NaN;
 
 // panelLevel is the panel's colour, or undefined for a panel that shows no objective. With
-// thresholds, it is the worst of its series' values and of the signals on its metrics;
-// without, the signals' alone.
+// thresholds (the panel's, or its series' own), it is the worst of its values' levels, ok
+// only when every value meets its target, raised by the signals on its metrics; without,
+// the signals' alone.
 export function panelLevel(panel: Panel, signals: Signal[]): Level | undefined {
   const bySignals = signalLevel(panel, signals);
-  if (panel.thresholds.length === 0) return bySignals;
-  const byValues = panel.series.reduce<Level | undefined>((worst, s) => worse(worst, valueLevel(lastValue(s), panel.thresholds)), undefined);
+  const judged = panel.series.filter((s) => s.thresholds.length > 0 || panel.thresholds.length > 0);
+  if (judged.length === 0) return bySignals;
+  const byValues = allOf(judged.map((s) => valueLevel(lastValue(s), s.thresholds.length > 0 ? s.thresholds : panel.thresholds)));
   return raisedBy(byValues, bySignals);
 }
 

@@ -138,11 +138,18 @@ describe("the board coloured by the objectives' thresholds", () => {
     render(<BoardView {...props([panel])} />);
     const rows = within(region("Goal progress")).getAllByRole("row").slice(1);
     expect(rows.map((r) => r.className)).toEqual(["level-ok", "level-warning", "level-critical", "", ""]);
+    expect(region("Goal progress").className).toContain("level-critical");
   });
 
-  it("draws an objective's thresholds on a time series as dashed flat lines", () => {
+  it("colours the goal progress panel green only when every goal is met", () => {
+    const { rerender } = render(<BoardView {...props([goals([{ name: "met", value: 1, warning: 0.8 }, { name: "short", value: 0.9, warning: 0.8 }])])} />);
+    expect(region("Goal progress").className).not.toMatch(/level-/);
+    rerender(<BoardView {...props([goals([{ name: "met", value: 1, warning: 0.8 }, { name: "also", value: 1.2, warning: 0.8 }])])} />);
+    expect(region("Goal progress").className).toContain("level-ok");
+  });
+
+  it("draws an objective's warning and critical on a time series as dashed flat lines", () => {
     expect(thresholdLines([firstResponse], 3)).toEqual([
-      { label: "first-response target", values: [30, 30, 30], color: "#56a64b", dash: [6, 4] },
       { label: "first-response warning", values: [60, 60, 60], color: "#ff9830", dash: [6, 4] },
       { label: "first-response critical", values: [120, 120, 120], color: "#e02f44", dash: [6, 4] },
     ]);

@@ -15,13 +15,14 @@ export function thresholdText(t: Threshold, unit: string): string {
 }
 
 // Colours of threshold lines, as the board's --ok, --warn and --crit.
-const colours = { target: "#56a64b", warning: "#ff9830", critical: "#e02f44" };
+const colours = { warning: "#ff9830", critical: "#e02f44" };
 
-// thresholdLines are a dashed flat line per threshold over points times.
+// thresholdLines are a dashed flat line at each objective's warning and critical over
+// points times (as Grafana draws thresholds; the target would crowd the chart).
 export function thresholdLines(thresholds: Threshold[], points: number): Line[] {
   return thresholds.flatMap((t) =>
-    (["target", "warning", "critical"] as const).flatMap((kind) => {
-      const v = kind === "target" ? t.target : t[kind];
+    (["warning", "critical"] as const).flatMap((kind) => {
+      const v = t[kind];
       if (v === undefined) return [];
       return [{ label: `${t.objective} ${kind}`, values: new Array<number>(points).fill(v), color: colours[kind], dash: [6, 4] }];
     }),
