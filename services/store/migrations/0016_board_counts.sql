@@ -37,22 +37,28 @@ RETURNS TABLE (tenant text, business_unit text, satisfied bigint, unsatisfied bi
                quality_good bigint, quality_poor bigint)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public
 AS $$
-    WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names)
-    SELECT t.name, u.name,
+    WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names),
+    units AS MATERIALIZED (
+        SELECT u.tenant_id, u.unit_id, u.name, t.name AS tenant,
+            date_trunc('day', now() AT TIME ZONE coalesce(z.name, 'UTC')) AT TIME ZONE coalesce(z.name, 'UTC') AS midnight
+        FROM business_units u
+        JOIN tenants t ON t.tenant_id = u.tenant_id
+        LEFT JOIN zones z ON z.name = u.business_hours->>'timeZone'),
+    -- Each tenant's ratings are read once, from its units' earliest midnight.
+    rated AS (
+        SELECT c.tenant_id, c.unit_id, r.rated_at, r.thumb, r.csat, r.welcome, r.response_time, r.quality
+        FROM (SELECT tenant_id, min(midnight) AS since FROM units GROUP BY tenant_id) e
+        JOIN ratings r ON r.tenant_id = e.tenant_id AND r.rated_at >= e.since
+        JOIN conversations c ON c.tenant_id = r.tenant_id AND c.conversation_id = r.conversation_id)
+    SELECT u.tenant, u.name,
         count(r.rated_at) FILTER (WHERE r.thumb = 'up' OR r.csat >= 4),
         count(r.rated_at) FILTER (WHERE NOT (coalesce(r.thumb = 'up', false) OR coalesce(r.csat >= 4, false))),
         count(r.welcome) FILTER (WHERE r.welcome >= 4), count(r.welcome) FILTER (WHERE r.welcome < 4),
         count(r.response_time) FILTER (WHERE r.response_time >= 4), count(r.response_time) FILTER (WHERE r.response_time < 4),
         count(r.quality) FILTER (WHERE r.quality >= 4), count(r.quality) FILTER (WHERE r.quality < 4)
-    FROM business_units u
-    JOIN tenants t ON t.tenant_id = u.tenant_id
-    LEFT JOIN zones z ON z.name = u.business_hours->>'timeZone'
-    CROSS JOIN LATERAL (SELECT date_trunc('day', now() AT TIME ZONE coalesce(z.name, 'UTC')) AT TIME ZONE coalesce(z.name, 'UTC') AS midnight) m
-    LEFT JOIN LATERAL (
-        SELECT r.* FROM ratings r
-        JOIN conversations c ON c.tenant_id = r.tenant_id AND c.conversation_id = r.conversation_id
-        WHERE r.tenant_id = u.tenant_id AND r.rated_at >= m.midnight AND c.unit_id = u.unit_id) r ON true
-    GROUP BY t.tenant_id, t.name, u.unit_id, u.name
+    FROM units u
+    LEFT JOIN rated r ON r.tenant_id = u.tenant_id AND r.unit_id = u.unit_id AND r.rated_at >= u.midnight
+    GROUP BY u.tenant_id, u.tenant, u.unit_id, u.name
 $$;
 
 REVOKE ALL ON FUNCTION sb_agent_group_stats(), sb_unit_ratings_today() FROM PUBLIC;
