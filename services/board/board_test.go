@@ -53,7 +53,7 @@ func TestEverySelectorOfEveryPanelIsScopedByTheServer(t *testing.T) {
 		scope board.Scope
 		unit  func(ms []*labels.Matcher) bool
 	}{
-		{"a tenant admin's board reads the tenant", board.Scope{Tenant: "acme", Today: time.Hour},
+		{"a tenant admin's board reads the tenant", board.Scope{Tenant: "acme"},
 			func(ms []*labels.Matcher) bool {
 				for _, m := range ms {
 					if m.Name == board.UnitLabel {
@@ -62,9 +62,9 @@ func TestEverySelectorOfEveryPanelIsScopedByTheServer(t *testing.T) {
 				}
 				return true
 			}},
-		{"a one-unit board reads that unit", board.Scope{Tenant: "acme", Units: []string{"sales"}, Today: time.Hour},
+		{"a one-unit board reads that unit", board.Scope{Tenant: "acme", Units: []string{"sales"}},
 			func(ms []*labels.Matcher) bool { return only(ms, board.UnitLabel, labels.MatchEqual, "sales") }},
-		{"a several-unit board reads those units, names quoted", board.Scope{Tenant: "acme", Units: []string{"sales", "after.sales"}, Today: time.Hour},
+		{"a several-unit board reads those units, names quoted", board.Scope{Tenant: "acme", Units: []string{"sales", "after.sales"}},
 			func(ms []*labels.Matcher) bool {
 				return only(ms, board.UnitLabel, labels.MatchRegexp, `sales|after\.sales`)
 			}},
@@ -76,9 +76,6 @@ func TestEverySelectorOfEveryPanelIsScopedByTheServer(t *testing.T) {
 					q, err := s.scope.Apply(target.Expr)
 					if err != nil {
 						t.Fatalf("panel %s: %v", p.ID, err)
-					}
-					if strings.Contains(q, board.Today) {
-						t.Fatalf("panel %s: %s left in %s", p.ID, board.Today, q)
 					}
 					sels := selectors(t, q)
 					if len(sels) == 0 {
@@ -177,16 +174,12 @@ func TestTheGrafanaDashboardHasEveryPanelFixedToTheTenant(t *testing.T) {
 			t.Errorf("panel %s: data source %+v, %d targets", p.Title, p.Datasource, len(p.Targets))
 		}
 		for _, target := range p.Targets {
-			q := strings.ReplaceAll(target.Expr, "$__range", "1h")
-			for _, ms := range selectors(t, q) {
+			for _, ms := range selectors(t, target.Expr) {
 				if !only(ms, board.TenantLabel, labels.MatchEqual, "acme") {
 					t.Errorf("panel %s: %s reads beyond the tenant", p.Title, target.Expr)
 				}
 			}
 		}
-	}
-	if !strings.Contains(string(raw), `offset $__range`) {
-		t.Error("no query of today reads Grafana's $__range")
 	}
 	long, err := board.GrafanaDashboard(strings.Repeat("tenant.", 8))
 	if err != nil {
@@ -201,8 +194,8 @@ func TestTheGrafanaDashboardHasEveryPanelFixedToTheTenant(t *testing.T) {
 // registry is a process registry with the board's metrics for two tenants.
 type registry struct {
 	*prometheus.Registry
-	agents, slots, conversations *prometheus.GaugeVec
-	ratings, criteria            *prometheus.CounterVec
+	agents, slots, groupAgents, groupSlots, conversations *prometheus.GaugeVec
+	ratings, criteria                                     *prometheus.GaugeVec
 }
 
 func newRegistry() *registry {
@@ -211,11 +204,13 @@ func newRegistry() *registry {
 		Registry:      prometheus.NewRegistry(),
 		agents:        prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_agents"}, append(unit, "status")),
 		slots:         prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_slots"}, append(unit, "kind")),
+		groupAgents:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_agent_group_agents"}, append(unit, "units", "status")),
+		groupSlots:    prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_agent_group_slots"}, append(unit, "units", "kind")),
 		conversations: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_conversations"}, append(unit, "state")),
-		ratings:       prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchboard_ratings_total"}, append(unit, "value")),
-		criteria:      prometheus.NewCounterVec(prometheus.CounterOpts{Name: "switchboard_rating_criterion_scores_total"}, append(unit, "criterion", "score")),
+		ratings:       prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_ratings_today"}, append(unit, "outcome")),
+		criteria:      prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "switchboard_rating_criterion_scores_today"}, append(unit, "criterion", "outcome")),
 	}
-	r.MustRegister(r.agents, r.slots, r.conversations, r.ratings, r.criteria)
+	r.MustRegister(r.agents, r.slots, r.groupAgents, r.groupSlots, r.conversations, r.ratings, r.criteria)
 	return r
 }
 
@@ -240,12 +235,34 @@ func panel(t *testing.T, b *supervisionv1.Board, id string) map[string]float64 {
 
 func TestTheEmbeddedEngineEvaluatesThePanelsFromTheRegistry(t *testing.T) {
 	r := newRegistry()
+	// acme: two agents available and one away in sales alone, three busy in support alone,
+	// and one busy in both, with 3 free slots in sales and 2 for the agent of both.
+	group := func(tenant, units, status string, v float64) {
+		for _, unit := range strings.Split(units, ",") {
+			r.groupAgents.WithLabelValues(tenant, unit, units, status).Set(v)
+		}
+	}
+	group("acme", "sales", "available", 2)
+	group("acme", "sales", "away", 1)
+	group("acme", "support", "busy", 3)
+	group("acme", "sales,support", "busy", 1)
+	group("globex", "sales", "available", 100)
+	r.groupSlots.WithLabelValues("acme", "sales", "sales", "free").Set(3)
+	r.groupSlots.WithLabelValues("acme", "sales", "sales,support", "free").Set(2)
+	r.groupSlots.WithLabelValues("acme", "support", "sales,support", "free").Set(2)
+	r.groupSlots.WithLabelValues("globex", "sales", "sales", "free").Set(500)
+	// Per unit, the agent of both counts in each.
 	r.agents.WithLabelValues("acme", "sales", "available").Set(2)
 	r.agents.WithLabelValues("acme", "sales", "away").Set(1)
+	r.agents.WithLabelValues("acme", "sales", "busy").Set(1)
 	r.agents.WithLabelValues("acme", "support", "busy").Set(4)
 	r.agents.WithLabelValues("globex", "sales", "available").Set(100)
 	r.slots.WithLabelValues("acme", "sales", "free").Set(5)
+	r.slots.WithLabelValues("acme", "support", "free").Set(2)
 	r.slots.WithLabelValues("globex", "sales", "free").Set(500)
+	// A unit without agents shows zeros.
+	r.agents.WithLabelValues("acme", "billing", "available").Set(0)
+	r.slots.WithLabelValues("acme", "billing", "free").Set(0)
 	e, err := board.OpenEmbedded(board.EmbeddedOptions{Gatherer: r})
 	if err != nil {
 		t.Fatal(err)
@@ -254,24 +271,28 @@ func TestTheEmbeddedEngineEvaluatesThePanelsFromTheRegistry(t *testing.T) {
 	defer e.Close()
 	ctx := context.Background()
 	start := time.Now()
-	// Ratings arrive after the first scrape: their counters start then.
-	r.ratings.WithLabelValues("acme", "sales", "thumb_up").Add(3)
-	r.ratings.WithLabelValues("acme", "sales", "csat_2").Inc()
-	r.ratings.WithLabelValues("globex", "sales", "thumb_down").Add(50)
-	r.criteria.WithLabelValues("acme", "sales", "welcome", "5").Inc()
-	r.criteria.WithLabelValues("acme", "sales", "quality", "1").Inc()
+	r.ratings.WithLabelValues("acme", "sales", "satisfied").Set(3)
+	r.ratings.WithLabelValues("acme", "sales", "unsatisfied").Set(1)
+	r.ratings.WithLabelValues("globex", "sales", "unsatisfied").Set(50)
+	r.criteria.WithLabelValues("acme", "sales", "welcome", "good").Set(1)
+	r.criteria.WithLabelValues("acme", "sales", "welcome", "poor").Set(0)
+	r.criteria.WithLabelValues("acme", "sales", "quality", "good").Set(0)
+	r.criteria.WithLabelValues("acme", "sales", "quality", "poor").Set(1)
 	for i := 1; i <= 3; i++ {
 		if err := e.Scrape(ctx, start.Add(time.Duration(i)*2*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	all := board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Today: time.Hour}, time.Hour)
+	all := board.Evaluate(ctx, e, board.Scope{Tenant: "acme"}, time.Hour)
 	if all.Source != "embedded" || !all.EvaluatedAt.AsTime().Equal(start.Add(6*time.Second).Truncate(time.Millisecond)) {
 		t.Fatalf("source %q at %v", all.Source, all.EvaluatedAt.AsTime())
 	}
 	if got := panel(t, all, "agents-by-status"); len(got) != 3 || got["available"] != 2 || got["busy"] != 4 || got["unavailable"] != 1 {
-		t.Fatalf("acme's agents by status: %v", got)
+		t.Fatalf("acme's agents by status: %v, want the agent of two units once", got)
+	}
+	if got := panel(t, all, "slots"); got["free"] != 5 {
+		t.Fatalf("acme's free slots: %v, want those of the agent of two units once", got)
 	}
 	if got := panel(t, all, "satisfaction-today"); got["satisfaction"] != 0.75 {
 		t.Fatalf("acme's satisfaction today: %v, want 3 of 4", got)
@@ -282,7 +303,7 @@ func TestTheEmbeddedEngineEvaluatesThePanelsFromTheRegistry(t *testing.T) {
 	if got := panel(t, all, "satisfaction-by-criterion"); len(got) != 2 || got["welcome"] != 1 || got["quality"] != 0 {
 		t.Fatalf("acme's satisfaction by criterion: %v", got)
 	}
-	short := board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Today: time.Hour}, 10*time.Second)
+	short := board.Evaluate(ctx, e, board.Scope{Tenant: "acme"}, 10*time.Second)
 	for _, p := range short.Panels {
 		if p.Id == "agents-over-time" && (len(p.Series) != 3 || len(p.Series[0].Samples) < 6) {
 			t.Fatalf("agents over the last 10s, a point a second: %v", p.Series)
@@ -296,35 +317,30 @@ func TestTheEmbeddedEngineEvaluatesThePanelsFromTheRegistry(t *testing.T) {
 		}
 	}
 
-	sales := board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Units: []string{"sales"}, Today: time.Hour}, time.Hour)
-	if got := panel(t, sales, "agents-by-status"); len(got) != 2 || got["available"] != 2 || got["unavailable"] != 1 {
+	sales := board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Units: []string{"sales"}}, time.Hour)
+	if got := panel(t, sales, "agents-by-status"); len(got) != 3 || got["available"] != 2 || got["busy"] != 1 || got["unavailable"] != 1 {
 		t.Fatalf("acme sales' agents by status: %v", got)
+	}
+	billing := board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Units: []string{"billing"}}, time.Hour)
+	if got := panel(t, billing, "agents-by-status"); len(got) != 1 || got["available"] != 0 {
+		t.Fatalf("acme billing's agents by status: %v, want zeros", got)
+	}
+	if got := panel(t, billing, "slots"); len(got) != 1 || got["free"] != 0 {
+		t.Fatalf("acme billing's slots: %v, want zeros", got)
 	}
 	if got := panel(t, sales, "slots"); got["free"] != 5 {
 		t.Fatalf("acme sales' slots: %v", got)
 	}
 
-	// "Today" counts what came after midnight: here 3s before the last scrape, after the
-	// four ratings above and before one more.
-	r.ratings.WithLabelValues("acme", "sales", "thumb_down").Inc()
-	if err := e.Scrape(ctx, start.Add(8*time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	late := board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Today: 3 * time.Second}, time.Hour)
-	if got := panel(t, late, "ratings-today"); got["ratings"] != 1 {
-		t.Fatalf("ratings since midnight: %v, want the one thumb down", got)
-	}
-	if got := panel(t, late, "satisfaction-today"); got["satisfaction"] != 0 {
-		t.Fatalf("satisfaction since midnight: %v, want 0 of 1", got)
-	}
-
 	// A unit that goes away leaves the board at the next scrape, not five minutes later.
 	r.agents.DeleteLabelValues("acme", "support", "busy")
+	r.groupAgents.DeleteLabelValues("acme", "support", "support", "busy")
+	r.groupAgents.DeleteLabelValues("acme", "support", "sales,support", "busy")
 	if err := e.Scrape(ctx, start.Add(10*time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if got := panel(t, board.Evaluate(ctx, e, board.Scope{Tenant: "acme", Today: time.Hour}, time.Hour), "agents-by-status"); len(got) != 2 {
-		t.Fatalf("after support was deleted: %v", got)
+	if got := panel(t, board.Evaluate(ctx, e, board.Scope{Tenant: "acme"}, time.Hour), "agents-by-status"); got["busy"] != 1 {
+		t.Fatalf("after support was deleted: %v, want the busy agent of sales alone", got)
 	}
 
 	if err := e.Close(); err != nil {
@@ -346,7 +362,7 @@ func TestAPrometheusThatDoesNotAnswerFailsEachPanelNotTheBoard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := board.Evaluate(context.Background(), src, board.Scope{Tenant: "acme", Today: time.Hour}, time.Hour)
+	b := board.Evaluate(context.Background(), src, board.Scope{Tenant: "acme"}, time.Hour)
 	if b.Source != addr || len(b.Panels) != len(board.Panels) {
 		t.Fatalf("source %q with %d panels", b.Source, len(b.Panels))
 	}

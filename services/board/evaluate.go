@@ -56,7 +56,7 @@ func Evaluate(ctx context.Context, src Source, scope Scope, span time.Duration) 
 	for i, p := range Panels {
 		out := &supervisionv1.Panel{
 			Id: p.ID, Title: p.Title, Description: p.Description, Kind: p.Kind, Unit: p.Unit, Min: p.Min, Max: p.Max,
-			X: p.X, Y: p.Y, Width: p.Width, Height: p.Height,
+			X: p.X, Y: p.Y, Width: p.Width, Height: p.Height, Thresholds: scope.panelThresholds(p),
 		}
 		b.Panels[i] = out
 		wg.Go(func() {
@@ -100,6 +100,9 @@ func evaluateTarget(ctx context.Context, src Source, scope Scope, p Panel, t Tar
 			if !math.IsNaN(pt.V) && !math.IsInf(pt.V, 0) {
 				s.Samples = append(s.Samples, &supervisionv1.Sample{Time: timestamppb.New(pt.T), Value: pt.V})
 			}
+		}
+		if p.Goals {
+			s.Thresholds = scope.goalThresholds(s.Labels)
 		}
 		if len(s.Samples) > 0 {
 			out = append(out, s)

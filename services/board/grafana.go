@@ -7,20 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
-	"strings"
-	"time"
-
-	"github.com/prometheus/common/model"
 
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
 )
 
 // DatasourceVariable is the dashboard variable that chooses the Prometheus data source.
 const DatasourceVariable = "datasource"
-
-// todaySentinel stands for Today while a query is scoped for Grafana; its printed form is
-// then replaced by Grafana's $__range (the dashboard opens on "today so far").
-const todaySentinel = 4321 * 24 * time.Hour
 
 var grafanaKinds = map[supervisionv1.PanelKind]string{
 	supervisionv1.PanelKind_PANEL_KIND_STAT:        "stat",
@@ -116,8 +108,7 @@ func GrafanaDashboard(tenant string) ([]byte, error) {
 			Name: DatasourceVariable, Label: "Prometheus", Type: "datasource", Query: "prometheus", Refresh: 1,
 		}}},
 	}
-	scope := Scope{Tenant: tenant, Today: todaySentinel}
-	sentinel := model.Duration(todaySentinel).String()
+	scope := Scope{Tenant: tenant}
 	for i, p := range Panels {
 		kind, ok := grafanaKinds[p.Kind]
 		if !ok {
@@ -138,7 +129,7 @@ func GrafanaDashboard(tenant string) ([]byte, error) {
 				return nil, fmt.Errorf("panel %s: %w", p.ID, err)
 			}
 			gp.Targets = append(gp.Targets, grafanaTarget{
-				RefID: string(rune('A' + j)), Datasource: ds, Expr: strings.ReplaceAll(expr, sentinel, "$__range"),
+				RefID: string(rune('A' + j)), Datasource: ds, Expr: expr,
 				LegendFormat: t.Legend, Instant: !series, Range: series,
 			})
 		}

@@ -8,19 +8,13 @@ import (
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
 )
 
-// Today stands, in a panel's query, for the time since local midnight: the server writes
-// the duration since midnight in the units' time zone in its place (e.g. 13h5m20s); the
-// Grafana export writes Grafana's $__range, with the dashboard opening on "today so far".
-const Today = "$__today"
-
-// sinceMidnight is how much a counter grew today: its value now less its value at midnight
-// (offset Today), or its whole value when it started after midnight or was reset since
-// (a restarted process; the part before the restart is then not counted). Two lookups per
-// series whatever the hour, where increase(…[Today]) would read every sample since
-// midnight: the board stays cheap late in the day.
-func sinceMidnight(selector string) string {
-	return `((` + selector + ` - ` + selector + ` offset ` + Today + `) >= 0 or ` + selector + `)`
-}
+// agentsByStatus counts the agents online by status, each once however many of the
+// board's units it belongs to: an agent group's series repeat under each of its units, so
+// max by (units) keeps one per group. A unit without agents still shows its zeros.
+const agentsByStatus = `label_replace(
+	sum by (status) (max by (units, status) (switchboard_agent_group_agents{status=~"available|busy|away"}))
+	or sum by (status) (0 * switchboard_agents{status=~"available|busy|away"}),
+	"status", "unavailable", "status", "away")`
 
 // Panel is one panel of the board as defined: what it shows and where, and its queries.
 type Panel struct {
@@ -35,12 +29,18 @@ type Panel struct {
 	// X, Y, Width and Height place the panel on a 24-column grid.
 	X, Y, Width, Height int32
 	Targets             []Target
+	// Objective is the objective metric the panel's values measure, e.g. "satisfaction":
+	// the panel carries the thresholds of the scope's objectives on it. Empty for none.
+	Objective string
+	// Goals says each series is one objective's attainment, labelled by the objective: each
+	// series carries its objective's thresholds.
+	Goals bool
 }
 
 // Target is one query of a panel. Its selectors name no tenant or business unit: the
 // server adds them (and replaces any that are written).
 type Target struct {
-	// Expr is the PromQL; Today may stand for the range since midnight.
+	// Expr is the PromQL.
 	Expr string
 	// Legend names each series, with {{label}} replaced by the series' label, as in
 	// Grafana's legend format; empty means the series' labels.
@@ -51,18 +51,18 @@ type Target struct {
 var Panels = []Panel{
 	{
 		ID: "agents-by-status", Title: "Agents online", Kind: supervisionv1.PanelKind_PANEL_KIND_STAT, Unit: "short",
-		Description: "Agents signed in by status: available (taking chats), busy (not taking new chats) and unavailable (away).",
+		Description: "Agents signed in by status: available (taking chats), busy (not taking new chats) and unavailable (away); an agent of several units counts once.",
 		X:           0, Y: 0, Width: 8, Height: 4,
-		Targets: []Target{{
-			Expr:   `label_replace(sum by (status) (switchboard_agents{status=~"available|busy|away"}), "status", "unavailable", "status", "away")`,
-			Legend: "{{status}}",
-		}},
+		Targets: []Target{{Expr: agentsByStatus, Legend: "{{status}}"}},
 	},
 	{
 		ID: "slots", Title: "Conversation slots", Kind: supervisionv1.PanelKind_PANEL_KIND_STAT, Unit: "short",
-		Description: "Slots of the agents online: free is the capacity left of available agents, used the conversations they hold.",
+		Description: "Slots of the agents online: free is the capacity left of available agents, used the conversations they hold; an agent of several units counts once.",
 		X:           8, Y: 0, Width: 8, Height: 4,
-		Targets: []Target{{Expr: `sum by (kind) (switchboard_slots)`, Legend: "{{kind}}"}},
+		Targets: []Target{{
+			Expr:   `sum by (kind) (max by (units, kind) (switchboard_agent_group_slots)) or sum by (kind) (0 * switchboard_slots)`,
+			Legend: "{{kind}}",
+		}},
 	},
 	{
 		ID: "visitors", Title: "Visitors", Kind: supervisionv1.PanelKind_PANEL_KIND_STAT, Unit: "short",
@@ -76,34 +76,33 @@ var Panels = []Panel{
 	},
 	{
 		ID: "satisfaction-today", Title: "Satisfaction today", Kind: supervisionv1.PanelKind_PANEL_KIND_GAUGE, Unit: "percentunit", Min: 0, Max: 1,
-		Description: "Share of today's ratings that are positive: a thumb up or a CSAT of 4 or 5.",
+		Objective:   "satisfaction",
+		Description: "Share of today's ratings that are satisfied: a thumb up or a CSAT of 4 or 5, as the satisfaction objective counts. Today is since midnight in each unit's time zone, read from the stored ratings.",
 		X:           0, Y: 4, Width: 8, Height: 6,
 		Targets: []Target{{
-			// "or vector(0)": no positive rating among today's reads 0%, not "no data".
-			Expr: `(sum(` + sinceMidnight(`switchboard_ratings_total{value=~"thumb_up|csat_4|csat_5"}`) + `) or vector(0))
-				/ sum(` + sinceMidnight(`switchboard_ratings_total`) + `)`,
+			Expr:   `sum(switchboard_ratings_today{outcome="satisfied"}) / sum(switchboard_ratings_today)`,
 			Legend: "satisfaction",
 		}},
 	},
 	{
 		ID: "satisfaction-by-criterion", Title: "Satisfaction today by criterion", Kind: supervisionv1.PanelKind_PANEL_KIND_GAUGE, Unit: "percentunit", Min: 0, Max: 1,
-		Description: "Share of today's criterion scores of 4 or 5, for welcome, response time and quality of response.",
+		Description: "Share of today's criterion scores of 4 or 5, for welcome, response time and quality of response, each judged against the satisfaction objective.",
+		Objective:   "satisfaction",
 		X:           8, Y: 4, Width: 10, Height: 6,
 		Targets: []Target{{
-			// "or 0 * …" keeps criteria without a good score, at 0%.
-			Expr: `sum by (criterion) (` + sinceMidnight(`switchboard_rating_criterion_scores_total{score=~"4|5"}`) + ` or 0 * ` + sinceMidnight(`switchboard_rating_criterion_scores_total`) + `)
-				/ sum by (criterion) (` + sinceMidnight(`switchboard_rating_criterion_scores_total`) + `)`,
+			Expr:   `sum by (criterion) (switchboard_rating_criterion_scores_today{outcome="good"}) / sum by (criterion) (switchboard_rating_criterion_scores_today)`,
 			Legend: "{{criterion}}",
 		}},
 	},
 	{
 		ID: "ratings-today", Title: "Ratings today", Kind: supervisionv1.PanelKind_PANEL_KIND_STAT, Unit: "short",
-		Description: "Ratings visitors left today.",
+		Description: "Ratings visitors left today (since midnight in each unit's time zone), read from the stored ratings.",
 		X:           18, Y: 4, Width: 6, Height: 6,
-		Targets: []Target{{Expr: `sum(` + sinceMidnight(`switchboard_ratings_total`) + `)`, Legend: "ratings"}},
+		Targets: []Target{{Expr: `sum(switchboard_ratings_today)`, Legend: "ratings"}},
 	},
 	{
 		ID: "objectives", Title: "Goal progress", Kind: supervisionv1.PanelKind_PANEL_KIND_TABLE, Unit: "percentunit", Min: 0, Max: 1,
+		Goals:       true,
 		Description: "Attainment of each productivity objective over its window, per business unit (empty for the whole tenant).",
 		X:           0, Y: 10, Width: 12, Height: 8,
 		Targets: []Target{{
@@ -119,12 +118,9 @@ var Panels = []Panel{
 	},
 	{
 		ID: "agents-over-time", Title: "Agents online over time", Kind: supervisionv1.PanelKind_PANEL_KIND_TIME_SERIES, Unit: "short",
-		Description: "Agents signed in by status.",
+		Description: "Agents signed in by status; an agent of several units counts once.",
 		X:           0, Y: 18, Width: 12, Height: 8,
-		Targets: []Target{{
-			Expr:   `label_replace(sum by (status) (switchboard_agents{status=~"available|busy|away"}), "status", "unavailable", "status", "away")`,
-			Legend: "{{status}}",
-		}},
+		Targets: []Target{{Expr: agentsByStatus, Legend: "{{status}}"}},
 	},
 	{
 		ID: "conversations-over-time", Title: "Conversations over time", Kind: supervisionv1.PanelKind_PANEL_KIND_TIME_SERIES, Unit: "short",
@@ -134,6 +130,7 @@ var Panels = []Panel{
 	},
 	{
 		ID: "first-response", Title: "First response time (90th percentile)", Kind: supervisionv1.PanelKind_PANEL_KIND_TIME_SERIES, Unit: "s",
+		Objective:   "firstResponseTime",
 		Description: "Time from assignment to the agent's first message, 90th percentile over 5 minutes.",
 		X:           0, Y: 26, Width: 24, Height: 8,
 		Targets: []Target{{

@@ -5,11 +5,11 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
-	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 // Labels the server enforces on every selector.
@@ -26,8 +26,9 @@ type Scope struct {
 	// Units are the business units' names; nil means the whole tenant (a tenant admin's
 	// board), including tenant-wide objectives.
 	Units []string
-	// Today is the time since local midnight, written where a query says Today.
-	Today time.Duration
+	// Objectives are the tenant's productivity objectives: panels carry the thresholds of
+	// those of the units in scope and of the whole tenant.
+	Objectives []store.ObjectiveConfig
 }
 
 var promParser = parser.NewParser(parser.Options{})
@@ -36,11 +37,7 @@ var promParser = parser.NewParser(parser.Options{})
 // gets tenant="<Tenant>" and, for a unit-scoped board, a business_unit matcher; matchers on
 // those labels written in the query are dropped first, as prom-label-proxy's enforcer does.
 func (s Scope) Apply(query string) (string, error) {
-	today := s.Today.Round(time.Second)
-	if today < time.Second {
-		today = time.Second
-	}
-	expr, err := s.enforce(strings.ReplaceAll(query, Today, model.Duration(today).String()))
+	expr, err := s.enforce(query)
 	if err != nil {
 		return "", err
 	}

@@ -7,7 +7,9 @@ package metrics
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +51,12 @@ var (
 	agentsDesc        = prometheus.NewDesc(Namespace+"_agents", "Agents of the business unit by status; offline means no stream open.", append(unitLabels, "status"), nil)
 	slotsDesc         = prometheus.NewDesc(Namespace+"_slots", "Conversation slots of the unit's agents online: used (conversations held) or free (capacity left of available agents).", append(unitLabels, "kind"), nil)
 	scrapeErrorsDesc  = prometheus.NewDesc(Namespace+"_metrics_scrape_errors", "1 when the last read of the business units' figures failed, else 0.", nil, nil)
+	// An agent group's series repeat under each of its units' business_unit, so that a
+	// query over any units counts each agent once: max by (units, …), then sum.
+	groupAgentsDesc   = prometheus.NewDesc(Namespace+"_agent_group_agents", "Agents that belong to exactly the business units named in units (sorted, comma-separated), by status; repeated under each of those units.", append(unitLabels, "units", "status"), nil)
+	groupSlotsDesc    = prometheus.NewDesc(Namespace+"_agent_group_slots", "Conversation slots of the online agents that belong to exactly the units named in units: used or free; repeated under each of those units.", append(unitLabels, "units", "kind"), nil)
+	ratingsTodayDesc  = prometheus.NewDesc(Namespace+"_ratings_today", "The unit's ratings since midnight in its time zone, read from the database: satisfied (thumb up or CSAT 4–5) or unsatisfied.", append(unitLabels, "outcome"), nil)
+	criteriaTodayDesc = prometheus.NewDesc(Namespace+"_rating_criterion_scores_today", "The unit's scores of a rating criterion since midnight in its time zone: good (4–5) or poor (1–3).", append(unitLabels, "criterion", "outcome"), nil)
 )
 
 // units reads every unit's live figures at scrape time.
@@ -63,6 +71,10 @@ func (u *units) Describe(ch chan<- *prometheus.Desc) {
 	ch <- agentsDesc
 	ch <- slotsDesc
 	ch <- scrapeErrorsDesc
+	ch <- groupAgentsDesc
+	ch <- groupSlotsDesc
+	ch <- ratingsTodayDesc
+	ch <- criteriaTodayDesc
 }
 
 func (u *units) Collect(ch chan<- prometheus.Metric) {
@@ -72,12 +84,16 @@ func (u *units) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	stats, err := u.db.AllUnitStats(ctx)
+	groups, groupsErr := u.db.AllAgentGroupStats(ctx)
+	ratings, ratingsErr := u.db.AllUnitRatingsToday(ctx)
 	failed := 0.0
-	if err != nil {
+	if err := errors.Join(err, groupsErr, ratingsErr); err != nil {
 		slog.Warn("metrics: reading the business units' figures", "err", err)
 		failed = 1
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeErrorsDesc, prometheus.GaugeValue, failed)
+	collectGroups(ch, groups)
+	collectRatingsToday(ch, ratings)
 	for _, s := range stats {
 		u.recorder.initUnit(s.Tenant, s.Unit)
 		gauge := func(d *prometheus.Desc, v int64, extra string) {
@@ -91,6 +107,34 @@ func (u *units) Collect(ch chan<- prometheus.Metric) {
 		gauge(agentsDesc, s.Offline, "offline")
 		gauge(slotsDesc, s.UsedSlots, "used")
 		gauge(slotsDesc, s.FreeSlots, "free")
+	}
+}
+
+func collectGroups(ch chan<- prometheus.Metric, groups []store.AgentGroupStats) {
+	for _, g := range groups {
+		units := strings.Join(g.Units, ",")
+		for _, unit := range g.Units {
+			gauge := func(d *prometheus.Desc, v int64, extra string) {
+				ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v), g.Tenant, unit, units, extra)
+			}
+			gauge(groupAgentsDesc, g.Available, "available")
+			gauge(groupAgentsDesc, g.Busy, "busy")
+			gauge(groupAgentsDesc, g.Away, "away")
+			gauge(groupAgentsDesc, g.Offline, "offline")
+			gauge(groupSlotsDesc, g.UsedSlots, "used")
+			gauge(groupSlotsDesc, g.FreeSlots, "free")
+		}
+	}
+}
+
+func collectRatingsToday(ch chan<- prometheus.Metric, ratings []store.UnitRatingsToday) {
+	for _, r := range ratings {
+		ch <- prometheus.MustNewConstMetric(ratingsTodayDesc, prometheus.GaugeValue, float64(r.Satisfied), r.Tenant, r.Unit, "satisfied")
+		ch <- prometheus.MustNewConstMetric(ratingsTodayDesc, prometheus.GaugeValue, float64(r.Unsatisfied), r.Tenant, r.Unit, "unsatisfied")
+		for criterion, scores := range r.Criteria {
+			ch <- prometheus.MustNewConstMetric(criteriaTodayDesc, prometheus.GaugeValue, float64(scores[0]), r.Tenant, r.Unit, criterion, "good")
+			ch <- prometheus.MustNewConstMetric(criteriaTodayDesc, prometheus.GaugeValue, float64(scores[1]), r.Tenant, r.Unit, criterion, "poor")
+		}
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
@@ -414,13 +415,8 @@ func (tn *tenant) missed(c *store.ConversationTimes, metric string, now time.Tim
 		return nil
 	}
 	elapsed := now.Sub(*since).Seconds()
-	level, threshold := "", 0.0
-	switch {
-	case elapsed > o.Critical:
-		level, threshold = store.LevelCritical, o.Critical
-	case elapsed > o.Warning:
-		level, threshold = store.LevelWarning, o.Warning
-	default:
+	level, threshold := Judge(metric, elapsed, o.Warning, o.Critical)
+	if level == "" {
 		return nil
 	}
 	return &store.Signal{
@@ -429,6 +425,34 @@ func (tn *tenant) missed(c *store.ConversationTimes, metric string, now time.Tim
 		Agent: c.Agent, Unit: uuid.NullUUID{UUID: c.Unit, Valid: true},
 		Value: elapsed, Threshold: threshold, Summary: Summary(metric, level, elapsed, threshold),
 	}
+}
+
+// HigherIsBetter says an objective metric's direction: more is better for contacts per
+// hour, satisfaction and conversion rate; less for the durations.
+func HigherIsBetter(metric string) bool {
+	switch v1alpha1.Metric(metric) {
+	case v1alpha1.MetricContactsPerHour, v1alpha1.MetricSatisfaction, v1alpha1.MetricConversionRate:
+		return true
+	}
+	return false
+}
+
+// Judge is how a value of metric fares against an objective's warning and critical
+// thresholds: the level it is past (strictly: above them when less is better, below them
+// when more is better) and that threshold, or "" when it is past neither. Live signals, the
+// objectives' alerts and the board's colours judge alike.
+func Judge(metric string, value, warning, critical float64) (level string, threshold float64) {
+	past := func(t float64) bool { return value > t }
+	if HigherIsBetter(metric) {
+		past = func(t float64) bool { return value < t }
+	}
+	switch {
+	case past(critical):
+		return store.LevelCritical, critical
+	case past(warning):
+		return store.LevelWarning, warning
+	}
+	return "", 0
 }
 
 // objectiveFor picks the objective of a metric that applies to a conversation: the most

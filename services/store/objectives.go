@@ -50,22 +50,3 @@ func AgentLabels(ctx context.Context, tx pgx.Tx) (map[string]map[string]string, 
 	}
 	return out, rows.Err()
 }
-
-// UnitTimeZones reads the time zone of each of the current tenant's business units, by
-// name: its business hours' zone, or "" when it has none.
-func UnitTimeZones(ctx context.Context, tx pgx.Tx) (map[string]string, error) {
-	rows, err := tx.Query(ctx, `SELECT name, coalesce(business_hours->>'timeZone', '') FROM business_units WHERE tenant_id = sb_current_tenant()`)
-	if err != nil {
-		return nil, fmt.Errorf("reading units' time zones: %w", err)
-	}
-	defer rows.Close()
-	out := map[string]string{}
-	for rows.Next() {
-		var name, zone string
-		if err := rows.Scan(&name, &zone); err != nil {
-			return nil, err
-		}
-		out[name] = zone
-	}
-	return out, rows.Err()
-}

@@ -256,6 +256,25 @@ func MeasureObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o Object
 	return p, nil
 }
 
+// AttainmentThresholds are an objective's warning and critical thresholds in terms of its
+// attainment as MeasureObjective computes it (0–1, 1 when the target is met, more is
+// better): value over target where more is better, target over value for average handling
+// time. ok is false for the time objectives whose attainment is the share of conversations
+// within target: their warning and critical bound one conversation, not that share.
+func AttainmentThresholds(o ObjectiveConfig) (warning, critical float64, ok bool) {
+	switch o.Metric {
+	case "contactsPerHour", "satisfaction", "conversionRate":
+		if o.Target > 0 {
+			return o.Warning / o.Target, o.Critical / o.Target, true
+		}
+	case "averageHandlingTime":
+		if o.Warning > 0 && o.Critical > 0 {
+			return o.Target / o.Warning, o.Target / o.Critical, true
+		}
+	}
+	return 0, 0, false
+}
+
 // ExpireConversations deletes up to limit of a tenant's conversations closed longer than
 // retention ago, oldest first, with everything that hangs off them; it returns how many.
 func ExpireConversations(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, retention time.Duration, limit int) (int64, error) {
@@ -292,6 +311,53 @@ func (db *DB) AllUnitStats(ctx context.Context) ([]UnitStats, error) {
 		out = append(out, s)
 	}
 	return out, rows.Err()
+}
+
+// AgentGroupStats are the agents of a tenant that belong to the same set of business
+// units, for metrics.
+type AgentGroupStats struct {
+	Tenant string
+	// Units are the units' names, sorted.
+	Units                          []string
+	Available, Busy, Away, Offline int64
+	UsedSlots, FreeSlots           int64
+}
+
+// AllAgentGroupStats reads every tenant's agents by set of units (see sb_agent_group_stats).
+func (db *DB) AllAgentGroupStats(ctx context.Context) ([]AgentGroupStats, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT tenant, units, available, busy, away, offline, used_slots, free_slots FROM sb_agent_group_stats()`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (AgentGroupStats, error) {
+		var g AgentGroupStats
+		err := row.Scan(&g.Tenant, &g.Units, &g.Available, &g.Busy, &g.Away, &g.Offline, &g.UsedSlots, &g.FreeSlots)
+		return g, err
+	})
+}
+
+// UnitRatingsToday are a business unit's ratings since midnight in its time zone.
+type UnitRatingsToday struct {
+	Tenant, Unit           string
+	Satisfied, Unsatisfied int64
+	Criteria               map[string][2]int64 // by criterion: good (4–5) and poor scores
+}
+
+// AllUnitRatingsToday reads every unit's ratings of the day across tenants (see
+// sb_unit_ratings_today).
+func (db *DB) AllUnitRatingsToday(ctx context.Context) ([]UnitRatingsToday, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT tenant, business_unit, satisfied, unsatisfied, welcome_good, welcome_poor,
+		response_time_good, response_time_poor, quality_good, quality_poor FROM sb_unit_ratings_today()`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (UnitRatingsToday, error) {
+		var r UnitRatingsToday
+		var welcome, responseTime, quality [2]int64
+		err := row.Scan(&r.Tenant, &r.Unit, &r.Satisfied, &r.Unsatisfied, &welcome[0], &welcome[1], &responseTime[0], &responseTime[1], &quality[0], &quality[1])
+		r.Criteria = map[string][2]int64{"welcome": welcome, "response_time": responseTime, "quality": quality}
+		return r, err
+	})
 }
 
 // TenantNames lists the names of the tenants that exist (see sb_tenant_names).

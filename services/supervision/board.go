@@ -49,9 +49,8 @@ func span(seconds int32) (time.Duration, error) {
 }
 
 // view reads the caller's board scope: the units it holds any permission on, or only the
-// one named; a tenant admin without a unit named sees the whole tenant. Today runs from
-// midnight in the units' time zone (UTC when they have none or do not agree).
-func (s *Server) view(ctx context.Context, p *auth.Principal, unit string, now time.Time) (*boardView, error) {
+// one named; a tenant admin without a unit named sees the whole tenant.
+func (s *Server) view(ctx context.Context, p *auth.Principal, unit string) (*boardView, error) {
 	v := &boardView{}
 	err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
 		tenant, err := store.TenantName(ctx, tx)
@@ -77,28 +76,13 @@ func (s *Server) view(ctx context.Context, p *auth.Principal, unit string, now t
 			return rpcerr.Errorf(connect.CodePermissionDenied, "you supervise no business unit")
 		}
 		slices.Sort(names)
-		zones, err := store.UnitTimeZones(ctx, tx)
-		if err != nil {
-			return err
-		}
-		loc := time.UTC
-		for i, name := range names {
-			l, err := time.LoadLocation(zones[name])
-			if err != nil {
-				l = time.UTC
-			}
-			if i == 0 {
-				loc = l
-			} else if l.String() != loc.String() {
-				loc = time.UTC
-			}
-		}
 		v.scope = board.Scope{Tenant: tenant, Units: names}
 		if unit == "" && p.Account.Role == store.RoleAdmin {
 			v.scope.Units, v.units = nil, nil
 		}
-		local := now.In(loc)
-		v.scope.Today = local.Sub(time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, loc))
+		if v.scope.Objectives, err = store.ListObjectives(ctx, tx); err != nil {
+			return err
+		}
 		v.signals, err = store.ListSignals(ctx, tx, store.SignalFilter{Units: v.units, ActiveOnly: true})
 		return err
 	})
@@ -113,7 +97,7 @@ func (s *Server) evaluate(ctx context.Context, p *auth.Principal, unit string, s
 	if s.board == nil {
 		return nil, nil, rpcerr.Errorf(connect.CodeUnavailable, "the board is not served by this replica")
 	}
-	v, err := s.view(ctx, p, unit, s.board.Now())
+	v, err := s.view(ctx, p, unit)
 	if err != nil {
 		return nil, nil, err
 	}

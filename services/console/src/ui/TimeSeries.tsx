@@ -8,6 +8,8 @@ export interface Line {
   label: string;
   values: (number | null)[];
   color?: string;
+  // dash draws the line dashed (uPlot's canvas dash pattern), e.g. for a threshold.
+  dash?: number[];
 }
 
 const palette = ["#73bf69", "#f2cc0c", "#8ab8ff", "#ff780a", "#f2495c", "#5794f2", "#b877d9", "#fade2a"];
@@ -38,6 +40,7 @@ export function TimeSeries(props: { times: number[]; lines: Line[]; height?: num
           fill: bars ? (l.color ?? palette[i % palette.length]) + "88" : undefined,
           paths: bars ? uPlot.paths.bars!({ size: [0.6, 40] }) : undefined,
           width: 1.5,
+          dash: l.dash,
           spanGaps: false,
         })),
       ],

@@ -114,7 +114,15 @@ type Panel struct {
 	// height is the panel's height in grid rows.
 	Height int32 `protobuf:"varint,12,opt,name=height,proto3" json:"height,omitempty"`
 	// description says what the panel shows.
-	Description   string `protobuf:"bytes,13,opt,name=description,proto3" json:"description,omitempty"`
+	Description string `protobuf:"bytes,13,opt,name=description,proto3" json:"description,omitempty"`
+	// thresholds are those of the productivity objectives on the metric the panel's values
+	// measure, in the caller's scope, in the panel's unit (e.g. a satisfaction objective's
+	// percentages as 0–1 on a "percentunit" panel). On a board of several units, each unit's
+	// objective is listed (its own, else the tenant's); objectives for some agents only
+	// (agent selector) are left out, the panel's values being every agent's. Empty when no
+	// objective measures what the panel shows; a panel whose series are each an objective
+	// (goal progress) carries them on its series instead.
+	Thresholds    []*Threshold `protobuf:"bytes,14,rep,name=thresholds,proto3" json:"thresholds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -240,6 +248,120 @@ func (x *Panel) GetDescription() string {
 	return ""
 }
 
+func (x *Panel) GetThresholds() []*Threshold {
+	if x != nil {
+		return x.Thresholds
+	}
+	return nil
+}
+
+// Threshold is one productivity objective's thresholds, as they apply to a panel's or a
+// series' values. A value meets the objective when it is at or better than target; it is
+// at the warning level past warning, and critical past critical ("past" is strictly below
+// when higher is better, strictly above when lower is better: the judgement of live
+// signals and of the objectives' alerts).
+type Threshold struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// objective is the ProductivityObjective's name.
+	Objective string `protobuf:"bytes,1,opt,name=objective,proto3" json:"objective,omitempty"`
+	// business_unit is the objective's unit; empty for a tenant-wide objective.
+	BusinessUnit string `protobuf:"bytes,2,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// metric is what the objective measures, e.g. "satisfaction" or "firstResponseTime".
+	Metric string `protobuf:"bytes,3,opt,name=metric,proto3" json:"metric,omitempty"`
+	// higher_is_better says the direction: true for satisfaction, conversion rate, contacts
+	// per hour and attainment; false for durations.
+	HigherIsBetter bool `protobuf:"varint,4,opt,name=higher_is_better,json=higherIsBetter,proto3" json:"higher_is_better,omitempty"`
+	// target is the goal.
+	Target float64 `protobuf:"fixed64,5,opt,name=target,proto3" json:"target,omitempty"`
+	// warning is the threshold past which the value is at the warning level; unset when the
+	// objective's warning does not translate into the values' terms (a time objective's
+	// per-conversation thresholds against its attainment).
+	Warning *float64 `protobuf:"fixed64,6,opt,name=warning,proto3,oneof" json:"warning,omitempty"`
+	// critical is the threshold past which the value is critical; unset like warning.
+	Critical      *float64 `protobuf:"fixed64,7,opt,name=critical,proto3,oneof" json:"critical,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Threshold) Reset() {
+	*x = Threshold{}
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Threshold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Threshold) ProtoMessage() {}
+
+func (x *Threshold) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Threshold.ProtoReflect.Descriptor instead.
+func (*Threshold) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Threshold) GetObjective() string {
+	if x != nil {
+		return x.Objective
+	}
+	return ""
+}
+
+func (x *Threshold) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *Threshold) GetMetric() string {
+	if x != nil {
+		return x.Metric
+	}
+	return ""
+}
+
+func (x *Threshold) GetHigherIsBetter() bool {
+	if x != nil {
+		return x.HigherIsBetter
+	}
+	return false
+}
+
+func (x *Threshold) GetTarget() float64 {
+	if x != nil {
+		return x.Target
+	}
+	return 0
+}
+
+func (x *Threshold) GetWarning() float64 {
+	if x != nil && x.Warning != nil {
+		return *x.Warning
+	}
+	return 0
+}
+
+func (x *Threshold) GetCritical() float64 {
+	if x != nil && x.Critical != nil {
+		return *x.Critical
+	}
+	return 0
+}
+
 // Series is one labelled series of a panel.
 type Series struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -248,14 +370,17 @@ type Series struct {
 	// legend is the series' name for people.
 	Legend string `protobuf:"bytes,2,opt,name=legend,proto3" json:"legend,omitempty"`
 	// samples are one value for stat, gauge and table panels, and the range for time series.
-	Samples       []*Sample `protobuf:"bytes,3,rep,name=samples,proto3" json:"samples,omitempty"`
+	Samples []*Sample `protobuf:"bytes,3,rep,name=samples,proto3" json:"samples,omitempty"`
+	// thresholds are the series' own objective's, in the series' unit, where each series of
+	// the panel is one objective (goal progress: attainment, 0–1, target 1).
+	Thresholds    []*Threshold `protobuf:"bytes,4,rep,name=thresholds,proto3" json:"thresholds,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Series) Reset() {
 	*x = Series{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[1]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -267,7 +392,7 @@ func (x *Series) String() string {
 func (*Series) ProtoMessage() {}
 
 func (x *Series) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[1]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -280,7 +405,7 @@ func (x *Series) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Series.ProtoReflect.Descriptor instead.
 func (*Series) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{1}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Series) GetLabels() map[string]string {
@@ -304,6 +429,13 @@ func (x *Series) GetSamples() []*Sample {
 	return nil
 }
 
+func (x *Series) GetThresholds() []*Threshold {
+	if x != nil {
+		return x.Thresholds
+	}
+	return nil
+}
+
 // Sample is a value at a time.
 type Sample struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -317,7 +449,7 @@ type Sample struct {
 
 func (x *Sample) Reset() {
 	*x = Sample{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[2]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -329,7 +461,7 @@ func (x *Sample) String() string {
 func (*Sample) ProtoMessage() {}
 
 func (x *Sample) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[2]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -342,7 +474,7 @@ func (x *Sample) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Sample.ProtoReflect.Descriptor instead.
 func (*Sample) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Sample) GetTime() *timestamppb.Timestamp {
@@ -376,7 +508,7 @@ type Board struct {
 
 func (x *Board) Reset() {
 	*x = Board{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[3]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -388,7 +520,7 @@ func (x *Board) String() string {
 func (*Board) ProtoMessage() {}
 
 func (x *Board) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[3]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -401,7 +533,7 @@ func (x *Board) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Board.ProtoReflect.Descriptor instead.
 func (*Board) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{3}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Board) GetEvaluatedAt() *timestamppb.Timestamp {
@@ -446,7 +578,7 @@ type GetBoardRequest struct {
 
 func (x *GetBoardRequest) Reset() {
 	*x = GetBoardRequest{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[4]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +590,7 @@ func (x *GetBoardRequest) String() string {
 func (*GetBoardRequest) ProtoMessage() {}
 
 func (x *GetBoardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[4]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +603,7 @@ func (x *GetBoardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoardRequest.ProtoReflect.Descriptor instead.
 func (*GetBoardRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetBoardRequest) GetBusinessUnit() string {
@@ -499,7 +631,7 @@ type GetBoardResponse struct {
 
 func (x *GetBoardResponse) Reset() {
 	*x = GetBoardResponse{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[5]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +643,7 @@ func (x *GetBoardResponse) String() string {
 func (*GetBoardResponse) ProtoMessage() {}
 
 func (x *GetBoardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[5]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +656,7 @@ func (x *GetBoardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBoardResponse.ProtoReflect.Descriptor instead.
 func (*GetBoardResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetBoardResponse) GetBoard() *Board {
@@ -548,7 +680,7 @@ type WatchBoardRequest struct {
 
 func (x *WatchBoardRequest) Reset() {
 	*x = WatchBoardRequest{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[6]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -560,7 +692,7 @@ func (x *WatchBoardRequest) String() string {
 func (*WatchBoardRequest) ProtoMessage() {}
 
 func (x *WatchBoardRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[6]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -573,7 +705,7 @@ func (x *WatchBoardRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchBoardRequest.ProtoReflect.Descriptor instead.
 func (*WatchBoardRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *WatchBoardRequest) GetBusinessUnit() string {
@@ -603,7 +735,7 @@ type WatchBoardResponse struct {
 
 func (x *WatchBoardResponse) Reset() {
 	*x = WatchBoardResponse{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[7]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -615,7 +747,7 @@ func (x *WatchBoardResponse) String() string {
 func (*WatchBoardResponse) ProtoMessage() {}
 
 func (x *WatchBoardResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[7]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -628,7 +760,7 @@ func (x *WatchBoardResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchBoardResponse.ProtoReflect.Descriptor instead.
 func (*WatchBoardResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *WatchBoardResponse) GetBoard() *Board {
@@ -656,7 +788,7 @@ type GetAgentTableRequest struct {
 
 func (x *GetAgentTableRequest) Reset() {
 	*x = GetAgentTableRequest{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[8]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -668,7 +800,7 @@ func (x *GetAgentTableRequest) String() string {
 func (*GetAgentTableRequest) ProtoMessage() {}
 
 func (x *GetAgentTableRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[8]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -681,7 +813,7 @@ func (x *GetAgentTableRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAgentTableRequest.ProtoReflect.Descriptor instead.
 func (*GetAgentTableRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetAgentTableRequest) GetBusinessUnit() string {
@@ -704,7 +836,7 @@ type Money struct {
 
 func (x *Money) Reset() {
 	*x = Money{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[9]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +848,7 @@ func (x *Money) String() string {
 func (*Money) ProtoMessage() {}
 
 func (x *Money) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[9]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +861,7 @@ func (x *Money) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Money.ProtoReflect.Descriptor instead.
 func (*Money) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Money) GetCurrency() string {
@@ -788,7 +920,7 @@ type AgentTableRow struct {
 
 func (x *AgentTableRow) Reset() {
 	*x = AgentTableRow{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[10]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -800,7 +932,7 @@ func (x *AgentTableRow) String() string {
 func (*AgentTableRow) ProtoMessage() {}
 
 func (x *AgentTableRow) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[10]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -813,7 +945,7 @@ func (x *AgentTableRow) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AgentTableRow.ProtoReflect.Descriptor instead.
 func (*AgentTableRow) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *AgentTableRow) GetAgent() string {
@@ -943,7 +1075,7 @@ type GetAgentTableResponse struct {
 
 func (x *GetAgentTableResponse) Reset() {
 	*x = GetAgentTableResponse{}
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[11]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -955,7 +1087,7 @@ func (x *GetAgentTableResponse) String() string {
 func (*GetAgentTableResponse) ProtoMessage() {}
 
 func (x *GetAgentTableResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[11]
+	mi := &file_switchboard_supervision_v1_board_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -968,7 +1100,7 @@ func (x *GetAgentTableResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetAgentTableResponse.ProtoReflect.Descriptor instead.
 func (*GetAgentTableResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_supervision_v1_board_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetAgentTableResponse) GetRows() []*AgentTableRow {
@@ -996,7 +1128,7 @@ var File_switchboard_supervision_v1_board_proto protoreflect.FileDescriptor
 
 const file_switchboard_supervision_v1_board_proto_rawDesc = "" +
 	"\n" +
-	"&switchboard/supervision/v1/board.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\x1a'switchboard/supervision/v1/signal.proto\"\xde\x02\n" +
+	"&switchboard/supervision/v1/board.proto\x12\x1aswitchboard.supervision.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1eswitchboard/chat/v1/chat.proto\x1a'switchboard/supervision/v1/signal.proto\"\xa5\x03\n" +
 	"\x05Panel\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
 	"\x05title\x18\x02 \x01(\tR\x05title\x129\n" +
@@ -1011,11 +1143,28 @@ const file_switchboard_supervision_v1_board_proto_rawDesc = "" +
 	" \x01(\x05R\x01y\x12\x14\n" +
 	"\x05width\x18\v \x01(\x05R\x05width\x12\x16\n" +
 	"\x06height\x18\f \x01(\x05R\x06height\x12 \n" +
-	"\vdescription\x18\r \x01(\tR\vdescription\"\xe1\x01\n" +
+	"\vdescription\x18\r \x01(\tR\vdescription\x12E\n" +
+	"\n" +
+	"thresholds\x18\x0e \x03(\v2%.switchboard.supervision.v1.ThresholdR\n" +
+	"thresholds\"\x81\x02\n" +
+	"\tThreshold\x12\x1c\n" +
+	"\tobjective\x18\x01 \x01(\tR\tobjective\x12#\n" +
+	"\rbusiness_unit\x18\x02 \x01(\tR\fbusinessUnit\x12\x16\n" +
+	"\x06metric\x18\x03 \x01(\tR\x06metric\x12(\n" +
+	"\x10higher_is_better\x18\x04 \x01(\bR\x0ehigherIsBetter\x12\x16\n" +
+	"\x06target\x18\x05 \x01(\x01R\x06target\x12\x1d\n" +
+	"\awarning\x18\x06 \x01(\x01H\x00R\awarning\x88\x01\x01\x12\x1f\n" +
+	"\bcritical\x18\a \x01(\x01H\x01R\bcritical\x88\x01\x01B\n" +
+	"\n" +
+	"\b_warningB\v\n" +
+	"\t_critical\"\xa8\x02\n" +
 	"\x06Series\x12F\n" +
 	"\x06labels\x18\x01 \x03(\v2..switchboard.supervision.v1.Series.LabelsEntryR\x06labels\x12\x16\n" +
 	"\x06legend\x18\x02 \x01(\tR\x06legend\x12<\n" +
-	"\asamples\x18\x03 \x03(\v2\".switchboard.supervision.v1.SampleR\asamples\x1a9\n" +
+	"\asamples\x18\x03 \x03(\v2\".switchboard.supervision.v1.SampleR\asamples\x12E\n" +
+	"\n" +
+	"thresholds\x18\x04 \x03(\v2%.switchboard.supervision.v1.ThresholdR\n" +
+	"thresholds\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"N\n" +
@@ -1085,47 +1234,50 @@ func file_switchboard_supervision_v1_board_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_supervision_v1_board_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_switchboard_supervision_v1_board_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_switchboard_supervision_v1_board_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_switchboard_supervision_v1_board_proto_goTypes = []any{
 	(PanelKind)(0),                // 0: switchboard.supervision.v1.PanelKind
 	(*Panel)(nil),                 // 1: switchboard.supervision.v1.Panel
-	(*Series)(nil),                // 2: switchboard.supervision.v1.Series
-	(*Sample)(nil),                // 3: switchboard.supervision.v1.Sample
-	(*Board)(nil),                 // 4: switchboard.supervision.v1.Board
-	(*GetBoardRequest)(nil),       // 5: switchboard.supervision.v1.GetBoardRequest
-	(*GetBoardResponse)(nil),      // 6: switchboard.supervision.v1.GetBoardResponse
-	(*WatchBoardRequest)(nil),     // 7: switchboard.supervision.v1.WatchBoardRequest
-	(*WatchBoardResponse)(nil),    // 8: switchboard.supervision.v1.WatchBoardResponse
-	(*GetAgentTableRequest)(nil),  // 9: switchboard.supervision.v1.GetAgentTableRequest
-	(*Money)(nil),                 // 10: switchboard.supervision.v1.Money
-	(*AgentTableRow)(nil),         // 11: switchboard.supervision.v1.AgentTableRow
-	(*GetAgentTableResponse)(nil), // 12: switchboard.supervision.v1.GetAgentTableResponse
-	nil,                           // 13: switchboard.supervision.v1.Series.LabelsEntry
-	(*timestamppb.Timestamp)(nil), // 14: google.protobuf.Timestamp
-	(*Signal)(nil),                // 15: switchboard.supervision.v1.Signal
-	(v1.AgentStatus)(0),           // 16: switchboard.chat.v1.AgentStatus
+	(*Threshold)(nil),             // 2: switchboard.supervision.v1.Threshold
+	(*Series)(nil),                // 3: switchboard.supervision.v1.Series
+	(*Sample)(nil),                // 4: switchboard.supervision.v1.Sample
+	(*Board)(nil),                 // 5: switchboard.supervision.v1.Board
+	(*GetBoardRequest)(nil),       // 6: switchboard.supervision.v1.GetBoardRequest
+	(*GetBoardResponse)(nil),      // 7: switchboard.supervision.v1.GetBoardResponse
+	(*WatchBoardRequest)(nil),     // 8: switchboard.supervision.v1.WatchBoardRequest
+	(*WatchBoardResponse)(nil),    // 9: switchboard.supervision.v1.WatchBoardResponse
+	(*GetAgentTableRequest)(nil),  // 10: switchboard.supervision.v1.GetAgentTableRequest
+	(*Money)(nil),                 // 11: switchboard.supervision.v1.Money
+	(*AgentTableRow)(nil),         // 12: switchboard.supervision.v1.AgentTableRow
+	(*GetAgentTableResponse)(nil), // 13: switchboard.supervision.v1.GetAgentTableResponse
+	nil,                           // 14: switchboard.supervision.v1.Series.LabelsEntry
+	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
+	(*Signal)(nil),                // 16: switchboard.supervision.v1.Signal
+	(v1.AgentStatus)(0),           // 17: switchboard.chat.v1.AgentStatus
 }
 var file_switchboard_supervision_v1_board_proto_depIdxs = []int32{
 	0,  // 0: switchboard.supervision.v1.Panel.kind:type_name -> switchboard.supervision.v1.PanelKind
-	2,  // 1: switchboard.supervision.v1.Panel.series:type_name -> switchboard.supervision.v1.Series
-	13, // 2: switchboard.supervision.v1.Series.labels:type_name -> switchboard.supervision.v1.Series.LabelsEntry
-	3,  // 3: switchboard.supervision.v1.Series.samples:type_name -> switchboard.supervision.v1.Sample
-	14, // 4: switchboard.supervision.v1.Sample.time:type_name -> google.protobuf.Timestamp
-	14, // 5: switchboard.supervision.v1.Board.evaluated_at:type_name -> google.protobuf.Timestamp
-	1,  // 6: switchboard.supervision.v1.Board.panels:type_name -> switchboard.supervision.v1.Panel
-	15, // 7: switchboard.supervision.v1.Board.signals:type_name -> switchboard.supervision.v1.Signal
-	4,  // 8: switchboard.supervision.v1.GetBoardResponse.board:type_name -> switchboard.supervision.v1.Board
-	4,  // 9: switchboard.supervision.v1.WatchBoardResponse.board:type_name -> switchboard.supervision.v1.Board
-	15, // 10: switchboard.supervision.v1.WatchBoardResponse.signal:type_name -> switchboard.supervision.v1.Signal
-	16, // 11: switchboard.supervision.v1.AgentTableRow.status:type_name -> switchboard.chat.v1.AgentStatus
-	10, // 12: switchboard.supervision.v1.AgentTableRow.turnover:type_name -> switchboard.supervision.v1.Money
-	15, // 13: switchboard.supervision.v1.AgentTableRow.signals:type_name -> switchboard.supervision.v1.Signal
-	11, // 14: switchboard.supervision.v1.GetAgentTableResponse.rows:type_name -> switchboard.supervision.v1.AgentTableRow
-	15, // [15:15] is the sub-list for method output_type
-	15, // [15:15] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	3,  // 1: switchboard.supervision.v1.Panel.series:type_name -> switchboard.supervision.v1.Series
+	2,  // 2: switchboard.supervision.v1.Panel.thresholds:type_name -> switchboard.supervision.v1.Threshold
+	14, // 3: switchboard.supervision.v1.Series.labels:type_name -> switchboard.supervision.v1.Series.LabelsEntry
+	4,  // 4: switchboard.supervision.v1.Series.samples:type_name -> switchboard.supervision.v1.Sample
+	2,  // 5: switchboard.supervision.v1.Series.thresholds:type_name -> switchboard.supervision.v1.Threshold
+	15, // 6: switchboard.supervision.v1.Sample.time:type_name -> google.protobuf.Timestamp
+	15, // 7: switchboard.supervision.v1.Board.evaluated_at:type_name -> google.protobuf.Timestamp
+	1,  // 8: switchboard.supervision.v1.Board.panels:type_name -> switchboard.supervision.v1.Panel
+	16, // 9: switchboard.supervision.v1.Board.signals:type_name -> switchboard.supervision.v1.Signal
+	5,  // 10: switchboard.supervision.v1.GetBoardResponse.board:type_name -> switchboard.supervision.v1.Board
+	5,  // 11: switchboard.supervision.v1.WatchBoardResponse.board:type_name -> switchboard.supervision.v1.Board
+	16, // 12: switchboard.supervision.v1.WatchBoardResponse.signal:type_name -> switchboard.supervision.v1.Signal
+	17, // 13: switchboard.supervision.v1.AgentTableRow.status:type_name -> switchboard.chat.v1.AgentStatus
+	11, // 14: switchboard.supervision.v1.AgentTableRow.turnover:type_name -> switchboard.supervision.v1.Money
+	16, // 15: switchboard.supervision.v1.AgentTableRow.signals:type_name -> switchboard.supervision.v1.Signal
+	12, // 16: switchboard.supervision.v1.GetAgentTableResponse.rows:type_name -> switchboard.supervision.v1.AgentTableRow
+	17, // [17:17] is the sub-list for method output_type
+	17, // [17:17] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_board_proto_init() }
@@ -1134,13 +1286,14 @@ func file_switchboard_supervision_v1_board_proto_init() {
 		return
 	}
 	file_switchboard_supervision_v1_signal_proto_init()
+	file_switchboard_supervision_v1_board_proto_msgTypes[1].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_board_proto_rawDesc), len(file_switchboard_supervision_v1_board_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

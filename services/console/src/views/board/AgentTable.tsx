@@ -57,12 +57,18 @@ export function AgentTable(props: AgentTableProps) {
               <tr>
                 <th scope="col">Agent</th>
                 <th scope="col">Status</th>
-                <th scope="col">Presence</th>
-                <th scope="col">Contacts</th>
+                <th scope="col" title="Time signed in today, in any status but offline">
+                  Presence
+                </th>
+                <th scope="col" title="Conversations the agent took today">
+                  Contacts
+                </th>
                 <th scope="col">
                   <abbr title="Average handling time">AHT</abbr>
                 </th>
-                <th scope="col">Contacts/hour</th>
+                <th scope="col" title="Contacts today divided by hours of presence today">
+                  Contacts/hour
+                </th>
                 <th scope="col">Turnover</th>
                 <th scope="col">Conversion</th>
                 <th scope="col">Satisfaction</th>

@@ -2,10 +2,11 @@
 // and table, each placed on Grafana's 24-column grid.
 import { useMemo, type CSSProperties, type ReactNode } from "react";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import { PanelKind, type Panel, type Series } from "../../gen/switchboard/supervision/v1/board_pb";
+import { PanelKind, type Panel, type Series, type Threshold } from "../../gen/switchboard/supervision/v1/board_pb";
 import type { Signal } from "../../gen/switchboard/supervision/v1/signal_pb";
 import { TimeSeries, type Line } from "../../ui/TimeSeries";
 import { formatValue } from "./format";
+import { thresholdLines, thresholdText } from "./thresholds";
 import { panelLevel, seriesLevel, type Level } from "./levels";
 
 // rowHeight and gridGap are the height of one grid row and the gap between rows, in pixels
@@ -42,7 +43,7 @@ export function PanelView(props: { panel: Panel; signals: Signal[]; span?: Span;
   return (
     <section aria-label={panel.title} className={`panel ${levelClass(level)}`} style={place}>
       <header className="panel-head">
-        <h2 title={panel.description}>{panel.title}</h2>
+        <h2 title={[panel.description, ...panel.thresholds.map((t) => thresholdText(t, panel.unit))].join("\n")}>{panel.title}</h2>
         {level && <span className={`level-dot ${level}`} role="img" aria-label={`Level ${level}`} title={`Level ${level}`} />}
       </header>
       <div className="panel-body">
@@ -65,14 +66,37 @@ function PanelData(props: { panel: Panel; signals: Signal[]; panelLevel: Level |
   if (!hasData(panel)) return <p className="muted no-data">No data</p>;
   switch (panel.kind) {
     case PanelKind.GAUGE:
-      return <GaugePanel {...props} />;
+      return (
+        <>
+          <GaugePanel {...props} />
+          <ThresholdsCaption panel={panel} />
+        </>
+      );
     case PanelKind.TIME_SERIES:
       return <TimeSeriesPanel panel={panel} span={props.span} />;
     case PanelKind.TABLE:
       return <TablePanel panel={panel} signals={props.signals} />;
     default:
-      return <StatPanel panel={panel} signals={props.signals} />;
+      return (
+        <>
+          <StatPanel panel={panel} signals={props.signals} />
+          <ThresholdsCaption panel={panel} />
+        </>
+      );
   }
+}
+
+// ThresholdsCaption writes the objectives' thresholds the panel's values are judged by.
+function ThresholdsCaption(props: { panel: Panel }) {
+  const { panel } = props;
+  if (panel.thresholds.length === 0) return null;
+  return (
+    <ul className="panel-thresholds" aria-label="Objectives">
+      {panel.thresholds.map((t) => (
+        <li key={`${t.objective}/${t.businessUnit}`}>{thresholdText(t, panel.unit)}</li>
+      ))}
+    </ul>
+  );
 }
 
 // StatPanel is one big number per series, coloured where the series carries a level.
@@ -83,7 +107,7 @@ function StatPanel(props: { panel: Panel; signals: Signal[] }) {
       {panel.series.map((s, i) => {
         const value = lastValue(s) ?? NaN;
         return (
-          <li key={i} className={`stat ${levelClass(seriesLevel(s, value, signals))}`}>
+          <li key={i} className={`stat ${levelClass(seriesLevel(panel, s, value, signals))}`}>
             <span className="stat-value">{formatValue(value, panel.unit)}</span>
             <span className="stat-legend">{legendOf(s)}</span>
           </li>
@@ -93,18 +117,19 @@ function StatPanel(props: { panel: Panel; signals: Signal[] }) {
   );
 }
 
-// GaugePanel is an arc per series between the panel's min and max, coloured by the level
-// of the series or else of the panel.
+// GaugePanel is an arc per series between the panel's min and max, marked at the
+// objectives' thresholds and coloured by the series' value against them; without
+// thresholds, by the level of the series or else of the panel.
 function GaugePanel(props: { panel: Panel; signals: Signal[]; panelLevel: Level | undefined }) {
   const { panel, signals } = props;
   return (
     <ul className="gauges">
       {panel.series.map((s, i) => {
         const value = lastValue(s) ?? NaN;
-        const level = seriesLevel(s, value, signals) ?? props.panelLevel;
+        const level = seriesLevel(panel, s, value, signals) ?? (panel.thresholds.length > 0 ? undefined : props.panelLevel);
         return (
           <li key={i} className="gauge">
-            <Gauge value={value} min={panel.min} max={panel.max} unit={panel.unit} label={legendOf(s)} level={level} />
+            <Gauge value={value} min={panel.min} max={panel.max} unit={panel.unit} label={legendOf(s)} level={level} thresholds={panel.thresholds} />
             <span className="stat-legend">{legendOf(s)}</span>
           </li>
         );
@@ -128,16 +153,36 @@ function arcPath(from: number, to: number, radius: number): string {
   return `M ${x0.toFixed(2)} ${y0.toFixed(2)} A ${radius} ${radius} 0 ${to - from > 180 ? 1 : 0} 1 ${x1.toFixed(2)} ${y1.toFixed(2)}`;
 }
 
-export function Gauge(props: { value: number; min: number; max: number; unit: string; label: string; level?: Level }) {
+// angleOf is where a value sits on the arc, clamped to its ends.
+function angleOf(value: number, min: number, max: number): number {
+  const span = max > min ? max - min : 1;
+  return arcStart + Math.min(1, Math.max(0, (value - min) / span)) * (arcEnd - arcStart);
+}
+
+export function Gauge(props: { value: number; min: number; max: number; unit: string; label: string; level?: Level; thresholds?: Threshold[] }) {
   const { value, min, max } = props;
   const span = max > min ? max - min : 1;
   const share = Number.isFinite(value) ? Math.min(1, Math.max(0, (value - min) / span)) : 0;
   const to = arcStart + share * (arcEnd - arcStart);
+  const marks = (props.thresholds ?? []).flatMap((t) =>
+    (
+      [
+        ["target", t.target],
+        ["warning", t.warning],
+        ["critical", t.critical],
+      ] as const
+    ).flatMap(([kind, v]) => (v === undefined ? [] : [{ kind, angle: angleOf(v, min, max), key: `${t.objective}/${t.businessUnit}/${kind}` }])),
+  );
   const text = formatValue(value, props.unit);
   return (
     <svg className={`gauge-svg ${levelClass(props.level)}`} viewBox="0 0 120 104" role="img" aria-label={`${props.label}: ${text}`}>
       <path className="gauge-track" d={arcPath(arcStart, arcEnd, 48)} />
       {share > 0 && <path className="gauge-fill" d={arcPath(arcStart, to, 48)} data-share={share.toFixed(3)} />}
+      {marks.map((m) => {
+        const [x0, y0] = polar(m.angle, 40);
+        const [x1, y1] = polar(m.angle, 56);
+        return <line key={m.key} className={`gauge-mark mark-${m.kind}`} data-threshold={m.kind} x1={x0} y1={y0} x2={x1} y2={y1} />;
+      })}
       <text className="gauge-text" x="60" y="68" textAnchor="middle">
         {text}
       </text>
@@ -173,10 +218,14 @@ export function seriesLines(series: Series[], span?: Span): { times: number[]; l
   };
 }
 
+// TimeSeriesPanel draws the series and, dashed, the objectives' thresholds.
 function TimeSeriesPanel(props: { panel: Panel; span?: Span }) {
   const { panel, span } = props;
   // The board is drawn again often; uPlot is given new data only with a new panel.
-  const { times, lines } = useMemo(() => seriesLines(panel.series, span), [panel, span?.from, span?.to]);
+  const { times, lines } = useMemo(() => {
+    const drawn = seriesLines(panel.series, span);
+    return { times: drawn.times, lines: [...drawn.lines, ...thresholdLines(panel.thresholds, drawn.times.length)] };
+  }, [panel, span?.from, span?.to]);
   const height = Math.max(120, panel.height * rowHeight + (panel.height - 1) * gridGap - panelChrome);
   return <TimeSeries times={times} lines={lines} height={height} unit={panel.unit === "s" ? "s" : panel.unit === "percent" ? "%" : ""} title={panel.title} />;
 }
@@ -208,14 +257,14 @@ function TablePanel(props: { panel: Panel; signals: Signal[] }) {
         <tbody>
           {panel.series.map((s, i) => {
             const value = lastValue(s) ?? NaN;
-            const level = seriesLevel(s, value, signals);
+            const level = seriesLevel(panel, s, value, signals);
             const share = Math.min(1, Math.max(0, (value - panel.min) / (panel.max - panel.min)));
             return (
               <tr key={i} className={levelClass(level)}>
                 {columns.map((c) => (
                   <td key={c}>{s.labels[c] || <span className="muted">–</span>}</td>
                 ))}
-                <td className="value-cell">
+                <td className="value-cell" title={s.thresholds.map((t) => thresholdText(t, panel.unit)).join("\n") || undefined}>
                   {bar && Number.isFinite(value) && <span className="value-bar" style={{ width: `${share * 100}%` }} aria-hidden="true" />}
                   <span className="value-text">{formatValue(value, panel.unit)}</span>
                 </td>

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/supervision/v1/board.proto.
  */
 export const file_switchboard_supervision_v1_board: GenFile = /*@__PURE__*/
-  fileDesc("CiZzd2l0Y2hib2FyZC9zdXBlcnZpc2lvbi92MS9ib2FyZC5wcm90bxIac3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEijAIKBVBhbmVsEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEjMKBGtpbmQYAyABKA4yJS5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5QYW5lbEtpbmQSDAoEdW5pdBgEIAEoCRILCgNtaW4YBSABKAESCwoDbWF4GAYgASgBEjIKBnNlcmllcxgHIAMoCzIiLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLlNlcmllcxINCgVlcnJvchgIIAEoCRIJCgF4GAkgASgFEgkKAXkYCiABKAUSDQoFd2lkdGgYCyABKAUSDgoGaGVpZ2h0GAwgASgFEhMKC2Rlc2NyaXB0aW9uGA0gASgJIrwBCgZTZXJpZXMSPgoGbGFiZWxzGAEgAygLMi4uc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuU2VyaWVzLkxhYmVsc0VudHJ5Eg4KBmxlZ2VuZBgCIAEoCRIzCgdzYW1wbGVzGAMgAygLMiIuc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuU2FtcGxlGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiQQoGU2FtcGxlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg0KBXZhbHVlGAIgASgBIrEBCgVCb2FyZBIwCgxldmFsdWF0ZWRfYXQYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjEKBnBhbmVscxgCIAMoCzIhLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLlBhbmVsEjMKB3NpZ25hbHMYAyADKAsyIi5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5TaWduYWwSDgoGc291cmNlGAQgASgJIj8KD0dldEJvYXJkUmVxdWVzdBIVCg1idXNpbmVzc191bml0GAEgASgJEhUKDXJhbmdlX3NlY29uZHMYAiABKAUiRAoQR2V0Qm9hcmRSZXNwb25zZRIwCgVib2FyZBgBIAEoCzIhLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLkJvYXJkIkEKEVdhdGNoQm9hcmRSZXF1ZXN0EhUKDWJ1c2luZXNzX3VuaXQYASABKAkSFQoNcmFuZ2Vfc2Vjb25kcxgCIAEoBSJ6ChJXYXRjaEJvYXJkUmVzcG9uc2USMAoFYm9hcmQYASABKAsyIS5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5Cb2FyZBIyCgZzaWduYWwYAiABKAsyIi5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5TaWduYWwiLQoUR2V0QWdlbnRUYWJsZVJlcXVlc3QSFQoNYnVzaW5lc3NfdW5pdBgBIAEoCSIpCgVNb25leRIQCghjdXJyZW5jeRgBIAEoCRIOCgZhbW91bnQYAiABKAki2QMKDUFnZW50VGFibGVSb3cSDQoFYWdlbnQYASABKAkSFAoMZGlzcGxheV9uYW1lGAIgASgJEjAKBnN0YXR1cxgDIAEoDjIgLnN3aXRjaGJvYXJkLmNoYXQudjEuQWdlbnRTdGF0dXMSGAoQcHJlc2VuY2Vfc2Vjb25kcxgEIAEoAxIQCghjb250YWN0cxgFIAEoBRIgChhhdmVyYWdlX2hhbmRsaW5nX3NlY29uZHMYBiABKAESGQoRY29udGFjdHNfcGVyX2hvdXIYByABKAESMwoIdHVybm92ZXIYCCADKAsyIS5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5Nb25leRIXCg9jb252ZXJzaW9uX3JhdGUYCSABKAESFAoMdHJhbnNhY3Rpb25zGAogASgFEhQKDHNhdGlzZmFjdGlvbhgLIAEoARIPCgdyYXRpbmdzGAwgASgFEhgKEGluX3Byb2dyZXNzX3VuaXQYDSABKAUSFwoPaW5fcHJvZ3Jlc3NfYWxsGA4gASgFEhUKDXNpZ25hbF9hY3RpdmUYDyABKAgSMwoHc2lnbmFscxgQIAMoCzIiLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLlNpZ25hbCJwChVHZXRBZ2VudFRhYmxlUmVzcG9uc2USNwoEcm93cxgBIAMoCzIpLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLkFnZW50VGFibGVSb3cSCwoDZGF5GAIgASgJEhEKCXRpbWVfem9uZRgDIAEoCSqEAQoJUGFuZWxLaW5kEhoKFlBBTkVMX0tJTkRfVU5TUEVDSUZJRUQQABITCg9QQU5FTF9LSU5EX1NUQVQQARIUChBQQU5FTF9LSU5EX0dBVUdFEAISGgoWUEFORUxfS0lORF9USU1FX1NFUklFUxADEhQKEFBBTkVMX0tJTkRfVEFCTEUQBEJcWlpnaXRodWIuY29tL3N3aXRjaGJvYXJkLWNoYXQvc3dpdGNoYm9hcmQvYXBpL3Byb3RvL3N3aXRjaGJvYXJkL3N1cGVydmlzaW9uL3YxO3N1cGVydmlzaW9udjFiBnByb3RvMw", [file_google_protobuf_timestamp, file_switchboard_chat_v1_chat, file_switchboard_supervision_v1_signal]);
+  fileDesc("CiZzd2l0Y2hib2FyZC9zdXBlcnZpc2lvbi92MS9ib2FyZC5wcm90bxIac3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEixwIKBVBhbmVsEgoKAmlkGAEgASgJEg0KBXRpdGxlGAIgASgJEjMKBGtpbmQYAyABKA4yJS5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5QYW5lbEtpbmQSDAoEdW5pdBgEIAEoCRILCgNtaW4YBSABKAESCwoDbWF4GAYgASgBEjIKBnNlcmllcxgHIAMoCzIiLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLlNlcmllcxINCgVlcnJvchgIIAEoCRIJCgF4GAkgASgFEgkKAXkYCiABKAUSDQoFd2lkdGgYCyABKAUSDgoGaGVpZ2h0GAwgASgFEhMKC2Rlc2NyaXB0aW9uGA0gASgJEjkKCnRocmVzaG9sZHMYDiADKAsyJS5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5UaHJlc2hvbGQitQEKCVRocmVzaG9sZBIRCglvYmplY3RpdmUYASABKAkSFQoNYnVzaW5lc3NfdW5pdBgCIAEoCRIOCgZtZXRyaWMYAyABKAkSGAoQaGlnaGVyX2lzX2JldHRlchgEIAEoCBIOCgZ0YXJnZXQYBSABKAESFAoHd2FybmluZxgGIAEoAUgAiAEBEhUKCGNyaXRpY2FsGAcgASgBSAGIAQFCCgoIX3dhcm5pbmdCCwoJX2NyaXRpY2FsIvcBCgZTZXJpZXMSPgoGbGFiZWxzGAEgAygLMi4uc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuU2VyaWVzLkxhYmVsc0VudHJ5Eg4KBmxlZ2VuZBgCIAEoCRIzCgdzYW1wbGVzGAMgAygLMiIuc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuU2FtcGxlEjkKCnRocmVzaG9sZHMYBCADKAsyJS5zd2l0Y2hib2FyZC5zdXBlcnZpc2lvbi52MS5UaHJlc2hvbGQaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJBCgZTYW1wbGUSKAoEdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDQoFdmFsdWUYAiABKAEisQEKBUJvYXJkEjAKDGV2YWx1YXRlZF9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMQoGcGFuZWxzGAIgAygLMiEuc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuUGFuZWwSMwoHc2lnbmFscxgDIAMoCzIiLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLlNpZ25hbBIOCgZzb3VyY2UYBCABKAkiPwoPR2V0Qm9hcmRSZXF1ZXN0EhUKDWJ1c2luZXNzX3VuaXQYASABKAkSFQoNcmFuZ2Vfc2Vjb25kcxgCIAEoBSJEChBHZXRCb2FyZFJlc3BvbnNlEjAKBWJvYXJkGAEgASgLMiEuc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuQm9hcmQiQQoRV2F0Y2hCb2FyZFJlcXVlc3QSFQoNYnVzaW5lc3NfdW5pdBgBIAEoCRIVCg1yYW5nZV9zZWNvbmRzGAIgASgFInoKEldhdGNoQm9hcmRSZXNwb25zZRIwCgVib2FyZBgBIAEoCzIhLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLkJvYXJkEjIKBnNpZ25hbBgCIAEoCzIiLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLlNpZ25hbCItChRHZXRBZ2VudFRhYmxlUmVxdWVzdBIVCg1idXNpbmVzc191bml0GAEgASgJIikKBU1vbmV5EhAKCGN1cnJlbmN5GAEgASgJEg4KBmFtb3VudBgCIAEoCSLZAwoNQWdlbnRUYWJsZVJvdxINCgVhZ2VudBgBIAEoCRIUCgxkaXNwbGF5X25hbWUYAiABKAkSMAoGc3RhdHVzGAMgASgOMiAuc3dpdGNoYm9hcmQuY2hhdC52MS5BZ2VudFN0YXR1cxIYChBwcmVzZW5jZV9zZWNvbmRzGAQgASgDEhAKCGNvbnRhY3RzGAUgASgFEiAKGGF2ZXJhZ2VfaGFuZGxpbmdfc2Vjb25kcxgGIAEoARIZChFjb250YWN0c19wZXJfaG91chgHIAEoARIzCgh0dXJub3ZlchgIIAMoCzIhLnN3aXRjaGJvYXJkLnN1cGVydmlzaW9uLnYxLk1vbmV5EhcKD2NvbnZlcnNpb25fcmF0ZRgJIAEoARIUCgx0cmFuc2FjdGlvbnMYCiABKAUSFAoMc2F0aXNmYWN0aW9uGAsgASgBEg8KB3JhdGluZ3MYDCABKAUSGAoQaW5fcHJvZ3Jlc3NfdW5pdBgNIAEoBRIXCg9pbl9wcm9ncmVzc19hbGwYDiABKAUSFQoNc2lnbmFsX2FjdGl2ZRgPIAEoCBIzCgdzaWduYWxzGBAgAygLMiIuc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuU2lnbmFsInAKFUdldEFnZW50VGFibGVSZXNwb25zZRI3CgRyb3dzGAEgAygLMikuc3dpdGNoYm9hcmQuc3VwZXJ2aXNpb24udjEuQWdlbnRUYWJsZVJvdxILCgNkYXkYAiABKAkSEQoJdGltZV96b25lGAMgASgJKoQBCglQYW5lbEtpbmQSGgoWUEFORUxfS0lORF9VTlNQRUNJRklFRBAAEhMKD1BBTkVMX0tJTkRfU1RBVBABEhQKEFBBTkVMX0tJTkRfR0FVR0UQAhIaChZQQU5FTF9LSU5EX1RJTUVfU0VSSUVTEAMSFAoQUEFORUxfS0lORF9UQUJMRRAEQlxaWmdpdGh1Yi5jb20vc3dpdGNoYm9hcmQtY2hhdC9zd2l0Y2hib2FyZC9hcGkvcHJvdG8vc3dpdGNoYm9hcmQvc3VwZXJ2aXNpb24vdjE7c3VwZXJ2aXNpb252MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_switchboard_chat_v1_chat, file_switchboard_supervision_v1_signal]);
 
 /**
  * Panel is one panel of the board as evaluated. Its query is defined by the server, scoped
@@ -116,6 +116,19 @@ export type Panel = Message<"switchboard.supervision.v1.Panel"> & {
    * @generated from field: string description = 13;
    */
   description: string;
+
+  /**
+   * thresholds are those of the productivity objectives on the metric the panel's values
+   * measure, in the caller's scope, in the panel's unit (e.g. a satisfaction objective's
+   * percentages as 0–1 on a "percentunit" panel). On a board of several units, each unit's
+   * objective is listed (its own, else the tenant's); objectives for some agents only
+   * (agent selector) are left out, the panel's values being every agent's. Empty when no
+   * objective measures what the panel shows; a panel whose series are each an objective
+   * (goal progress) carries them on its series instead.
+   *
+   * @generated from field: repeated switchboard.supervision.v1.Threshold thresholds = 14;
+   */
+  thresholds: Threshold[];
 };
 
 /**
@@ -124,6 +137,76 @@ export type Panel = Message<"switchboard.supervision.v1.Panel"> & {
  */
 export const PanelSchema: GenMessage<Panel> = /*@__PURE__*/
   messageDesc(file_switchboard_supervision_v1_board, 0);
+
+/**
+ * Threshold is one productivity objective's thresholds, as they apply to a panel's or a
+ * series' values. A value meets the objective when it is at or better than target; it is
+ * at the warning level past warning, and critical past critical ("past" is strictly below
+ * when higher is better, strictly above when lower is better: the judgement of live
+ * signals and of the objectives' alerts).
+ *
+ * @generated from message switchboard.supervision.v1.Threshold
+ */
+export type Threshold = Message<"switchboard.supervision.v1.Threshold"> & {
+  /**
+   * objective is the ProductivityObjective's name.
+   *
+   * @generated from field: string objective = 1;
+   */
+  objective: string;
+
+  /**
+   * business_unit is the objective's unit; empty for a tenant-wide objective.
+   *
+   * @generated from field: string business_unit = 2;
+   */
+  businessUnit: string;
+
+  /**
+   * metric is what the objective measures, e.g. "satisfaction" or "firstResponseTime".
+   *
+   * @generated from field: string metric = 3;
+   */
+  metric: string;
+
+  /**
+   * higher_is_better says the direction: true for satisfaction, conversion rate, contacts
+   * per hour and attainment; false for durations.
+   *
+   * @generated from field: bool higher_is_better = 4;
+   */
+  higherIsBetter: boolean;
+
+  /**
+   * target is the goal.
+   *
+   * @generated from field: double target = 5;
+   */
+  target: number;
+
+  /**
+   * warning is the threshold past which the value is at the warning level; unset when the
+   * objective's warning does not translate into the values' terms (a time objective's
+   * per-conversation thresholds against its attainment).
+   *
+   * @generated from field: optional double warning = 6;
+   */
+  warning?: number | undefined;
+
+  /**
+   * critical is the threshold past which the value is critical; unset like warning.
+   *
+   * @generated from field: optional double critical = 7;
+   */
+  critical?: number | undefined;
+};
+
+/**
+ * Describes the message switchboard.supervision.v1.Threshold.
+ * Use `create(ThresholdSchema)` to create a new message.
+ */
+export const ThresholdSchema: GenMessage<Threshold> = /*@__PURE__*/
+  messageDesc(file_switchboard_supervision_v1_board, 1);
 
 /**
  * Series is one labelled series of a panel.
@@ -151,6 +234,14 @@ export type Series = Message<"switchboard.supervision.v1.Series"> & {
    * @generated from field: repeated switchboard.supervision.v1.Sample samples = 3;
    */
   samples: Sample[];
+
+  /**
+   * thresholds are the series' own objective's, in the series' unit, where each series of
+   * the panel is one objective (goal progress: attainment, 0–1, target 1).
+   *
+   * @generated from field: repeated switchboard.supervision.v1.Threshold thresholds = 4;
+   */
+  thresholds: Threshold[];
 };
 
 /**
@@ -158,7 +249,7 @@ export type Series = Message<"switchboard.supervision.v1.Series"> & {
  * Use `create(SeriesSchema)` to create a new message.
  */
 export const SeriesSchema: GenMessage<Series> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 1);
+  messageDesc(file_switchboard_supervision_v1_board, 2);
 
 /**
  * Sample is a value at a time.
@@ -186,7 +277,7 @@ export type Sample = Message<"switchboard.supervision.v1.Sample"> & {
  * Use `create(SampleSchema)` to create a new message.
  */
 export const SampleSchema: GenMessage<Sample> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 2);
+  messageDesc(file_switchboard_supervision_v1_board, 3);
 
 /**
  * Board is the supervision board as evaluated at one instant.
@@ -228,7 +319,7 @@ export type Board = Message<"switchboard.supervision.v1.Board"> & {
  * Use `create(BoardSchema)` to create a new message.
  */
 export const BoardSchema: GenMessage<Board> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 3);
+  messageDesc(file_switchboard_supervision_v1_board, 4);
 
 /**
  * GetBoardRequest scopes the board.
@@ -257,7 +348,7 @@ export type GetBoardRequest = Message<"switchboard.supervision.v1.GetBoardReques
  * Use `create(GetBoardRequestSchema)` to create a new message.
  */
 export const GetBoardRequestSchema: GenMessage<GetBoardRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 4);
+  messageDesc(file_switchboard_supervision_v1_board, 5);
 
 /**
  * GetBoardResponse is the board.
@@ -278,7 +369,7 @@ export type GetBoardResponse = Message<"switchboard.supervision.v1.GetBoardRespo
  * Use `create(GetBoardResponseSchema)` to create a new message.
  */
 export const GetBoardResponseSchema: GenMessage<GetBoardResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 5);
+  messageDesc(file_switchboard_supervision_v1_board, 6);
 
 /**
  * WatchBoardRequest scopes the board watched.
@@ -307,7 +398,7 @@ export type WatchBoardRequest = Message<"switchboard.supervision.v1.WatchBoardRe
  * Use `create(WatchBoardRequestSchema)` to create a new message.
  */
 export const WatchBoardRequestSchema: GenMessage<WatchBoardRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 6);
+  messageDesc(file_switchboard_supervision_v1_board, 7);
 
 /**
  * WatchBoardResponse is either the board again or one signal raised or cleared.
@@ -335,7 +426,7 @@ export type WatchBoardResponse = Message<"switchboard.supervision.v1.WatchBoardR
  * Use `create(WatchBoardResponseSchema)` to create a new message.
  */
 export const WatchBoardResponseSchema: GenMessage<WatchBoardResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 7);
+  messageDesc(file_switchboard_supervision_v1_board, 8);
 
 /**
  * GetAgentTableRequest chooses the unit.
@@ -356,7 +447,7 @@ export type GetAgentTableRequest = Message<"switchboard.supervision.v1.GetAgentT
  * Use `create(GetAgentTableRequestSchema)` to create a new message.
  */
 export const GetAgentTableRequestSchema: GenMessage<GetAgentTableRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 8);
+  messageDesc(file_switchboard_supervision_v1_board, 9);
 
 /**
  * Money is an amount in a currency.
@@ -384,7 +475,7 @@ export type Money = Message<"switchboard.supervision.v1.Money"> & {
  * Use `create(MoneySchema)` to create a new message.
  */
 export const MoneySchema: GenMessage<Money> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 9);
+  messageDesc(file_switchboard_supervision_v1_board, 10);
 
 /**
  * AgentTableRow is one agent of the agents table; figures are over today in the unit's
@@ -511,7 +602,7 @@ export type AgentTableRow = Message<"switchboard.supervision.v1.AgentTableRow"> 
  * Use `create(AgentTableRowSchema)` to create a new message.
  */
 export const AgentTableRowSchema: GenMessage<AgentTableRow> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 10);
+  messageDesc(file_switchboard_supervision_v1_board, 11);
 
 /**
  * GetAgentTableResponse is the table.
@@ -546,7 +637,7 @@ export type GetAgentTableResponse = Message<"switchboard.supervision.v1.GetAgent
  * Use `create(GetAgentTableResponseSchema)` to create a new message.
  */
 export const GetAgentTableResponseSchema: GenMessage<GetAgentTableResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_supervision_v1_board, 11);
+  messageDesc(file_switchboard_supervision_v1_board, 12);
 
 /**
  * PanelKind is how a panel draws its series.
