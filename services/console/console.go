@@ -35,6 +35,11 @@ func Handler(byHost TenantByHost) http.Handler {
 	if err != nil {
 		panic(err) // dist/app is a constant path
 	}
+	return handlerFor(app, byHost)
+}
+
+// handlerFor serves the console's built files from app.
+func handlerFor(app fs.FS, byHost TenantByHost) http.Handler {
 	h := &handler{app: app, byHost: byHost}
 	h.index, _ = fs.ReadFile(app, "index.html")
 	mux := http.NewServeMux()

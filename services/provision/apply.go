@@ -22,7 +22,7 @@ import (
 // relay password, read by the caller from the Secret the spec names) and returns its id
 // and widget key.
 func ApplyTenant(ctx context.Context, tx pgx.Tx, t *v1alpha1.Tenant, smtpPassword string) (uuid.UUID, string, error) {
-	id, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend})
+	id, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend, ConsoleHost: t.Spec.ConsoleHost})
 	if err != nil {
 		return uuid.Nil, "", err
 	}

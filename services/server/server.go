@@ -157,9 +157,18 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		fmt.Fprintln(w, "ok")
 	})
 	// The console and the widget take every path no service claims.
-	mux.Handle("/", console.Handler(nil))
+	mux.Handle("/", console.Handler(s.tenantByConsoleHost))
 	s.handler = mux
 	return s, nil
+}
+
+// tenantByConsoleHost names the tenant whose console answers on host.
+func (s *Server) tenantByConsoleHost(ctx context.Context, host string) (string, bool) {
+	name, err := s.DB.TenantByConsoleHost(ctx, host)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		slog.Warn("console host lookup failed", "host", host, "err", err)
+	}
+	return name, err == nil
 }
 
 // Handler is the server's HTTP handler.

@@ -34,6 +34,20 @@ func (db *DB) TenantByName(ctx context.Context, name string) (*TenantRef, error)
 	return db.tenantBy(ctx, `SELECT tenant_id, suspended FROM sb_tenant_by_name($1)`, name)
 }
 
+// TenantByConsoleHost names the tenant whose console answers on host, if any (suspended
+// tenants' consoles answer nowhere).
+func (db *DB) TenantByConsoleHost(ctx context.Context, host string) (string, error) {
+	var name string
+	err := db.Pool.QueryRow(ctx, `SELECT * FROM sb_tenant_by_console_host($1)`, host).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("looking up the tenant of console host %q: %w", host, err)
+	}
+	return name, nil
+}
+
 func (db *DB) tenantBy(ctx context.Context, query, arg string) (*TenantRef, error) {
 	var t TenantRef
 	err := db.Pool.QueryRow(ctx, query, arg).Scan(&t.ID, &t.Suspended)

@@ -19,6 +19,8 @@ type TenantConfig struct {
 	Name        string
 	DisplayName string
 	Suspended   bool
+	// ConsoleHost is the host name the tenant's console answers on; empty for none.
+	ConsoleHost string
 }
 
 // UpsertTenant creates or updates a tenant and returns its id and widget key; the widget
@@ -30,10 +32,14 @@ func UpsertTenant(ctx context.Context, tx pgx.Tx, t TenantConfig) (uuid.UUID, st
 	}
 	var id uuid.UUID
 	var widgetKey string
-	err = tx.QueryRow(ctx, `INSERT INTO tenants (tenant_id, name, display_name, widget_key, suspended)
-		VALUES (gen_random_uuid(), $1, $2, $3, $4)
-		ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, suspended = excluded.suspended
-		RETURNING tenant_id, widget_key`, t.Name, t.DisplayName, key, t.Suspended).Scan(&id, &widgetKey)
+	err = tx.QueryRow(ctx, `INSERT INTO tenants (tenant_id, name, display_name, widget_key, suspended, console_host)
+		VALUES (gen_random_uuid(), $1, $2, $3, $4, nullif(lower($5), ''))
+		ON CONFLICT (name) DO UPDATE SET display_name = excluded.display_name, suspended = excluded.suspended,
+			console_host = excluded.console_host
+		RETURNING tenant_id, widget_key`, t.Name, t.DisplayName, key, t.Suspended, t.ConsoleHost).Scan(&id, &widgetKey)
+	if hasCode(err, codeUniqueViolation) {
+		return uuid.Nil, "", fmt.Errorf("storing tenant %q: console host %q is already another tenant's", t.Name, t.ConsoleHost)
+	}
 	if err != nil {
 		return uuid.Nil, "", fmt.Errorf("storing tenant %q: %w", t.Name, err)
 	}

@@ -6,6 +6,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"net"
 	"net/http"
@@ -103,30 +104,38 @@ func Start(t testing.TB, cluster *localpg.Cluster, config string) *Env {
 // Apply applies more configuration.
 func (e *Env) Apply(t testing.TB, config string) {
 	t.Helper()
+	if err := e.TryApply(config); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TryApply applies more configuration and returns what refused it.
+func (e *Env) TryApply(config string) error {
 	ctx := context.Background()
 	cfg := &provision.Config{}
 	if err := cfg.Parse("test config", []byte(config)); err != nil {
-		t.Fatalf("parsing test config: %v", err)
+		return fmt.Errorf("parsing test config: %w", err)
 	}
 	conn, err := pgx.Connect(ctx, e.DatabaseURL)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	defer conn.Close(ctx)
 	applied, err := provision.Apply(ctx, conn, cfg)
 	if err != nil {
-		t.Fatalf("applying test config: %v", err)
+		return fmt.Errorf("applying test config: %w", err)
 	}
 	hash, err := auth.HashPassword(Password)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if err := provision.DemoAccounts(ctx, conn, applied, hash); err != nil {
-		t.Fatal(err)
+		return err
 	}
 	for _, a := range applied {
 		e.Tenants[a.Name] = a
 	}
+	return nil
 }
 
 // StartReplica starts one more `serve` on the same database.

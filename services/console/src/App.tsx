@@ -32,7 +32,8 @@ export function App() {
   const [location, setLocation] = useState(() => window.location.pathname + window.location.search);
   const here = place(window.location.pathname);
   const tenant = here.tenant;
-  const [token, setToken] = useState(() => (tenant ? loadToken(tenant)?.token : undefined));
+  const [stored, setStored] = useState(() => (tenant ? loadToken(tenant) : null));
+  const token = stored?.token;
   const [who, setWho] = useState<{ account: Account; grants: UnitGrant[] } | null>(null);
   const [error, setError] = useState("");
 
@@ -42,13 +43,21 @@ export function App() {
     return () => window.removeEventListener("popstate", onPop);
   }, []);
 
-  const clients = useMemo(() => makeClients(makeTransport(() => token)), [token]);
-
   const signOut = useCallback(() => {
     clearToken(tenant);
-    setToken(undefined);
+    setStored(null);
     setWho(null);
   }, [tenant]);
+
+  const clients = useMemo(() => makeClients(makeTransport(() => token, window.location.origin, signOut)), [token, signOut]);
+
+  // The session ends when its token expires, whatever the page is doing.
+  useEffect(() => {
+    if (!stored) return;
+    // (A timer longer than 2^31 ms would fire at once; tokens live far less than that.)
+    const t = setTimeout(signOut, Math.min(Math.max(stored.expiresAt * 1000 - Date.now(), 0), 2 ** 31 - 1));
+    return () => clearTimeout(t);
+  }, [stored, signOut]);
 
   useEffect(() => {
     if (!token) return;
@@ -86,7 +95,7 @@ export function App() {
         onLogin={(t, expiresAt) => {
           saveToken(tenant, { token: t, expiresAt });
           setError("");
-          setToken(t);
+          setStored({ token: t, expiresAt });
         }}
       />
     );

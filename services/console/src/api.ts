@@ -13,12 +13,18 @@ export interface Clients {
 }
 
 // makeTransport talks Connect to baseUrl (the page's own origin by default), with the
-// token token() returns, if any, as a bearer token.
-export function makeTransport(token: () => string | undefined, baseUrl = window.location.origin): Transport {
+// token token() returns, if any, as a bearer token; onExpired hears of a call refused
+// because the token expired or was revoked.
+export function makeTransport(token: () => string | undefined, baseUrl = window.location.origin, onExpired?: () => void): Transport {
   const bearer: Interceptor = (next) => async (req) => {
     const t = token();
     if (t) req.header.set("Authorization", `Bearer ${t}`);
-    return next(req);
+    try {
+      return await next(req);
+    } catch (err) {
+      if (t && onExpired && isUnauthenticated(err)) onExpired();
+      throw err;
+    }
   };
   return createConnectTransport({ baseUrl, interceptors: [bearer] });
 }
