@@ -21,16 +21,19 @@ var (
 
 // latencyReport is the JSON line latency.mjs prints.
 type latencyReport struct {
-	Benchmark   string  `json:"benchmark"`
-	Messages    int     `json:"messages"`
-	PerSecond   int     `json:"perSecond"`
-	Seen        int     `json:"seen"`
-	Misses      int     `json:"misses"`
-	FailedSends int     `json:"failedSends"`
-	P50Ms       float64 `json:"p50Ms"`
-	P90Ms       float64 `json:"p90Ms"`
-	P99Ms       float64 `json:"p99Ms"`
-	MaxMs       float64 `json:"maxMs"`
+	Benchmark    string  `json:"benchmark"`
+	Messages     int     `json:"messages"`
+	PerSecond    int     `json:"perSecond"`
+	Seen         int     `json:"seen"`
+	Misses       int     `json:"misses"`
+	FailedSends  int     `json:"failedSends"`
+	P50Ms        float64 `json:"p50Ms"`
+	P90Ms        float64 `json:"p90Ms"`
+	P99Ms        float64 `json:"p99Ms"`
+	MaxMs        float64 `json:"maxMs"`
+	ArrivedP50Ms float64 `json:"arrivedP50Ms"`
+	AckP50Ms     float64 `json:"ackP50Ms"`
+	AckP99Ms     float64 `json:"ackP99Ms"`
 }
 
 // BenchmarkSupervisorBrowserLatency measures, for each of 200 messages a visitor sends
@@ -65,6 +68,8 @@ func BenchmarkSupervisorBrowserLatency(b *testing.B) {
 	b.ReportMetric(rep.P99Ms, "p99-ms")
 	b.ReportMetric(rep.MaxMs, "max-ms")
 	b.ReportMetric(float64(rep.Misses), "misses")
+	b.ReportMetric(rep.ArrivedP50Ms, "arrived-p50-ms")
+	b.ReportMetric(rep.AckP50Ms, "ack-p50-ms")
 }
 
 func parseLatencyReport(b *testing.B, out string) latencyReport {

@@ -76,9 +76,9 @@ try {
     });
     await run.step('the visitor leaves a message and sees "Message sent"', async () => {
       const frame = await widgetFrame(visitorPage);
-      await frame.getByLabel("Your name", { exact: true }).fill("Olga Offline");
-      await frame.getByLabel("Email", { exact: true }).fill("olga@example.com");
-      await frame.getByLabel("Message", { exact: true }).fill("Please call me back about a group booking.");
+      await frame.getByRole("textbox", { name: "Your name", exact: true }).fill("Olga Offline");
+      await frame.getByRole("textbox", { name: "Email", exact: true }).fill("olga@example.com");
+      await frame.getByRole("textbox", { name: "Message", exact: true }).fill("Please call me back about a group booking.");
       await frame.getByRole("button", { name: "Send message", exact: true }).click();
       await visible(frame.getByText("Message sent"), 'the confirmation "Message sent"');
       await run.shot(visitorPage, desktop, "widget message sent");
@@ -92,8 +92,8 @@ try {
       await visitorPage.goto(s.site + "?unit=sales");
       frame = await widgetFrame(visitorPage);
       await frame.getByRole("button", { name: "Chat with us", exact: true }).click();
-      await frame.getByLabel("Your name", { exact: true }).fill(visitorName);
-      await frame.getByLabel("Message", { exact: true }).fill("Can I pay by bank transfer?");
+      await frame.getByRole("textbox", { name: "Your name", exact: true }).fill(visitorName);
+      await frame.getByRole("textbox", { name: "Message", exact: true }).fill("Can I pay by bank transfer?");
       await frame.getByRole("button", { name: "Start chat", exact: true }).click();
       await containsText(frame.getByRole("log", { name: "Messages", exact: true }), "bank transfer", "the visitor's transcript");
     });
@@ -105,7 +105,7 @@ try {
       await visible(annPage.getByRole("region", { name: `Conversation with ${visitorName}`, exact: true }), `the section "Conversation with ${visitorName}"`);
     });
     await run.step("Ann reaches Reply with Tab, types and sends with Enter", async () => {
-      const reply = annPage.getByLabel("Reply", { exact: true });
+      const reply = annPage.getByRole("textbox", { name: "Reply", exact: true });
       await tabTo(annPage, reply, 'the "Reply" textarea');
       await annPage.keyboard.type(keyboardReply);
       await annPage.keyboard.press("Enter");
@@ -227,7 +227,7 @@ try {
     await run.step("the open widget fits the screen", async () => {
       const frame = await widgetFrame(visitorPhone);
       await frame.getByRole("button", { name: "Chat with us", exact: true }).click();
-      await visible(frame.getByLabel("Your name", { exact: true }), 'the widget\'s "Your name" field');
+      await visible(frame.getByRole("textbox", { name: "Your name", exact: true }), 'the widget\'s "Your name" field');
       await noHorizontalOverflow(visitorPhone, "the customer's page with the open widget");
       await noHorizontalOverflow(frame, "the open widget's frame");
       const box = await visitorPhone.locator('iframe[title="Chat"]').boundingBox();

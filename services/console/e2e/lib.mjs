@@ -179,8 +179,8 @@ export function consoleURL(s, route = "/") {
 // signIn logs a user in through the login form and waits for the navigation.
 export async function signIn(page, s, username) {
   await page.goto(consoleURL(s, "/"));
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(s.password);
+  await page.getByLabel("Username", { exact: true }).fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(s.password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await visible(page.getByRole("navigation", { name: "Views" }), `${username}'s navigation after signing in`);
 }
@@ -197,7 +197,7 @@ export async function agentNavigation(page, who) {
 
 // goOnline picks the status that takes chats (Online, or Available, as the proto names it).
 export async function goOnline(page) {
-  const status = await visible(page.getByLabel("Status", { exact: true }), 'the workspace\'s "Status" select');
+  const status = await visible(page.getByRole("combobox", { name: "Status", exact: true }), 'the workspace\'s "Status" select');
   const options = await status.locator("option").allTextContents();
   const online = options.find((o) => /online|available/i.test(o));
   check(online, `"Status" has no Online option: ${options.join(" | ")}`);
@@ -235,11 +235,19 @@ export async function viewSettled(page, label) {
 
 // noHorizontalOverflow checks that a page (or frame) is no wider than its window.
 export async function noHorizontalOverflow(target, what) {
-  const { scrollWidth, innerWidth } = await target.evaluate(() => ({
-    scrollWidth: document.documentElement.scrollWidth,
-    innerWidth: window.innerWidth,
-  }));
-  check(scrollWidth <= innerWidth, `${what} overflows horizontally: scrollWidth ${scrollWidth} > innerWidth ${innerWidth}`);
+  const { scrollWidth, innerWidth, culprit } = await target.evaluate(() => {
+    // The outermost element reaching past the right edge, outside any scrolling box, names
+    // the culprit.
+    const inScroller = (el) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return true;
+      return false;
+    };
+    const past = [...document.body.querySelectorAll("*")].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !inScroller(el));
+    const outermost = past.find((el) => !past.includes(el.parentElement));
+    const describe = (el) => el && `<${el.tagName.toLowerCase()}${el.className && typeof el.className === "string" ? ` class="${el.className}"` : ""}> ${Math.round(el.getBoundingClientRect().width)}px wide`;
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, culprit: describe(outermost) };
+  });
+  check(scrollWidth <= innerWidth, `${what} overflows horizontally: scrollWidth ${scrollWidth} > innerWidth ${innerWidth}${culprit ? `; widest: ${culprit}` : ""}`);
 }
 
 // widgetFrame is the widget's iframe ("Chat") on a customer's page, as a Frame.
