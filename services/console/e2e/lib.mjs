@@ -236,18 +236,13 @@ export async function viewSettled(page, label) {
 // noHorizontalOverflow checks that a page (or frame) is no wider than its window.
 export async function noHorizontalOverflow(target, what) {
   const { scrollWidth, innerWidth, culprit } = await target.evaluate(() => {
-    // The outermost element reaching past the right edge, outside any scrolling box, names
-    // the culprit.
-    const inScroller = (el) => {
-      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== "visible") return true;
-      return false;
-    };
-    const past = [...document.body.querySelectorAll("*")].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5 && !inScroller(el));
-    const outermost = past.find((el) => !past.includes(el.parentElement));
-    const describe = (el) => el && `<${el.tagName.toLowerCase()}${el.className && typeof el.className === "string" ? ` class="${el.className}"` : ""}> ${Math.round(el.getBoundingClientRect().width)}px wide`;
-    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, culprit: describe(outermost) };
+    // The outermost elements reaching past the right edge point at the culprit.
+    const past = [...document.body.querySelectorAll("*")].filter((el) => el.getBoundingClientRect().right > window.innerWidth + 0.5);
+    const describe = (el) => `<${el.tagName.toLowerCase()}${typeof el.className === "string" && el.className ? ` class="${el.className}"` : ""}> ${Math.round(el.getBoundingClientRect().width)}px wide`;
+    const culprit = past.filter((el) => !past.includes(el.parentElement)).slice(0, 3).map(describe).join(", ");
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, culprit };
   });
-  check(scrollWidth <= innerWidth, `${what} overflows horizontally: scrollWidth ${scrollWidth} > innerWidth ${innerWidth}${culprit ? `; widest: ${culprit}` : ""}`);
+  check(scrollWidth <= innerWidth, `${what} overflows horizontally: scrollWidth ${scrollWidth} > innerWidth ${innerWidth}${culprit ? `; reaching past the edge: ${culprit}` : ""}`);
 }
 
 // widgetFrame is the widget's iframe ("Chat") on a customer's page, as a Frame.
