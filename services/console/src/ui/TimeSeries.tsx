@@ -12,10 +12,11 @@ export interface Line {
 
 const palette = ["#73bf69", "#f2cc0c", "#8ab8ff", "#ff780a", "#f2495c", "#5794f2", "#b877d9", "#fade2a"];
 
-export function TimeSeries(props: { times: number[]; lines: Line[]; height?: number; unit?: string; title?: string; bars?: boolean }) {
+// xLabel, when given, labels the time axis' ticks instead of uPlot's dates (e.g. hours of a day).
+export function TimeSeries(props: { times: number[]; lines: Line[]; height?: number; unit?: string; title?: string; bars?: boolean; xLabel?: (seconds: number) => string }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
-  const { times, lines, height = 220, unit = "", title, bars = false } = props;
+  const { times, lines, height = 220, unit = "", title, bars = false, xLabel } = props;
 
   useEffect(() => {
     const el = box.current;
@@ -26,11 +27,11 @@ export function TimeSeries(props: { times: number[]; lines: Line[]; height?: num
       title,
       legend: { show: true },
       axes: [
-        { stroke: "#8e8e93", grid: { stroke: "#2c3038" } },
+        { stroke: "#8e8e93", grid: { stroke: "#2c3038" }, values: xLabel && ((_u, vals) => vals.map((v) => (v == null ? "" : xLabel(v)))) },
         { stroke: "#8e8e93", grid: { stroke: "#2c3038" }, values: (_u, vals) => vals.map((v) => (v == null ? "" : `${v}${unit}`)) },
       ],
       series: [
-        {},
+        { value: xLabel && ((_u, v) => (v == null ? "--" : xLabel(v))) },
         ...lines.map((l, i) => ({
           label: l.label,
           stroke: l.color ?? palette[i % palette.length],
@@ -52,7 +53,7 @@ export function TimeSeries(props: { times: number[]; lines: Line[]; height?: num
     };
     // The plot is rebuilt when the set of lines changes; new values only update the data.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [lines.length, lines.map((l) => l.label).join("\u0000"), height, unit, title, bars]);
+  }, [lines.length, lines.map((l) => l.label).join("\u0000"), height, unit, title, bars, xLabel]);
 
   useEffect(() => {
     plot.current?.setData([times, ...lines.map((l) => l.values)] as uPlot.AlignedData);
