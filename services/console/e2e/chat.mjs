@@ -120,17 +120,22 @@ try {
 
   await run.section("Ann types: the visitor sees her typing, Sam sees her draft", async () => {
     let typing;
+    let typed = false;
     await run.step("the visitor sees the typing indicator while Ann types", async () => {
       const reply = annConversation().getByRole("textbox", { name: "Reply", exact: true });
       await reply.click();
-      typing = reply.pressSequentially(draft, { delay: 60 });
+      typing = reply.pressSequentially(draft, { delay: 100 }).then(() => (typed = true), () => {});
       await visible(frame.getByText(/is typing/), 'the widget\'s "… is typing…" indicator');
       await run.shot(visitorPage, desktop, "widget agent typing");
-      await typing;
     });
-    await run.step("Sam sees Ann's draft, greyed, as she types", async () => {
+    await run.step("Sam sees Ann's draft, greyed and italic, while she types", async () => {
       const shown = samChat().locator('[data-kind="draft"]');
-      await containsText(shown, draft, "Sam's transcript's draft entry (data-kind=draft)");
+      await containsText(shown, draft.slice(0, 9), "Sam's transcript's draft entry (data-kind=draft)");
+      check(!typed, "Ann's draft reached Sam only after she had stopped typing");
+      const look = await shown.first().evaluate((el) => ({ italic: getComputedStyle(el).fontStyle, opacity: getComputedStyle(el).opacity }));
+      check(look.italic === "italic" && Number(look.opacity) < 1, `the draft is not greyed and italic: font-style ${look.italic}, opacity ${look.opacity}`);
+      await typing;
+      await containsText(shown, draft, "Sam's transcript's draft entry once Ann has typed it all");
       await run.shot(samPage, desktop, "supervised chats with draft");
     });
     await run.step("the visitor's page neither shows nor received the draft", visitorNeverSaw);
