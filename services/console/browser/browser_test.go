@@ -30,7 +30,7 @@ func TestConsoleViewsInTheBrowser(t *testing.T) {
 	node := requireBrowser(t)
 	env, s := newScenario(t, "views")
 	s.WrongPasswordError = wrongPasswordError(t, env)
-	s.FinishedConversation = finishedChat(t, env)
+	s.FinishedConversation, s.FinishedVisitor = finishedChat(t, env), finishedVisitor
 	runScript(t, node, "console.mjs", s, 6*time.Minute)
 }
 
@@ -45,13 +45,15 @@ func wrongPasswordError(t *testing.T, env *testenv.Env) string {
 	return ce.Message()
 }
 
+const finishedVisitor = "Tess Transcript"
+
 // finishedChat has Cat answer a rated chat in support through the API and close it, for
 // All chats and the transcript to show; Cat goes offline after.
 func finishedChat(t *testing.T, env *testenv.Env) string {
 	ctx := context.Background()
 	cat := agentOnline(t, env, "cat")
 	defer cat.offline()
-	visitor := startChat(t, env, "support", "Tess Transcript", "Hello, my stove leaks gas at the valve.")
+	visitor := startChat(t, env, "support", finishedVisitor, "Hello, my stove leaks gas at the valve.")
 	for _, step := range []func() error{
 		func() error {
 			_, err := cat.client.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: visitor.conversation}))

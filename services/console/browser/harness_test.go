@@ -94,8 +94,10 @@ type scenario struct {
 
 	// WrongPasswordError is the server's message for a wrong password.
 	WrongPasswordError string `json:"wrongPasswordError,omitempty"`
-	// FinishedConversation is a closed conversation to open the transcript of.
+	// FinishedConversation is a closed conversation to open the transcript of, with
+	// FinishedVisitor.
 	FinishedConversation string `json:"finishedConversation,omitempty"`
+	FinishedVisitor      string `json:"finishedVisitor,omitempty"`
 
 	// The latency benchmark's conversation, watched by Sam, and what to send in it.
 	ConversationID string `json:"conversationId,omitempty"`

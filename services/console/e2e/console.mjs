@@ -4,7 +4,7 @@
 // offline form where nobody is online, a finished chat's transcript, and nothing wider
 // than the screen on a phone.
 import {
-  Run, agentNavigation, check, consoleURL, containsText, desktop, goOnline, launch, navLinks,
+  Run, agentNavigation, check, consoleURL, containsText, desktop, eventually, goOnline, launch, navLinks,
   noHorizontalOverflow, openView, phone, readScenario, signIn, supervisorViews, viewSettled, visible, widgetFrame,
 } from "./lib.mjs";
 
@@ -147,7 +147,26 @@ try {
     });
   }, [samIn, answered]);
 
-  for (const view of ["All chats", "Reports", "Visitors"]) {
+  const allChats = "All chats at 1280×800";
+  await run.section(allChats, async () => {
+    await run.step('"All chats" opens from the navigation and lists the finished chat', async () => {
+      await openView(samPage, "All chats");
+      await containsText(samPage.locator("main"), s.finishedVisitor, "All chats");
+      await run.shot(samPage, desktop, "All chats");
+    }, [samPage]);
+  }, [samIn]);
+
+  await run.section("a finished chat's transcript at 1280×800", async () => {
+    await run.step("the finished chat opens from All chats and shows its messages", async () => {
+      await samPage.locator("main").getByRole("link", { name: s.finishedVisitor }).click();
+      await eventually(() => samPage.url().endsWith(`/chats/${s.finishedConversation}`), () => `the address is ${samPage.url()}, not the finished chat's`);
+      await viewSettled(samPage, "transcript");
+      await containsText(samPage.getByRole("log", { name: "Messages", exact: true }), "replacement valve", "the transcript");
+      await run.shot(samPage, desktop, "transcript");
+    }, [samPage]);
+  }, [allChats]);
+
+  for (const view of ["Reports", "Visitors"]) {
     await run.section(`${view} at 1280×800`, async () => {
       await run.step(`"${view}" opens from the navigation`, async () => {
         await openView(samPage, view);
@@ -155,15 +174,6 @@ try {
       }, [samPage]);
     }, [samIn]);
   }
-
-  await run.section("a finished chat's transcript at 1280×800", async () => {
-    await run.step("the transcript shows the chat's messages", async () => {
-      await samPage.goto(consoleURL(s, `/chats/${s.finishedConversation}`));
-      await viewSettled(samPage, "transcript");
-      await containsText(samPage.getByRole("log", { name: "Messages", exact: true }), "replacement valve", "the transcript");
-      await run.shot(samPage, desktop, "transcript");
-    }, [samPage]);
-  }, [samIn]);
 
   await run.section("logout", async () => {
     await run.step('"Log out" returns to the login, and stays there after a reload', async () => {
