@@ -37,6 +37,7 @@ export class Run {
     this.output = output;
     this.results = [];
     this.passed = new Set(); // sections whose every step passed
+    this.pageErrors = []; // uncaught exceptions in any page, each a defect
     this.section_ = "";
     this.pages = new Map(); // name → page, photographed when a step fails
     this.shots = 0;
@@ -45,6 +46,7 @@ export class Run {
   // page registers a page under a name (used in failure screenshots).
   page(name, page) {
     page.setDefaultTimeout(patience);
+    page.on("pageerror", (err) => this.pageErrors.push(`${name}: ${err.message.split("\n")[0]}`));
     this.pages.set(name, page);
     return page;
   }
@@ -104,6 +106,11 @@ export class Run {
 
   // finish prints the summary and sets the exit code.
   finish() {
+    this.section_ = "every page";
+    console.log(`\n${this.section_}`);
+    const errors = [...new Set(this.pageErrors)];
+    this.record(this.section_, "no page threw an uncaught exception", errors.length === 0,
+      errors.length ? new Error(errors.slice(0, 5).join("\n")) : null);
     const failed = this.results.filter((r) => r.ok === false);
     const passed = this.results.filter((r) => r.ok).length;
     const notRun = this.results.length - passed - failed.length;
