@@ -19,8 +19,24 @@ import (
 // whisper or the draft. HTML typed into a name and a message stays text.
 func TestChatSupervisedInTheBrowser(t *testing.T) {
 	node := requireBrowser(t)
-	_, s := newScenario(t, "chat")
+	env, s := newScenario(t, "chat")
+	s.VisitorName = "Vera Visitor"
 	runScript(t, node, "chat.mjs", s, 6*time.Minute)
+
+	// What the pages showed is what the server stored: the chat ended with Bob and rated.
+	var state, agent, comment string
+	var csat int
+	err := env.Owner.QueryRow(context.Background(), `
+		SELECT c.state, a.name, r.csat, r.comment
+		FROM conversations c JOIN visitors v USING (tenant_id, visitor_id)
+		JOIN agents a USING (tenant_id, agent_id) JOIN ratings r USING (tenant_id, conversation_id)
+		WHERE v.name = $1`, s.VisitorName).Scan(&state, &agent, &csat, &comment)
+	if err != nil {
+		t.Fatalf("%s's rated chat: %v", s.VisitorName, err)
+	}
+	if state != "closed" || agent != "bob" || csat != 5 || comment == "" {
+		t.Fatalf("%s's chat is %s with %s, rated %d with comment %q; want closed with bob, rated 5 with a comment", s.VisitorName, state, agent, csat, comment)
+	}
 }
 
 // Every view at 1280×800 and at phone size, with screenshots: login (and its error for a
@@ -32,6 +48,14 @@ func TestConsoleViewsInTheBrowser(t *testing.T) {
 	s.WrongPasswordError = wrongPasswordError(t, env)
 	s.FinishedConversation, s.FinishedVisitor = finishedChat(t, env), finishedVisitor
 	runScript(t, node, "console.mjs", s, 6*time.Minute)
+
+	var kept int
+	err := env.Owner.QueryRow(context.Background(), `
+		SELECT count(*) FROM offline_messages JOIN business_units USING (tenant_id, unit_id)
+		WHERE business_units.name = 'billing' AND offline_messages.email <> ''`).Scan(&kept)
+	if err != nil || kept != 1 {
+		t.Fatalf("offline messages kept for billing: %d, %v; want the one the widget sent", kept, err)
+	}
 }
 
 // wrongPasswordError is the server's message for a wrong password, which the login page

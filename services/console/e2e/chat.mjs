@@ -13,7 +13,7 @@ import {
 const s = readScenario();
 const run = new Run("chat", s.output);
 
-const visitorName = "Vera Visitor";
+const visitorName = s.visitorName;
 const firstMessage = "Hi! Does the Trailhead 2 tent fit two adults with packs?";
 const reply = "It does: two adults, and the vestibule takes both packs.";
 const secondReply = "Anything else I can help with?";

@@ -121,7 +121,7 @@ export class Run {
 }
 
 function firstLines(err) {
-  const text = err instanceof Error ? err.message : String(err);
+  const text = (err instanceof Error ? err.message : String(err)).replace(/\x1b\[[0-9;]*m/g, ""); // Playwright colours its call logs
   return text.split("\n").slice(0, 12).join("\n");
 }
 
