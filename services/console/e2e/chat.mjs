@@ -124,7 +124,7 @@ try {
     await run.step("the visitor sees the typing indicator while Ann types", async () => {
       const reply = annConversation().getByRole("textbox", { name: "Reply", exact: true });
       await reply.click();
-      typing = reply.pressSequentially(draft, { delay: 100 }).then(() => (typed = true), () => {});
+      typing = reply.pressSequentially(draft, { delay: 150 }).then(() => (typed = true), () => {});
       await visible(frame.getByText(/is typing/), 'the widget\'s "… is typing…" indicator');
       await run.shot(visitorPage, desktop, "widget agent typing");
     });
