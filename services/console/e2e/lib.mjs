@@ -11,7 +11,7 @@ export const phone = { name: "390x844", viewport: { width: 390, height: 844 } };
 
 // How long a step waits for what it expects: views answer on loopback in well under a
 // second, so ten seconds means it is not coming.
-export const patience = 10_000;
+const patience = 10_000;
 
 export function readScenario() {
   const path = process.argv[2];
