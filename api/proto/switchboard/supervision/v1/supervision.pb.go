@@ -2338,6 +2338,250 @@ func (x *WatchConversationResponse) GetEvent() *v1.Event {
 	return nil
 }
 
+// WatchConversationsRequest names the conversations to follow and where to resume each.
+type WatchConversationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversations are 1–50 distinct conversations.
+	Conversations []*ConversationCursor `protobuf:"bytes,1,rep,name=conversations,proto3" json:"conversations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConversationsRequest) Reset() {
+	*x = WatchConversationsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConversationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConversationsRequest) ProtoMessage() {}
+
+func (x *WatchConversationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConversationsRequest.ProtoReflect.Descriptor instead.
+func (*WatchConversationsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *WatchConversationsRequest) GetConversations() []*ConversationCursor {
+	if x != nil {
+		return x.Conversations
+	}
+	return nil
+}
+
+// ConversationCursor is a conversation and the last event its watcher has.
+type ConversationCursor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation to watch.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// after_seq replays stored events with a greater sequence number; 0 replays all.
+	AfterSeq      int64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConversationCursor) Reset() {
+	*x = ConversationCursor{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationCursor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationCursor) ProtoMessage() {}
+
+func (x *ConversationCursor) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationCursor.ProtoReflect.Descriptor instead.
+func (*ConversationCursor) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *ConversationCursor) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ConversationCursor) GetAfterSeq() int64 {
+	if x != nil {
+		return x.AfterSeq
+	}
+	return 0
+}
+
+// WatchConversationsResponse is one event of one of the conversations, or a conversation
+// left out.
+type WatchConversationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// update is what the stream says.
+	//
+	// Types that are valid to be assigned to Update:
+	//
+	//	*WatchConversationsResponse_Event
+	//	*WatchConversationsResponse_Refused
+	Update        isWatchConversationsResponse_Update `protobuf_oneof:"update"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConversationsResponse) Reset() {
+	*x = WatchConversationsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConversationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConversationsResponse) ProtoMessage() {}
+
+func (x *WatchConversationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConversationsResponse.ProtoReflect.Descriptor instead.
+func (*WatchConversationsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *WatchConversationsResponse) GetUpdate() isWatchConversationsResponse_Update {
+	if x != nil {
+		return x.Update
+	}
+	return nil
+}
+
+func (x *WatchConversationsResponse) GetEvent() *v1.Event {
+	if x != nil {
+		if x, ok := x.Update.(*WatchConversationsResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *WatchConversationsResponse) GetRefused() *RefusedConversation {
+	if x != nil {
+		if x, ok := x.Update.(*WatchConversationsResponse_Refused); ok {
+			return x.Refused
+		}
+	}
+	return nil
+}
+
+type isWatchConversationsResponse_Update interface {
+	isWatchConversationsResponse_Update()
+}
+
+type WatchConversationsResponse_Event struct {
+	// event is the next event of the conversation it names, in that conversation's order.
+	Event *v1.Event `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
+}
+
+type WatchConversationsResponse_Refused struct {
+	// refused is a conversation the stream does not follow.
+	Refused *RefusedConversation `protobuf:"bytes,2,opt,name=refused,proto3,oneof"`
+}
+
+func (*WatchConversationsResponse_Event) isWatchConversationsResponse_Update() {}
+
+func (*WatchConversationsResponse_Refused) isWatchConversationsResponse_Update() {}
+
+// RefusedConversation says why a conversation is not followed.
+type RefusedConversation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// reason is the refusal, as WatchConversation would give it.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefusedConversation) Reset() {
+	*x = RefusedConversation{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefusedConversation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefusedConversation) ProtoMessage() {}
+
+func (x *RefusedConversation) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefusedConversation.ProtoReflect.Descriptor instead.
+func (*RefusedConversation) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *RefusedConversation) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *RefusedConversation) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // WhisperRequest is a supervisor's private message.
 type WhisperRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2353,7 +2597,7 @@ type WhisperRequest struct {
 
 func (x *WhisperRequest) Reset() {
 	*x = WhisperRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2365,7 +2609,7 @@ func (x *WhisperRequest) String() string {
 func (*WhisperRequest) ProtoMessage() {}
 
 func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2378,7 +2622,7 @@ func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperRequest.ProtoReflect.Descriptor instead.
 func (*WhisperRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *WhisperRequest) GetConversationId() string {
@@ -2415,7 +2659,7 @@ type WhisperResponse struct {
 
 func (x *WhisperResponse) Reset() {
 	*x = WhisperResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2427,7 +2671,7 @@ func (x *WhisperResponse) String() string {
 func (*WhisperResponse) ProtoMessage() {}
 
 func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2440,7 +2684,7 @@ func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperResponse.ProtoReflect.Descriptor instead.
 func (*WhisperResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WhisperResponse) GetEvent() *v1.Event {
@@ -2477,7 +2721,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +2733,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +2746,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2573,7 +2817,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2585,7 +2829,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2598,7 +2842,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TransferConversationResponse) GetConversation() *v1.Conversation {
@@ -2621,7 +2865,7 @@ type FinishConversationRequest struct {
 
 func (x *FinishConversationRequest) Reset() {
 	*x = FinishConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2633,7 +2877,7 @@ func (x *FinishConversationRequest) String() string {
 func (*FinishConversationRequest) ProtoMessage() {}
 
 func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2646,7 +2890,7 @@ func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationRequest.ProtoReflect.Descriptor instead.
 func (*FinishConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *FinishConversationRequest) GetConversationId() string {
@@ -2674,7 +2918,7 @@ type FinishConversationResponse struct {
 
 func (x *FinishConversationResponse) Reset() {
 	*x = FinishConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2686,7 +2930,7 @@ func (x *FinishConversationResponse) String() string {
 func (*FinishConversationResponse) ProtoMessage() {}
 
 func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2699,7 +2943,7 @@ func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationResponse.ProtoReflect.Descriptor instead.
 func (*FinishConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *FinishConversationResponse) GetConversation() *v1.Conversation {
@@ -2730,7 +2974,7 @@ type OfflineMessage struct {
 
 func (x *OfflineMessage) Reset() {
 	*x = OfflineMessage{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2742,7 +2986,7 @@ func (x *OfflineMessage) String() string {
 func (*OfflineMessage) ProtoMessage() {}
 
 func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2755,7 +2999,7 @@ func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfflineMessage.ProtoReflect.Descriptor instead.
 func (*OfflineMessage) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *OfflineMessage) GetId() string {
@@ -2817,7 +3061,7 @@ type ListOfflineMessagesRequest struct {
 
 func (x *ListOfflineMessagesRequest) Reset() {
 	*x = ListOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2829,7 +3073,7 @@ func (x *ListOfflineMessagesRequest) String() string {
 func (*ListOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2842,7 +3086,7 @@ func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ListOfflineMessagesRequest) GetBusinessUnit() string {
@@ -2884,7 +3128,7 @@ type ListOfflineMessagesResponse struct {
 
 func (x *ListOfflineMessagesResponse) Reset() {
 	*x = ListOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2896,7 +3140,7 @@ func (x *ListOfflineMessagesResponse) String() string {
 func (*ListOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2909,7 +3153,7 @@ func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListOfflineMessagesResponse) GetMessages() []*OfflineMessage {
@@ -2932,7 +3176,7 @@ type ExportTranscriptRequest struct {
 
 func (x *ExportTranscriptRequest) Reset() {
 	*x = ExportTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2944,7 +3188,7 @@ func (x *ExportTranscriptRequest) String() string {
 func (*ExportTranscriptRequest) ProtoMessage() {}
 
 func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2957,7 +3201,7 @@ func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ExportTranscriptRequest) GetConversationId() string {
@@ -2985,7 +3229,7 @@ type ExportTranscriptResponse struct {
 
 func (x *ExportTranscriptResponse) Reset() {
 	*x = ExportTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2997,7 +3241,7 @@ func (x *ExportTranscriptResponse) String() string {
 func (*ExportTranscriptResponse) ProtoMessage() {}
 
 func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3010,7 +3254,7 @@ func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ExportTranscriptResponse) GetCsv() []byte {
@@ -3049,7 +3293,7 @@ type ChatFilter struct {
 
 func (x *ChatFilter) Reset() {
 	*x = ChatFilter{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3061,7 +3305,7 @@ func (x *ChatFilter) String() string {
 func (*ChatFilter) ProtoMessage() {}
 
 func (x *ChatFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3074,7 +3318,7 @@ func (x *ChatFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatFilter.ProtoReflect.Descriptor instead.
 func (*ChatFilter) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ChatFilter) GetBusinessUnit() string {
@@ -3168,7 +3412,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3180,7 +3424,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3193,7 +3437,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatSummary) GetConversation() *v1.Conversation {
@@ -3253,7 +3497,7 @@ type SearchChatsRequest struct {
 
 func (x *SearchChatsRequest) Reset() {
 	*x = SearchChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3265,7 +3509,7 @@ func (x *SearchChatsRequest) String() string {
 func (*SearchChatsRequest) ProtoMessage() {}
 
 func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3278,7 +3522,7 @@ func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsRequest.ProtoReflect.Descriptor instead.
 func (*SearchChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SearchChatsRequest) GetFilter() *ChatFilter {
@@ -3315,7 +3559,7 @@ type SearchChatsResponse struct {
 
 func (x *SearchChatsResponse) Reset() {
 	*x = SearchChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3327,7 +3571,7 @@ func (x *SearchChatsResponse) String() string {
 func (*SearchChatsResponse) ProtoMessage() {}
 
 func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3340,7 +3584,7 @@ func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsResponse.ProtoReflect.Descriptor instead.
 func (*SearchChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SearchChatsResponse) GetChats() []*ChatSummary {
@@ -3368,7 +3612,7 @@ type ExportChatsRequest struct {
 
 func (x *ExportChatsRequest) Reset() {
 	*x = ExportChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3380,7 +3624,7 @@ func (x *ExportChatsRequest) String() string {
 func (*ExportChatsRequest) ProtoMessage() {}
 
 func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3393,7 +3637,7 @@ func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsRequest.ProtoReflect.Descriptor instead.
 func (*ExportChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ExportChatsRequest) GetFilter() *ChatFilter {
@@ -3416,7 +3660,7 @@ type ExportChatsResponse struct {
 
 func (x *ExportChatsResponse) Reset() {
 	*x = ExportChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3428,7 +3672,7 @@ func (x *ExportChatsResponse) String() string {
 func (*ExportChatsResponse) ProtoMessage() {}
 
 func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3441,7 +3685,7 @@ func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsResponse.ProtoReflect.Descriptor instead.
 func (*ExportChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ExportChatsResponse) GetCsv() []byte {
@@ -3471,7 +3715,7 @@ type ExportOfflineMessagesRequest struct {
 
 func (x *ExportOfflineMessagesRequest) Reset() {
 	*x = ExportOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3483,7 +3727,7 @@ func (x *ExportOfflineMessagesRequest) String() string {
 func (*ExportOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3496,7 +3740,7 @@ func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ExportOfflineMessagesRequest) GetBusinessUnit() string {
@@ -3524,7 +3768,7 @@ type ExportOfflineMessagesResponse struct {
 
 func (x *ExportOfflineMessagesResponse) Reset() {
 	*x = ExportOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3536,7 +3780,7 @@ func (x *ExportOfflineMessagesResponse) String() string {
 func (*ExportOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3549,7 +3793,7 @@ func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{55}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ExportOfflineMessagesResponse) GetCsv() []byte {
@@ -3572,7 +3816,7 @@ type SendTranscriptRequest struct {
 
 func (x *SendTranscriptRequest) Reset() {
 	*x = SendTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3584,7 +3828,7 @@ func (x *SendTranscriptRequest) String() string {
 func (*SendTranscriptRequest) ProtoMessage() {}
 
 func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3597,7 +3841,7 @@ func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*SendTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{56}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *SendTranscriptRequest) GetConversationId() string {
@@ -3623,7 +3867,7 @@ type SendTranscriptResponse struct {
 
 func (x *SendTranscriptResponse) Reset() {
 	*x = SendTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3635,7 +3879,7 @@ func (x *SendTranscriptResponse) String() string {
 func (*SendTranscriptResponse) ProtoMessage() {}
 
 func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3648,7 +3892,7 @@ func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*SendTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{57}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{61}
 }
 
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
@@ -3801,7 +4045,19 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x03R\bafterSeq\"M\n" +
 	"\x19WatchConversationResponse\x120\n" +
-	"\x05event\x18\x01 \x01(\v2\x1a.switchboard.chat.v1.EventR\x05event\"y\n" +
+	"\x05event\x18\x01 \x01(\v2\x1a.switchboard.chat.v1.EventR\x05event\"q\n" +
+	"\x19WatchConversationsRequest\x12T\n" +
+	"\rconversations\x18\x01 \x03(\v2..switchboard.supervision.v1.ConversationCursorR\rconversations\"Z\n" +
+	"\x12ConversationCursor\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
+	"\tafter_seq\x18\x02 \x01(\x03R\bafterSeq\"\xa7\x01\n" +
+	"\x1aWatchConversationsResponse\x122\n" +
+	"\x05event\x18\x01 \x01(\v2\x1a.switchboard.chat.v1.EventH\x00R\x05event\x12K\n" +
+	"\arefused\x18\x02 \x01(\v2/.switchboard.supervision.v1.RefusedConversationH\x00R\arefusedB\b\n" +
+	"\x06update\"V\n" +
+	"\x13RefusedConversation\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"y\n" +
 	"\x0eWhisperRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12*\n" +
 	"\x11client_message_id\x18\x02 \x01(\tR\x0fclientMessageId\x12\x12\n" +
@@ -3892,13 +4148,14 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fChatStateFilter\x12!\n" +
 	"\x1dCHAT_STATE_FILTER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CHAT_STATE_FILTER_OPEN\x10\x01\x12\x1c\n" +
-	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xb8 \n" +
+	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xc2!\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
 	"\vWatchAgents\x12..switchboard.supervision.v1.WatchAgentsRequest\x1a/.switchboard.supervision.v1.WatchAgentsResponse\"\x000\x01\x12v\n" +
 	"\rListOpenChats\x120.switchboard.supervision.v1.ListOpenChatsRequest\x1a1.switchboard.supervision.v1.ListOpenChatsResponse\"\x00\x12\x84\x01\n" +
-	"\x11WatchConversation\x124.switchboard.supervision.v1.WatchConversationRequest\x1a5.switchboard.supervision.v1.WatchConversationResponse\"\x000\x01\x12\x82\x01\n" +
+	"\x11WatchConversation\x124.switchboard.supervision.v1.WatchConversationRequest\x1a5.switchboard.supervision.v1.WatchConversationResponse\"\x000\x01\x12\x87\x01\n" +
+	"\x12WatchConversations\x125.switchboard.supervision.v1.WatchConversationsRequest\x1a6.switchboard.supervision.v1.WatchConversationsResponse\"\x000\x01\x12\x82\x01\n" +
 	"\x11AddSupervisedChat\x124.switchboard.supervision.v1.AddSupervisedChatRequest\x1a5.switchboard.supervision.v1.AddSupervisedChatResponse\"\x00\x12\x8b\x01\n" +
 	"\x14RemoveSupervisedChat\x127.switchboard.supervision.v1.RemoveSupervisedChatRequest\x1a8.switchboard.supervision.v1.RemoveSupervisedChatResponse\"\x00\x12\x88\x01\n" +
 	"\x13ListSupervisedChats\x126.switchboard.supervision.v1.ListSupervisedChatsRequest\x1a7.switchboard.supervision.v1.ListSupervisedChatsResponse\"\x00\x12d\n" +
@@ -3944,7 +4201,7 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 58)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(Sentiment)(0),                           // 0: switchboard.supervision.v1.Sentiment
 	(ChatStateFilter)(0),                     // 1: switchboard.supervision.v1.ChatStateFilter
@@ -3985,173 +4242,182 @@ var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(*ListOpenChatsResponse)(nil),            // 36: switchboard.supervision.v1.ListOpenChatsResponse
 	(*WatchConversationRequest)(nil),         // 37: switchboard.supervision.v1.WatchConversationRequest
 	(*WatchConversationResponse)(nil),        // 38: switchboard.supervision.v1.WatchConversationResponse
-	(*WhisperRequest)(nil),                   // 39: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),                  // 40: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),      // 41: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil),     // 42: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),        // 43: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),       // 44: switchboard.supervision.v1.FinishConversationResponse
-	(*OfflineMessage)(nil),                   // 45: switchboard.supervision.v1.OfflineMessage
-	(*ListOfflineMessagesRequest)(nil),       // 46: switchboard.supervision.v1.ListOfflineMessagesRequest
-	(*ListOfflineMessagesResponse)(nil),      // 47: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*ExportTranscriptRequest)(nil),          // 48: switchboard.supervision.v1.ExportTranscriptRequest
-	(*ExportTranscriptResponse)(nil),         // 49: switchboard.supervision.v1.ExportTranscriptResponse
-	(*ChatFilter)(nil),                       // 50: switchboard.supervision.v1.ChatFilter
-	(*ChatSummary)(nil),                      // 51: switchboard.supervision.v1.ChatSummary
-	(*SearchChatsRequest)(nil),               // 52: switchboard.supervision.v1.SearchChatsRequest
-	(*SearchChatsResponse)(nil),              // 53: switchboard.supervision.v1.SearchChatsResponse
-	(*ExportChatsRequest)(nil),               // 54: switchboard.supervision.v1.ExportChatsRequest
-	(*ExportChatsResponse)(nil),              // 55: switchboard.supervision.v1.ExportChatsResponse
-	(*ExportOfflineMessagesRequest)(nil),     // 56: switchboard.supervision.v1.ExportOfflineMessagesRequest
-	(*ExportOfflineMessagesResponse)(nil),    // 57: switchboard.supervision.v1.ExportOfflineMessagesResponse
-	(*SendTranscriptRequest)(nil),            // 58: switchboard.supervision.v1.SendTranscriptRequest
-	(*SendTranscriptResponse)(nil),           // 59: switchboard.supervision.v1.SendTranscriptResponse
-	(*timestamppb.Timestamp)(nil),            // 60: google.protobuf.Timestamp
-	(*v1.Conversation)(nil),                  // 61: switchboard.chat.v1.Conversation
-	(v1.AgentStatus)(0),                      // 62: switchboard.chat.v1.AgentStatus
-	(*Signal)(nil),                           // 63: switchboard.supervision.v1.Signal
-	(*v1.Event)(nil),                         // 64: switchboard.chat.v1.Event
-	(v1.Thumb)(0),                            // 65: switchboard.chat.v1.Thumb
-	(*GetBoardRequest)(nil),                  // 66: switchboard.supervision.v1.GetBoardRequest
-	(*WatchBoardRequest)(nil),                // 67: switchboard.supervision.v1.WatchBoardRequest
-	(*GetAgentTableRequest)(nil),             // 68: switchboard.supervision.v1.GetAgentTableRequest
-	(*GetDailyReportRequest)(nil),            // 69: switchboard.supervision.v1.GetDailyReportRequest
-	(*GetMonthlyReportRequest)(nil),          // 70: switchboard.supervision.v1.GetMonthlyReportRequest
-	(*GetVisitorStatisticsRequest)(nil),      // 71: switchboard.supervision.v1.GetVisitorStatisticsRequest
-	(*GetAgentStatisticsRequest)(nil),        // 72: switchboard.supervision.v1.GetAgentStatisticsRequest
-	(*GetInteractionStatisticsRequest)(nil),  // 73: switchboard.supervision.v1.GetInteractionStatisticsRequest
-	(*ExportReportRequest)(nil),              // 74: switchboard.supervision.v1.ExportReportRequest
-	(*GetBoardResponse)(nil),                 // 75: switchboard.supervision.v1.GetBoardResponse
-	(*WatchBoardResponse)(nil),               // 76: switchboard.supervision.v1.WatchBoardResponse
-	(*GetAgentTableResponse)(nil),            // 77: switchboard.supervision.v1.GetAgentTableResponse
-	(*GetDailyReportResponse)(nil),           // 78: switchboard.supervision.v1.GetDailyReportResponse
-	(*GetMonthlyReportResponse)(nil),         // 79: switchboard.supervision.v1.GetMonthlyReportResponse
-	(*GetVisitorStatisticsResponse)(nil),     // 80: switchboard.supervision.v1.GetVisitorStatisticsResponse
-	(*GetAgentStatisticsResponse)(nil),       // 81: switchboard.supervision.v1.GetAgentStatisticsResponse
-	(*GetInteractionStatisticsResponse)(nil), // 82: switchboard.supervision.v1.GetInteractionStatisticsResponse
-	(*ExportReportResponse)(nil),             // 83: switchboard.supervision.v1.ExportReportResponse
+	(*WatchConversationsRequest)(nil),        // 39: switchboard.supervision.v1.WatchConversationsRequest
+	(*ConversationCursor)(nil),               // 40: switchboard.supervision.v1.ConversationCursor
+	(*WatchConversationsResponse)(nil),       // 41: switchboard.supervision.v1.WatchConversationsResponse
+	(*RefusedConversation)(nil),              // 42: switchboard.supervision.v1.RefusedConversation
+	(*WhisperRequest)(nil),                   // 43: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),                  // 44: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),      // 45: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil),     // 46: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),        // 47: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),       // 48: switchboard.supervision.v1.FinishConversationResponse
+	(*OfflineMessage)(nil),                   // 49: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),       // 50: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),      // 51: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*ExportTranscriptRequest)(nil),          // 52: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),         // 53: switchboard.supervision.v1.ExportTranscriptResponse
+	(*ChatFilter)(nil),                       // 54: switchboard.supervision.v1.ChatFilter
+	(*ChatSummary)(nil),                      // 55: switchboard.supervision.v1.ChatSummary
+	(*SearchChatsRequest)(nil),               // 56: switchboard.supervision.v1.SearchChatsRequest
+	(*SearchChatsResponse)(nil),              // 57: switchboard.supervision.v1.SearchChatsResponse
+	(*ExportChatsRequest)(nil),               // 58: switchboard.supervision.v1.ExportChatsRequest
+	(*ExportChatsResponse)(nil),              // 59: switchboard.supervision.v1.ExportChatsResponse
+	(*ExportOfflineMessagesRequest)(nil),     // 60: switchboard.supervision.v1.ExportOfflineMessagesRequest
+	(*ExportOfflineMessagesResponse)(nil),    // 61: switchboard.supervision.v1.ExportOfflineMessagesResponse
+	(*SendTranscriptRequest)(nil),            // 62: switchboard.supervision.v1.SendTranscriptRequest
+	(*SendTranscriptResponse)(nil),           // 63: switchboard.supervision.v1.SendTranscriptResponse
+	(*timestamppb.Timestamp)(nil),            // 64: google.protobuf.Timestamp
+	(*v1.Conversation)(nil),                  // 65: switchboard.chat.v1.Conversation
+	(v1.AgentStatus)(0),                      // 66: switchboard.chat.v1.AgentStatus
+	(*Signal)(nil),                           // 67: switchboard.supervision.v1.Signal
+	(*v1.Event)(nil),                         // 68: switchboard.chat.v1.Event
+	(v1.Thumb)(0),                            // 69: switchboard.chat.v1.Thumb
+	(*GetBoardRequest)(nil),                  // 70: switchboard.supervision.v1.GetBoardRequest
+	(*WatchBoardRequest)(nil),                // 71: switchboard.supervision.v1.WatchBoardRequest
+	(*GetAgentTableRequest)(nil),             // 72: switchboard.supervision.v1.GetAgentTableRequest
+	(*GetDailyReportRequest)(nil),            // 73: switchboard.supervision.v1.GetDailyReportRequest
+	(*GetMonthlyReportRequest)(nil),          // 74: switchboard.supervision.v1.GetMonthlyReportRequest
+	(*GetVisitorStatisticsRequest)(nil),      // 75: switchboard.supervision.v1.GetVisitorStatisticsRequest
+	(*GetAgentStatisticsRequest)(nil),        // 76: switchboard.supervision.v1.GetAgentStatisticsRequest
+	(*GetInteractionStatisticsRequest)(nil),  // 77: switchboard.supervision.v1.GetInteractionStatisticsRequest
+	(*ExportReportRequest)(nil),              // 78: switchboard.supervision.v1.ExportReportRequest
+	(*GetBoardResponse)(nil),                 // 79: switchboard.supervision.v1.GetBoardResponse
+	(*WatchBoardResponse)(nil),               // 80: switchboard.supervision.v1.WatchBoardResponse
+	(*GetAgentTableResponse)(nil),            // 81: switchboard.supervision.v1.GetAgentTableResponse
+	(*GetDailyReportResponse)(nil),           // 82: switchboard.supervision.v1.GetDailyReportResponse
+	(*GetMonthlyReportResponse)(nil),         // 83: switchboard.supervision.v1.GetMonthlyReportResponse
+	(*GetVisitorStatisticsResponse)(nil),     // 84: switchboard.supervision.v1.GetVisitorStatisticsResponse
+	(*GetAgentStatisticsResponse)(nil),       // 85: switchboard.supervision.v1.GetAgentStatisticsResponse
+	(*GetInteractionStatisticsResponse)(nil), // 86: switchboard.supervision.v1.GetInteractionStatisticsResponse
+	(*ExportReportResponse)(nil),             // 87: switchboard.supervision.v1.ExportReportResponse
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	2,  // 0: switchboard.supervision.v1.Visitor.profile:type_name -> switchboard.supervision.v1.VisitorProfile
-	60, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
-	60, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
-	60, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
-	60, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
-	60, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
-	60, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
+	64, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
+	64, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
+	64, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
+	64, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
+	64, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
+	64, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
 	5,  // 7: switchboard.supervision.v1.VisitorSession.page_views:type_name -> switchboard.supervision.v1.PageView
-	60, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
+	64, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
 	3,  // 9: switchboard.supervision.v1.GetVisitorResponse.visitor:type_name -> switchboard.supervision.v1.Visitor
 	4,  // 10: switchboard.supervision.v1.GetVisitorResponse.sessions:type_name -> switchboard.supervision.v1.VisitorSession
-	61, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	65, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
 	3,  // 12: switchboard.supervision.v1.ListContactsResponse.contacts:type_name -> switchboard.supervision.v1.Visitor
 	2,  // 13: switchboard.supervision.v1.CreateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
 	3,  // 14: switchboard.supervision.v1.CreateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
 	2,  // 15: switchboard.supervision.v1.UpdateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
 	3,  // 16: switchboard.supervision.v1.UpdateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
 	27, // 17: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	61, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	60, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	65, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	64, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	24, // 20: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	62, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	60, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
-	63, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
+	66, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	64, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	67, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
 	34, // 24: switchboard.supervision.v1.WatchOpenChatsResponse.chat:type_name -> switchboard.supervision.v1.OpenChat
-	60, // 25: switchboard.supervision.v1.ListSignalsRequest.from:type_name -> google.protobuf.Timestamp
-	60, // 26: switchboard.supervision.v1.ListSignalsRequest.to:type_name -> google.protobuf.Timestamp
-	63, // 27: switchboard.supervision.v1.ListSignalsResponse.signals:type_name -> switchboard.supervision.v1.Signal
+	64, // 25: switchboard.supervision.v1.ListSignalsRequest.from:type_name -> google.protobuf.Timestamp
+	64, // 26: switchboard.supervision.v1.ListSignalsRequest.to:type_name -> google.protobuf.Timestamp
+	67, // 27: switchboard.supervision.v1.ListSignalsResponse.signals:type_name -> switchboard.supervision.v1.Signal
 	27, // 28: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	61, // 29: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
-	63, // 30: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
+	65, // 29: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	67, // 30: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
 	34, // 31: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	64, // 32: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	64, // 33: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	61, // 34: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	61, // 35: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	60, // 36: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
-	45, // 37: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
-	60, // 38: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
-	60, // 39: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
-	65, // 40: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 41: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	1,  // 42: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
-	61, // 43: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
-	65, // 44: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 45: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	50, // 46: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	51, // 47: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
-	50, // 48: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	32, // 49: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	16, // 50: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
-	35, // 51: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	37, // 52: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	18, // 53: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
-	20, // 54: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
-	22, // 55: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
-	39, // 56: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	41, // 57: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	43, // 58: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	52, // 59: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
-	54, // 60: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
-	48, // 61: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
-	58, // 62: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
-	46, // 63: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	56, // 64: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
-	25, // 65: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	6,  // 66: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
-	8,  // 67: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
-	10, // 68: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
-	12, // 69: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
-	14, // 70: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
-	28, // 71: switchboard.supervision.v1.SupervisionService.WatchOpenChats:input_type -> switchboard.supervision.v1.WatchOpenChatsRequest
-	30, // 72: switchboard.supervision.v1.SupervisionService.ListSignals:input_type -> switchboard.supervision.v1.ListSignalsRequest
-	66, // 73: switchboard.supervision.v1.SupervisionService.GetBoard:input_type -> switchboard.supervision.v1.GetBoardRequest
-	67, // 74: switchboard.supervision.v1.SupervisionService.WatchBoard:input_type -> switchboard.supervision.v1.WatchBoardRequest
-	68, // 75: switchboard.supervision.v1.SupervisionService.GetAgentTable:input_type -> switchboard.supervision.v1.GetAgentTableRequest
-	69, // 76: switchboard.supervision.v1.SupervisionService.GetDailyReport:input_type -> switchboard.supervision.v1.GetDailyReportRequest
-	70, // 77: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:input_type -> switchboard.supervision.v1.GetMonthlyReportRequest
-	71, // 78: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:input_type -> switchboard.supervision.v1.GetVisitorStatisticsRequest
-	72, // 79: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:input_type -> switchboard.supervision.v1.GetAgentStatisticsRequest
-	73, // 80: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:input_type -> switchboard.supervision.v1.GetInteractionStatisticsRequest
-	74, // 81: switchboard.supervision.v1.SupervisionService.ExportReport:input_type -> switchboard.supervision.v1.ExportReportRequest
-	33, // 82: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	17, // 83: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	36, // 84: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	38, // 85: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	19, // 86: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	21, // 87: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	23, // 88: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	40, // 89: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	42, // 90: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	44, // 91: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	53, // 92: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
-	55, // 93: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
-	49, // 94: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
-	59, // 95: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
-	47, // 96: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	57, // 97: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
-	26, // 98: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	7,  // 99: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
-	9,  // 100: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
-	11, // 101: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
-	13, // 102: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
-	15, // 103: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
-	29, // 104: switchboard.supervision.v1.SupervisionService.WatchOpenChats:output_type -> switchboard.supervision.v1.WatchOpenChatsResponse
-	31, // 105: switchboard.supervision.v1.SupervisionService.ListSignals:output_type -> switchboard.supervision.v1.ListSignalsResponse
-	75, // 106: switchboard.supervision.v1.SupervisionService.GetBoard:output_type -> switchboard.supervision.v1.GetBoardResponse
-	76, // 107: switchboard.supervision.v1.SupervisionService.WatchBoard:output_type -> switchboard.supervision.v1.WatchBoardResponse
-	77, // 108: switchboard.supervision.v1.SupervisionService.GetAgentTable:output_type -> switchboard.supervision.v1.GetAgentTableResponse
-	78, // 109: switchboard.supervision.v1.SupervisionService.GetDailyReport:output_type -> switchboard.supervision.v1.GetDailyReportResponse
-	79, // 110: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:output_type -> switchboard.supervision.v1.GetMonthlyReportResponse
-	80, // 111: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:output_type -> switchboard.supervision.v1.GetVisitorStatisticsResponse
-	81, // 112: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:output_type -> switchboard.supervision.v1.GetAgentStatisticsResponse
-	82, // 113: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:output_type -> switchboard.supervision.v1.GetInteractionStatisticsResponse
-	83, // 114: switchboard.supervision.v1.SupervisionService.ExportReport:output_type -> switchboard.supervision.v1.ExportReportResponse
-	82, // [82:115] is the sub-list for method output_type
-	49, // [49:82] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	68, // 32: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	40, // 33: switchboard.supervision.v1.WatchConversationsRequest.conversations:type_name -> switchboard.supervision.v1.ConversationCursor
+	68, // 34: switchboard.supervision.v1.WatchConversationsResponse.event:type_name -> switchboard.chat.v1.Event
+	42, // 35: switchboard.supervision.v1.WatchConversationsResponse.refused:type_name -> switchboard.supervision.v1.RefusedConversation
+	68, // 36: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	65, // 37: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	65, // 38: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	64, // 39: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	49, // 40: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
+	64, // 41: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
+	64, // 42: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
+	69, // 43: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 44: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	1,  // 45: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
+	65, // 46: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
+	69, // 47: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 48: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	54, // 49: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	55, // 50: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
+	54, // 51: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	32, // 52: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	16, // 53: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	35, // 54: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	37, // 55: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	39, // 56: switchboard.supervision.v1.SupervisionService.WatchConversations:input_type -> switchboard.supervision.v1.WatchConversationsRequest
+	18, // 57: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	20, // 58: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	22, // 59: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	43, // 60: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	45, // 61: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	47, // 62: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	56, // 63: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
+	58, // 64: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
+	52, // 65: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
+	62, // 66: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
+	50, // 67: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	60, // 68: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
+	25, // 69: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	6,  // 70: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
+	8,  // 71: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
+	10, // 72: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
+	12, // 73: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
+	14, // 74: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
+	28, // 75: switchboard.supervision.v1.SupervisionService.WatchOpenChats:input_type -> switchboard.supervision.v1.WatchOpenChatsRequest
+	30, // 76: switchboard.supervision.v1.SupervisionService.ListSignals:input_type -> switchboard.supervision.v1.ListSignalsRequest
+	70, // 77: switchboard.supervision.v1.SupervisionService.GetBoard:input_type -> switchboard.supervision.v1.GetBoardRequest
+	71, // 78: switchboard.supervision.v1.SupervisionService.WatchBoard:input_type -> switchboard.supervision.v1.WatchBoardRequest
+	72, // 79: switchboard.supervision.v1.SupervisionService.GetAgentTable:input_type -> switchboard.supervision.v1.GetAgentTableRequest
+	73, // 80: switchboard.supervision.v1.SupervisionService.GetDailyReport:input_type -> switchboard.supervision.v1.GetDailyReportRequest
+	74, // 81: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:input_type -> switchboard.supervision.v1.GetMonthlyReportRequest
+	75, // 82: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:input_type -> switchboard.supervision.v1.GetVisitorStatisticsRequest
+	76, // 83: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:input_type -> switchboard.supervision.v1.GetAgentStatisticsRequest
+	77, // 84: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:input_type -> switchboard.supervision.v1.GetInteractionStatisticsRequest
+	78, // 85: switchboard.supervision.v1.SupervisionService.ExportReport:input_type -> switchboard.supervision.v1.ExportReportRequest
+	33, // 86: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	17, // 87: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	36, // 88: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	38, // 89: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	41, // 90: switchboard.supervision.v1.SupervisionService.WatchConversations:output_type -> switchboard.supervision.v1.WatchConversationsResponse
+	19, // 91: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	21, // 92: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	23, // 93: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	44, // 94: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	46, // 95: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	48, // 96: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	57, // 97: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
+	59, // 98: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
+	53, // 99: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	63, // 100: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
+	51, // 101: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	61, // 102: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
+	26, // 103: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	7,  // 104: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
+	9,  // 105: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
+	11, // 106: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
+	13, // 107: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
+	15, // 108: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
+	29, // 109: switchboard.supervision.v1.SupervisionService.WatchOpenChats:output_type -> switchboard.supervision.v1.WatchOpenChatsResponse
+	31, // 110: switchboard.supervision.v1.SupervisionService.ListSignals:output_type -> switchboard.supervision.v1.ListSignalsResponse
+	79, // 111: switchboard.supervision.v1.SupervisionService.GetBoard:output_type -> switchboard.supervision.v1.GetBoardResponse
+	80, // 112: switchboard.supervision.v1.SupervisionService.WatchBoard:output_type -> switchboard.supervision.v1.WatchBoardResponse
+	81, // 113: switchboard.supervision.v1.SupervisionService.GetAgentTable:output_type -> switchboard.supervision.v1.GetAgentTableResponse
+	82, // 114: switchboard.supervision.v1.SupervisionService.GetDailyReport:output_type -> switchboard.supervision.v1.GetDailyReportResponse
+	83, // 115: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:output_type -> switchboard.supervision.v1.GetMonthlyReportResponse
+	84, // 116: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:output_type -> switchboard.supervision.v1.GetVisitorStatisticsResponse
+	85, // 117: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:output_type -> switchboard.supervision.v1.GetAgentStatisticsResponse
+	86, // 118: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:output_type -> switchboard.supervision.v1.GetInteractionStatisticsResponse
+	87, // 119: switchboard.supervision.v1.SupervisionService.ExportReport:output_type -> switchboard.supervision.v1.ExportReportResponse
+	86, // [86:120] is the sub-list for method output_type
+	52, // [52:86] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -4163,6 +4429,10 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 	file_switchboard_supervision_v1_reports_proto_init()
 	file_switchboard_supervision_v1_signal_proto_init()
 	file_switchboard_supervision_v1_supervision_proto_msgTypes[39].OneofWrappers = []any{
+		(*WatchConversationsResponse_Event)(nil),
+		(*WatchConversationsResponse_Refused)(nil),
+	}
+	file_switchboard_supervision_v1_supervision_proto_msgTypes[43].OneofWrappers = []any{
 		(*TransferConversationRequest_Agent)(nil),
 		(*TransferConversationRequest_BusinessUnit)(nil),
 	}
@@ -4172,7 +4442,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   58,
+			NumMessages:   62,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
