@@ -135,18 +135,43 @@ type OpenChat struct {
 	Conversation
 	Inactive bool
 	QueuedAt time.Time
+	// LastMessage is the latest message between the visitor and the agents; nil before
+	// the first.
+	LastMessage *MessagePreview
 }
 
+// MessagePreview is the beginning of a message.
+type MessagePreview struct {
+	Author Author
+	// Text is the first PreviewLength characters of the message.
+	Text      string
+	Truncated bool
+	CreatedAt time.Time
+}
+
+// PreviewLength is how many characters (code points) of a message a preview keeps.
+const PreviewLength = 200
+
 // ListOpenChats lists the open conversations of the given units, optionally of one agent
-// and only among ids (nil: all), most recent activity first.
+// and only among ids (nil: all), most recent activity first, each with its last message.
+// The last message is the newest visitor's or agent's message the visitor saw: never a
+// whisper (visibility 'staff'); drafts are not events at all. PostgreSQL cuts the text
+// (left() counts characters), so a 4 KB message costs 200 characters on the wire; the
+// lateral read walks the conversation's events back from the newest on the primary key,
+// a step or two in practice.
 func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName string, ids []uuid.UUID) ([]*OpenChat, error) {
 	rows, err := tx.Query(ctx, `SELECT `+conversationColumns+`,
 		greatest(c.created_at, c.last_visitor_message_at, c.last_agent_message_at) < now() - make_interval(secs => u.inactivity_seconds),
-		c.queued_at
+		c.queued_at, m.seq IS NOT NULL, coalesce(m.author_kind, ''), coalesce(m.author_id, ''), coalesce(m.author_name, ''),
+		coalesce(left(m.body, $4), ''), coalesce(length(m.body) > $4, false), coalesce(m.created_at, c.created_at)
 		FROM `+conversationFrom+`
+		LEFT JOIN LATERAL (SELECT e.seq, e.author_kind, e.author_id, e.author_name, e.body, e.created_at FROM events e
+		  WHERE e.tenant_id = c.tenant_id AND e.conversation_id = c.conversation_id AND e.kind = 'message'
+		    AND e.visibility = 'all' AND e.author_kind IN ('visitor', 'agent')
+		  ORDER BY e.seq DESC LIMIT 1) m ON true
 		WHERE c.tenant_id = sb_current_tenant() AND c.state <> 'closed' AND c.unit_id = ANY($1)
 		  AND ($2 = '' OR a.name = $2) AND ($3::uuid[] IS NULL OR c.conversation_id = ANY($3))
-		ORDER BY c.last_activity_at DESC`, units, agentName, ids)
+		ORDER BY c.last_activity_at DESC`, units, agentName, ids, PreviewLength)
 	if err != nil {
 		return nil, err
 	}
@@ -154,10 +179,16 @@ func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName 
 	var out []*OpenChat
 	for rows.Next() {
 		var o OpenChat
+		var hasMessage bool
+		var m MessagePreview
 		c := &o.Conversation
 		if err := rows.Scan(&c.ID, &c.UnitID, &c.UnitName, &c.VisitorID, &c.VisitorName, &c.AgentID,
-			&c.AgentName, &c.State, &c.LastSeq, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt, &o.Inactive, &o.QueuedAt); err != nil {
+			&c.AgentName, &c.State, &c.LastSeq, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt, &o.Inactive, &o.QueuedAt,
+			&hasMessage, &m.Author.Kind, &m.Author.ID, &m.Author.Name, &m.Text, &m.Truncated, &m.CreatedAt); err != nil {
 			return nil, err
+		}
+		if hasMessage {
+			o.LastMessage = &m
 		}
 		out = append(out, &o)
 	}

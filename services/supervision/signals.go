@@ -86,6 +86,10 @@ func openChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agent string, 
 	for _, c := range chats {
 		oc := &supervisionv1.OpenChat{Conversation: chat.ConversationToProto(&c.Conversation), Inactive: c.Inactive,
 			Signals: signalsToProto(byConversation[c.ID])}
+		if m := c.LastMessage; m != nil {
+			oc.LastMessage = &supervisionv1.MessagePreview{Author: chat.AuthorToProto(m.Author), Text: m.Text,
+				Truncated: m.Truncated, CreatedAt: timestamppb.New(m.CreatedAt)}
+		}
 		if c.State == store.StateQueued {
 			oc.WaitingSeconds = int64(now.Sub(c.QueuedAt).Seconds())
 		}
