@@ -135,9 +135,33 @@ type OpenChat struct {
 	Conversation
 	Inactive bool
 	QueuedAt time.Time
-	// LastMessage is the latest message between the visitor and the agents; nil before
-	// the first.
-	LastMessage *MessagePreview
+}
+
+// ListOpenChats lists the open conversations of the given units, optionally of one agent
+// and only among ids (nil: all), most recent activity first.
+func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName string, ids []uuid.UUID) ([]*OpenChat, error) {
+	rows, err := tx.Query(ctx, `SELECT `+conversationColumns+`,
+		greatest(c.created_at, c.last_visitor_message_at, c.last_agent_message_at) < now() - make_interval(secs => u.inactivity_seconds),
+		c.queued_at
+		FROM `+conversationFrom+`
+		WHERE c.tenant_id = sb_current_tenant() AND c.state <> 'closed' AND c.unit_id = ANY($1)
+		  AND ($2 = '' OR a.name = $2) AND ($3::uuid[] IS NULL OR c.conversation_id = ANY($3))
+		ORDER BY c.last_activity_at DESC`, units, agentName, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*OpenChat
+	for rows.Next() {
+		var o OpenChat
+		c := &o.Conversation
+		if err := rows.Scan(&c.ID, &c.UnitID, &c.UnitName, &c.VisitorID, &c.VisitorName, &c.AgentID,
+			&c.AgentName, &c.State, &c.LastSeq, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt, &o.Inactive, &o.QueuedAt); err != nil {
+			return nil, err
+		}
+		out = append(out, &o)
+	}
+	return out, rows.Err()
 }
 
 // MessagePreview is the beginning of a message.
@@ -152,45 +176,31 @@ type MessagePreview struct {
 // PreviewLength is how many characters (code points) of a message a preview keeps.
 const PreviewLength = 200
 
-// ListOpenChats lists the open conversations of the given units, optionally of one agent
-// and only among ids (nil: all), most recent activity first, each with its last message.
-// The last message is the newest visitor's or agent's message the visitor saw: never a
-// whisper (visibility 'staff'); drafts are not events at all. PostgreSQL cuts the text
-// (left() counts characters), so a 4 KB message costs 200 characters on the wire; the
-// lateral read walks the conversation's events back from the newest on the primary key,
-// a step or two in practice.
-func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName string, ids []uuid.UUID) ([]*OpenChat, error) {
-	rows, err := tx.Query(ctx, `SELECT `+conversationColumns+`,
-		greatest(c.created_at, c.last_visitor_message_at, c.last_agent_message_at) < now() - make_interval(secs => u.inactivity_seconds),
-		c.queued_at, m.seq IS NOT NULL, coalesce(m.author_kind, ''), coalesce(m.author_id, ''), coalesce(m.author_name, ''),
-		coalesce(left(m.body, $4), ''), coalesce(length(m.body) > $4, false), coalesce(m.created_at, c.created_at)
-		FROM `+conversationFrom+`
-		LEFT JOIN LATERAL (SELECT e.seq, e.author_kind, e.author_id, e.author_name, e.body, e.created_at FROM events e
-		  WHERE e.tenant_id = c.tenant_id AND e.conversation_id = c.conversation_id AND e.kind = 'message'
+// LastMessages reads the last message of each of the given conversations that has one:
+// the newest visitor's or agent's message the visitor saw, never a whisper (visibility
+// 'staff'); drafts are no events at all. PostgreSQL cuts the text (left() counts
+// characters), so a 4 KB message costs 200 characters on the wire. Each conversation
+// costs one step back on the events' primary key from the newest event (a few when
+// whispers came last): callers read only the conversations whose last_seq moved.
+func LastMessages(ctx context.Context, tx pgx.Tx, conversations []uuid.UUID) (map[uuid.UUID]*MessagePreview, error) {
+	rows, err := tx.Query(ctx, `SELECT c.id, m.author_kind, m.author_id, m.author_name, left(m.body, $2), length(m.body) > $2, m.created_at
+		FROM unnest($1::uuid[]) AS c(id)
+		CROSS JOIN LATERAL (SELECT e.author_kind, e.author_id, e.author_name, e.body, e.created_at FROM events e
+		  WHERE e.tenant_id = sb_current_tenant() AND e.conversation_id = c.id AND e.kind = 'message'
 		    AND e.visibility = 'all' AND e.author_kind IN ('visitor', 'agent')
-		  ORDER BY e.seq DESC LIMIT 1) m ON true
-		WHERE c.tenant_id = sb_current_tenant() AND c.state <> 'closed' AND c.unit_id = ANY($1)
-		  AND ($2 = '' OR a.name = $2) AND ($3::uuid[] IS NULL OR c.conversation_id = ANY($3))
-		ORDER BY c.last_activity_at DESC`, units, agentName, ids, PreviewLength)
+		  ORDER BY e.seq DESC LIMIT 1) m`, conversations, PreviewLength)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []*OpenChat
+	out := map[uuid.UUID]*MessagePreview{}
 	for rows.Next() {
-		var o OpenChat
-		var hasMessage bool
+		var id uuid.UUID
 		var m MessagePreview
-		c := &o.Conversation
-		if err := rows.Scan(&c.ID, &c.UnitID, &c.UnitName, &c.VisitorID, &c.VisitorName, &c.AgentID,
-			&c.AgentName, &c.State, &c.LastSeq, &c.CreatedAt, &c.LastActivityAt, &c.ClosedAt, &o.Inactive, &o.QueuedAt,
-			&hasMessage, &m.Author.Kind, &m.Author.ID, &m.Author.Name, &m.Text, &m.Truncated, &m.CreatedAt); err != nil {
+		if err := rows.Scan(&id, &m.Author.Kind, &m.Author.ID, &m.Author.Name, &m.Text, &m.Truncated, &m.CreatedAt); err != nil {
 			return nil, err
 		}
-		if hasMessage {
-			o.LastMessage = &m
-		}
-		out = append(out, &o)
+		out[id] = &m
 	}
 	return out, rows.Err()
 }
