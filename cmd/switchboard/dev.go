@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/config/samples"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/console"
 	"github.com/switchboard-chat/switchboard/services/demo"
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -87,7 +89,7 @@ func runDev(ctx context.Context, o devOptions) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(ctx, server.Config{DatabaseURL: url, SkipMigrate: true})
+	srv, err := server.New(ctx, server.Config{DatabaseURL: url, SkipMigrate: true, Pages: devPages(applied)})
 	if err != nil {
 		return err
 	}
@@ -180,6 +182,10 @@ func printBanner(base, url string, applied []provision.Applied, apiKeys map[stri
 	fmt.Fprintf(w, "\nSwitchboard is running.\n\n")
 	fmt.Fprintf(w, "  API (Connect, gRPC, gRPC-Web)\t%s\n", base)
 	fmt.Fprintf(w, "  PostgreSQL\t%s\n", url)
+	if len(applied) > 0 {
+		fmt.Fprintf(w, "  Demo page\t%s/demo\n", base)
+		fmt.Fprintf(w, "  Console\t%s/t/%s/\n", base, applied[0].Name)
+	}
 	for _, a := range applied {
 		fmt.Fprintf(w, "\n  Tenant %q\n", a.Name)
 		fmt.Fprintf(w, "    widget key\t%s\n", a.WidgetKey)
@@ -193,6 +199,15 @@ func printBanner(base, url string, applied []provision.Applied, apiKeys map[stri
 	fmt.Fprintf(w, "\n  Try: curl -s %s/switchboard.auth.v1.AuthService/Login -H 'Content-Type: application/json' \\\n", base)
 	fmt.Fprintf(w, "         -d '{\"tenant\":\"%s\",\"username\":\"admin\",\"password\":\"%s\"}'\n\nCtrl-C stops Switchboard and its PostgreSQL.\n\n", firstName(applied), password)
 	w.Flush()
+}
+
+// devPages is dev's demo page: a pretend shop embedding the first sample tenant's widget.
+func devPages(applied []provision.Applied) map[string]http.Handler {
+	if len(applied) == 0 {
+		return nil
+	}
+	site := console.DemoSite{WidgetKey: applied[0].WidgetKey, Units: applied[0].Units}
+	return map[string]http.Handler{"GET /demo": console.DemoPage(site)}
 }
 
 func firstName(applied []provision.Applied) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -64,11 +65,12 @@ func startAndStopDev(t *testing.T, bin, data string) string {
 	}
 	defer cmd.Process.Kill() //nolint:errcheck
 
-	var base, key, apiKey string
+	var base, key, apiKey, demoPage string
 	lines := bufio.NewScanner(stdout)
 	apiLine := regexp.MustCompile(`API \(Connect, gRPC, gRPC-Web\)\s+(http://\S+)`)
 	keyLine := regexp.MustCompile(`widget key\s+(wk_\S+)`)
 	apiKeyLine := regexp.MustCompile(`API key \(ConversionService\)\s+(sbi\.\S+)`)
+	demoLine := regexp.MustCompile(`Demo page\s+(http://\S+)`)
 	found := make(chan struct{})
 	go func() {
 		for lines.Scan() {
@@ -80,6 +82,9 @@ func startAndStopDev(t *testing.T, bin, data string) string {
 			}
 			if m := apiKeyLine.FindStringSubmatch(lines.Text()); m != nil {
 				apiKey = m[1]
+			}
+			if m := demoLine.FindStringSubmatch(lines.Text()); m != nil {
+				demoPage = m[1]
 			}
 			if strings.HasPrefix(lines.Text(), "Ctrl-C stops") {
 				close(found)
@@ -117,6 +122,17 @@ func startAndStopDev(t *testing.T, bin, data string) string {
 		connect.NewRequest(&chatv1.GetAvailabilityRequest{WidgetKey: key, BusinessUnit: "sales"}))
 	if err != nil || avail.Msg.DisplayName != "Sales" {
 		t.Fatalf("the sample tenant's sales unit: %v %v", avail, err)
+	}
+
+	// The printed demo page embeds the sample tenant's widget.
+	resp, err := http.Get(demoPage)
+	if err != nil {
+		t.Fatalf("the demo page %q: %v", demoPage, err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(page), `data-widget-key="`+key+`"`) {
+		t.Fatalf("the demo page %q (status %d) does not embed widget key %s:\n%s", demoPage, resp.StatusCode, key, page)
 	}
 
 	// The printed API key records sales (NotFound: accepted, and no such conversation).

@@ -82,6 +82,8 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 
 func (h *handler) widgetScript(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
+	// Sites load it with a <script> tag: say JavaScript whatever the system's MIME table says.
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	http.ServeFileFS(w, r, h.app, "widget.js")
 }
 

@@ -65,6 +65,9 @@ type Config struct {
 	// BoardScrapeInterval is the embedded engine's scrape interval; 0 means
 	// board.DefaultScrapeInterval.
 	BoardScrapeInterval time.Duration
+	// Pages are extra pages by path pattern ("GET /demo"), mounted beside the services:
+	// dev's demo page.
+	Pages map[string]http.Handler
 }
 
 // Server is one replica of the chat and supervision services.
@@ -156,6 +159,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	for pattern, page := range cfg.Pages {
+		mux.Handle(pattern, page)
+	}
 	// The console and the widget take every path no service claims.
 	mux.Handle("/", console.Handler(s.tenantByConsoleHost))
 	s.handler = mux

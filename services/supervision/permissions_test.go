@@ -44,9 +44,25 @@ func TestEverySupervisionCallOutsideItsGrantIsRefused(t *testing.T) {
 			return s.Err()
 		}
 	}
+	watchMany := func(conv string) func(c supervisionv1connect.SupervisionServiceClient) error {
+		return func(c supervisionv1connect.SupervisionServiceClient) error {
+			sctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			s, err := c.WatchConversations(sctx, connect.NewRequest(&supervisionv1.WatchConversationsRequest{
+				Conversations: []*supervisionv1.ConversationCursor{{ConversationId: conv}}}))
+			if err != nil {
+				return err
+			}
+			if s.Receive() {
+				return nil
+			}
+			return s.Err()
+		}
+	}
 	onConversation := func(conv string) []call {
 		return []call{
 			{"WatchConversation", watch(conv)},
+			{"WatchConversations", watchMany(conv)},
 			{"Whisper", func(c supervisionv1connect.SupervisionServiceClient) error {
 				_, err := c.Whisper(ctx, connect.NewRequest(&supervisionv1.WhisperRequest{ConversationId: conv, ClientMessageId: "x", Text: "psst"}))
 				return err

@@ -2,7 +2,7 @@
 // after the last stored event when it drops (backing off 1 s, 2 s, … 10 s).
 import { useEffect, useReducer, useRef, useState } from "react";
 import type { Event } from "../gen/switchboard/chat/v1/chat_pb";
-import { errorText, isAbort } from "../api";
+import { errorText, isAbort } from "../transport";
 import { applyEvent, emptyTranscript, type TranscriptState } from "./transcript";
 
 // OpenStream opens the stream at afterSeq: ChatService.Subscribe or

@@ -2423,6 +2423,250 @@ func (x *WatchConversationResponse) GetEvent() *v1.Event {
 	return nil
 }
 
+// WatchConversationsRequest names the conversations to follow and where to resume each.
+type WatchConversationsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversations are 1–50 distinct conversations.
+	Conversations []*ConversationCursor `protobuf:"bytes,1,rep,name=conversations,proto3" json:"conversations,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConversationsRequest) Reset() {
+	*x = WatchConversationsRequest{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConversationsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConversationsRequest) ProtoMessage() {}
+
+func (x *WatchConversationsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConversationsRequest.ProtoReflect.Descriptor instead.
+func (*WatchConversationsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *WatchConversationsRequest) GetConversations() []*ConversationCursor {
+	if x != nil {
+		return x.Conversations
+	}
+	return nil
+}
+
+// ConversationCursor is a conversation and the last event its watcher has.
+type ConversationCursor struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation to watch.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// after_seq replays stored events with a greater sequence number; 0 replays all.
+	AfterSeq      int64 `protobuf:"varint,2,opt,name=after_seq,json=afterSeq,proto3" json:"after_seq,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConversationCursor) Reset() {
+	*x = ConversationCursor{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationCursor) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationCursor) ProtoMessage() {}
+
+func (x *ConversationCursor) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationCursor.ProtoReflect.Descriptor instead.
+func (*ConversationCursor) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *ConversationCursor) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *ConversationCursor) GetAfterSeq() int64 {
+	if x != nil {
+		return x.AfterSeq
+	}
+	return 0
+}
+
+// WatchConversationsResponse is one event of one of the conversations, or a conversation
+// left out.
+type WatchConversationsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// update is what the stream says.
+	//
+	// Types that are valid to be assigned to Update:
+	//
+	//	*WatchConversationsResponse_Event
+	//	*WatchConversationsResponse_Refused
+	Update        isWatchConversationsResponse_Update `protobuf_oneof:"update"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchConversationsResponse) Reset() {
+	*x = WatchConversationsResponse{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchConversationsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchConversationsResponse) ProtoMessage() {}
+
+func (x *WatchConversationsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchConversationsResponse.ProtoReflect.Descriptor instead.
+func (*WatchConversationsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *WatchConversationsResponse) GetUpdate() isWatchConversationsResponse_Update {
+	if x != nil {
+		return x.Update
+	}
+	return nil
+}
+
+func (x *WatchConversationsResponse) GetEvent() *v1.Event {
+	if x != nil {
+		if x, ok := x.Update.(*WatchConversationsResponse_Event); ok {
+			return x.Event
+		}
+	}
+	return nil
+}
+
+func (x *WatchConversationsResponse) GetRefused() *RefusedConversation {
+	if x != nil {
+		if x, ok := x.Update.(*WatchConversationsResponse_Refused); ok {
+			return x.Refused
+		}
+	}
+	return nil
+}
+
+type isWatchConversationsResponse_Update interface {
+	isWatchConversationsResponse_Update()
+}
+
+type WatchConversationsResponse_Event struct {
+	// event is the next event of the conversation it names, in that conversation's order.
+	Event *v1.Event `protobuf:"bytes,1,opt,name=event,proto3,oneof"`
+}
+
+type WatchConversationsResponse_Refused struct {
+	// refused is a conversation the stream does not follow.
+	Refused *RefusedConversation `protobuf:"bytes,2,opt,name=refused,proto3,oneof"`
+}
+
+func (*WatchConversationsResponse_Event) isWatchConversationsResponse_Update() {}
+
+func (*WatchConversationsResponse_Refused) isWatchConversationsResponse_Update() {}
+
+// RefusedConversation says why a conversation is not followed.
+type RefusedConversation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// reason is the refusal, as WatchConversation would give it.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefusedConversation) Reset() {
+	*x = RefusedConversation{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefusedConversation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefusedConversation) ProtoMessage() {}
+
+func (x *RefusedConversation) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefusedConversation.ProtoReflect.Descriptor instead.
+func (*RefusedConversation) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *RefusedConversation) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *RefusedConversation) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 // WhisperRequest is a supervisor's private message.
 type WhisperRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2438,7 +2682,7 @@ type WhisperRequest struct {
 
 func (x *WhisperRequest) Reset() {
 	*x = WhisperRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2450,7 +2694,7 @@ func (x *WhisperRequest) String() string {
 func (*WhisperRequest) ProtoMessage() {}
 
 func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2463,7 +2707,7 @@ func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperRequest.ProtoReflect.Descriptor instead.
 func (*WhisperRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WhisperRequest) GetConversationId() string {
@@ -2500,7 +2744,7 @@ type WhisperResponse struct {
 
 func (x *WhisperResponse) Reset() {
 	*x = WhisperResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2512,7 +2756,7 @@ func (x *WhisperResponse) String() string {
 func (*WhisperResponse) ProtoMessage() {}
 
 func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2525,7 +2769,7 @@ func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperResponse.ProtoReflect.Descriptor instead.
 func (*WhisperResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WhisperResponse) GetEvent() *v1.Event {
@@ -2562,7 +2806,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2574,7 +2818,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2587,7 +2831,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2658,7 +2902,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2670,7 +2914,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2683,7 +2927,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TransferConversationResponse) GetConversation() *v1.Conversation {
@@ -2706,7 +2950,7 @@ type FinishConversationRequest struct {
 
 func (x *FinishConversationRequest) Reset() {
 	*x = FinishConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2718,7 +2962,7 @@ func (x *FinishConversationRequest) String() string {
 func (*FinishConversationRequest) ProtoMessage() {}
 
 func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2731,7 +2975,7 @@ func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationRequest.ProtoReflect.Descriptor instead.
 func (*FinishConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *FinishConversationRequest) GetConversationId() string {
@@ -2759,7 +3003,7 @@ type FinishConversationResponse struct {
 
 func (x *FinishConversationResponse) Reset() {
 	*x = FinishConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2771,7 +3015,7 @@ func (x *FinishConversationResponse) String() string {
 func (*FinishConversationResponse) ProtoMessage() {}
 
 func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2784,7 +3028,7 @@ func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationResponse.ProtoReflect.Descriptor instead.
 func (*FinishConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *FinishConversationResponse) GetConversation() *v1.Conversation {
@@ -2815,7 +3059,7 @@ type OfflineMessage struct {
 
 func (x *OfflineMessage) Reset() {
 	*x = OfflineMessage{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2827,7 +3071,7 @@ func (x *OfflineMessage) String() string {
 func (*OfflineMessage) ProtoMessage() {}
 
 func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2840,7 +3084,7 @@ func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfflineMessage.ProtoReflect.Descriptor instead.
 func (*OfflineMessage) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *OfflineMessage) GetId() string {
@@ -2902,7 +3146,7 @@ type ListOfflineMessagesRequest struct {
 
 func (x *ListOfflineMessagesRequest) Reset() {
 	*x = ListOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2914,7 +3158,7 @@ func (x *ListOfflineMessagesRequest) String() string {
 func (*ListOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2927,7 +3171,7 @@ func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListOfflineMessagesRequest) GetBusinessUnit() string {
@@ -2969,7 +3213,7 @@ type ListOfflineMessagesResponse struct {
 
 func (x *ListOfflineMessagesResponse) Reset() {
 	*x = ListOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2981,7 +3225,7 @@ func (x *ListOfflineMessagesResponse) String() string {
 func (*ListOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2994,7 +3238,7 @@ func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListOfflineMessagesResponse) GetMessages() []*OfflineMessage {
@@ -3017,7 +3261,7 @@ type ExportTranscriptRequest struct {
 
 func (x *ExportTranscriptRequest) Reset() {
 	*x = ExportTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3029,7 +3273,7 @@ func (x *ExportTranscriptRequest) String() string {
 func (*ExportTranscriptRequest) ProtoMessage() {}
 
 func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3042,7 +3286,7 @@ func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ExportTranscriptRequest) GetConversationId() string {
@@ -3070,7 +3314,7 @@ type ExportTranscriptResponse struct {
 
 func (x *ExportTranscriptResponse) Reset() {
 	*x = ExportTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3082,7 +3326,7 @@ func (x *ExportTranscriptResponse) String() string {
 func (*ExportTranscriptResponse) ProtoMessage() {}
 
 func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3095,7 +3339,7 @@ func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ExportTranscriptResponse) GetCsv() []byte {
@@ -3134,7 +3378,7 @@ type ChatFilter struct {
 
 func (x *ChatFilter) Reset() {
 	*x = ChatFilter{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3146,7 +3390,7 @@ func (x *ChatFilter) String() string {
 func (*ChatFilter) ProtoMessage() {}
 
 func (x *ChatFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3159,7 +3403,7 @@ func (x *ChatFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatFilter.ProtoReflect.Descriptor instead.
 func (*ChatFilter) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatFilter) GetBusinessUnit() string {
@@ -3253,7 +3497,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3265,7 +3509,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3278,7 +3522,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ChatSummary) GetConversation() *v1.Conversation {
@@ -3338,7 +3582,7 @@ type SearchChatsRequest struct {
 
 func (x *SearchChatsRequest) Reset() {
 	*x = SearchChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3350,7 +3594,7 @@ func (x *SearchChatsRequest) String() string {
 func (*SearchChatsRequest) ProtoMessage() {}
 
 func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3363,7 +3607,7 @@ func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsRequest.ProtoReflect.Descriptor instead.
 func (*SearchChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SearchChatsRequest) GetFilter() *ChatFilter {
@@ -3400,7 +3644,7 @@ type SearchChatsResponse struct {
 
 func (x *SearchChatsResponse) Reset() {
 	*x = SearchChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3412,7 +3656,7 @@ func (x *SearchChatsResponse) String() string {
 func (*SearchChatsResponse) ProtoMessage() {}
 
 func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3425,7 +3669,7 @@ func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsResponse.ProtoReflect.Descriptor instead.
 func (*SearchChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SearchChatsResponse) GetChats() []*ChatSummary {
@@ -3453,7 +3697,7 @@ type ExportChatsRequest struct {
 
 func (x *ExportChatsRequest) Reset() {
 	*x = ExportChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3465,7 +3709,7 @@ func (x *ExportChatsRequest) String() string {
 func (*ExportChatsRequest) ProtoMessage() {}
 
 func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3478,7 +3722,7 @@ func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsRequest.ProtoReflect.Descriptor instead.
 func (*ExportChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ExportChatsRequest) GetFilter() *ChatFilter {
@@ -3501,7 +3745,7 @@ type ExportChatsResponse struct {
 
 func (x *ExportChatsResponse) Reset() {
 	*x = ExportChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3513,7 +3757,7 @@ func (x *ExportChatsResponse) String() string {
 func (*ExportChatsResponse) ProtoMessage() {}
 
 func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3526,7 +3770,7 @@ func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsResponse.ProtoReflect.Descriptor instead.
 func (*ExportChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ExportChatsResponse) GetCsv() []byte {
@@ -3556,7 +3800,7 @@ type ExportOfflineMessagesRequest struct {
 
 func (x *ExportOfflineMessagesRequest) Reset() {
 	*x = ExportOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3568,7 +3812,7 @@ func (x *ExportOfflineMessagesRequest) String() string {
 func (*ExportOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3581,7 +3825,7 @@ func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{55}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ExportOfflineMessagesRequest) GetBusinessUnit() string {
@@ -3609,7 +3853,7 @@ type ExportOfflineMessagesResponse struct {
 
 func (x *ExportOfflineMessagesResponse) Reset() {
 	*x = ExportOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3621,7 +3865,7 @@ func (x *ExportOfflineMessagesResponse) String() string {
 func (*ExportOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3634,7 +3878,7 @@ func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{56}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ExportOfflineMessagesResponse) GetCsv() []byte {
@@ -3657,7 +3901,7 @@ type SendTranscriptRequest struct {
 
 func (x *SendTranscriptRequest) Reset() {
 	*x = SendTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3669,7 +3913,7 @@ func (x *SendTranscriptRequest) String() string {
 func (*SendTranscriptRequest) ProtoMessage() {}
 
 func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3682,7 +3926,7 @@ func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*SendTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{57}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SendTranscriptRequest) GetConversationId() string {
@@ -3708,7 +3952,7 @@ type SendTranscriptResponse struct {
 
 func (x *SendTranscriptResponse) Reset() {
 	*x = SendTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3720,7 +3964,7 @@ func (x *SendTranscriptResponse) String() string {
 func (*SendTranscriptResponse) ProtoMessage() {}
 
 func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3733,7 +3977,7 @@ func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*SendTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{58}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{62}
 }
 
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
@@ -3893,7 +4137,19 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
 	"\tafter_seq\x18\x02 \x01(\x03R\bafterSeq\"M\n" +
 	"\x19WatchConversationResponse\x120\n" +
-	"\x05event\x18\x01 \x01(\v2\x1a.switchboard.chat.v1.EventR\x05event\"y\n" +
+	"\x05event\x18\x01 \x01(\v2\x1a.switchboard.chat.v1.EventR\x05event\"q\n" +
+	"\x19WatchConversationsRequest\x12T\n" +
+	"\rconversations\x18\x01 \x03(\v2..switchboard.supervision.v1.ConversationCursorR\rconversations\"Z\n" +
+	"\x12ConversationCursor\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1b\n" +
+	"\tafter_seq\x18\x02 \x01(\x03R\bafterSeq\"\xa7\x01\n" +
+	"\x1aWatchConversationsResponse\x122\n" +
+	"\x05event\x18\x01 \x01(\v2\x1a.switchboard.chat.v1.EventH\x00R\x05event\x12K\n" +
+	"\arefused\x18\x02 \x01(\v2/.switchboard.supervision.v1.RefusedConversationH\x00R\arefusedB\b\n" +
+	"\x06update\"V\n" +
+	"\x13RefusedConversation\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason\"y\n" +
 	"\x0eWhisperRequest\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12*\n" +
 	"\x11client_message_id\x18\x02 \x01(\tR\x0fclientMessageId\x12\x12\n" +
@@ -3984,13 +4240,14 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x0fChatStateFilter\x12!\n" +
 	"\x1dCHAT_STATE_FILTER_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CHAT_STATE_FILTER_OPEN\x10\x01\x12\x1c\n" +
-	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xb8 \n" +
+	"\x18CHAT_STATE_FILTER_CLOSED\x10\x022\xc2!\n" +
 	"\x12SupervisionService\x12m\n" +
 	"\n" +
 	"ListAgents\x12-.switchboard.supervision.v1.ListAgentsRequest\x1a..switchboard.supervision.v1.ListAgentsResponse\"\x00\x12r\n" +
 	"\vWatchAgents\x12..switchboard.supervision.v1.WatchAgentsRequest\x1a/.switchboard.supervision.v1.WatchAgentsResponse\"\x000\x01\x12v\n" +
 	"\rListOpenChats\x120.switchboard.supervision.v1.ListOpenChatsRequest\x1a1.switchboard.supervision.v1.ListOpenChatsResponse\"\x00\x12\x84\x01\n" +
-	"\x11WatchConversation\x124.switchboard.supervision.v1.WatchConversationRequest\x1a5.switchboard.supervision.v1.WatchConversationResponse\"\x000\x01\x12\x82\x01\n" +
+	"\x11WatchConversation\x124.switchboard.supervision.v1.WatchConversationRequest\x1a5.switchboard.supervision.v1.WatchConversationResponse\"\x000\x01\x12\x87\x01\n" +
+	"\x12WatchConversations\x125.switchboard.supervision.v1.WatchConversationsRequest\x1a6.switchboard.supervision.v1.WatchConversationsResponse\"\x000\x01\x12\x82\x01\n" +
 	"\x11AddSupervisedChat\x124.switchboard.supervision.v1.AddSupervisedChatRequest\x1a5.switchboard.supervision.v1.AddSupervisedChatResponse\"\x00\x12\x8b\x01\n" +
 	"\x14RemoveSupervisedChat\x127.switchboard.supervision.v1.RemoveSupervisedChatRequest\x1a8.switchboard.supervision.v1.RemoveSupervisedChatResponse\"\x00\x12\x88\x01\n" +
 	"\x13ListSupervisedChats\x126.switchboard.supervision.v1.ListSupervisedChatsRequest\x1a7.switchboard.supervision.v1.ListSupervisedChatsResponse\"\x00\x12d\n" +
@@ -4036,7 +4293,7 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(Sentiment)(0),                           // 0: switchboard.supervision.v1.Sentiment
 	(ChatStateFilter)(0),                     // 1: switchboard.supervision.v1.ChatStateFilter
@@ -4078,177 +4335,186 @@ var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(*ListOpenChatsResponse)(nil),            // 37: switchboard.supervision.v1.ListOpenChatsResponse
 	(*WatchConversationRequest)(nil),         // 38: switchboard.supervision.v1.WatchConversationRequest
 	(*WatchConversationResponse)(nil),        // 39: switchboard.supervision.v1.WatchConversationResponse
-	(*WhisperRequest)(nil),                   // 40: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),                  // 41: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),      // 42: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil),     // 43: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),        // 44: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),       // 45: switchboard.supervision.v1.FinishConversationResponse
-	(*OfflineMessage)(nil),                   // 46: switchboard.supervision.v1.OfflineMessage
-	(*ListOfflineMessagesRequest)(nil),       // 47: switchboard.supervision.v1.ListOfflineMessagesRequest
-	(*ListOfflineMessagesResponse)(nil),      // 48: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*ExportTranscriptRequest)(nil),          // 49: switchboard.supervision.v1.ExportTranscriptRequest
-	(*ExportTranscriptResponse)(nil),         // 50: switchboard.supervision.v1.ExportTranscriptResponse
-	(*ChatFilter)(nil),                       // 51: switchboard.supervision.v1.ChatFilter
-	(*ChatSummary)(nil),                      // 52: switchboard.supervision.v1.ChatSummary
-	(*SearchChatsRequest)(nil),               // 53: switchboard.supervision.v1.SearchChatsRequest
-	(*SearchChatsResponse)(nil),              // 54: switchboard.supervision.v1.SearchChatsResponse
-	(*ExportChatsRequest)(nil),               // 55: switchboard.supervision.v1.ExportChatsRequest
-	(*ExportChatsResponse)(nil),              // 56: switchboard.supervision.v1.ExportChatsResponse
-	(*ExportOfflineMessagesRequest)(nil),     // 57: switchboard.supervision.v1.ExportOfflineMessagesRequest
-	(*ExportOfflineMessagesResponse)(nil),    // 58: switchboard.supervision.v1.ExportOfflineMessagesResponse
-	(*SendTranscriptRequest)(nil),            // 59: switchboard.supervision.v1.SendTranscriptRequest
-	(*SendTranscriptResponse)(nil),           // 60: switchboard.supervision.v1.SendTranscriptResponse
-	(*timestamppb.Timestamp)(nil),            // 61: google.protobuf.Timestamp
-	(*v1.Conversation)(nil),                  // 62: switchboard.chat.v1.Conversation
-	(v1.AgentStatus)(0),                      // 63: switchboard.chat.v1.AgentStatus
-	(*Signal)(nil),                           // 64: switchboard.supervision.v1.Signal
-	(*v1.Author)(nil),                        // 65: switchboard.chat.v1.Author
-	(*v1.Event)(nil),                         // 66: switchboard.chat.v1.Event
-	(v1.Thumb)(0),                            // 67: switchboard.chat.v1.Thumb
-	(*GetBoardRequest)(nil),                  // 68: switchboard.supervision.v1.GetBoardRequest
-	(*WatchBoardRequest)(nil),                // 69: switchboard.supervision.v1.WatchBoardRequest
-	(*GetAgentTableRequest)(nil),             // 70: switchboard.supervision.v1.GetAgentTableRequest
-	(*GetDailyReportRequest)(nil),            // 71: switchboard.supervision.v1.GetDailyReportRequest
-	(*GetMonthlyReportRequest)(nil),          // 72: switchboard.supervision.v1.GetMonthlyReportRequest
-	(*GetVisitorStatisticsRequest)(nil),      // 73: switchboard.supervision.v1.GetVisitorStatisticsRequest
-	(*GetAgentStatisticsRequest)(nil),        // 74: switchboard.supervision.v1.GetAgentStatisticsRequest
-	(*GetInteractionStatisticsRequest)(nil),  // 75: switchboard.supervision.v1.GetInteractionStatisticsRequest
-	(*ExportReportRequest)(nil),              // 76: switchboard.supervision.v1.ExportReportRequest
-	(*GetBoardResponse)(nil),                 // 77: switchboard.supervision.v1.GetBoardResponse
-	(*WatchBoardResponse)(nil),               // 78: switchboard.supervision.v1.WatchBoardResponse
-	(*GetAgentTableResponse)(nil),            // 79: switchboard.supervision.v1.GetAgentTableResponse
-	(*GetDailyReportResponse)(nil),           // 80: switchboard.supervision.v1.GetDailyReportResponse
-	(*GetMonthlyReportResponse)(nil),         // 81: switchboard.supervision.v1.GetMonthlyReportResponse
-	(*GetVisitorStatisticsResponse)(nil),     // 82: switchboard.supervision.v1.GetVisitorStatisticsResponse
-	(*GetAgentStatisticsResponse)(nil),       // 83: switchboard.supervision.v1.GetAgentStatisticsResponse
-	(*GetInteractionStatisticsResponse)(nil), // 84: switchboard.supervision.v1.GetInteractionStatisticsResponse
-	(*ExportReportResponse)(nil),             // 85: switchboard.supervision.v1.ExportReportResponse
+	(*WatchConversationsRequest)(nil),        // 40: switchboard.supervision.v1.WatchConversationsRequest
+	(*ConversationCursor)(nil),               // 41: switchboard.supervision.v1.ConversationCursor
+	(*WatchConversationsResponse)(nil),       // 42: switchboard.supervision.v1.WatchConversationsResponse
+	(*RefusedConversation)(nil),              // 43: switchboard.supervision.v1.RefusedConversation
+	(*WhisperRequest)(nil),                   // 44: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),                  // 45: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),      // 46: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil),     // 47: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),        // 48: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),       // 49: switchboard.supervision.v1.FinishConversationResponse
+	(*OfflineMessage)(nil),                   // 50: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),       // 51: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),      // 52: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*ExportTranscriptRequest)(nil),          // 53: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),         // 54: switchboard.supervision.v1.ExportTranscriptResponse
+	(*ChatFilter)(nil),                       // 55: switchboard.supervision.v1.ChatFilter
+	(*ChatSummary)(nil),                      // 56: switchboard.supervision.v1.ChatSummary
+	(*SearchChatsRequest)(nil),               // 57: switchboard.supervision.v1.SearchChatsRequest
+	(*SearchChatsResponse)(nil),              // 58: switchboard.supervision.v1.SearchChatsResponse
+	(*ExportChatsRequest)(nil),               // 59: switchboard.supervision.v1.ExportChatsRequest
+	(*ExportChatsResponse)(nil),              // 60: switchboard.supervision.v1.ExportChatsResponse
+	(*ExportOfflineMessagesRequest)(nil),     // 61: switchboard.supervision.v1.ExportOfflineMessagesRequest
+	(*ExportOfflineMessagesResponse)(nil),    // 62: switchboard.supervision.v1.ExportOfflineMessagesResponse
+	(*SendTranscriptRequest)(nil),            // 63: switchboard.supervision.v1.SendTranscriptRequest
+	(*SendTranscriptResponse)(nil),           // 64: switchboard.supervision.v1.SendTranscriptResponse
+	(*timestamppb.Timestamp)(nil),            // 65: google.protobuf.Timestamp
+	(*v1.Conversation)(nil),                  // 66: switchboard.chat.v1.Conversation
+	(v1.AgentStatus)(0),                      // 67: switchboard.chat.v1.AgentStatus
+	(*Signal)(nil),                           // 68: switchboard.supervision.v1.Signal
+	(*v1.Author)(nil),                        // 69: switchboard.chat.v1.Author
+	(*v1.Event)(nil),                         // 70: switchboard.chat.v1.Event
+	(v1.Thumb)(0),                            // 71: switchboard.chat.v1.Thumb
+	(*GetBoardRequest)(nil),                  // 72: switchboard.supervision.v1.GetBoardRequest
+	(*WatchBoardRequest)(nil),                // 73: switchboard.supervision.v1.WatchBoardRequest
+	(*GetAgentTableRequest)(nil),             // 74: switchboard.supervision.v1.GetAgentTableRequest
+	(*GetDailyReportRequest)(nil),            // 75: switchboard.supervision.v1.GetDailyReportRequest
+	(*GetMonthlyReportRequest)(nil),          // 76: switchboard.supervision.v1.GetMonthlyReportRequest
+	(*GetVisitorStatisticsRequest)(nil),      // 77: switchboard.supervision.v1.GetVisitorStatisticsRequest
+	(*GetAgentStatisticsRequest)(nil),        // 78: switchboard.supervision.v1.GetAgentStatisticsRequest
+	(*GetInteractionStatisticsRequest)(nil),  // 79: switchboard.supervision.v1.GetInteractionStatisticsRequest
+	(*ExportReportRequest)(nil),              // 80: switchboard.supervision.v1.ExportReportRequest
+	(*GetBoardResponse)(nil),                 // 81: switchboard.supervision.v1.GetBoardResponse
+	(*WatchBoardResponse)(nil),               // 82: switchboard.supervision.v1.WatchBoardResponse
+	(*GetAgentTableResponse)(nil),            // 83: switchboard.supervision.v1.GetAgentTableResponse
+	(*GetDailyReportResponse)(nil),           // 84: switchboard.supervision.v1.GetDailyReportResponse
+	(*GetMonthlyReportResponse)(nil),         // 85: switchboard.supervision.v1.GetMonthlyReportResponse
+	(*GetVisitorStatisticsResponse)(nil),     // 86: switchboard.supervision.v1.GetVisitorStatisticsResponse
+	(*GetAgentStatisticsResponse)(nil),       // 87: switchboard.supervision.v1.GetAgentStatisticsResponse
+	(*GetInteractionStatisticsResponse)(nil), // 88: switchboard.supervision.v1.GetInteractionStatisticsResponse
+	(*ExportReportResponse)(nil),             // 89: switchboard.supervision.v1.ExportReportResponse
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	2,  // 0: switchboard.supervision.v1.Visitor.profile:type_name -> switchboard.supervision.v1.VisitorProfile
-	61, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
-	61, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
-	61, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
-	61, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
-	61, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
-	61, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
+	65, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
+	65, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
+	65, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
+	65, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
+	65, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
+	65, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
 	5,  // 7: switchboard.supervision.v1.VisitorSession.page_views:type_name -> switchboard.supervision.v1.PageView
-	61, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
+	65, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
 	3,  // 9: switchboard.supervision.v1.GetVisitorResponse.visitor:type_name -> switchboard.supervision.v1.Visitor
 	4,  // 10: switchboard.supervision.v1.GetVisitorResponse.sessions:type_name -> switchboard.supervision.v1.VisitorSession
-	62, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	66, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
 	3,  // 12: switchboard.supervision.v1.ListContactsResponse.contacts:type_name -> switchboard.supervision.v1.Visitor
 	2,  // 13: switchboard.supervision.v1.CreateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
 	3,  // 14: switchboard.supervision.v1.CreateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
 	2,  // 15: switchboard.supervision.v1.UpdateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
 	3,  // 16: switchboard.supervision.v1.UpdateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
 	27, // 17: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	62, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	61, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	66, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	65, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	24, // 20: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	63, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	61, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
-	64, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
+	67, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	65, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	68, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
 	34, // 24: switchboard.supervision.v1.WatchOpenChatsResponse.chat:type_name -> switchboard.supervision.v1.OpenChat
-	61, // 25: switchboard.supervision.v1.ListSignalsRequest.from:type_name -> google.protobuf.Timestamp
-	61, // 26: switchboard.supervision.v1.ListSignalsRequest.to:type_name -> google.protobuf.Timestamp
-	64, // 27: switchboard.supervision.v1.ListSignalsResponse.signals:type_name -> switchboard.supervision.v1.Signal
+	65, // 25: switchboard.supervision.v1.ListSignalsRequest.from:type_name -> google.protobuf.Timestamp
+	65, // 26: switchboard.supervision.v1.ListSignalsRequest.to:type_name -> google.protobuf.Timestamp
+	68, // 27: switchboard.supervision.v1.ListSignalsResponse.signals:type_name -> switchboard.supervision.v1.Signal
 	27, // 28: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	62, // 29: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
-	64, // 30: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
+	66, // 29: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	68, // 30: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
 	35, // 31: switchboard.supervision.v1.OpenChat.last_message:type_name -> switchboard.supervision.v1.MessagePreview
-	65, // 32: switchboard.supervision.v1.MessagePreview.author:type_name -> switchboard.chat.v1.Author
-	61, // 33: switchboard.supervision.v1.MessagePreview.created_at:type_name -> google.protobuf.Timestamp
+	69, // 32: switchboard.supervision.v1.MessagePreview.author:type_name -> switchboard.chat.v1.Author
+	65, // 33: switchboard.supervision.v1.MessagePreview.created_at:type_name -> google.protobuf.Timestamp
 	34, // 34: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	66, // 35: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	66, // 36: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	62, // 37: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	62, // 38: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	61, // 39: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
-	46, // 40: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
-	61, // 41: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
-	61, // 42: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
-	67, // 43: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 44: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	1,  // 45: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
-	62, // 46: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
-	67, // 47: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 48: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	51, // 49: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	52, // 50: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
-	51, // 51: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	32, // 52: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	16, // 53: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
-	36, // 54: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	38, // 55: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	18, // 56: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
-	20, // 57: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
-	22, // 58: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
-	40, // 59: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	42, // 60: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	44, // 61: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	53, // 62: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
-	55, // 63: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
-	49, // 64: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
-	59, // 65: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
-	47, // 66: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	57, // 67: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
-	25, // 68: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	6,  // 69: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
-	8,  // 70: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
-	10, // 71: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
-	12, // 72: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
-	14, // 73: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
-	28, // 74: switchboard.supervision.v1.SupervisionService.WatchOpenChats:input_type -> switchboard.supervision.v1.WatchOpenChatsRequest
-	30, // 75: switchboard.supervision.v1.SupervisionService.ListSignals:input_type -> switchboard.supervision.v1.ListSignalsRequest
-	68, // 76: switchboard.supervision.v1.SupervisionService.GetBoard:input_type -> switchboard.supervision.v1.GetBoardRequest
-	69, // 77: switchboard.supervision.v1.SupervisionService.WatchBoard:input_type -> switchboard.supervision.v1.WatchBoardRequest
-	70, // 78: switchboard.supervision.v1.SupervisionService.GetAgentTable:input_type -> switchboard.supervision.v1.GetAgentTableRequest
-	71, // 79: switchboard.supervision.v1.SupervisionService.GetDailyReport:input_type -> switchboard.supervision.v1.GetDailyReportRequest
-	72, // 80: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:input_type -> switchboard.supervision.v1.GetMonthlyReportRequest
-	73, // 81: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:input_type -> switchboard.supervision.v1.GetVisitorStatisticsRequest
-	74, // 82: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:input_type -> switchboard.supervision.v1.GetAgentStatisticsRequest
-	75, // 83: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:input_type -> switchboard.supervision.v1.GetInteractionStatisticsRequest
-	76, // 84: switchboard.supervision.v1.SupervisionService.ExportReport:input_type -> switchboard.supervision.v1.ExportReportRequest
-	33, // 85: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	17, // 86: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	37, // 87: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	39, // 88: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	19, // 89: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	21, // 90: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	23, // 91: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	41, // 92: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	43, // 93: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	45, // 94: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	54, // 95: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
-	56, // 96: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
-	50, // 97: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
-	60, // 98: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
-	48, // 99: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	58, // 100: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
-	26, // 101: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	7,  // 102: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
-	9,  // 103: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
-	11, // 104: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
-	13, // 105: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
-	15, // 106: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
-	29, // 107: switchboard.supervision.v1.SupervisionService.WatchOpenChats:output_type -> switchboard.supervision.v1.WatchOpenChatsResponse
-	31, // 108: switchboard.supervision.v1.SupervisionService.ListSignals:output_type -> switchboard.supervision.v1.ListSignalsResponse
-	77, // 109: switchboard.supervision.v1.SupervisionService.GetBoard:output_type -> switchboard.supervision.v1.GetBoardResponse
-	78, // 110: switchboard.supervision.v1.SupervisionService.WatchBoard:output_type -> switchboard.supervision.v1.WatchBoardResponse
-	79, // 111: switchboard.supervision.v1.SupervisionService.GetAgentTable:output_type -> switchboard.supervision.v1.GetAgentTableResponse
-	80, // 112: switchboard.supervision.v1.SupervisionService.GetDailyReport:output_type -> switchboard.supervision.v1.GetDailyReportResponse
-	81, // 113: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:output_type -> switchboard.supervision.v1.GetMonthlyReportResponse
-	82, // 114: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:output_type -> switchboard.supervision.v1.GetVisitorStatisticsResponse
-	83, // 115: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:output_type -> switchboard.supervision.v1.GetAgentStatisticsResponse
-	84, // 116: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:output_type -> switchboard.supervision.v1.GetInteractionStatisticsResponse
-	85, // 117: switchboard.supervision.v1.SupervisionService.ExportReport:output_type -> switchboard.supervision.v1.ExportReportResponse
-	85, // [85:118] is the sub-list for method output_type
-	52, // [52:85] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	70, // 35: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	41, // 36: switchboard.supervision.v1.WatchConversationsRequest.conversations:type_name -> switchboard.supervision.v1.ConversationCursor
+	70, // 37: switchboard.supervision.v1.WatchConversationsResponse.event:type_name -> switchboard.chat.v1.Event
+	43, // 38: switchboard.supervision.v1.WatchConversationsResponse.refused:type_name -> switchboard.supervision.v1.RefusedConversation
+	70, // 39: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	66, // 40: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	66, // 41: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	65, // 42: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	50, // 43: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
+	65, // 44: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
+	65, // 45: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
+	71, // 46: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 47: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	1,  // 48: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
+	66, // 49: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
+	71, // 50: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 51: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	55, // 52: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	56, // 53: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
+	55, // 54: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	32, // 55: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	16, // 56: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	36, // 57: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	38, // 58: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	40, // 59: switchboard.supervision.v1.SupervisionService.WatchConversations:input_type -> switchboard.supervision.v1.WatchConversationsRequest
+	18, // 60: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	20, // 61: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	22, // 62: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	44, // 63: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	46, // 64: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	48, // 65: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	57, // 66: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
+	59, // 67: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
+	53, // 68: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
+	63, // 69: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
+	51, // 70: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	61, // 71: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
+	25, // 72: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	6,  // 73: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
+	8,  // 74: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
+	10, // 75: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
+	12, // 76: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
+	14, // 77: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
+	28, // 78: switchboard.supervision.v1.SupervisionService.WatchOpenChats:input_type -> switchboard.supervision.v1.WatchOpenChatsRequest
+	30, // 79: switchboard.supervision.v1.SupervisionService.ListSignals:input_type -> switchboard.supervision.v1.ListSignalsRequest
+	72, // 80: switchboard.supervision.v1.SupervisionService.GetBoard:input_type -> switchboard.supervision.v1.GetBoardRequest
+	73, // 81: switchboard.supervision.v1.SupervisionService.WatchBoard:input_type -> switchboard.supervision.v1.WatchBoardRequest
+	74, // 82: switchboard.supervision.v1.SupervisionService.GetAgentTable:input_type -> switchboard.supervision.v1.GetAgentTableRequest
+	75, // 83: switchboard.supervision.v1.SupervisionService.GetDailyReport:input_type -> switchboard.supervision.v1.GetDailyReportRequest
+	76, // 84: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:input_type -> switchboard.supervision.v1.GetMonthlyReportRequest
+	77, // 85: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:input_type -> switchboard.supervision.v1.GetVisitorStatisticsRequest
+	78, // 86: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:input_type -> switchboard.supervision.v1.GetAgentStatisticsRequest
+	79, // 87: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:input_type -> switchboard.supervision.v1.GetInteractionStatisticsRequest
+	80, // 88: switchboard.supervision.v1.SupervisionService.ExportReport:input_type -> switchboard.supervision.v1.ExportReportRequest
+	33, // 89: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	17, // 90: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	37, // 91: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	39, // 92: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	42, // 93: switchboard.supervision.v1.SupervisionService.WatchConversations:output_type -> switchboard.supervision.v1.WatchConversationsResponse
+	19, // 94: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	21, // 95: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	23, // 96: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	45, // 97: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	47, // 98: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	49, // 99: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	58, // 100: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
+	60, // 101: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
+	54, // 102: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	64, // 103: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
+	52, // 104: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	62, // 105: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
+	26, // 106: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	7,  // 107: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
+	9,  // 108: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
+	11, // 109: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
+	13, // 110: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
+	15, // 111: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
+	29, // 112: switchboard.supervision.v1.SupervisionService.WatchOpenChats:output_type -> switchboard.supervision.v1.WatchOpenChatsResponse
+	31, // 113: switchboard.supervision.v1.SupervisionService.ListSignals:output_type -> switchboard.supervision.v1.ListSignalsResponse
+	81, // 114: switchboard.supervision.v1.SupervisionService.GetBoard:output_type -> switchboard.supervision.v1.GetBoardResponse
+	82, // 115: switchboard.supervision.v1.SupervisionService.WatchBoard:output_type -> switchboard.supervision.v1.WatchBoardResponse
+	83, // 116: switchboard.supervision.v1.SupervisionService.GetAgentTable:output_type -> switchboard.supervision.v1.GetAgentTableResponse
+	84, // 117: switchboard.supervision.v1.SupervisionService.GetDailyReport:output_type -> switchboard.supervision.v1.GetDailyReportResponse
+	85, // 118: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:output_type -> switchboard.supervision.v1.GetMonthlyReportResponse
+	86, // 119: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:output_type -> switchboard.supervision.v1.GetVisitorStatisticsResponse
+	87, // 120: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:output_type -> switchboard.supervision.v1.GetAgentStatisticsResponse
+	88, // 121: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:output_type -> switchboard.supervision.v1.GetInteractionStatisticsResponse
+	89, // 122: switchboard.supervision.v1.SupervisionService.ExportReport:output_type -> switchboard.supervision.v1.ExportReportResponse
+	89, // [89:123] is the sub-list for method output_type
+	55, // [55:89] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -4260,6 +4526,10 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 	file_switchboard_supervision_v1_reports_proto_init()
 	file_switchboard_supervision_v1_signal_proto_init()
 	file_switchboard_supervision_v1_supervision_proto_msgTypes[40].OneofWrappers = []any{
+		(*WatchConversationsResponse_Event)(nil),
+		(*WatchConversationsResponse_Refused)(nil),
+	}
+	file_switchboard_supervision_v1_supervision_proto_msgTypes[44].OneofWrappers = []any{
 		(*TransferConversationRequest_Agent)(nil),
 		(*TransferConversationRequest_BusinessUnit)(nil),
 	}
@@ -4269,7 +4539,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   59,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -48,6 +48,9 @@ const (
 	// SupervisionServiceWatchConversationProcedure is the fully-qualified name of the
 	// SupervisionService's WatchConversation RPC.
 	SupervisionServiceWatchConversationProcedure = "/switchboard.supervision.v1.SupervisionService/WatchConversation"
+	// SupervisionServiceWatchConversationsProcedure is the fully-qualified name of the
+	// SupervisionService's WatchConversations RPC.
+	SupervisionServiceWatchConversationsProcedure = "/switchboard.supervision.v1.SupervisionService/WatchConversations"
 	// SupervisionServiceAddSupervisedChatProcedure is the fully-qualified name of the
 	// SupervisionService's AddSupervisedChat RPC.
 	SupervisionServiceAddSupervisedChatProcedure = "/switchboard.supervision.v1.SupervisionService/AddSupervisedChat"
@@ -153,6 +156,12 @@ type SupervisionServiceClient interface {
 	// system events, whispers, and the agent's and visitor's drafts. Needs Supervise on the
 	// conversation's unit. Neither the agent nor the visitor is told.
 	WatchConversation(context.Context, *connect.Request[v1.WatchConversationRequest]) (*connect.ServerStreamForClient[v1.WatchConversationResponse], error)
+	// WatchConversations follows several conversations on one stream, each as
+	// WatchConversation would (a browser holds six connections per server over HTTP/1.1, so
+	// a supervisor watching many chats needs them on one). Conversations the caller may not
+	// watch are named in the stream and left out; when every one is, the call fails as
+	// WatchConversation would.
+	WatchConversations(context.Context, *connect.Request[v1.WatchConversationsRequest]) (*connect.ServerStreamForClient[v1.WatchConversationsResponse], error)
 	// AddSupervisedChat adds a conversation to the caller's "my supervised chats". Needs
 	// Supervise on the conversation's unit. Adding it again changes nothing.
 	AddSupervisedChat(context.Context, *connect.Request[v1.AddSupervisedChatRequest]) (*connect.Response[v1.AddSupervisedChatResponse], error)
@@ -277,6 +286,12 @@ func NewSupervisionServiceClient(httpClient connect.HTTPClient, baseURL string, 
 			httpClient,
 			baseURL+SupervisionServiceWatchConversationProcedure,
 			connect.WithSchema(supervisionServiceMethods.ByName("WatchConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		watchConversations: connect.NewClient[v1.WatchConversationsRequest, v1.WatchConversationsResponse](
+			httpClient,
+			baseURL+SupervisionServiceWatchConversationsProcedure,
+			connect.WithSchema(supervisionServiceMethods.ByName("WatchConversations")),
 			connect.WithClientOptions(opts...),
 		),
 		addSupervisedChat: connect.NewClient[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse](
@@ -462,6 +477,7 @@ type supervisionServiceClient struct {
 	watchAgents              *connect.Client[v1.WatchAgentsRequest, v1.WatchAgentsResponse]
 	listOpenChats            *connect.Client[v1.ListOpenChatsRequest, v1.ListOpenChatsResponse]
 	watchConversation        *connect.Client[v1.WatchConversationRequest, v1.WatchConversationResponse]
+	watchConversations       *connect.Client[v1.WatchConversationsRequest, v1.WatchConversationsResponse]
 	addSupervisedChat        *connect.Client[v1.AddSupervisedChatRequest, v1.AddSupervisedChatResponse]
 	removeSupervisedChat     *connect.Client[v1.RemoveSupervisedChatRequest, v1.RemoveSupervisedChatResponse]
 	listSupervisedChats      *connect.Client[v1.ListSupervisedChatsRequest, v1.ListSupervisedChatsResponse]
@@ -511,6 +527,11 @@ func (c *supervisionServiceClient) ListOpenChats(ctx context.Context, req *conne
 // WatchConversation calls switchboard.supervision.v1.SupervisionService.WatchConversation.
 func (c *supervisionServiceClient) WatchConversation(ctx context.Context, req *connect.Request[v1.WatchConversationRequest]) (*connect.ServerStreamForClient[v1.WatchConversationResponse], error) {
 	return c.watchConversation.CallServerStream(ctx, req)
+}
+
+// WatchConversations calls switchboard.supervision.v1.SupervisionService.WatchConversations.
+func (c *supervisionServiceClient) WatchConversations(ctx context.Context, req *connect.Request[v1.WatchConversationsRequest]) (*connect.ServerStreamForClient[v1.WatchConversationsResponse], error) {
+	return c.watchConversations.CallServerStream(ctx, req)
 }
 
 // AddSupervisedChat calls switchboard.supervision.v1.SupervisionService.AddSupervisedChat.
@@ -675,6 +696,12 @@ type SupervisionServiceHandler interface {
 	// system events, whispers, and the agent's and visitor's drafts. Needs Supervise on the
 	// conversation's unit. Neither the agent nor the visitor is told.
 	WatchConversation(context.Context, *connect.Request[v1.WatchConversationRequest], *connect.ServerStream[v1.WatchConversationResponse]) error
+	// WatchConversations follows several conversations on one stream, each as
+	// WatchConversation would (a browser holds six connections per server over HTTP/1.1, so
+	// a supervisor watching many chats needs them on one). Conversations the caller may not
+	// watch are named in the stream and left out; when every one is, the call fails as
+	// WatchConversation would.
+	WatchConversations(context.Context, *connect.Request[v1.WatchConversationsRequest], *connect.ServerStream[v1.WatchConversationsResponse]) error
 	// AddSupervisedChat adds a conversation to the caller's "my supervised chats". Needs
 	// Supervise on the conversation's unit. Adding it again changes nothing.
 	AddSupervisedChat(context.Context, *connect.Request[v1.AddSupervisedChatRequest]) (*connect.Response[v1.AddSupervisedChatResponse], error)
@@ -794,6 +821,12 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 		SupervisionServiceWatchConversationProcedure,
 		svc.WatchConversation,
 		connect.WithSchema(supervisionServiceMethods.ByName("WatchConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	supervisionServiceWatchConversationsHandler := connect.NewServerStreamHandler(
+		SupervisionServiceWatchConversationsProcedure,
+		svc.WatchConversations,
+		connect.WithSchema(supervisionServiceMethods.ByName("WatchConversations")),
 		connect.WithHandlerOptions(opts...),
 	)
 	supervisionServiceAddSupervisedChatHandler := connect.NewUnaryHandler(
@@ -980,6 +1013,8 @@ func NewSupervisionServiceHandler(svc SupervisionServiceHandler, opts ...connect
 			supervisionServiceListOpenChatsHandler.ServeHTTP(w, r)
 		case SupervisionServiceWatchConversationProcedure:
 			supervisionServiceWatchConversationHandler.ServeHTTP(w, r)
+		case SupervisionServiceWatchConversationsProcedure:
+			supervisionServiceWatchConversationsHandler.ServeHTTP(w, r)
 		case SupervisionServiceAddSupervisedChatProcedure:
 			supervisionServiceAddSupervisedChatHandler.ServeHTTP(w, r)
 		case SupervisionServiceRemoveSupervisedChatProcedure:
@@ -1061,6 +1096,10 @@ func (UnimplementedSupervisionServiceHandler) ListOpenChats(context.Context, *co
 
 func (UnimplementedSupervisionServiceHandler) WatchConversation(context.Context, *connect.Request[v1.WatchConversationRequest], *connect.ServerStream[v1.WatchConversationResponse]) error {
 	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.WatchConversation is not implemented"))
+}
+
+func (UnimplementedSupervisionServiceHandler) WatchConversations(context.Context, *connect.Request[v1.WatchConversationsRequest], *connect.ServerStream[v1.WatchConversationsResponse]) error {
+	return connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.supervision.v1.SupervisionService.WatchConversations is not implemented"))
 }
 
 func (UnimplementedSupervisionServiceHandler) AddSupervisedChat(context.Context, *connect.Request[v1.AddSupervisedChatRequest]) (*connect.Response[v1.AddSupervisedChatResponse], error) {
