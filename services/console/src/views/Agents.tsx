@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from "react";
 import { errorText, isAbort } from "../api";
 import type { AgentLoad } from "../gen/switchboard/supervision/v1/supervision_pb";
 import { useSession } from "../session";
-import { keepStreaming } from "./board/retry";
+import { keepStreaming } from "../ui/retry";
 import { useNow } from "./board/useNow";
 import { AgentChats } from "./agents/AgentChats";
 import { AgentList, nameOf } from "./agents/AgentList";

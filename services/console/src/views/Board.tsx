@@ -11,7 +11,7 @@ import type { Signal } from "../gen/switchboard/supervision/v1/signal_pb";
 import { useSession } from "../session";
 import { mergeAgentRows } from "./board/AgentTable";
 import { BoardView, refreshChoices, timeRanges, type Refresh } from "./board/BoardView";
-import { keepStreaming } from "./board/retry";
+import { keepStreaming } from "../ui/retry";
 import "./board.css";
 
 // livePollPeriod is how often the agents table (and the signals' history, when shown) is

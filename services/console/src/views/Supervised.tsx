@@ -1,11 +1,12 @@
-// Supervised: the user's supervised chats side by side, each live from WatchConversation
-// (drafts and whispers included), with whisper, transfer, finish and stop supervising.
+// Supervised: the user's supervised chats side by side, all live from one
+// WatchConversations stream (drafts and whispers included), with whisper, transfer, finish
+// and stop supervising.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { errorText } from "../api";
-import { ConversationState, SystemEventKind, type Conversation } from "../gen/switchboard/chat/v1/chat_pb";
-import type { AgentLoad, WatchConversationResponse } from "../gen/switchboard/supervision/v1/supervision_pb";
+import { ConversationState, type Conversation } from "../gen/switchboard/chat/v1/chat_pb";
+import type { AgentLoad } from "../gen/switchboard/supervision/v1/supervision_pb";
 import { useSession } from "../session";
-import { useTranscript } from "../ui/useTranscript";
+import { useTranscripts, type FollowedTranscript } from "../ui/useTranscript";
 import { SupervisedChatCard } from "./chats/SupervisedChatCard";
 import { useAgents } from "./chats/useAgents";
 import "./chats.css";
@@ -39,6 +40,8 @@ export function Supervised(_props: { route: string }) {
   // Chats still open come first; the list keeps the server's order (latest added first) within each.
   const shown = useMemo(() => (chats ? [...chats].sort((a, b) => Number(isClosed(a)) - Number(isClosed(b))) : null), [chats]);
   const ended = shown?.filter(isClosed) ?? [];
+  const ids = useMemo(() => chats?.map((c) => c.id) ?? [], [chats]);
+  const transcripts = useTranscripts(ids, (conversations, signal) => clients.supervision.watchConversations({ conversations }, { signal }));
 
   async function removeEnded() {
     setError("");
@@ -89,6 +92,7 @@ export function Supervised(_props: { route: string }) {
             <SupervisedChat
               key={c.id}
               conversation={c}
+              transcript={transcripts[c.id]}
               agents={agents}
               units={units}
               onChanged={reloadSoon}
@@ -104,18 +108,18 @@ export function Supervised(_props: { route: string }) {
 
 const isClosed = (c: Conversation) => c.state === ConversationState.CLOSED;
 
-// SupervisedChat follows one conversation and carries out the card's actions.
+// SupervisedChat shows one followed conversation and carries out the card's actions.
 function SupervisedChat(props: {
   conversation: Conversation;
+  transcript: FollowedTranscript;
   agents: AgentLoad[];
   units: string[];
   onChanged: () => void;
   onAgentsStale: () => void;
   onStopped: () => void;
 }) {
-  const { conversation: c, agents, units, onChanged, onAgentsStale, onStopped } = props;
+  const { conversation: c, transcript, agents, units, onChanged, onAgentsStale, onStopped } = props;
   const { clients } = useSession();
-  const transcript = useTranscript((afterSeq, signal) => untilClosed((s) => clients.supervision.watchConversation({ conversationId: c.id, afterSeq }, { signal: s }), signal), c.id);
 
   // A system event (assignment, transfer, close) changes who and what the header shows.
   const systemEvents = transcript.state.entries.filter((e) => e.kind === "system").length;
@@ -153,23 +157,4 @@ function SupervisedChat(props: {
       }}
     />
   );
-}
-
-// untilClosed follows a conversation's stream up to its end and lets it go: an ended chat
-// holds no connection (a browser opens only six per server over HTTP/1.1, and a whisper
-// in another chat would wait for one).
-async function* untilClosed(open: (signal: AbortSignal) => AsyncIterable<WatchConversationResponse>, signal: AbortSignal): AsyncGenerator<WatchConversationResponse> {
-  const stream = new AbortController();
-  const stop = () => stream.abort();
-  signal.addEventListener("abort", stop);
-  try {
-    for await (const r of open(stream.signal)) {
-      yield r;
-      const e = r.event;
-      if (e?.payload.case === "system" && e.payload.value.kind === SystemEventKind.CLOSED) return;
-    }
-  } finally {
-    signal.removeEventListener("abort", stop);
-    stream.abort();
-  }
 }

@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "react";
 import { errorText } from "../../api";
 import type { OpenChat } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { unitsWith, useSession } from "../../session";
-import { keepStreaming } from "../board/retry";
+import { keepStreaming } from "../../ui/retry";
 import { useNow } from "../board/useNow";
 import { ChatBoxes, type ChatSeen } from "./ChatBoxes";
 

@@ -1,9 +1,10 @@
-// useStream follows a server stream while mounted, anew whenever key changes: on a
-// failure it shows the server's words, waits (1 s, 2 s, … 10 s) and opens it again.
-// onOpen runs before each (re)opening, so a stream that starts with a snapshot can start
-// collecting it afresh.
+// useStream follows a server stream while mounted, anew whenever key changes, kept open by
+// keepStreaming (the server's words shown while it waits to open it again). onOpen runs
+// before each (re)opening, so a stream that starts with a snapshot can start collecting it
+// afresh.
 import { useEffect, useRef, useState } from "react";
-import { errorText, isAbort } from "../../api";
+import { errorText } from "../../api";
+import { keepStreaming } from "../../ui/retry";
 
 export type Open<T> = (signal: AbortSignal) => AsyncIterable<T>;
 
@@ -16,39 +17,24 @@ export function useStream<T>(open: Open<T> | null, key: string, onMessage: (m: T
   useEffect(() => {
     if (!handlers.current.open) return;
     const abort = new AbortController();
-    (async () => {
-      let failures = 0;
-      while (!abort.signal.aborted) {
-        try {
-          handlers.current.onOpen?.();
-          for await (const m of handlers.current.open!(abort.signal)) {
-            failures = 0;
-            setReconnecting(false);
-            setError("");
-            handlers.current.onMessage(m);
-          }
-        } catch (err) {
-          if (abort.signal.aborted || isAbort(err)) return;
-          setError(errorText(err));
+    void keepStreaming(
+      abort.signal,
+      async (alive) => {
+        handlers.current.onOpen?.();
+        for await (const m of handlers.current.open!(abort.signal)) {
+          alive();
+          setReconnecting(false);
+          setError("");
+          handlers.current.onMessage(m);
         }
-        if (abort.signal.aborted) return;
-        failures++;
-        setReconnecting(true);
-        await sleep(Math.min(1000 * 2 ** (failures - 1), 10000), abort.signal);
-      }
-    })();
+      },
+      (err, retrying) => {
+        setError(errorText(err));
+        setReconnecting(retrying);
+      },
+    );
     return () => abort.abort();
   }, [key]);
 
   return { reconnecting, error };
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(t);
-      resolve();
-    });
-  });
 }

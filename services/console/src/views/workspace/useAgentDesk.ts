@@ -6,7 +6,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { Client } from "@connectrpc/connect";
 import type { ChatService } from "../../gen/switchboard/chat/v1/chat_pb";
 import { errorText } from "../../transport";
-import { keepStreaming } from "../board/retry";
+import { keepStreaming } from "../../ui/retry";
 import { emptyDesk, reduceDesk, resumeCursors, type Desk, type DeskAction } from "./desk";
 
 // Connection is the agent stream's state; refused is a refusal retrying cannot change.
