@@ -64,6 +64,11 @@ func ConversationToProto(c *store.Conversation) *chatv1.Conversation {
 	return out
 }
 
+// AuthorToProto converts an event's author for the API.
+func AuthorToProto(a store.Author) *chatv1.Author {
+	return &chatv1.Author{Kind: authorToProto[a.Kind], Id: a.ID, DisplayName: a.Name}
+}
+
 // EventToProto converts a stored or live event for the API. The caller has already
 // decided the audience may see it; drafts are converted as drafts (for staff).
 func EventToProto(e *store.Event) *chatv1.Event {

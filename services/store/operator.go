@@ -201,7 +201,9 @@ func MeasureObjective(ctx context.Context, tx pgx.Tx, tenant uuid.UUID, o Object
 	switch o.Metric {
 	case "firstResponseTime", "handlingDuration":
 		// The share of conversations within target, and the duration at the percentile.
-		duration := `extract(epoch FROM coalesce(c.first_agent_message_at, now()) - c.assigned_at)`
+		// The first reply after the assignment (migration 0016): after a transfer, the
+		// previous agent's reply is no response of the new agent.
+		duration := `extract(epoch FROM coalesce(sb_first_reply_at(c.tenant_id, c.conversation_id, c.assigned_at, c.first_agent_message_at), now()) - c.assigned_at)`
 		started := `c.assigned_at`
 		if o.Metric == "handlingDuration" {
 			duration = `extract(epoch FROM coalesce(c.closed_at, now()) - c.assigned_at)`

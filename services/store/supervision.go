@@ -164,6 +164,47 @@ func ListOpenChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agentName 
 	return out, rows.Err()
 }
 
+// MessagePreview is the beginning of a message.
+type MessagePreview struct {
+	Author Author
+	// Text is the first PreviewLength characters of the message.
+	Text      string
+	Truncated bool
+	CreatedAt time.Time
+}
+
+// PreviewLength is how many characters (code points) of a message a preview keeps.
+const PreviewLength = 200
+
+// LastMessages reads the last message of each of the given conversations that has one:
+// the newest visitor's or agent's message the visitor saw, never a whisper (visibility
+// 'staff'); drafts are no events at all. PostgreSQL cuts the text (left() counts
+// characters), so a 4 KB message costs 200 characters on the wire. Each conversation
+// costs one step back on the events' primary key from the newest event (a few when
+// whispers came last): callers read only the conversations whose last_seq moved.
+func LastMessages(ctx context.Context, tx pgx.Tx, conversations []uuid.UUID) (map[uuid.UUID]*MessagePreview, error) {
+	rows, err := tx.Query(ctx, `SELECT c.id, m.author_kind, m.author_id, m.author_name, left(m.body, $2), length(m.body) > $2, m.created_at
+		FROM unnest($1::uuid[]) AS c(id)
+		CROSS JOIN LATERAL (SELECT e.author_kind, e.author_id, e.author_name, e.body, e.created_at FROM events e
+		  WHERE e.tenant_id = sb_current_tenant() AND e.conversation_id = c.id AND e.kind = 'message'
+		    AND e.visibility = 'all' AND e.author_kind IN ('visitor', 'agent')
+		  ORDER BY e.seq DESC LIMIT 1) m`, conversations, PreviewLength)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[uuid.UUID]*MessagePreview{}
+	for rows.Next() {
+		var id uuid.UUID
+		var m MessagePreview
+		if err := rows.Scan(&id, &m.Author.Kind, &m.Author.ID, &m.Author.Name, &m.Text, &m.Truncated, &m.CreatedAt); err != nil {
+			return nil, err
+		}
+		out[id] = &m
+	}
+	return out, rows.Err()
+}
+
 // Audit actions.
 const (
 	AuditWatchStart = "watch.start"

@@ -3,6 +3,7 @@ package supervision_test
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -533,4 +534,61 @@ func TestReportsRefuseCallersWithoutAllChatsAndBadInput(t *testing.T) {
 	if err := env.Owner.QueryRow(ctx, `SELECT count(*) FROM audit_log WHERE action = 'export'`).Scan(&exports); err != nil || exports != 0 {
 		t.Fatalf("refused exports left %d audit entries (%v)", exports, err)
 	}
+}
+
+// TestFirstResponseAfterATransferIsTheNewAgentsOwn: ann answers, the conversation moves to
+// support and cat answers a second after taking it. Cat's first response is that second,
+// not ann's earlier reply minus cat's assignment (which was negative).
+func TestFirstResponseAfterATransferIsTheNewAgentsOwn(t *testing.T) {
+	env := testenv.Start(t, cluster, reportsConfig)
+	ctx := context.Background()
+	ann, _ := agentOnline(t, env, "acme", "ann")
+	cat, catFeed := agentOnline(t, env, "acme", "cat")
+	conv, visitor, _ := visitorStart(t, env, "sales")
+	day := conv.CreatedAt.AsTime().UTC().Format("2006-01-02")
+	rita := env.Supervision(env.Login(t, "acme", "rita"))
+	sam := env.Supervision(env.Login(t, "acme", "sam"))
+	if _, err := ann.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: conv.Id})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ann.SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: conv.Id, ClientMessageId: "a1", Text: "let me pass you to support"})); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if _, err := sam.TransferConversation(ctx, connect.NewRequest(&supervisionv1.TransferConversationRequest{ConversationId: conv.Id,
+		Target: &supervisionv1.TransferConversationRequest_BusinessUnit{BusinessUnit: "support"}})); err != nil {
+		t.Fatal(err)
+	}
+	catFeed.wait(t, "the transferred conversation", func(r *chatv1.AgentStreamResponse) bool {
+		return r.GetAssignment().GetConversation().GetId() == conv.Id
+	})
+	if _, err := cat.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: conv.Id})); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second)
+	if _, err := cat.SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: conv.Id, ClientMessageId: "c1", Text: "support here"})); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := visitor.CloseConversation(ctx, connect.NewRequest(&chatv1.CloseConversationRequest{ConversationId: conv.Id})); err != nil {
+		t.Fatal(err)
+	}
+	var firstReplyAfterAssignment float64
+	if err := env.Owner.QueryRow(ctx, `SELECT extract(epoch FROM max(e.created_at) - c.assigned_at)::float8 FROM conversations c
+		JOIN events e ON e.tenant_id = c.tenant_id AND e.conversation_id = c.conversation_id AND e.client_message_id = 'c1'
+		WHERE c.conversation_id = $1 GROUP BY c.assigned_at`, conv.Id).Scan(&firstReplyAfterAssignment); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		res, err := rita.GetAgentStatistics(ctx, connect.NewRequest(&supervisionv1.GetAgentStatisticsRequest{Range: rng(day, day, "UTC", "", "cat")}))
+		if err != nil || len(res.Msg.Rows) != 1 {
+			t.Fatalf("cat's statistics %s: %v %v", when, res, err)
+		}
+		if got := res.Msg.Rows[0].AverageFirstResponseSeconds; got < 1 || math.Abs(got-firstReplyAfterAssignment) > 0.01 {
+			t.Fatalf("cat's average first response %s: %v s, want the %v s from cat's assignment to cat's reply", when, got, firstReplyAfterAssignment)
+		}
+	}
+	check("before folding")
+	waitFolded(t, env)
+	check("from the rollup")
 }

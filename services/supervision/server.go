@@ -268,7 +268,7 @@ func (s *Server) ListOpenChats(ctx context.Context, req *connect.Request[supervi
 		if err != nil {
 			return err
 		}
-		chats, err = openChats(ctx, tx, units, req.Msg.Agent, nil)
+		chats, err = openChats(ctx, tx, units, req.Msg.Agent, nil, nil)
 		return err
 	})
 	if err != nil {

@@ -65,11 +65,32 @@ func agentSignals(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agent uuid.
 }
 
 // openChats lists open chats of units (optionally one agent's, optionally among ids) with
-// their active signals.
-func openChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agent string, ids []uuid.UUID) ([]*supervisionv1.OpenChat, error) {
+// their active signals and last messages. A chat in known (as last sent; nil for none) whose
+// last_seq has not moved keeps its last message without reading it again, so that a stream's
+// periodic refresh of every chat reads no message.
+func openChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agent string, ids []uuid.UUID, known map[uuid.UUID]*supervisionv1.OpenChat) ([]*supervisionv1.OpenChat, error) {
 	chats, err := store.ListOpenChats(ctx, tx, units, agent, ids)
 	if err != nil {
 		return nil, err
+	}
+	lastMessages := map[uuid.UUID]*supervisionv1.MessagePreview{}
+	var moved []uuid.UUID
+	for _, c := range chats {
+		if k := known[c.ID]; k != nil && k.Conversation.LastSeq == c.LastSeq {
+			lastMessages[c.ID] = k.LastMessage
+		} else {
+			moved = append(moved, c.ID)
+		}
+	}
+	if len(moved) > 0 {
+		read, err := store.LastMessages(ctx, tx, moved)
+		if err != nil {
+			return nil, err
+		}
+		for id, m := range read {
+			lastMessages[id] = &supervisionv1.MessagePreview{Author: chat.AuthorToProto(m.Author), Text: m.Text,
+				Truncated: m.Truncated, CreatedAt: timestamppb.New(m.CreatedAt)}
+		}
 	}
 	active, err := store.ListSignals(ctx, tx, store.SignalFilter{Units: units, ActiveOnly: true, Conversations: ids, Limit: 1 << 30})
 	if err != nil {
@@ -85,7 +106,7 @@ func openChats(ctx context.Context, tx pgx.Tx, units []uuid.UUID, agent string, 
 	out := make([]*supervisionv1.OpenChat, 0, len(chats))
 	for _, c := range chats {
 		oc := &supervisionv1.OpenChat{Conversation: chat.ConversationToProto(&c.Conversation), Inactive: c.Inactive,
-			Signals: signalsToProto(byConversation[c.ID])}
+			Signals: signalsToProto(byConversation[c.ID]), LastMessage: lastMessages[c.ID]}
 		if c.State == store.StateQueued {
 			oc.WaitingSeconds = int64(now.Sub(c.QueuedAt).Seconds())
 		}
@@ -105,6 +126,8 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 		return err
 	}
 	var units []uuid.UUID
+	// sent is every chat as the client has it.
+	sent := map[uuid.UUID]*supervisionv1.OpenChat{}
 	list := func(ids []uuid.UUID) ([]*supervisionv1.OpenChat, error) {
 		var chats []*supervisionv1.OpenChat
 		err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
@@ -114,7 +137,7 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 					return err
 				}
 			}
-			chats, err = openChats(ctx, tx, units, req.Msg.Agent, ids)
+			chats, err = openChats(ctx, tx, units, req.Msg.Agent, ids, sent)
 			return err
 		})
 		if err != nil {
@@ -130,7 +153,6 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 	if err != nil {
 		return err
 	}
-	sent := map[uuid.UUID]*supervisionv1.OpenChat{}
 	for _, c := range chats {
 		sent[uuid.MustParse(c.Conversation.Id)] = c
 		if err := stream.Send(&supervisionv1.WatchOpenChatsResponse{Chat: c}); err != nil {

@@ -2073,7 +2073,12 @@ type OpenChat struct {
 	// waiting_seconds is, for a queued conversation, how long it has waited.
 	WaitingSeconds int64 `protobuf:"varint,3,opt,name=waiting_seconds,json=waitingSeconds,proto3" json:"waiting_seconds,omitempty"`
 	// signals are the objectives the conversation misses now.
-	Signals       []*Signal `protobuf:"bytes,4,rep,name=signals,proto3" json:"signals,omitempty"`
+	Signals []*Signal `protobuf:"bytes,4,rep,name=signals,proto3" json:"signals,omitempty"`
+	// last_message is the most recent message between the visitor and the agents; unset
+	// before the first. Whispers (which supervisors read by watching the conversation),
+	// system events and drafts are never the last message: it is what the visitor and the
+	// agent last said to each other.
+	LastMessage   *MessagePreview `protobuf:"bytes,5,opt,name=last_message,json=lastMessage,proto3" json:"last_message,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2136,6 +2141,86 @@ func (x *OpenChat) GetSignals() []*Signal {
 	return nil
 }
 
+func (x *OpenChat) GetLastMessage() *MessagePreview {
+	if x != nil {
+		return x.LastMessage
+	}
+	return nil
+}
+
+// MessagePreview is the beginning of a message, for a list.
+type MessagePreview struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// author is who wrote it: the visitor or an agent.
+	Author *v1.Author `protobuf:"bytes,1,opt,name=author,proto3" json:"author,omitempty"`
+	// text is the message's first 200 characters (Unicode code points, never a split one).
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// truncated is true when the message is longer than text.
+	Truncated bool `protobuf:"varint,3,opt,name=truncated,proto3" json:"truncated,omitempty"`
+	// created_at is when the message was sent.
+	CreatedAt     *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MessagePreview) Reset() {
+	*x = MessagePreview{}
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MessagePreview) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MessagePreview) ProtoMessage() {}
+
+func (x *MessagePreview) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MessagePreview.ProtoReflect.Descriptor instead.
+func (*MessagePreview) Descriptor() ([]byte, []int) {
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *MessagePreview) GetAuthor() *v1.Author {
+	if x != nil {
+		return x.Author
+	}
+	return nil
+}
+
+func (x *MessagePreview) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *MessagePreview) GetTruncated() bool {
+	if x != nil {
+		return x.Truncated
+	}
+	return false
+}
+
+func (x *MessagePreview) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
 // ListOpenChatsRequest filters and orders open chats.
 type ListOpenChatsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2149,7 +2234,7 @@ type ListOpenChatsRequest struct {
 
 func (x *ListOpenChatsRequest) Reset() {
 	*x = ListOpenChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2161,7 +2246,7 @@ func (x *ListOpenChatsRequest) String() string {
 func (*ListOpenChatsRequest) ProtoMessage() {}
 
 func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[33]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2174,7 +2259,7 @@ func (x *ListOpenChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsRequest.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{33}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *ListOpenChatsRequest) GetBusinessUnit() string {
@@ -2202,7 +2287,7 @@ type ListOpenChatsResponse struct {
 
 func (x *ListOpenChatsResponse) Reset() {
 	*x = ListOpenChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2214,7 +2299,7 @@ func (x *ListOpenChatsResponse) String() string {
 func (*ListOpenChatsResponse) ProtoMessage() {}
 
 func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[34]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2227,7 +2312,7 @@ func (x *ListOpenChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOpenChatsResponse.ProtoReflect.Descriptor instead.
 func (*ListOpenChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{34}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListOpenChatsResponse) GetChats() []*OpenChat {
@@ -2250,7 +2335,7 @@ type WatchConversationRequest struct {
 
 func (x *WatchConversationRequest) Reset() {
 	*x = WatchConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2347,7 @@ func (x *WatchConversationRequest) String() string {
 func (*WatchConversationRequest) ProtoMessage() {}
 
 func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[35]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2360,7 @@ func (x *WatchConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationRequest.ProtoReflect.Descriptor instead.
 func (*WatchConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{35}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WatchConversationRequest) GetConversationId() string {
@@ -2303,7 +2388,7 @@ type WatchConversationResponse struct {
 
 func (x *WatchConversationResponse) Reset() {
 	*x = WatchConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2315,7 +2400,7 @@ func (x *WatchConversationResponse) String() string {
 func (*WatchConversationResponse) ProtoMessage() {}
 
 func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[36]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2328,7 +2413,7 @@ func (x *WatchConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationResponse.ProtoReflect.Descriptor instead.
 func (*WatchConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{36}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WatchConversationResponse) GetEvent() *v1.Event {
@@ -2349,7 +2434,7 @@ type WatchConversationsRequest struct {
 
 func (x *WatchConversationsRequest) Reset() {
 	*x = WatchConversationsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2361,7 +2446,7 @@ func (x *WatchConversationsRequest) String() string {
 func (*WatchConversationsRequest) ProtoMessage() {}
 
 func (x *WatchConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[37]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2374,7 +2459,7 @@ func (x *WatchConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationsRequest.ProtoReflect.Descriptor instead.
 func (*WatchConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{37}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *WatchConversationsRequest) GetConversations() []*ConversationCursor {
@@ -2397,7 +2482,7 @@ type ConversationCursor struct {
 
 func (x *ConversationCursor) Reset() {
 	*x = ConversationCursor{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2409,7 +2494,7 @@ func (x *ConversationCursor) String() string {
 func (*ConversationCursor) ProtoMessage() {}
 
 func (x *ConversationCursor) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[38]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2422,7 +2507,7 @@ func (x *ConversationCursor) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationCursor.ProtoReflect.Descriptor instead.
 func (*ConversationCursor) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{38}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ConversationCursor) GetConversationId() string {
@@ -2456,7 +2541,7 @@ type WatchConversationsResponse struct {
 
 func (x *WatchConversationsResponse) Reset() {
 	*x = WatchConversationsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2468,7 +2553,7 @@ func (x *WatchConversationsResponse) String() string {
 func (*WatchConversationsResponse) ProtoMessage() {}
 
 func (x *WatchConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[39]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2481,7 +2566,7 @@ func (x *WatchConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchConversationsResponse.ProtoReflect.Descriptor instead.
 func (*WatchConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{39}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchConversationsResponse) GetUpdate() isWatchConversationsResponse_Update {
@@ -2540,7 +2625,7 @@ type RefusedConversation struct {
 
 func (x *RefusedConversation) Reset() {
 	*x = RefusedConversation{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2552,7 +2637,7 @@ func (x *RefusedConversation) String() string {
 func (*RefusedConversation) ProtoMessage() {}
 
 func (x *RefusedConversation) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[40]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2565,7 +2650,7 @@ func (x *RefusedConversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefusedConversation.ProtoReflect.Descriptor instead.
 func (*RefusedConversation) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{40}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RefusedConversation) GetConversationId() string {
@@ -2597,7 +2682,7 @@ type WhisperRequest struct {
 
 func (x *WhisperRequest) Reset() {
 	*x = WhisperRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2609,7 +2694,7 @@ func (x *WhisperRequest) String() string {
 func (*WhisperRequest) ProtoMessage() {}
 
 func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[41]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2622,7 +2707,7 @@ func (x *WhisperRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperRequest.ProtoReflect.Descriptor instead.
 func (*WhisperRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{41}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WhisperRequest) GetConversationId() string {
@@ -2659,7 +2744,7 @@ type WhisperResponse struct {
 
 func (x *WhisperResponse) Reset() {
 	*x = WhisperResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2671,7 +2756,7 @@ func (x *WhisperResponse) String() string {
 func (*WhisperResponse) ProtoMessage() {}
 
 func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[42]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2684,7 +2769,7 @@ func (x *WhisperResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhisperResponse.ProtoReflect.Descriptor instead.
 func (*WhisperResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{42}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *WhisperResponse) GetEvent() *v1.Event {
@@ -2721,7 +2806,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2733,7 +2818,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[43]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2746,7 +2831,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{43}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2817,7 +2902,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2829,7 +2914,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[44]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2842,7 +2927,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{44}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TransferConversationResponse) GetConversation() *v1.Conversation {
@@ -2865,7 +2950,7 @@ type FinishConversationRequest struct {
 
 func (x *FinishConversationRequest) Reset() {
 	*x = FinishConversationRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2877,7 +2962,7 @@ func (x *FinishConversationRequest) String() string {
 func (*FinishConversationRequest) ProtoMessage() {}
 
 func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[45]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2890,7 +2975,7 @@ func (x *FinishConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationRequest.ProtoReflect.Descriptor instead.
 func (*FinishConversationRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{45}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *FinishConversationRequest) GetConversationId() string {
@@ -2918,7 +3003,7 @@ type FinishConversationResponse struct {
 
 func (x *FinishConversationResponse) Reset() {
 	*x = FinishConversationResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2930,7 +3015,7 @@ func (x *FinishConversationResponse) String() string {
 func (*FinishConversationResponse) ProtoMessage() {}
 
 func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[46]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2943,7 +3028,7 @@ func (x *FinishConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FinishConversationResponse.ProtoReflect.Descriptor instead.
 func (*FinishConversationResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{46}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *FinishConversationResponse) GetConversation() *v1.Conversation {
@@ -2974,7 +3059,7 @@ type OfflineMessage struct {
 
 func (x *OfflineMessage) Reset() {
 	*x = OfflineMessage{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2986,7 +3071,7 @@ func (x *OfflineMessage) String() string {
 func (*OfflineMessage) ProtoMessage() {}
 
 func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[47]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2999,7 +3084,7 @@ func (x *OfflineMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OfflineMessage.ProtoReflect.Descriptor instead.
 func (*OfflineMessage) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{47}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *OfflineMessage) GetId() string {
@@ -3061,7 +3146,7 @@ type ListOfflineMessagesRequest struct {
 
 func (x *ListOfflineMessagesRequest) Reset() {
 	*x = ListOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3073,7 +3158,7 @@ func (x *ListOfflineMessagesRequest) String() string {
 func (*ListOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[48]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3086,7 +3171,7 @@ func (x *ListOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{48}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListOfflineMessagesRequest) GetBusinessUnit() string {
@@ -3128,7 +3213,7 @@ type ListOfflineMessagesResponse struct {
 
 func (x *ListOfflineMessagesResponse) Reset() {
 	*x = ListOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3140,7 +3225,7 @@ func (x *ListOfflineMessagesResponse) String() string {
 func (*ListOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[49]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3153,7 +3238,7 @@ func (x *ListOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{49}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListOfflineMessagesResponse) GetMessages() []*OfflineMessage {
@@ -3176,7 +3261,7 @@ type ExportTranscriptRequest struct {
 
 func (x *ExportTranscriptRequest) Reset() {
 	*x = ExportTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3188,7 +3273,7 @@ func (x *ExportTranscriptRequest) String() string {
 func (*ExportTranscriptRequest) ProtoMessage() {}
 
 func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[50]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3201,7 +3286,7 @@ func (x *ExportTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{50}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *ExportTranscriptRequest) GetConversationId() string {
@@ -3229,7 +3314,7 @@ type ExportTranscriptResponse struct {
 
 func (x *ExportTranscriptResponse) Reset() {
 	*x = ExportTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3241,7 +3326,7 @@ func (x *ExportTranscriptResponse) String() string {
 func (*ExportTranscriptResponse) ProtoMessage() {}
 
 func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[51]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3254,7 +3339,7 @@ func (x *ExportTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*ExportTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{51}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *ExportTranscriptResponse) GetCsv() []byte {
@@ -3293,7 +3378,7 @@ type ChatFilter struct {
 
 func (x *ChatFilter) Reset() {
 	*x = ChatFilter{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3305,7 +3390,7 @@ func (x *ChatFilter) String() string {
 func (*ChatFilter) ProtoMessage() {}
 
 func (x *ChatFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[52]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3318,7 +3403,7 @@ func (x *ChatFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatFilter.ProtoReflect.Descriptor instead.
 func (*ChatFilter) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{52}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ChatFilter) GetBusinessUnit() string {
@@ -3412,7 +3497,7 @@ type ChatSummary struct {
 
 func (x *ChatSummary) Reset() {
 	*x = ChatSummary{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3424,7 +3509,7 @@ func (x *ChatSummary) String() string {
 func (*ChatSummary) ProtoMessage() {}
 
 func (x *ChatSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[53]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3437,7 +3522,7 @@ func (x *ChatSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ChatSummary.ProtoReflect.Descriptor instead.
 func (*ChatSummary) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{53}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ChatSummary) GetConversation() *v1.Conversation {
@@ -3497,7 +3582,7 @@ type SearchChatsRequest struct {
 
 func (x *SearchChatsRequest) Reset() {
 	*x = SearchChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3509,7 +3594,7 @@ func (x *SearchChatsRequest) String() string {
 func (*SearchChatsRequest) ProtoMessage() {}
 
 func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[54]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3522,7 +3607,7 @@ func (x *SearchChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsRequest.ProtoReflect.Descriptor instead.
 func (*SearchChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{54}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *SearchChatsRequest) GetFilter() *ChatFilter {
@@ -3559,7 +3644,7 @@ type SearchChatsResponse struct {
 
 func (x *SearchChatsResponse) Reset() {
 	*x = SearchChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3571,7 +3656,7 @@ func (x *SearchChatsResponse) String() string {
 func (*SearchChatsResponse) ProtoMessage() {}
 
 func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[55]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3584,7 +3669,7 @@ func (x *SearchChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SearchChatsResponse.ProtoReflect.Descriptor instead.
 func (*SearchChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{55}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *SearchChatsResponse) GetChats() []*ChatSummary {
@@ -3612,7 +3697,7 @@ type ExportChatsRequest struct {
 
 func (x *ExportChatsRequest) Reset() {
 	*x = ExportChatsRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3624,7 +3709,7 @@ func (x *ExportChatsRequest) String() string {
 func (*ExportChatsRequest) ProtoMessage() {}
 
 func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[56]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3637,7 +3722,7 @@ func (x *ExportChatsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsRequest.ProtoReflect.Descriptor instead.
 func (*ExportChatsRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{56}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ExportChatsRequest) GetFilter() *ChatFilter {
@@ -3660,7 +3745,7 @@ type ExportChatsResponse struct {
 
 func (x *ExportChatsResponse) Reset() {
 	*x = ExportChatsResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3672,7 +3757,7 @@ func (x *ExportChatsResponse) String() string {
 func (*ExportChatsResponse) ProtoMessage() {}
 
 func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[57]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3685,7 +3770,7 @@ func (x *ExportChatsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportChatsResponse.ProtoReflect.Descriptor instead.
 func (*ExportChatsResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{57}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ExportChatsResponse) GetCsv() []byte {
@@ -3715,7 +3800,7 @@ type ExportOfflineMessagesRequest struct {
 
 func (x *ExportOfflineMessagesRequest) Reset() {
 	*x = ExportOfflineMessagesRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3727,7 +3812,7 @@ func (x *ExportOfflineMessagesRequest) String() string {
 func (*ExportOfflineMessagesRequest) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[58]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3740,7 +3825,7 @@ func (x *ExportOfflineMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{58}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ExportOfflineMessagesRequest) GetBusinessUnit() string {
@@ -3768,7 +3853,7 @@ type ExportOfflineMessagesResponse struct {
 
 func (x *ExportOfflineMessagesResponse) Reset() {
 	*x = ExportOfflineMessagesResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3780,7 +3865,7 @@ func (x *ExportOfflineMessagesResponse) String() string {
 func (*ExportOfflineMessagesResponse) ProtoMessage() {}
 
 func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[59]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3793,7 +3878,7 @@ func (x *ExportOfflineMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportOfflineMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ExportOfflineMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{59}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ExportOfflineMessagesResponse) GetCsv() []byte {
@@ -3816,7 +3901,7 @@ type SendTranscriptRequest struct {
 
 func (x *SendTranscriptRequest) Reset() {
 	*x = SendTranscriptRequest{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3828,7 +3913,7 @@ func (x *SendTranscriptRequest) String() string {
 func (*SendTranscriptRequest) ProtoMessage() {}
 
 func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[60]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3841,7 +3926,7 @@ func (x *SendTranscriptRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptRequest.ProtoReflect.Descriptor instead.
 func (*SendTranscriptRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{60}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *SendTranscriptRequest) GetConversationId() string {
@@ -3867,7 +3952,7 @@ type SendTranscriptResponse struct {
 
 func (x *SendTranscriptResponse) Reset() {
 	*x = SendTranscriptResponse{}
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3879,7 +3964,7 @@ func (x *SendTranscriptResponse) String() string {
 func (*SendTranscriptResponse) ProtoMessage() {}
 
 func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[61]
+	mi := &file_switchboard_supervision_v1_supervision_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3892,7 +3977,7 @@ func (x *SendTranscriptResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendTranscriptResponse.ProtoReflect.Descriptor instead.
 func (*SendTranscriptResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{61}
+	return file_switchboard_supervision_v1_supervision_proto_rawDescGZIP(), []int{62}
 }
 
 var File_switchboard_supervision_v1_supervision_proto protoreflect.FileDescriptor
@@ -4030,12 +4115,19 @@ const file_switchboard_supervision_v1_supervision_proto_rawDesc = "" +
 	"\x11ListAgentsRequest\x12#\n" +
 	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\"S\n" +
 	"\x12ListAgentsResponse\x12=\n" +
-	"\x06agents\x18\x01 \x03(\v2%.switchboard.supervision.v1.AgentLoadR\x06agents\"\xd4\x01\n" +
+	"\x06agents\x18\x01 \x03(\v2%.switchboard.supervision.v1.AgentLoadR\x06agents\"\xa3\x02\n" +
 	"\bOpenChat\x12E\n" +
 	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation\x12\x1a\n" +
 	"\binactive\x18\x02 \x01(\bR\binactive\x12'\n" +
 	"\x0fwaiting_seconds\x18\x03 \x01(\x03R\x0ewaitingSeconds\x12<\n" +
-	"\asignals\x18\x04 \x03(\v2\".switchboard.supervision.v1.SignalR\asignals\"Q\n" +
+	"\asignals\x18\x04 \x03(\v2\".switchboard.supervision.v1.SignalR\asignals\x12M\n" +
+	"\flast_message\x18\x05 \x01(\v2*.switchboard.supervision.v1.MessagePreviewR\vlastMessage\"\xb2\x01\n" +
+	"\x0eMessagePreview\x123\n" +
+	"\x06author\x18\x01 \x01(\v2\x1b.switchboard.chat.v1.AuthorR\x06author\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x1c\n" +
+	"\ttruncated\x18\x03 \x01(\bR\ttruncated\x129\n" +
+	"\n" +
+	"created_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\"Q\n" +
 	"\x14ListOpenChatsRequest\x12#\n" +
 	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12\x14\n" +
 	"\x05agent\x18\x02 \x01(\tR\x05agent\"S\n" +
@@ -4201,7 +4293,7 @@ func file_switchboard_supervision_v1_supervision_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_supervision_v1_supervision_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 62)
+var file_switchboard_supervision_v1_supervision_proto_msgTypes = make([]protoimpl.MessageInfo, 63)
 var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(Sentiment)(0),                           // 0: switchboard.supervision.v1.Sentiment
 	(ChatStateFilter)(0),                     // 1: switchboard.supervision.v1.ChatStateFilter
@@ -4238,186 +4330,191 @@ var file_switchboard_supervision_v1_supervision_proto_goTypes = []any{
 	(*ListAgentsRequest)(nil),                // 32: switchboard.supervision.v1.ListAgentsRequest
 	(*ListAgentsResponse)(nil),               // 33: switchboard.supervision.v1.ListAgentsResponse
 	(*OpenChat)(nil),                         // 34: switchboard.supervision.v1.OpenChat
-	(*ListOpenChatsRequest)(nil),             // 35: switchboard.supervision.v1.ListOpenChatsRequest
-	(*ListOpenChatsResponse)(nil),            // 36: switchboard.supervision.v1.ListOpenChatsResponse
-	(*WatchConversationRequest)(nil),         // 37: switchboard.supervision.v1.WatchConversationRequest
-	(*WatchConversationResponse)(nil),        // 38: switchboard.supervision.v1.WatchConversationResponse
-	(*WatchConversationsRequest)(nil),        // 39: switchboard.supervision.v1.WatchConversationsRequest
-	(*ConversationCursor)(nil),               // 40: switchboard.supervision.v1.ConversationCursor
-	(*WatchConversationsResponse)(nil),       // 41: switchboard.supervision.v1.WatchConversationsResponse
-	(*RefusedConversation)(nil),              // 42: switchboard.supervision.v1.RefusedConversation
-	(*WhisperRequest)(nil),                   // 43: switchboard.supervision.v1.WhisperRequest
-	(*WhisperResponse)(nil),                  // 44: switchboard.supervision.v1.WhisperResponse
-	(*TransferConversationRequest)(nil),      // 45: switchboard.supervision.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil),     // 46: switchboard.supervision.v1.TransferConversationResponse
-	(*FinishConversationRequest)(nil),        // 47: switchboard.supervision.v1.FinishConversationRequest
-	(*FinishConversationResponse)(nil),       // 48: switchboard.supervision.v1.FinishConversationResponse
-	(*OfflineMessage)(nil),                   // 49: switchboard.supervision.v1.OfflineMessage
-	(*ListOfflineMessagesRequest)(nil),       // 50: switchboard.supervision.v1.ListOfflineMessagesRequest
-	(*ListOfflineMessagesResponse)(nil),      // 51: switchboard.supervision.v1.ListOfflineMessagesResponse
-	(*ExportTranscriptRequest)(nil),          // 52: switchboard.supervision.v1.ExportTranscriptRequest
-	(*ExportTranscriptResponse)(nil),         // 53: switchboard.supervision.v1.ExportTranscriptResponse
-	(*ChatFilter)(nil),                       // 54: switchboard.supervision.v1.ChatFilter
-	(*ChatSummary)(nil),                      // 55: switchboard.supervision.v1.ChatSummary
-	(*SearchChatsRequest)(nil),               // 56: switchboard.supervision.v1.SearchChatsRequest
-	(*SearchChatsResponse)(nil),              // 57: switchboard.supervision.v1.SearchChatsResponse
-	(*ExportChatsRequest)(nil),               // 58: switchboard.supervision.v1.ExportChatsRequest
-	(*ExportChatsResponse)(nil),              // 59: switchboard.supervision.v1.ExportChatsResponse
-	(*ExportOfflineMessagesRequest)(nil),     // 60: switchboard.supervision.v1.ExportOfflineMessagesRequest
-	(*ExportOfflineMessagesResponse)(nil),    // 61: switchboard.supervision.v1.ExportOfflineMessagesResponse
-	(*SendTranscriptRequest)(nil),            // 62: switchboard.supervision.v1.SendTranscriptRequest
-	(*SendTranscriptResponse)(nil),           // 63: switchboard.supervision.v1.SendTranscriptResponse
-	(*timestamppb.Timestamp)(nil),            // 64: google.protobuf.Timestamp
-	(*v1.Conversation)(nil),                  // 65: switchboard.chat.v1.Conversation
-	(v1.AgentStatus)(0),                      // 66: switchboard.chat.v1.AgentStatus
-	(*Signal)(nil),                           // 67: switchboard.supervision.v1.Signal
-	(*v1.Event)(nil),                         // 68: switchboard.chat.v1.Event
-	(v1.Thumb)(0),                            // 69: switchboard.chat.v1.Thumb
-	(*GetBoardRequest)(nil),                  // 70: switchboard.supervision.v1.GetBoardRequest
-	(*WatchBoardRequest)(nil),                // 71: switchboard.supervision.v1.WatchBoardRequest
-	(*GetAgentTableRequest)(nil),             // 72: switchboard.supervision.v1.GetAgentTableRequest
-	(*GetDailyReportRequest)(nil),            // 73: switchboard.supervision.v1.GetDailyReportRequest
-	(*GetMonthlyReportRequest)(nil),          // 74: switchboard.supervision.v1.GetMonthlyReportRequest
-	(*GetVisitorStatisticsRequest)(nil),      // 75: switchboard.supervision.v1.GetVisitorStatisticsRequest
-	(*GetAgentStatisticsRequest)(nil),        // 76: switchboard.supervision.v1.GetAgentStatisticsRequest
-	(*GetInteractionStatisticsRequest)(nil),  // 77: switchboard.supervision.v1.GetInteractionStatisticsRequest
-	(*ExportReportRequest)(nil),              // 78: switchboard.supervision.v1.ExportReportRequest
-	(*GetBoardResponse)(nil),                 // 79: switchboard.supervision.v1.GetBoardResponse
-	(*WatchBoardResponse)(nil),               // 80: switchboard.supervision.v1.WatchBoardResponse
-	(*GetAgentTableResponse)(nil),            // 81: switchboard.supervision.v1.GetAgentTableResponse
-	(*GetDailyReportResponse)(nil),           // 82: switchboard.supervision.v1.GetDailyReportResponse
-	(*GetMonthlyReportResponse)(nil),         // 83: switchboard.supervision.v1.GetMonthlyReportResponse
-	(*GetVisitorStatisticsResponse)(nil),     // 84: switchboard.supervision.v1.GetVisitorStatisticsResponse
-	(*GetAgentStatisticsResponse)(nil),       // 85: switchboard.supervision.v1.GetAgentStatisticsResponse
-	(*GetInteractionStatisticsResponse)(nil), // 86: switchboard.supervision.v1.GetInteractionStatisticsResponse
-	(*ExportReportResponse)(nil),             // 87: switchboard.supervision.v1.ExportReportResponse
+	(*MessagePreview)(nil),                   // 35: switchboard.supervision.v1.MessagePreview
+	(*ListOpenChatsRequest)(nil),             // 36: switchboard.supervision.v1.ListOpenChatsRequest
+	(*ListOpenChatsResponse)(nil),            // 37: switchboard.supervision.v1.ListOpenChatsResponse
+	(*WatchConversationRequest)(nil),         // 38: switchboard.supervision.v1.WatchConversationRequest
+	(*WatchConversationResponse)(nil),        // 39: switchboard.supervision.v1.WatchConversationResponse
+	(*WatchConversationsRequest)(nil),        // 40: switchboard.supervision.v1.WatchConversationsRequest
+	(*ConversationCursor)(nil),               // 41: switchboard.supervision.v1.ConversationCursor
+	(*WatchConversationsResponse)(nil),       // 42: switchboard.supervision.v1.WatchConversationsResponse
+	(*RefusedConversation)(nil),              // 43: switchboard.supervision.v1.RefusedConversation
+	(*WhisperRequest)(nil),                   // 44: switchboard.supervision.v1.WhisperRequest
+	(*WhisperResponse)(nil),                  // 45: switchboard.supervision.v1.WhisperResponse
+	(*TransferConversationRequest)(nil),      // 46: switchboard.supervision.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil),     // 47: switchboard.supervision.v1.TransferConversationResponse
+	(*FinishConversationRequest)(nil),        // 48: switchboard.supervision.v1.FinishConversationRequest
+	(*FinishConversationResponse)(nil),       // 49: switchboard.supervision.v1.FinishConversationResponse
+	(*OfflineMessage)(nil),                   // 50: switchboard.supervision.v1.OfflineMessage
+	(*ListOfflineMessagesRequest)(nil),       // 51: switchboard.supervision.v1.ListOfflineMessagesRequest
+	(*ListOfflineMessagesResponse)(nil),      // 52: switchboard.supervision.v1.ListOfflineMessagesResponse
+	(*ExportTranscriptRequest)(nil),          // 53: switchboard.supervision.v1.ExportTranscriptRequest
+	(*ExportTranscriptResponse)(nil),         // 54: switchboard.supervision.v1.ExportTranscriptResponse
+	(*ChatFilter)(nil),                       // 55: switchboard.supervision.v1.ChatFilter
+	(*ChatSummary)(nil),                      // 56: switchboard.supervision.v1.ChatSummary
+	(*SearchChatsRequest)(nil),               // 57: switchboard.supervision.v1.SearchChatsRequest
+	(*SearchChatsResponse)(nil),              // 58: switchboard.supervision.v1.SearchChatsResponse
+	(*ExportChatsRequest)(nil),               // 59: switchboard.supervision.v1.ExportChatsRequest
+	(*ExportChatsResponse)(nil),              // 60: switchboard.supervision.v1.ExportChatsResponse
+	(*ExportOfflineMessagesRequest)(nil),     // 61: switchboard.supervision.v1.ExportOfflineMessagesRequest
+	(*ExportOfflineMessagesResponse)(nil),    // 62: switchboard.supervision.v1.ExportOfflineMessagesResponse
+	(*SendTranscriptRequest)(nil),            // 63: switchboard.supervision.v1.SendTranscriptRequest
+	(*SendTranscriptResponse)(nil),           // 64: switchboard.supervision.v1.SendTranscriptResponse
+	(*timestamppb.Timestamp)(nil),            // 65: google.protobuf.Timestamp
+	(*v1.Conversation)(nil),                  // 66: switchboard.chat.v1.Conversation
+	(v1.AgentStatus)(0),                      // 67: switchboard.chat.v1.AgentStatus
+	(*Signal)(nil),                           // 68: switchboard.supervision.v1.Signal
+	(*v1.Author)(nil),                        // 69: switchboard.chat.v1.Author
+	(*v1.Event)(nil),                         // 70: switchboard.chat.v1.Event
+	(v1.Thumb)(0),                            // 71: switchboard.chat.v1.Thumb
+	(*GetBoardRequest)(nil),                  // 72: switchboard.supervision.v1.GetBoardRequest
+	(*WatchBoardRequest)(nil),                // 73: switchboard.supervision.v1.WatchBoardRequest
+	(*GetAgentTableRequest)(nil),             // 74: switchboard.supervision.v1.GetAgentTableRequest
+	(*GetDailyReportRequest)(nil),            // 75: switchboard.supervision.v1.GetDailyReportRequest
+	(*GetMonthlyReportRequest)(nil),          // 76: switchboard.supervision.v1.GetMonthlyReportRequest
+	(*GetVisitorStatisticsRequest)(nil),      // 77: switchboard.supervision.v1.GetVisitorStatisticsRequest
+	(*GetAgentStatisticsRequest)(nil),        // 78: switchboard.supervision.v1.GetAgentStatisticsRequest
+	(*GetInteractionStatisticsRequest)(nil),  // 79: switchboard.supervision.v1.GetInteractionStatisticsRequest
+	(*ExportReportRequest)(nil),              // 80: switchboard.supervision.v1.ExportReportRequest
+	(*GetBoardResponse)(nil),                 // 81: switchboard.supervision.v1.GetBoardResponse
+	(*WatchBoardResponse)(nil),               // 82: switchboard.supervision.v1.WatchBoardResponse
+	(*GetAgentTableResponse)(nil),            // 83: switchboard.supervision.v1.GetAgentTableResponse
+	(*GetDailyReportResponse)(nil),           // 84: switchboard.supervision.v1.GetDailyReportResponse
+	(*GetMonthlyReportResponse)(nil),         // 85: switchboard.supervision.v1.GetMonthlyReportResponse
+	(*GetVisitorStatisticsResponse)(nil),     // 86: switchboard.supervision.v1.GetVisitorStatisticsResponse
+	(*GetAgentStatisticsResponse)(nil),       // 87: switchboard.supervision.v1.GetAgentStatisticsResponse
+	(*GetInteractionStatisticsResponse)(nil), // 88: switchboard.supervision.v1.GetInteractionStatisticsResponse
+	(*ExportReportResponse)(nil),             // 89: switchboard.supervision.v1.ExportReportResponse
 }
 var file_switchboard_supervision_v1_supervision_proto_depIdxs = []int32{
 	2,  // 0: switchboard.supervision.v1.Visitor.profile:type_name -> switchboard.supervision.v1.VisitorProfile
-	64, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
-	64, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
-	64, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
-	64, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
-	64, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
-	64, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
+	65, // 1: switchboard.supervision.v1.Visitor.first_visit_at:type_name -> google.protobuf.Timestamp
+	65, // 2: switchboard.supervision.v1.Visitor.last_seen_at:type_name -> google.protobuf.Timestamp
+	65, // 3: switchboard.supervision.v1.Visitor.created_at:type_name -> google.protobuf.Timestamp
+	65, // 4: switchboard.supervision.v1.Visitor.updated_at:type_name -> google.protobuf.Timestamp
+	65, // 5: switchboard.supervision.v1.VisitorSession.started_at:type_name -> google.protobuf.Timestamp
+	65, // 6: switchboard.supervision.v1.VisitorSession.last_seen_at:type_name -> google.protobuf.Timestamp
 	5,  // 7: switchboard.supervision.v1.VisitorSession.page_views:type_name -> switchboard.supervision.v1.PageView
-	64, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
+	65, // 8: switchboard.supervision.v1.PageView.viewed_at:type_name -> google.protobuf.Timestamp
 	3,  // 9: switchboard.supervision.v1.GetVisitorResponse.visitor:type_name -> switchboard.supervision.v1.Visitor
 	4,  // 10: switchboard.supervision.v1.GetVisitorResponse.sessions:type_name -> switchboard.supervision.v1.VisitorSession
-	65, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	66, // 11: switchboard.supervision.v1.GetVisitorResponse.conversations:type_name -> switchboard.chat.v1.Conversation
 	3,  // 12: switchboard.supervision.v1.ListContactsResponse.contacts:type_name -> switchboard.supervision.v1.Visitor
 	2,  // 13: switchboard.supervision.v1.CreateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
 	3,  // 14: switchboard.supervision.v1.CreateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
 	2,  // 15: switchboard.supervision.v1.UpdateContactRequest.profile:type_name -> switchboard.supervision.v1.VisitorProfile
 	3,  // 16: switchboard.supervision.v1.UpdateContactResponse.contact:type_name -> switchboard.supervision.v1.Visitor
 	27, // 17: switchboard.supervision.v1.WatchAgentsResponse.agent:type_name -> switchboard.supervision.v1.AgentLoad
-	65, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
-	64, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
+	66, // 18: switchboard.supervision.v1.ListSupervisedChatsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
+	65, // 19: switchboard.supervision.v1.AuditEntry.at:type_name -> google.protobuf.Timestamp
 	24, // 20: switchboard.supervision.v1.ListAuditLogResponse.entries:type_name -> switchboard.supervision.v1.AuditEntry
-	66, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
-	64, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
-	67, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
+	67, // 21: switchboard.supervision.v1.AgentLoad.status:type_name -> switchboard.chat.v1.AgentStatus
+	65, // 22: switchboard.supervision.v1.AgentLoad.status_since:type_name -> google.protobuf.Timestamp
+	68, // 23: switchboard.supervision.v1.AgentLoad.signals:type_name -> switchboard.supervision.v1.Signal
 	34, // 24: switchboard.supervision.v1.WatchOpenChatsResponse.chat:type_name -> switchboard.supervision.v1.OpenChat
-	64, // 25: switchboard.supervision.v1.ListSignalsRequest.from:type_name -> google.protobuf.Timestamp
-	64, // 26: switchboard.supervision.v1.ListSignalsRequest.to:type_name -> google.protobuf.Timestamp
-	67, // 27: switchboard.supervision.v1.ListSignalsResponse.signals:type_name -> switchboard.supervision.v1.Signal
+	65, // 25: switchboard.supervision.v1.ListSignalsRequest.from:type_name -> google.protobuf.Timestamp
+	65, // 26: switchboard.supervision.v1.ListSignalsRequest.to:type_name -> google.protobuf.Timestamp
+	68, // 27: switchboard.supervision.v1.ListSignalsResponse.signals:type_name -> switchboard.supervision.v1.Signal
 	27, // 28: switchboard.supervision.v1.ListAgentsResponse.agents:type_name -> switchboard.supervision.v1.AgentLoad
-	65, // 29: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
-	67, // 30: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
-	34, // 31: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
-	68, // 32: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
-	40, // 33: switchboard.supervision.v1.WatchConversationsRequest.conversations:type_name -> switchboard.supervision.v1.ConversationCursor
-	68, // 34: switchboard.supervision.v1.WatchConversationsResponse.event:type_name -> switchboard.chat.v1.Event
-	42, // 35: switchboard.supervision.v1.WatchConversationsResponse.refused:type_name -> switchboard.supervision.v1.RefusedConversation
-	68, // 36: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
-	65, // 37: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	65, // 38: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	64, // 39: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
-	49, // 40: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
-	64, // 41: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
-	64, // 42: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
-	69, // 43: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 44: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	1,  // 45: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
-	65, // 46: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
-	69, // 47: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
-	0,  // 48: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
-	54, // 49: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	55, // 50: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
-	54, // 51: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
-	32, // 52: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
-	16, // 53: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
-	35, // 54: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
-	37, // 55: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
-	39, // 56: switchboard.supervision.v1.SupervisionService.WatchConversations:input_type -> switchboard.supervision.v1.WatchConversationsRequest
-	18, // 57: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
-	20, // 58: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
-	22, // 59: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
-	43, // 60: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
-	45, // 61: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
-	47, // 62: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
-	56, // 63: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
-	58, // 64: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
-	52, // 65: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
-	62, // 66: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
-	50, // 67: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
-	60, // 68: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
-	25, // 69: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
-	6,  // 70: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
-	8,  // 71: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
-	10, // 72: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
-	12, // 73: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
-	14, // 74: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
-	28, // 75: switchboard.supervision.v1.SupervisionService.WatchOpenChats:input_type -> switchboard.supervision.v1.WatchOpenChatsRequest
-	30, // 76: switchboard.supervision.v1.SupervisionService.ListSignals:input_type -> switchboard.supervision.v1.ListSignalsRequest
-	70, // 77: switchboard.supervision.v1.SupervisionService.GetBoard:input_type -> switchboard.supervision.v1.GetBoardRequest
-	71, // 78: switchboard.supervision.v1.SupervisionService.WatchBoard:input_type -> switchboard.supervision.v1.WatchBoardRequest
-	72, // 79: switchboard.supervision.v1.SupervisionService.GetAgentTable:input_type -> switchboard.supervision.v1.GetAgentTableRequest
-	73, // 80: switchboard.supervision.v1.SupervisionService.GetDailyReport:input_type -> switchboard.supervision.v1.GetDailyReportRequest
-	74, // 81: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:input_type -> switchboard.supervision.v1.GetMonthlyReportRequest
-	75, // 82: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:input_type -> switchboard.supervision.v1.GetVisitorStatisticsRequest
-	76, // 83: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:input_type -> switchboard.supervision.v1.GetAgentStatisticsRequest
-	77, // 84: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:input_type -> switchboard.supervision.v1.GetInteractionStatisticsRequest
-	78, // 85: switchboard.supervision.v1.SupervisionService.ExportReport:input_type -> switchboard.supervision.v1.ExportReportRequest
-	33, // 86: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
-	17, // 87: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
-	36, // 88: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
-	38, // 89: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
-	41, // 90: switchboard.supervision.v1.SupervisionService.WatchConversations:output_type -> switchboard.supervision.v1.WatchConversationsResponse
-	19, // 91: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
-	21, // 92: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
-	23, // 93: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
-	44, // 94: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
-	46, // 95: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
-	48, // 96: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
-	57, // 97: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
-	59, // 98: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
-	53, // 99: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
-	63, // 100: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
-	51, // 101: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
-	61, // 102: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
-	26, // 103: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
-	7,  // 104: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
-	9,  // 105: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
-	11, // 106: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
-	13, // 107: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
-	15, // 108: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
-	29, // 109: switchboard.supervision.v1.SupervisionService.WatchOpenChats:output_type -> switchboard.supervision.v1.WatchOpenChatsResponse
-	31, // 110: switchboard.supervision.v1.SupervisionService.ListSignals:output_type -> switchboard.supervision.v1.ListSignalsResponse
-	79, // 111: switchboard.supervision.v1.SupervisionService.GetBoard:output_type -> switchboard.supervision.v1.GetBoardResponse
-	80, // 112: switchboard.supervision.v1.SupervisionService.WatchBoard:output_type -> switchboard.supervision.v1.WatchBoardResponse
-	81, // 113: switchboard.supervision.v1.SupervisionService.GetAgentTable:output_type -> switchboard.supervision.v1.GetAgentTableResponse
-	82, // 114: switchboard.supervision.v1.SupervisionService.GetDailyReport:output_type -> switchboard.supervision.v1.GetDailyReportResponse
-	83, // 115: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:output_type -> switchboard.supervision.v1.GetMonthlyReportResponse
-	84, // 116: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:output_type -> switchboard.supervision.v1.GetVisitorStatisticsResponse
-	85, // 117: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:output_type -> switchboard.supervision.v1.GetAgentStatisticsResponse
-	86, // 118: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:output_type -> switchboard.supervision.v1.GetInteractionStatisticsResponse
-	87, // 119: switchboard.supervision.v1.SupervisionService.ExportReport:output_type -> switchboard.supervision.v1.ExportReportResponse
-	86, // [86:120] is the sub-list for method output_type
-	52, // [52:86] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	66, // 29: switchboard.supervision.v1.OpenChat.conversation:type_name -> switchboard.chat.v1.Conversation
+	68, // 30: switchboard.supervision.v1.OpenChat.signals:type_name -> switchboard.supervision.v1.Signal
+	35, // 31: switchboard.supervision.v1.OpenChat.last_message:type_name -> switchboard.supervision.v1.MessagePreview
+	69, // 32: switchboard.supervision.v1.MessagePreview.author:type_name -> switchboard.chat.v1.Author
+	65, // 33: switchboard.supervision.v1.MessagePreview.created_at:type_name -> google.protobuf.Timestamp
+	34, // 34: switchboard.supervision.v1.ListOpenChatsResponse.chats:type_name -> switchboard.supervision.v1.OpenChat
+	70, // 35: switchboard.supervision.v1.WatchConversationResponse.event:type_name -> switchboard.chat.v1.Event
+	41, // 36: switchboard.supervision.v1.WatchConversationsRequest.conversations:type_name -> switchboard.supervision.v1.ConversationCursor
+	70, // 37: switchboard.supervision.v1.WatchConversationsResponse.event:type_name -> switchboard.chat.v1.Event
+	43, // 38: switchboard.supervision.v1.WatchConversationsResponse.refused:type_name -> switchboard.supervision.v1.RefusedConversation
+	70, // 39: switchboard.supervision.v1.WhisperResponse.event:type_name -> switchboard.chat.v1.Event
+	66, // 40: switchboard.supervision.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	66, // 41: switchboard.supervision.v1.FinishConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
+	65, // 42: switchboard.supervision.v1.OfflineMessage.created_at:type_name -> google.protobuf.Timestamp
+	50, // 43: switchboard.supervision.v1.ListOfflineMessagesResponse.messages:type_name -> switchboard.supervision.v1.OfflineMessage
+	65, // 44: switchboard.supervision.v1.ChatFilter.from:type_name -> google.protobuf.Timestamp
+	65, // 45: switchboard.supervision.v1.ChatFilter.to:type_name -> google.protobuf.Timestamp
+	71, // 46: switchboard.supervision.v1.ChatFilter.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 47: switchboard.supervision.v1.ChatFilter.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	1,  // 48: switchboard.supervision.v1.ChatFilter.state:type_name -> switchboard.supervision.v1.ChatStateFilter
+	66, // 49: switchboard.supervision.v1.ChatSummary.conversation:type_name -> switchboard.chat.v1.Conversation
+	71, // 50: switchboard.supervision.v1.ChatSummary.thumb:type_name -> switchboard.chat.v1.Thumb
+	0,  // 51: switchboard.supervision.v1.ChatSummary.sentiment:type_name -> switchboard.supervision.v1.Sentiment
+	55, // 52: switchboard.supervision.v1.SearchChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	56, // 53: switchboard.supervision.v1.SearchChatsResponse.chats:type_name -> switchboard.supervision.v1.ChatSummary
+	55, // 54: switchboard.supervision.v1.ExportChatsRequest.filter:type_name -> switchboard.supervision.v1.ChatFilter
+	32, // 55: switchboard.supervision.v1.SupervisionService.ListAgents:input_type -> switchboard.supervision.v1.ListAgentsRequest
+	16, // 56: switchboard.supervision.v1.SupervisionService.WatchAgents:input_type -> switchboard.supervision.v1.WatchAgentsRequest
+	36, // 57: switchboard.supervision.v1.SupervisionService.ListOpenChats:input_type -> switchboard.supervision.v1.ListOpenChatsRequest
+	38, // 58: switchboard.supervision.v1.SupervisionService.WatchConversation:input_type -> switchboard.supervision.v1.WatchConversationRequest
+	40, // 59: switchboard.supervision.v1.SupervisionService.WatchConversations:input_type -> switchboard.supervision.v1.WatchConversationsRequest
+	18, // 60: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:input_type -> switchboard.supervision.v1.AddSupervisedChatRequest
+	20, // 61: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:input_type -> switchboard.supervision.v1.RemoveSupervisedChatRequest
+	22, // 62: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:input_type -> switchboard.supervision.v1.ListSupervisedChatsRequest
+	44, // 63: switchboard.supervision.v1.SupervisionService.Whisper:input_type -> switchboard.supervision.v1.WhisperRequest
+	46, // 64: switchboard.supervision.v1.SupervisionService.TransferConversation:input_type -> switchboard.supervision.v1.TransferConversationRequest
+	48, // 65: switchboard.supervision.v1.SupervisionService.FinishConversation:input_type -> switchboard.supervision.v1.FinishConversationRequest
+	57, // 66: switchboard.supervision.v1.SupervisionService.SearchChats:input_type -> switchboard.supervision.v1.SearchChatsRequest
+	59, // 67: switchboard.supervision.v1.SupervisionService.ExportChats:input_type -> switchboard.supervision.v1.ExportChatsRequest
+	53, // 68: switchboard.supervision.v1.SupervisionService.ExportTranscript:input_type -> switchboard.supervision.v1.ExportTranscriptRequest
+	63, // 69: switchboard.supervision.v1.SupervisionService.SendTranscript:input_type -> switchboard.supervision.v1.SendTranscriptRequest
+	51, // 70: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:input_type -> switchboard.supervision.v1.ListOfflineMessagesRequest
+	61, // 71: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:input_type -> switchboard.supervision.v1.ExportOfflineMessagesRequest
+	25, // 72: switchboard.supervision.v1.SupervisionService.ListAuditLog:input_type -> switchboard.supervision.v1.ListAuditLogRequest
+	6,  // 73: switchboard.supervision.v1.SupervisionService.GetVisitor:input_type -> switchboard.supervision.v1.GetVisitorRequest
+	8,  // 74: switchboard.supervision.v1.SupervisionService.ListContacts:input_type -> switchboard.supervision.v1.ListContactsRequest
+	10, // 75: switchboard.supervision.v1.SupervisionService.CreateContact:input_type -> switchboard.supervision.v1.CreateContactRequest
+	12, // 76: switchboard.supervision.v1.SupervisionService.UpdateContact:input_type -> switchboard.supervision.v1.UpdateContactRequest
+	14, // 77: switchboard.supervision.v1.SupervisionService.DeleteContact:input_type -> switchboard.supervision.v1.DeleteContactRequest
+	28, // 78: switchboard.supervision.v1.SupervisionService.WatchOpenChats:input_type -> switchboard.supervision.v1.WatchOpenChatsRequest
+	30, // 79: switchboard.supervision.v1.SupervisionService.ListSignals:input_type -> switchboard.supervision.v1.ListSignalsRequest
+	72, // 80: switchboard.supervision.v1.SupervisionService.GetBoard:input_type -> switchboard.supervision.v1.GetBoardRequest
+	73, // 81: switchboard.supervision.v1.SupervisionService.WatchBoard:input_type -> switchboard.supervision.v1.WatchBoardRequest
+	74, // 82: switchboard.supervision.v1.SupervisionService.GetAgentTable:input_type -> switchboard.supervision.v1.GetAgentTableRequest
+	75, // 83: switchboard.supervision.v1.SupervisionService.GetDailyReport:input_type -> switchboard.supervision.v1.GetDailyReportRequest
+	76, // 84: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:input_type -> switchboard.supervision.v1.GetMonthlyReportRequest
+	77, // 85: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:input_type -> switchboard.supervision.v1.GetVisitorStatisticsRequest
+	78, // 86: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:input_type -> switchboard.supervision.v1.GetAgentStatisticsRequest
+	79, // 87: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:input_type -> switchboard.supervision.v1.GetInteractionStatisticsRequest
+	80, // 88: switchboard.supervision.v1.SupervisionService.ExportReport:input_type -> switchboard.supervision.v1.ExportReportRequest
+	33, // 89: switchboard.supervision.v1.SupervisionService.ListAgents:output_type -> switchboard.supervision.v1.ListAgentsResponse
+	17, // 90: switchboard.supervision.v1.SupervisionService.WatchAgents:output_type -> switchboard.supervision.v1.WatchAgentsResponse
+	37, // 91: switchboard.supervision.v1.SupervisionService.ListOpenChats:output_type -> switchboard.supervision.v1.ListOpenChatsResponse
+	39, // 92: switchboard.supervision.v1.SupervisionService.WatchConversation:output_type -> switchboard.supervision.v1.WatchConversationResponse
+	42, // 93: switchboard.supervision.v1.SupervisionService.WatchConversations:output_type -> switchboard.supervision.v1.WatchConversationsResponse
+	19, // 94: switchboard.supervision.v1.SupervisionService.AddSupervisedChat:output_type -> switchboard.supervision.v1.AddSupervisedChatResponse
+	21, // 95: switchboard.supervision.v1.SupervisionService.RemoveSupervisedChat:output_type -> switchboard.supervision.v1.RemoveSupervisedChatResponse
+	23, // 96: switchboard.supervision.v1.SupervisionService.ListSupervisedChats:output_type -> switchboard.supervision.v1.ListSupervisedChatsResponse
+	45, // 97: switchboard.supervision.v1.SupervisionService.Whisper:output_type -> switchboard.supervision.v1.WhisperResponse
+	47, // 98: switchboard.supervision.v1.SupervisionService.TransferConversation:output_type -> switchboard.supervision.v1.TransferConversationResponse
+	49, // 99: switchboard.supervision.v1.SupervisionService.FinishConversation:output_type -> switchboard.supervision.v1.FinishConversationResponse
+	58, // 100: switchboard.supervision.v1.SupervisionService.SearchChats:output_type -> switchboard.supervision.v1.SearchChatsResponse
+	60, // 101: switchboard.supervision.v1.SupervisionService.ExportChats:output_type -> switchboard.supervision.v1.ExportChatsResponse
+	54, // 102: switchboard.supervision.v1.SupervisionService.ExportTranscript:output_type -> switchboard.supervision.v1.ExportTranscriptResponse
+	64, // 103: switchboard.supervision.v1.SupervisionService.SendTranscript:output_type -> switchboard.supervision.v1.SendTranscriptResponse
+	52, // 104: switchboard.supervision.v1.SupervisionService.ListOfflineMessages:output_type -> switchboard.supervision.v1.ListOfflineMessagesResponse
+	62, // 105: switchboard.supervision.v1.SupervisionService.ExportOfflineMessages:output_type -> switchboard.supervision.v1.ExportOfflineMessagesResponse
+	26, // 106: switchboard.supervision.v1.SupervisionService.ListAuditLog:output_type -> switchboard.supervision.v1.ListAuditLogResponse
+	7,  // 107: switchboard.supervision.v1.SupervisionService.GetVisitor:output_type -> switchboard.supervision.v1.GetVisitorResponse
+	9,  // 108: switchboard.supervision.v1.SupervisionService.ListContacts:output_type -> switchboard.supervision.v1.ListContactsResponse
+	11, // 109: switchboard.supervision.v1.SupervisionService.CreateContact:output_type -> switchboard.supervision.v1.CreateContactResponse
+	13, // 110: switchboard.supervision.v1.SupervisionService.UpdateContact:output_type -> switchboard.supervision.v1.UpdateContactResponse
+	15, // 111: switchboard.supervision.v1.SupervisionService.DeleteContact:output_type -> switchboard.supervision.v1.DeleteContactResponse
+	29, // 112: switchboard.supervision.v1.SupervisionService.WatchOpenChats:output_type -> switchboard.supervision.v1.WatchOpenChatsResponse
+	31, // 113: switchboard.supervision.v1.SupervisionService.ListSignals:output_type -> switchboard.supervision.v1.ListSignalsResponse
+	81, // 114: switchboard.supervision.v1.SupervisionService.GetBoard:output_type -> switchboard.supervision.v1.GetBoardResponse
+	82, // 115: switchboard.supervision.v1.SupervisionService.WatchBoard:output_type -> switchboard.supervision.v1.WatchBoardResponse
+	83, // 116: switchboard.supervision.v1.SupervisionService.GetAgentTable:output_type -> switchboard.supervision.v1.GetAgentTableResponse
+	84, // 117: switchboard.supervision.v1.SupervisionService.GetDailyReport:output_type -> switchboard.supervision.v1.GetDailyReportResponse
+	85, // 118: switchboard.supervision.v1.SupervisionService.GetMonthlyReport:output_type -> switchboard.supervision.v1.GetMonthlyReportResponse
+	86, // 119: switchboard.supervision.v1.SupervisionService.GetVisitorStatistics:output_type -> switchboard.supervision.v1.GetVisitorStatisticsResponse
+	87, // 120: switchboard.supervision.v1.SupervisionService.GetAgentStatistics:output_type -> switchboard.supervision.v1.GetAgentStatisticsResponse
+	88, // 121: switchboard.supervision.v1.SupervisionService.GetInteractionStatistics:output_type -> switchboard.supervision.v1.GetInteractionStatisticsResponse
+	89, // 122: switchboard.supervision.v1.SupervisionService.ExportReport:output_type -> switchboard.supervision.v1.ExportReportResponse
+	89, // [89:123] is the sub-list for method output_type
+	55, // [55:89] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_supervision_v1_supervision_proto_init() }
@@ -4428,11 +4525,11 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 	file_switchboard_supervision_v1_board_proto_init()
 	file_switchboard_supervision_v1_reports_proto_init()
 	file_switchboard_supervision_v1_signal_proto_init()
-	file_switchboard_supervision_v1_supervision_proto_msgTypes[39].OneofWrappers = []any{
+	file_switchboard_supervision_v1_supervision_proto_msgTypes[40].OneofWrappers = []any{
 		(*WatchConversationsResponse_Event)(nil),
 		(*WatchConversationsResponse_Refused)(nil),
 	}
-	file_switchboard_supervision_v1_supervision_proto_msgTypes[43].OneofWrappers = []any{
+	file_switchboard_supervision_v1_supervision_proto_msgTypes[44].OneofWrappers = []any{
 		(*TransferConversationRequest_Agent)(nil),
 		(*TransferConversationRequest_BusinessUnit)(nil),
 	}
@@ -4442,7 +4539,7 @@ func file_switchboard_supervision_v1_supervision_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_supervision_v1_supervision_proto_rawDesc), len(file_switchboard_supervision_v1_supervision_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   62,
+			NumMessages:   63,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

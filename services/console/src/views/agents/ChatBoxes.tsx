@@ -1,10 +1,11 @@
 // An agent's open conversations as boxes: who the visitor is, how long it has waited or
-// lasted (ticking), when it last moved, and the objectives it misses.
+// lasted (ticking), when it last moved, the last message, and the objectives it misses.
 import { useState } from "react";
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { errorText } from "../../api";
 import { ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
 import type { OpenChat } from "../../gen/switchboard/supervision/v1/supervision_pb";
+import { LastMessage } from "../../ui/LastMessage";
 import { formatDuration } from "../board/format";
 import { highest } from "../board/levels";
 import { SignalBadge, signalText } from "../board/signals";
@@ -89,6 +90,7 @@ function ChatBox(props: {
           <dd>{c.businessUnit}</dd>
         </div>
       </dl>
+      <LastMessage message={chat.lastMessage} lines={2} />
       {chat.signals.length > 0 ? (
         <ul className="chat-signals" aria-label={`Signals of the conversation with ${name}`}>
           {chat.signals.map((s) => (

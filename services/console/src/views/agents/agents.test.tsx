@@ -3,9 +3,9 @@ import { act, cleanup, fireEvent, render, screen, within } from "@testing-librar
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError, Code } from "@connectrpc/connect";
-import { AgentStatus, ConversationSchema, ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
+import { AgentStatus, AuthorKind, AuthorSchema, ConversationSchema, ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
 import { SignalLevel, SignalSchema } from "../../gen/switchboard/supervision/v1/signal_pb";
-import { AgentLoadSchema, OpenChatSchema } from "../../gen/switchboard/supervision/v1/supervision_pb";
+import { AgentLoadSchema, MessagePreviewSchema, OpenChatSchema } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { AgentList, loadLevel } from "./AgentList";
 import { ChatBoxes, type ChatSeen } from "./ChatBoxes";
 import { withChat } from "./AgentChats";
@@ -20,7 +20,7 @@ const injection = "<img src=x onerror=alert(1)>";
 const agent = (init: Record<string, unknown>) =>
   create(AgentLoadSchema, { agent: "alice", displayName: "Alice", status: AgentStatus.AVAILABLE, statusSince: ago(300), openConversations: 2, capacity: 4, businessUnits: ["sales"], ...init });
 
-const chat = (init: { id: string; name?: string; state?: ConversationState; waiting?: bigint; unit?: string; level?: SignalLevel; inactive?: boolean }) =>
+const chat = (init: { id: string; name?: string; state?: ConversationState; waiting?: bigint; unit?: string; level?: SignalLevel; inactive?: boolean; last?: string }) =>
   create(OpenChatSchema, {
     conversation: create(ConversationSchema, {
       id: init.id,
@@ -35,6 +35,10 @@ const chat = (init: { id: string; name?: string; state?: ConversationState; wait
     waitingSeconds: init.waiting ?? 0n,
     inactive: init.inactive ?? false,
     signals: init.level ? [create(SignalSchema, { id: `s-${init.id}`, level: init.level, summary: "first response 2m10s (critical above 2m)" })] : [],
+    lastMessage:
+      init.last === undefined
+        ? undefined
+        : create(MessagePreviewSchema, { author: create(AuthorSchema, { kind: AuthorKind.VISITOR, displayName: init.name ?? "" }), text: init.last, createdAt: ago(12) }),
   });
 
 describe("agent list", () => {
@@ -165,6 +169,20 @@ describe("an agent's conversations", () => {
     await act(async () => fireEvent.click(screen.getByRole("button", { name: "Supervise" })));
     expect(screen.getByRole("alert").textContent).toBe("you may not supervise chats of sales");
     expect((screen.getByRole("button", { name: "Supervise" }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
+  it("shows the last message in its box, as text, and follows a new one", () => {
+    const { container, rerender } = render(<ChatBoxes chats={seen(chat({ id: "c1", name: "Dana" }))} now={now} canSupervise={() => false} onSupervise={vi.fn()} />);
+    const box = () => screen.getByRole("article", { name: "Conversation with Dana" });
+    expect(within(box()).getByText("No message yet")).toBeTruthy();
+    rerender(<ChatBoxes chats={seen(chat({ id: "c1", name: "Dana", last: injection }))} now={now} canSupervise={() => false} onSupervise={vi.fn()} />);
+    const last = box().querySelector(".last-message")!;
+    expect(last.textContent).toBe(`Dana: ${injection}`);
+    expect(last.className).toContain("lines-2");
+    expect(container.querySelector("img")).toBeNull();
+    const list = withChat(seen(chat({ id: "c1", name: "Dana", last: "hello" })), chat({ id: "c1", name: "Dana", last: "where is my parcel?" }), false, now);
+    rerender(<ChatBoxes chats={list} now={now} canSupervise={() => false} onSupervise={vi.fn()} />);
+    expect(box().querySelector(".last-message")!.textContent).toBe("Dana: where is my parcel?");
   });
 
   it("updates a conversation in place, adds new ones and drops closed ones", () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
 import { fireEvent, render, screen, within } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
-import { ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
-import { WatchOpenChatsResponseSchema, type OpenChat } from "../../gen/switchboard/supervision/v1/supervision_pb";
+import { AuthorKind, AuthorSchema, ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
+import { MessagePreviewSchema, WatchOpenChatsResponseSchema, type OpenChat } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { SignalLevel } from "../../gen/switchboard/supervision/v1/signal_pb";
 import { OpenChatsView } from "./OpenChatsView";
 import { applyOpenChat, byLastActivity, noOpenChats, restart, type LiveOpenChat } from "./openChats";
@@ -106,6 +106,20 @@ describe("OpenChatsView", () => {
     expect(document.querySelector("img")).toBeNull();
     expect(screen.getByText(evilName)).toBeTruthy();
     expect(screen.getByRole("button", { name: `Supervise chat with ${evilName}` })).toBeTruthy();
+  });
+  it("shows each chat's last message on one line, as text, with an ellipsis when cut", () => {
+    const withLast = (id: string, author: string, text: string, truncated: boolean) => {
+      const chat = openChat(conversation(id));
+      chat.lastMessage = create(MessagePreviewSchema, { author: create(AuthorSchema, { kind: AuthorKind.AGENT, displayName: author }), text, truncated });
+      return chat;
+    };
+    view([withLast("a", "Alice Martin", "Your parcel ships Monday", true), withLast("e", evilName, evilName, false), openChat(conversation("n"))]);
+    const table = screen.getByRole("table", { name: "Open chats" });
+    expect(within(table).getByRole("columnheader", { name: "Last message" })).toBeTruthy();
+    const cells = Array.from(table.querySelectorAll("td.last-message-cell")).map((td) => td.textContent);
+    expect(cells).toEqual(["Alice Martin: Your parcel ships Monday…", `${evilName}: ${evilName}`, "No message yet"]);
+    expect(table.querySelector(".last-message")!.className).toContain("lines-1");
+    expect(document.querySelector("img")).toBeNull();
   });
   it("filters by unit (clearing the agent) and by agent, offering the unit's agents", () => {
     const { onFilter } = view(undefined, { filter: { unit: "support", agent: "" } });

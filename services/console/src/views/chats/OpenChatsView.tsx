@@ -1,8 +1,10 @@
 // OpenChatsView is the open chats page as data makes it: the unit and agent filters, and
-// the table of open chats, most recent activity first, each with a "Supervise" button.
+// the table of open chats, most recent activity first, each with its last message and a
+// "Supervise" button.
 import { memo, useState } from "react";
 import type { AgentLoad, OpenChat } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
+import { LastMessage } from "../../ui/LastMessage";
 import { SignalBadges } from "./SignalBadges";
 import { agentName, dateTime, stateLabel, toDate, visitorName } from "./format";
 import { Elapsed, NowContext } from "./now";
@@ -88,6 +90,7 @@ export function OpenChatsView(props: {
                   <th scope="col">Agent</th>
                   <th scope="col">State</th>
                   <th scope="col">Waiting</th>
+                  <th scope="col">Last message</th>
                   <th scope="col">Last activity</th>
                   <th scope="col">Signals</th>
                   <th scope="col">
@@ -147,6 +150,9 @@ function OpenChatRowView(props: { item: LiveOpenChat; agent: string; canSupervis
         )}
       </td>
       <td>{c.state === ConversationState.QUEUED ? <Elapsed since={item.queuedAt} /> : <span className="muted">—</span>}</td>
+      <td className="last-message-cell">
+        <LastMessage message={chat.lastMessage} lines={1} />
+      </td>
       <td>
         {last && (
           <time dateTime={last.toISOString()} title={dateTime(last)}>

@@ -219,7 +219,8 @@ type SupervisionServiceClient interface {
 	DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error)
 	// WatchOpenChats streams the open chats of the units where the caller holds
 	// SuperviseOpenChats: the whole list first, then a chat again whenever its state,
-	// assignment or signals change, and a removal when it closes or leaves the caller's units.
+	// assignment, signals or last message change (each new message of the conversation sends
+	// it again), and a removal when it closes or leaves the caller's units.
 	WatchOpenChats(context.Context, *connect.Request[v1.WatchOpenChatsRequest]) (*connect.ServerStreamForClient[v1.WatchOpenChatsResponse], error)
 	// ListSignals pages through the signals of the caller's units, newest first: the active
 	// ones, or the history over a time range.
@@ -758,7 +759,8 @@ type SupervisionServiceHandler interface {
 	DeleteContact(context.Context, *connect.Request[v1.DeleteContactRequest]) (*connect.Response[v1.DeleteContactResponse], error)
 	// WatchOpenChats streams the open chats of the units where the caller holds
 	// SuperviseOpenChats: the whole list first, then a chat again whenever its state,
-	// assignment or signals change, and a removal when it closes or leaves the caller's units.
+	// assignment, signals or last message change (each new message of the conversation sends
+	// it again), and a removal when it closes or leaves the caller's units.
 	WatchOpenChats(context.Context, *connect.Request[v1.WatchOpenChatsRequest], *connect.ServerStream[v1.WatchOpenChatsResponse]) error
 	// ListSignals pages through the signals of the caller's units, newest first: the active
 	// ones, or the history over a time range.
