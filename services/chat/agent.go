@@ -1,8 +1,10 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"connectrpc.com/connect"
@@ -116,6 +118,82 @@ func (s *Server) TransferConversation(ctx context.Context, req *connect.Request[
 		return nil, err
 	}
 	return connect.NewResponse(&chatv1.TransferConversationResponse{Conversation: ConversationToProto(r.Conversation)}), nil
+}
+
+// ListTransferTargets lists where the calling agent may transfer a conversation assigned
+// to it: what TransferConversation accepts, every other agent of the tenant and every unit.
+func (s *Server) ListTransferTargets(ctx context.Context, req *connect.Request[chatv1.ListTransferTargetsRequest]) (*connect.Response[chatv1.ListTransferTargetsResponse], error) {
+	p, err := agentCaller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := ParseID("conversation_id", req.Msg.ConversationId)
+	if err != nil {
+		return nil, err
+	}
+	var conv *store.Conversation
+	var agents []*store.AgentLoad
+	var units []*store.Unit
+	err = s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+		if conv, err = store.GetConversation(ctx, tx, id); err != nil {
+			return err
+		}
+		// The checks TransferConversation makes under the row lock, in the same order.
+		if err := mayWrite(p)(conv); err != nil {
+			return err
+		}
+		if conv.State == store.StateClosed {
+			return store.ErrClosed
+		}
+		if agents, err = store.ListTenantAgentLoads(ctx, tx); err != nil {
+			return err
+		}
+		units, err = store.ListUnits(ctx, tx)
+		return err
+	})
+	if err != nil {
+		return nil, StoreError(ctx, err, "conversation")
+	}
+	return connect.NewResponse(transferTargets(conv, p.Account.AgentID.UUID, agents, units)), nil
+}
+
+// transferTargets lists the agents other than the caller, those of the conversation's unit
+// first, then those who can take it now, the least loaded first.
+func transferTargets(conv *store.Conversation, caller uuid.UUID, agents []*store.AgentLoad, units []*store.Unit) *chatv1.ListTransferTargetsResponse {
+	out := &chatv1.ListTransferTargetsResponse{}
+	for _, a := range agents {
+		if a.ID == caller {
+			continue
+		}
+		out.Agents = append(out.Agents, &chatv1.TransferAgent{
+			Agent: a.Name, DisplayName: a.DisplayName, Status: statusToProto[a.Status],
+			OpenConversations: int32(a.OpenCount), Capacity: int32(a.Capacity),
+			CanTakeNow: a.CanTakeConversation(), ServesUnit: slices.Contains(a.Units, conv.UnitName),
+		})
+	}
+	slices.SortStableFunc(out.Agents, func(a, b *chatv1.TransferAgent) int {
+		return cmp.Or(
+			compareTrueFirst(a.ServesUnit, b.ServesUnit),
+			compareTrueFirst(a.CanTakeNow, b.CanTakeNow),
+			cmp.Compare(a.OpenConversations, b.OpenConversations),
+		)
+	})
+	for _, u := range units {
+		out.BusinessUnits = append(out.BusinessUnits, &chatv1.TransferUnit{
+			BusinessUnit: u.Name, DisplayName: u.DisplayName, AgentsOnline: int32(u.AgentsOnline), Current: u.ID == conv.UnitID,
+		})
+	}
+	return out
+}
+
+func compareTrueFirst(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return -1
+	}
+	return 1
 }
 
 // Transfer moves a conversation, publishes the change and routes what it freed. The

@@ -95,6 +95,10 @@ func TestTenantIsolation(t *testing.T) {
 				Target: &chatv1.TransferConversationRequest_BusinessUnit{BusinessUnit: "sales"}}))
 			return err
 		}},
+		{"ListTransferTargets", func(c chatv1ChatClient) error {
+			_, err := c.ListTransferTargets(ctx, connect.NewRequest(&chatv1.ListTransferTargetsRequest{ConversationId: id}))
+			return err
+		}},
 		{"Subscribe", func(c chatv1ChatClient) error {
 			sctx, cancel := context.WithCancel(ctx)
 			defer cancel()
@@ -173,5 +177,6 @@ type chatv1ChatClient = interface {
 	CloseConversation(context.Context, *connect.Request[chatv1.CloseConversationRequest]) (*connect.Response[chatv1.CloseConversationResponse], error)
 	AcceptConversation(context.Context, *connect.Request[chatv1.AcceptConversationRequest]) (*connect.Response[chatv1.AcceptConversationResponse], error)
 	TransferConversation(context.Context, *connect.Request[chatv1.TransferConversationRequest]) (*connect.Response[chatv1.TransferConversationResponse], error)
+	ListTransferTargets(context.Context, *connect.Request[chatv1.ListTransferTargetsRequest]) (*connect.Response[chatv1.ListTransferTargetsResponse], error)
 	Subscribe(context.Context, *connect.Request[chatv1.SubscribeRequest]) (*connect.ServerStreamForClient[chatv1.SubscribeResponse], error)
 }

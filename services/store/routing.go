@@ -40,18 +40,36 @@ func (u *Unit) Available(now time.Time) bool {
 	return u.AgentsOnline > 0 && u.Hours.OpenAt(now)
 }
 
-// GetUnit reads a unit by name with the number of its agents online.
-func GetUnit(ctx context.Context, tx pgx.Tx, name string) (*Unit, error) {
-	var u Unit
-	err := tx.QueryRow(ctx, `SELECT u.unit_id, u.name, u.display_name, u.accepts_offline_messages, u.business_hours,
+// unitSelect reads units with the number of their agents online.
+const unitSelect = `SELECT u.unit_id, u.name, u.display_name, u.accepts_offline_messages, u.business_hours,
 		(SELECT count(*) FROM agent_units au JOIN agents a ON a.tenant_id = au.tenant_id AND a.agent_id = au.agent_id
 		  WHERE au.tenant_id = u.tenant_id AND au.unit_id = u.unit_id AND a.status <> 'offline')
-		FROM business_units u WHERE u.tenant_id = sb_current_tenant() AND u.name = $1`, name,
-	).Scan(&u.ID, &u.Name, &u.DisplayName, &u.AcceptsOfflineMessages, &u.Hours, &u.AgentsOnline)
+		FROM business_units u WHERE u.tenant_id = sb_current_tenant()`
+
+func scanUnit(row pgx.Row) (*Unit, error) {
+	var u Unit
+	if err := row.Scan(&u.ID, &u.Name, &u.DisplayName, &u.AcceptsOfflineMessages, &u.Hours, &u.AgentsOnline); err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// GetUnit reads a unit by name with the number of its agents online.
+func GetUnit(ctx context.Context, tx pgx.Tx, name string) (*Unit, error) {
+	u, err := scanUnit(tx.QueryRow(ctx, unitSelect+` AND u.name = $1`, name))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, ErrNotFound
 	}
-	return &u, err
+	return u, err
+}
+
+// ListUnits lists the tenant's units with the number of their agents online, by name.
+func ListUnits(ctx context.Context, tx pgx.Tx) ([]*Unit, error) {
+	rows, err := tx.Query(ctx, unitSelect+` ORDER BY u.name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*Unit, error) { return scanUnit(row) })
 }
 
 // Routed is what a routing step changed: the conversation as it is now, the events it
@@ -157,6 +175,12 @@ func takeSlot(ctx context.Context, tx pgx.Tx, tenant, unit uuid.UUID) (uuid.UUID
 		}
 	}
 	return uuid.Nil, "", false, nil
+}
+
+// CanTakeConversation reports whether the agent may be given one more conversation now:
+// available and below capacity, what takeAgentSlot checks under the agent's row lock.
+func (a *Agent) CanTakeConversation() bool {
+	return a.Status == "available" && a.OpenCount < a.Capacity
 }
 
 // takeAgentSlot raises one agent's open count if it is available and below capacity.

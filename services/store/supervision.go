@@ -282,18 +282,32 @@ func ListAudit(ctx context.Context, tx pgx.Tx, beforeID int64, limit int) ([]Aud
 	return out, rows.Err()
 }
 
-// GetAgentLoad reads one agent with its units.
-func GetAgentLoad(ctx context.Context, tx pgx.Tx, agent uuid.UUID) (*AgentLoad, error) {
-	var a AgentLoad
-	err := tx.QueryRow(ctx, `SELECT a.agent_id, a.name, a.display_name, a.capacity, a.chosen_status, a.status, a.status_changed_at, a.open_count,
+// agentLoadSelect reads agents with the names of their units, agents of no unit included.
+const agentLoadSelect = `SELECT a.agent_id, a.name, a.display_name, a.capacity, a.chosen_status, a.status, a.status_changed_at, a.open_count,
 		coalesce((SELECT array_agg(u.name ORDER BY u.name) FROM agent_units au JOIN business_units u ON u.tenant_id = au.tenant_id AND u.unit_id = au.unit_id
 		  WHERE au.tenant_id = a.tenant_id AND au.agent_id = a.agent_id), '{}')
-		FROM agents a WHERE a.tenant_id = sb_current_tenant() AND a.agent_id = $1`, agent).Scan(
-		&a.ID, &a.Name, &a.DisplayName, &a.Capacity, &a.ChosenStatus, &a.Status, &a.StatusChangedAt, &a.OpenCount, &a.Units)
-	if err != nil {
+		FROM agents a WHERE a.tenant_id = sb_current_tenant()`
+
+func scanAgentLoad(row pgx.Row) (*AgentLoad, error) {
+	var a AgentLoad
+	if err := row.Scan(&a.ID, &a.Name, &a.DisplayName, &a.Capacity, &a.ChosenStatus, &a.Status, &a.StatusChangedAt, &a.OpenCount, &a.Units); err != nil {
 		return nil, err
 	}
 	return &a, nil
+}
+
+// GetAgentLoad reads one agent with its units.
+func GetAgentLoad(ctx context.Context, tx pgx.Tx, agent uuid.UUID) (*AgentLoad, error) {
+	return scanAgentLoad(tx.QueryRow(ctx, agentLoadSelect+` AND a.agent_id = $1`, agent))
+}
+
+// ListTenantAgentLoads lists every agent of the tenant with its units, by name.
+func ListTenantAgentLoads(ctx context.Context, tx pgx.Tx) ([]*AgentLoad, error) {
+	rows, err := tx.Query(ctx, agentLoadSelect+` ORDER BY a.name`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*AgentLoad, error) { return scanAgentLoad(row) })
 }
 
 // OfflineMessageRow is a stored offline message with its unit's name.

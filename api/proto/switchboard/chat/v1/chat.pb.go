@@ -3146,6 +3146,283 @@ func (x *TransferConversationResponse) GetConversation() *Conversation {
 	return nil
 }
 
+// ListTransferTargetsRequest names the conversation to transfer.
+type ListTransferTargetsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// conversation_id is the conversation, which must be assigned to the calling agent.
+	ConversationId string `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListTransferTargetsRequest) Reset() {
+	*x = ListTransferTargetsRequest{}
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTransferTargetsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTransferTargetsRequest) ProtoMessage() {}
+
+func (x *ListTransferTargetsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTransferTargetsRequest.ProtoReflect.Descriptor instead.
+func (*ListTransferTargetsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *ListTransferTargetsRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+// ListTransferTargetsResponse lists the agents and units a transfer accepts.
+type ListTransferTargetsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// agents are the other agents of the tenant: those of the conversation's unit first, then
+	// those who can take it now, the least loaded first, then by name.
+	Agents []*TransferAgent `protobuf:"bytes,1,rep,name=agents,proto3" json:"agents,omitempty"`
+	// business_units are the tenant's units, by name; the conversation's own unit is one of
+	// them (a transfer there puts it back in the unit's queue).
+	BusinessUnits []*TransferUnit `protobuf:"bytes,2,rep,name=business_units,json=businessUnits,proto3" json:"business_units,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListTransferTargetsResponse) Reset() {
+	*x = ListTransferTargetsResponse{}
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListTransferTargetsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListTransferTargetsResponse) ProtoMessage() {}
+
+func (x *ListTransferTargetsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListTransferTargetsResponse.ProtoReflect.Descriptor instead.
+func (*ListTransferTargetsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ListTransferTargetsResponse) GetAgents() []*TransferAgent {
+	if x != nil {
+		return x.Agents
+	}
+	return nil
+}
+
+func (x *ListTransferTargetsResponse) GetBusinessUnits() []*TransferUnit {
+	if x != nil {
+		return x.BusinessUnits
+	}
+	return nil
+}
+
+// TransferAgent is an agent a conversation may be transferred to.
+type TransferAgent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// agent is the agent's identity, the value of TransferConversationRequest.agent.
+	Agent string `protobuf:"bytes,1,opt,name=agent,proto3" json:"agent,omitempty"`
+	// display_name is the agent's name for people.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// status is the agent's effective status.
+	Status AgentStatus `protobuf:"varint,3,opt,name=status,proto3,enum=switchboard.chat.v1.AgentStatus" json:"status,omitempty"`
+	// open_conversations is the number of assigned and active conversations the agent holds.
+	OpenConversations int32 `protobuf:"varint,4,opt,name=open_conversations,json=openConversations,proto3" json:"open_conversations,omitempty"`
+	// capacity is the most conversations the agent holds at once.
+	Capacity int32 `protobuf:"varint,5,opt,name=capacity,proto3" json:"capacity,omitempty"`
+	// can_take_now is whether a transfer would succeed now: available and below capacity.
+	CanTakeNow bool `protobuf:"varint,6,opt,name=can_take_now,json=canTakeNow,proto3" json:"can_take_now,omitempty"`
+	// serves_unit is whether the agent belongs to the conversation's business unit.
+	ServesUnit    bool `protobuf:"varint,7,opt,name=serves_unit,json=servesUnit,proto3" json:"serves_unit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferAgent) Reset() {
+	*x = TransferAgent{}
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferAgent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferAgent) ProtoMessage() {}
+
+func (x *TransferAgent) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferAgent.ProtoReflect.Descriptor instead.
+func (*TransferAgent) Descriptor() ([]byte, []int) {
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *TransferAgent) GetAgent() string {
+	if x != nil {
+		return x.Agent
+	}
+	return ""
+}
+
+func (x *TransferAgent) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *TransferAgent) GetStatus() AgentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AgentStatus_AGENT_STATUS_UNSPECIFIED
+}
+
+func (x *TransferAgent) GetOpenConversations() int32 {
+	if x != nil {
+		return x.OpenConversations
+	}
+	return 0
+}
+
+func (x *TransferAgent) GetCapacity() int32 {
+	if x != nil {
+		return x.Capacity
+	}
+	return 0
+}
+
+func (x *TransferAgent) GetCanTakeNow() bool {
+	if x != nil {
+		return x.CanTakeNow
+	}
+	return false
+}
+
+func (x *TransferAgent) GetServesUnit() bool {
+	if x != nil {
+		return x.ServesUnit
+	}
+	return false
+}
+
+// TransferUnit is a business unit a conversation may be transferred to.
+type TransferUnit struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// business_unit is the unit's name, the value of TransferConversationRequest.business_unit.
+	BusinessUnit string `protobuf:"bytes,1,opt,name=business_unit,json=businessUnit,proto3" json:"business_unit,omitempty"`
+	// display_name is the unit's name for people.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// agents_online is the number of the unit's agents with an agent stream open, whatever
+	// their status; with none the conversation waits in the unit's queue.
+	AgentsOnline int32 `protobuf:"varint,3,opt,name=agents_online,json=agentsOnline,proto3" json:"agents_online,omitempty"`
+	// current is whether the conversation is in this unit now.
+	Current       bool `protobuf:"varint,4,opt,name=current,proto3" json:"current,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferUnit) Reset() {
+	*x = TransferUnit{}
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferUnit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferUnit) ProtoMessage() {}
+
+func (x *TransferUnit) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_chat_v1_chat_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferUnit.ProtoReflect.Descriptor instead.
+func (*TransferUnit) Descriptor() ([]byte, []int) {
+	return file_switchboard_chat_v1_chat_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *TransferUnit) GetBusinessUnit() string {
+	if x != nil {
+		return x.BusinessUnit
+	}
+	return ""
+}
+
+func (x *TransferUnit) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *TransferUnit) GetAgentsOnline() int32 {
+	if x != nil {
+		return x.AgentsOnline
+	}
+	return 0
+}
+
+func (x *TransferUnit) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
 var File_switchboard_chat_v1_chat_proto protoreflect.FileDescriptor
 
 const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
@@ -3323,7 +3600,27 @@ const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
 	"\x04note\x18\x04 \x01(\tR\x04noteB\b\n" +
 	"\x06target\"e\n" +
 	"\x1cTransferConversationResponse\x12E\n" +
-	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation*\x8f\x01\n" +
+	"\fconversation\x18\x01 \x01(\v2!.switchboard.chat.v1.ConversationR\fconversation\"E\n" +
+	"\x1aListTransferTargetsRequest\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\"\xa3\x01\n" +
+	"\x1bListTransferTargetsResponse\x12:\n" +
+	"\x06agents\x18\x01 \x03(\v2\".switchboard.chat.v1.TransferAgentR\x06agents\x12H\n" +
+	"\x0ebusiness_units\x18\x02 \x03(\v2!.switchboard.chat.v1.TransferUnitR\rbusinessUnits\"\x90\x02\n" +
+	"\rTransferAgent\x12\x14\n" +
+	"\x05agent\x18\x01 \x01(\tR\x05agent\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x128\n" +
+	"\x06status\x18\x03 \x01(\x0e2 .switchboard.chat.v1.AgentStatusR\x06status\x12-\n" +
+	"\x12open_conversations\x18\x04 \x01(\x05R\x11openConversations\x12\x1a\n" +
+	"\bcapacity\x18\x05 \x01(\x05R\bcapacity\x12 \n" +
+	"\fcan_take_now\x18\x06 \x01(\bR\n" +
+	"canTakeNow\x12\x1f\n" +
+	"\vserves_unit\x18\a \x01(\bR\n" +
+	"servesUnit\"\x95\x01\n" +
+	"\fTransferUnit\x12#\n" +
+	"\rbusiness_unit\x18\x01 \x01(\tR\fbusinessUnit\x12!\n" +
+	"\fdisplay_name\x18\x02 \x01(\tR\vdisplayName\x12#\n" +
+	"\ragents_online\x18\x03 \x01(\x05R\fagentsOnline\x12\x18\n" +
+	"\acurrent\x18\x04 \x01(\bR\acurrent*\x8f\x01\n" +
 	"\vAgentStatus\x12\x1c\n" +
 	"\x18AGENT_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16AGENT_STATUS_AVAILABLE\x10\x01\x12\x15\n" +
@@ -3367,7 +3664,7 @@ const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
 	"\x16ASSIGNMENT_CHANGE_OPEN\x10\x01\x12\x1e\n" +
 	"\x1aASSIGNMENT_CHANGE_ACCEPTED\x10\x02\x12\x1d\n" +
 	"\x19ASSIGNMENT_CHANGE_REMOVED\x10\x03\x12\x1c\n" +
-	"\x18ASSIGNMENT_CHANGE_CLOSED\x10\x042\xf3\r\n" +
+	"\x18ASSIGNMENT_CHANGE_CLOSED\x10\x042\xef\x0e\n" +
 	"\vChatService\x12n\n" +
 	"\x0fGetAvailability\x12+.switchboard.chat.v1.GetAvailabilityRequest\x1a,.switchboard.chat.v1.GetAvailabilityResponse\"\x00\x12t\n" +
 	"\x11StartConversation\x12-.switchboard.chat.v1.StartConversationRequest\x1a..switchboard.chat.v1.StartConversationResponse\"\x00\x12h\n" +
@@ -3385,7 +3682,8 @@ const file_switchboard_chat_v1_chat_proto_rawDesc = "" +
 	"\vAgentStream\x12'.switchboard.chat.v1.AgentStreamRequest\x1a(.switchboard.chat.v1.AgentStreamResponse\"\x000\x01\x12z\n" +
 	"\x13ListMyConversations\x12/.switchboard.chat.v1.ListMyConversationsRequest\x1a0.switchboard.chat.v1.ListMyConversationsResponse\"\x00\x12w\n" +
 	"\x12AcceptConversation\x12..switchboard.chat.v1.AcceptConversationRequest\x1a/.switchboard.chat.v1.AcceptConversationResponse\"\x00\x12}\n" +
-	"\x14TransferConversation\x120.switchboard.chat.v1.TransferConversationRequest\x1a1.switchboard.chat.v1.TransferConversationResponse\"\x00BNZLgithub.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1;chatv1b\x06proto3"
+	"\x14TransferConversation\x120.switchboard.chat.v1.TransferConversationRequest\x1a1.switchboard.chat.v1.TransferConversationResponse\"\x00\x12z\n" +
+	"\x13ListTransferTargets\x12/.switchboard.chat.v1.ListTransferTargetsRequest\x1a0.switchboard.chat.v1.ListTransferTargetsResponse\"\x00BNZLgithub.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1;chatv1b\x06proto3"
 
 var (
 	file_switchboard_chat_v1_chat_proto_rawDescOnce sync.Once
@@ -3400,7 +3698,7 @@ func file_switchboard_chat_v1_chat_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_chat_v1_chat_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_switchboard_chat_v1_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 43)
+var file_switchboard_chat_v1_chat_proto_msgTypes = make([]protoimpl.MessageInfo, 47)
 var file_switchboard_chat_v1_chat_proto_goTypes = []any{
 	(AgentStatus)(0),                     // 0: switchboard.chat.v1.AgentStatus
 	(ConversationState)(0),               // 1: switchboard.chat.v1.ConversationState
@@ -3452,11 +3750,15 @@ var file_switchboard_chat_v1_chat_proto_goTypes = []any{
 	(*AcceptConversationResponse)(nil),   // 47: switchboard.chat.v1.AcceptConversationResponse
 	(*TransferConversationRequest)(nil),  // 48: switchboard.chat.v1.TransferConversationRequest
 	(*TransferConversationResponse)(nil), // 49: switchboard.chat.v1.TransferConversationResponse
-	(*timestamppb.Timestamp)(nil),        // 50: google.protobuf.Timestamp
+	(*ListTransferTargetsRequest)(nil),   // 50: switchboard.chat.v1.ListTransferTargetsRequest
+	(*ListTransferTargetsResponse)(nil),  // 51: switchboard.chat.v1.ListTransferTargetsResponse
+	(*TransferAgent)(nil),                // 52: switchboard.chat.v1.TransferAgent
+	(*TransferUnit)(nil),                 // 53: switchboard.chat.v1.TransferUnit
+	(*timestamppb.Timestamp)(nil),        // 54: google.protobuf.Timestamp
 }
 var file_switchboard_chat_v1_chat_proto_depIdxs = []int32{
 	2,  // 0: switchboard.chat.v1.Author.kind:type_name -> switchboard.chat.v1.AuthorKind
-	50, // 1: switchboard.chat.v1.Event.created_at:type_name -> google.protobuf.Timestamp
+	54, // 1: switchboard.chat.v1.Event.created_at:type_name -> google.protobuf.Timestamp
 	7,  // 2: switchboard.chat.v1.Event.author:type_name -> switchboard.chat.v1.Author
 	9,  // 3: switchboard.chat.v1.Event.message:type_name -> switchboard.chat.v1.Message
 	10, // 4: switchboard.chat.v1.Event.system:type_name -> switchboard.chat.v1.SystemEvent
@@ -3464,9 +3766,9 @@ var file_switchboard_chat_v1_chat_proto_depIdxs = []int32{
 	12, // 6: switchboard.chat.v1.Event.draft:type_name -> switchboard.chat.v1.Draft
 	3,  // 7: switchboard.chat.v1.SystemEvent.kind:type_name -> switchboard.chat.v1.SystemEventKind
 	1,  // 8: switchboard.chat.v1.Conversation.state:type_name -> switchboard.chat.v1.ConversationState
-	50, // 9: switchboard.chat.v1.Conversation.created_at:type_name -> google.protobuf.Timestamp
-	50, // 10: switchboard.chat.v1.Conversation.last_activity_at:type_name -> google.protobuf.Timestamp
-	50, // 11: switchboard.chat.v1.Conversation.closed_at:type_name -> google.protobuf.Timestamp
+	54, // 9: switchboard.chat.v1.Conversation.created_at:type_name -> google.protobuf.Timestamp
+	54, // 10: switchboard.chat.v1.Conversation.last_activity_at:type_name -> google.protobuf.Timestamp
+	54, // 11: switchboard.chat.v1.Conversation.closed_at:type_name -> google.protobuf.Timestamp
 	9,  // 12: switchboard.chat.v1.StartConversationRequest.first_message:type_name -> switchboard.chat.v1.Message
 	13, // 13: switchboard.chat.v1.StartConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
 	8,  // 14: switchboard.chat.v1.SendMessageResponse.event:type_name -> switchboard.chat.v1.Event
@@ -3489,43 +3791,48 @@ var file_switchboard_chat_v1_chat_proto_depIdxs = []int32{
 	13, // 31: switchboard.chat.v1.ListMyConversationsResponse.conversations:type_name -> switchboard.chat.v1.Conversation
 	13, // 32: switchboard.chat.v1.AcceptConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
 	13, // 33: switchboard.chat.v1.TransferConversationResponse.conversation:type_name -> switchboard.chat.v1.Conversation
-	15, // 34: switchboard.chat.v1.ChatService.GetAvailability:input_type -> switchboard.chat.v1.GetAvailabilityRequest
-	17, // 35: switchboard.chat.v1.ChatService.StartConversation:input_type -> switchboard.chat.v1.StartConversationRequest
-	19, // 36: switchboard.chat.v1.ChatService.TrackPageView:input_type -> switchboard.chat.v1.TrackPageViewRequest
-	21, // 37: switchboard.chat.v1.ChatService.LeaveOfflineMessage:input_type -> switchboard.chat.v1.LeaveOfflineMessageRequest
-	23, // 38: switchboard.chat.v1.ChatService.SendMessage:input_type -> switchboard.chat.v1.SendMessageRequest
-	25, // 39: switchboard.chat.v1.ChatService.Subscribe:input_type -> switchboard.chat.v1.SubscribeRequest
-	27, // 40: switchboard.chat.v1.ChatService.ListEvents:input_type -> switchboard.chat.v1.ListEventsRequest
-	29, // 41: switchboard.chat.v1.ChatService.GetConversation:input_type -> switchboard.chat.v1.GetConversationRequest
-	31, // 42: switchboard.chat.v1.ChatService.UpdateDraft:input_type -> switchboard.chat.v1.UpdateDraftRequest
-	34, // 43: switchboard.chat.v1.ChatService.RateConversation:input_type -> switchboard.chat.v1.RateConversationRequest
-	36, // 44: switchboard.chat.v1.ChatService.CloseConversation:input_type -> switchboard.chat.v1.CloseConversationRequest
-	38, // 45: switchboard.chat.v1.ChatService.SetStatus:input_type -> switchboard.chat.v1.SetStatusRequest
-	41, // 46: switchboard.chat.v1.ChatService.AgentStream:input_type -> switchboard.chat.v1.AgentStreamRequest
-	44, // 47: switchboard.chat.v1.ChatService.ListMyConversations:input_type -> switchboard.chat.v1.ListMyConversationsRequest
-	46, // 48: switchboard.chat.v1.ChatService.AcceptConversation:input_type -> switchboard.chat.v1.AcceptConversationRequest
-	48, // 49: switchboard.chat.v1.ChatService.TransferConversation:input_type -> switchboard.chat.v1.TransferConversationRequest
-	16, // 50: switchboard.chat.v1.ChatService.GetAvailability:output_type -> switchboard.chat.v1.GetAvailabilityResponse
-	18, // 51: switchboard.chat.v1.ChatService.StartConversation:output_type -> switchboard.chat.v1.StartConversationResponse
-	20, // 52: switchboard.chat.v1.ChatService.TrackPageView:output_type -> switchboard.chat.v1.TrackPageViewResponse
-	22, // 53: switchboard.chat.v1.ChatService.LeaveOfflineMessage:output_type -> switchboard.chat.v1.LeaveOfflineMessageResponse
-	24, // 54: switchboard.chat.v1.ChatService.SendMessage:output_type -> switchboard.chat.v1.SendMessageResponse
-	26, // 55: switchboard.chat.v1.ChatService.Subscribe:output_type -> switchboard.chat.v1.SubscribeResponse
-	28, // 56: switchboard.chat.v1.ChatService.ListEvents:output_type -> switchboard.chat.v1.ListEventsResponse
-	30, // 57: switchboard.chat.v1.ChatService.GetConversation:output_type -> switchboard.chat.v1.GetConversationResponse
-	32, // 58: switchboard.chat.v1.ChatService.UpdateDraft:output_type -> switchboard.chat.v1.UpdateDraftResponse
-	35, // 59: switchboard.chat.v1.ChatService.RateConversation:output_type -> switchboard.chat.v1.RateConversationResponse
-	37, // 60: switchboard.chat.v1.ChatService.CloseConversation:output_type -> switchboard.chat.v1.CloseConversationResponse
-	39, // 61: switchboard.chat.v1.ChatService.SetStatus:output_type -> switchboard.chat.v1.SetStatusResponse
-	42, // 62: switchboard.chat.v1.ChatService.AgentStream:output_type -> switchboard.chat.v1.AgentStreamResponse
-	45, // 63: switchboard.chat.v1.ChatService.ListMyConversations:output_type -> switchboard.chat.v1.ListMyConversationsResponse
-	47, // 64: switchboard.chat.v1.ChatService.AcceptConversation:output_type -> switchboard.chat.v1.AcceptConversationResponse
-	49, // 65: switchboard.chat.v1.ChatService.TransferConversation:output_type -> switchboard.chat.v1.TransferConversationResponse
-	50, // [50:66] is the sub-list for method output_type
-	34, // [34:50] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	52, // 34: switchboard.chat.v1.ListTransferTargetsResponse.agents:type_name -> switchboard.chat.v1.TransferAgent
+	53, // 35: switchboard.chat.v1.ListTransferTargetsResponse.business_units:type_name -> switchboard.chat.v1.TransferUnit
+	0,  // 36: switchboard.chat.v1.TransferAgent.status:type_name -> switchboard.chat.v1.AgentStatus
+	15, // 37: switchboard.chat.v1.ChatService.GetAvailability:input_type -> switchboard.chat.v1.GetAvailabilityRequest
+	17, // 38: switchboard.chat.v1.ChatService.StartConversation:input_type -> switchboard.chat.v1.StartConversationRequest
+	19, // 39: switchboard.chat.v1.ChatService.TrackPageView:input_type -> switchboard.chat.v1.TrackPageViewRequest
+	21, // 40: switchboard.chat.v1.ChatService.LeaveOfflineMessage:input_type -> switchboard.chat.v1.LeaveOfflineMessageRequest
+	23, // 41: switchboard.chat.v1.ChatService.SendMessage:input_type -> switchboard.chat.v1.SendMessageRequest
+	25, // 42: switchboard.chat.v1.ChatService.Subscribe:input_type -> switchboard.chat.v1.SubscribeRequest
+	27, // 43: switchboard.chat.v1.ChatService.ListEvents:input_type -> switchboard.chat.v1.ListEventsRequest
+	29, // 44: switchboard.chat.v1.ChatService.GetConversation:input_type -> switchboard.chat.v1.GetConversationRequest
+	31, // 45: switchboard.chat.v1.ChatService.UpdateDraft:input_type -> switchboard.chat.v1.UpdateDraftRequest
+	34, // 46: switchboard.chat.v1.ChatService.RateConversation:input_type -> switchboard.chat.v1.RateConversationRequest
+	36, // 47: switchboard.chat.v1.ChatService.CloseConversation:input_type -> switchboard.chat.v1.CloseConversationRequest
+	38, // 48: switchboard.chat.v1.ChatService.SetStatus:input_type -> switchboard.chat.v1.SetStatusRequest
+	41, // 49: switchboard.chat.v1.ChatService.AgentStream:input_type -> switchboard.chat.v1.AgentStreamRequest
+	44, // 50: switchboard.chat.v1.ChatService.ListMyConversations:input_type -> switchboard.chat.v1.ListMyConversationsRequest
+	46, // 51: switchboard.chat.v1.ChatService.AcceptConversation:input_type -> switchboard.chat.v1.AcceptConversationRequest
+	48, // 52: switchboard.chat.v1.ChatService.TransferConversation:input_type -> switchboard.chat.v1.TransferConversationRequest
+	50, // 53: switchboard.chat.v1.ChatService.ListTransferTargets:input_type -> switchboard.chat.v1.ListTransferTargetsRequest
+	16, // 54: switchboard.chat.v1.ChatService.GetAvailability:output_type -> switchboard.chat.v1.GetAvailabilityResponse
+	18, // 55: switchboard.chat.v1.ChatService.StartConversation:output_type -> switchboard.chat.v1.StartConversationResponse
+	20, // 56: switchboard.chat.v1.ChatService.TrackPageView:output_type -> switchboard.chat.v1.TrackPageViewResponse
+	22, // 57: switchboard.chat.v1.ChatService.LeaveOfflineMessage:output_type -> switchboard.chat.v1.LeaveOfflineMessageResponse
+	24, // 58: switchboard.chat.v1.ChatService.SendMessage:output_type -> switchboard.chat.v1.SendMessageResponse
+	26, // 59: switchboard.chat.v1.ChatService.Subscribe:output_type -> switchboard.chat.v1.SubscribeResponse
+	28, // 60: switchboard.chat.v1.ChatService.ListEvents:output_type -> switchboard.chat.v1.ListEventsResponse
+	30, // 61: switchboard.chat.v1.ChatService.GetConversation:output_type -> switchboard.chat.v1.GetConversationResponse
+	32, // 62: switchboard.chat.v1.ChatService.UpdateDraft:output_type -> switchboard.chat.v1.UpdateDraftResponse
+	35, // 63: switchboard.chat.v1.ChatService.RateConversation:output_type -> switchboard.chat.v1.RateConversationResponse
+	37, // 64: switchboard.chat.v1.ChatService.CloseConversation:output_type -> switchboard.chat.v1.CloseConversationResponse
+	39, // 65: switchboard.chat.v1.ChatService.SetStatus:output_type -> switchboard.chat.v1.SetStatusResponse
+	42, // 66: switchboard.chat.v1.ChatService.AgentStream:output_type -> switchboard.chat.v1.AgentStreamResponse
+	45, // 67: switchboard.chat.v1.ChatService.ListMyConversations:output_type -> switchboard.chat.v1.ListMyConversationsResponse
+	47, // 68: switchboard.chat.v1.ChatService.AcceptConversation:output_type -> switchboard.chat.v1.AcceptConversationResponse
+	49, // 69: switchboard.chat.v1.ChatService.TransferConversation:output_type -> switchboard.chat.v1.TransferConversationResponse
+	51, // 70: switchboard.chat.v1.ChatService.ListTransferTargets:output_type -> switchboard.chat.v1.ListTransferTargetsResponse
+	54, // [54:71] is the sub-list for method output_type
+	37, // [37:54] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_chat_v1_chat_proto_init() }
@@ -3554,7 +3861,7 @@ func file_switchboard_chat_v1_chat_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_chat_v1_chat_proto_rawDesc), len(file_switchboard_chat_v1_chat_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   43,
+			NumMessages:   47,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

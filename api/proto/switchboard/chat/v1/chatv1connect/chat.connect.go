@@ -78,6 +78,9 @@ const (
 	// ChatServiceTransferConversationProcedure is the fully-qualified name of the ChatService's
 	// TransferConversation RPC.
 	ChatServiceTransferConversationProcedure = "/switchboard.chat.v1.ChatService/TransferConversation"
+	// ChatServiceListTransferTargetsProcedure is the fully-qualified name of the ChatService's
+	// ListTransferTargets RPC.
+	ChatServiceListTransferTargetsProcedure = "/switchboard.chat.v1.ChatService/ListTransferTargets"
 )
 
 // ChatServiceClient is a client for the switchboard.chat.v1.ChatService service.
@@ -127,6 +130,10 @@ type ChatServiceClient interface {
 	// TransferConversation hands a conversation to another agent (who must be available
 	// and below capacity) or to a business unit (routed there, or queued when nobody is free).
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
+	// ListTransferTargets lists where the calling agent may transfer one of its conversations:
+	// every other agent of the tenant, flagged whether it can take it now, and every business
+	// unit. It refuses exactly whom TransferConversation refuses.
+	ListTransferTargets(context.Context, *connect.Request[v1.ListTransferTargetsRequest]) (*connect.Response[v1.ListTransferTargetsResponse], error)
 }
 
 // NewChatServiceClient constructs a client for the switchboard.chat.v1.ChatService service. By
@@ -236,6 +243,12 @@ func NewChatServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(chatServiceMethods.ByName("TransferConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		listTransferTargets: connect.NewClient[v1.ListTransferTargetsRequest, v1.ListTransferTargetsResponse](
+			httpClient,
+			baseURL+ChatServiceListTransferTargetsProcedure,
+			connect.WithSchema(chatServiceMethods.ByName("ListTransferTargets")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -257,6 +270,7 @@ type chatServiceClient struct {
 	listMyConversations  *connect.Client[v1.ListMyConversationsRequest, v1.ListMyConversationsResponse]
 	acceptConversation   *connect.Client[v1.AcceptConversationRequest, v1.AcceptConversationResponse]
 	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
+	listTransferTargets  *connect.Client[v1.ListTransferTargetsRequest, v1.ListTransferTargetsResponse]
 }
 
 // GetAvailability calls switchboard.chat.v1.ChatService.GetAvailability.
@@ -339,6 +353,11 @@ func (c *chatServiceClient) TransferConversation(ctx context.Context, req *conne
 	return c.transferConversation.CallUnary(ctx, req)
 }
 
+// ListTransferTargets calls switchboard.chat.v1.ChatService.ListTransferTargets.
+func (c *chatServiceClient) ListTransferTargets(ctx context.Context, req *connect.Request[v1.ListTransferTargetsRequest]) (*connect.Response[v1.ListTransferTargetsResponse], error) {
+	return c.listTransferTargets.CallUnary(ctx, req)
+}
+
 // ChatServiceHandler is an implementation of the switchboard.chat.v1.ChatService service.
 type ChatServiceHandler interface {
 	// GetAvailability tells a widget whether an agent of a business unit is online and
@@ -386,6 +405,10 @@ type ChatServiceHandler interface {
 	// TransferConversation hands a conversation to another agent (who must be available
 	// and below capacity) or to a business unit (routed there, or queued when nobody is free).
 	TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error)
+	// ListTransferTargets lists where the calling agent may transfer one of its conversations:
+	// every other agent of the tenant, flagged whether it can take it now, and every business
+	// unit. It refuses exactly whom TransferConversation refuses.
+	ListTransferTargets(context.Context, *connect.Request[v1.ListTransferTargetsRequest]) (*connect.Response[v1.ListTransferTargetsResponse], error)
 }
 
 // NewChatServiceHandler builds an HTTP handler from the service implementation. It returns the path
@@ -491,6 +514,12 @@ func NewChatServiceHandler(svc ChatServiceHandler, opts ...connect.HandlerOption
 		connect.WithSchema(chatServiceMethods.ByName("TransferConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	chatServiceListTransferTargetsHandler := connect.NewUnaryHandler(
+		ChatServiceListTransferTargetsProcedure,
+		svc.ListTransferTargets,
+		connect.WithSchema(chatServiceMethods.ByName("ListTransferTargets")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/switchboard.chat.v1.ChatService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case ChatServiceGetAvailabilityProcedure:
@@ -525,6 +554,8 @@ func NewChatServiceHandler(svc ChatServiceHandler, opts ...connect.HandlerOption
 			chatServiceAcceptConversationHandler.ServeHTTP(w, r)
 		case ChatServiceTransferConversationProcedure:
 			chatServiceTransferConversationHandler.ServeHTTP(w, r)
+		case ChatServiceListTransferTargetsProcedure:
+			chatServiceListTransferTargetsHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -596,4 +627,8 @@ func (UnimplementedChatServiceHandler) AcceptConversation(context.Context, *conn
 
 func (UnimplementedChatServiceHandler) TransferConversation(context.Context, *connect.Request[v1.TransferConversationRequest]) (*connect.Response[v1.TransferConversationResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.chat.v1.ChatService.TransferConversation is not implemented"))
+}
+
+func (UnimplementedChatServiceHandler) ListTransferTargets(context.Context, *connect.Request[v1.ListTransferTargetsRequest]) (*connect.Response[v1.ListTransferTargetsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.chat.v1.ChatService.ListTransferTargets is not implemented"))
 }
