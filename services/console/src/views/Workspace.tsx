@@ -88,6 +88,7 @@ export function Workspace(_props: { route: string }) {
             actions={actions(open.conversation.id)}
             text={texts.current[open.conversation.id] ?? ""}
             onTextChange={(t) => (texts.current[open.conversation.id] = t)}
+            listTargets={(conversationId) => chat.listTransferTargets({ conversationId })}
           />
         ) : (
           <p className="empty ws-none">Choose a conversation on the left to answer it.</p>

@@ -1,7 +1,7 @@
 // ConversationPane is the open conversation: the transcript (whispers marked, the
 // visitor's draft shown greyed), the reply box, accept, transfer and close.
 import { useRef, useState } from "react";
-import { ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
+import { ConversationState, type ListTransferTargetsResponse } from "../../gen/switchboard/chat/v1/chat_pb";
 import { errorText } from "../../transport";
 import { Composer } from "../../ui/Composer";
 import { Transcript } from "../../ui/Transcript";
@@ -26,6 +26,8 @@ export function ConversationPane(props: {
   actions: PaneActions;
   text: string;
   onTextChange: (text: string) => void;
+  // listTargets lists where a conversation may be transferred.
+  listTargets?: (conversationId: string) => Promise<ListTransferTargetsResponse>;
 }) {
   const { chat, actions } = props;
   const c = chat.conversation;
@@ -120,6 +122,7 @@ export function ConversationPane(props: {
         <TransferDialog
           units={props.units}
           currentUnit={c.businessUnit}
+          load={props.listTargets && (() => props.listTargets!(c.id))}
           error={transferError}
           onCancel={endTransfer}
           onConfirm={async (target, note) => {
