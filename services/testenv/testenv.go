@@ -6,8 +6,8 @@ package testenv
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"sync"
