@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { act, cleanup, fireEvent, render, screen, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { act, fireEvent, render, screen, within } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConnectError, Code } from "@connectrpc/connect";
@@ -11,7 +11,6 @@ import { ChatBoxes, type ChatSeen } from "./ChatBoxes";
 import { withChat } from "./AgentChats";
 import { selectedAgent, withAgent } from "../Agents";
 
-afterEach(cleanup);
 
 const now = new Date("2026-11-23T10:00:00Z").getTime();
 const ago = (seconds: number) => timestampFromDate(new Date(now - seconds * 1000));

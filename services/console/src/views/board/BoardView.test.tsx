@@ -1,5 +1,4 @@
-import "./testBrowser";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
@@ -19,7 +18,6 @@ import { BoardView, type BoardViewProps } from "./BoardView";
 import { seriesLines } from "./panels";
 import { withSignal } from "../Board";
 
-afterEach(cleanup);
 
 const at = new Date("2026-11-23T10:00:00Z");
 const injection = "<img src=x onerror=alert(1)>";

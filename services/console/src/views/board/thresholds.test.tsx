@@ -1,6 +1,5 @@
-import "./testBrowser";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { cleanup, render, screen, within } from "@testing-library/react";
+import { describe, expect, it, vi } from "vitest";
+import { render, screen, within } from "@testing-library/react";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { BoardSchema, PanelKind, PanelSchema, SeriesSchema, ThresholdSchema, type Panel } from "../../gen/switchboard/supervision/v1/board_pb";
@@ -9,7 +8,6 @@ import { BoardView, type BoardViewProps } from "./BoardView";
 import { judge, valueLevel } from "./levels";
 import { thresholdLines } from "./thresholds";
 
-afterEach(cleanup);
 
 const at = new Date("2026-11-23T10:00:00Z");
 

@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ExportReportResponseSchema } from "../../gen/switchboard/supervision/v1/reports_pb";
 import { CsvDownload } from "./CsvDownload";
 
-afterEach(cleanup);
 
 // jsdom's Blob has no text(); FileReader reads it as a browser would.
 const readText = (blob: Blob) =>

@@ -1,8 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/react";
 import { ReportControls, type ReportQuery } from "./ReportControls";
 
-afterEach(cleanup);
 
 const query: ReportQuery = { unit: "", agent: "alice", from: "2026-01-01", to: "2026-01-31", timeZone: "Europe/Paris" };
 

@@ -1,10 +1,9 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen } from "@testing-library/react";
 import { useState } from "react";
 import { ReportTabs } from "./ReportTabs";
 import { reports, type ReportId } from "./kinds";
 
-afterEach(cleanup);
 
 function Tabs() {
   const [selected, setSelected] = useState<ReportId>("daily");

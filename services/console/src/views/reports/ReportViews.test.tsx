@@ -1,6 +1,5 @@
-import "./chartStubs";
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, render, screen, within } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { render, screen, within } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import {
   AgentStatisticsRowSchema,
@@ -15,7 +14,6 @@ import {
 } from "../../gen/switchboard/supervision/v1/reports_pb";
 import { AgentStatisticsView, DailyReportView, InteractionStatisticsView, VisitorStatisticsView } from "./ReportViews";
 
-afterEach(cleanup);
 
 const counts = (pageViews: number, visitors: number, conversations: number, messages: number, offlineMessages: number) =>
   create(ReportCountsSchema, {

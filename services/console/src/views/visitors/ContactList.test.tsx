@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { VisitorProfileSchema, VisitorSchema } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { ContactList, type Paging } from "./ContactList";
 
-afterEach(cleanup);
 
 const contact = (id: string, name: string, email = "", phone = "") =>
   create(VisitorSchema, {

@@ -1,11 +1,10 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { VisitorProfileSchema, type VisitorProfile } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { ProfileForm } from "./ProfileForm";
 
-afterEach(cleanup);
 
 const initial = create(VisitorProfileSchema, { name: "Ada", email: "ada@example.com", phone: "", notes: "Prefers email." });
 

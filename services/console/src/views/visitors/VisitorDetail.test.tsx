@@ -1,5 +1,5 @@
-import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/react";
+import { describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/react";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ConversationSchema, ConversationState } from "../../gen/switchboard/chat/v1/chat_pb";
@@ -12,7 +12,6 @@ import {
 } from "../../gen/switchboard/supervision/v1/supervision_pb";
 import { VisitorDetail } from "./VisitorDetail";
 
-afterEach(cleanup);
 
 const at = (iso: string) => timestampFromDate(new Date(iso));
 const evil = "<img src=x onerror=alert(1)>";
