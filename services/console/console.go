@@ -17,6 +17,7 @@ import (
 	"embed"
 	"html"
 	"io/fs"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -106,8 +107,8 @@ func (h *handler) tenantPage(w http.ResponseWriter, r *http.Request) {
 func (h *handler) hostPage(w http.ResponseWriter, r *http.Request) {
 	if h.byHost != nil {
 		host := r.Host
-		if i := strings.LastIndexByte(host, ':'); i > 0 && !strings.Contains(host[i:], "]") {
-			host = host[:i]
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
 		}
 		if tenant, ok := h.byHost(r.Context(), strings.ToLower(host)); ok {
 			h.page(w, tenant)
