@@ -398,18 +398,29 @@ func (a *Authenticator) follow(ctx context.Context, p *Principal, gen uint64) (c
 	}
 }
 
-// Run follows SessionsChannel and checks open streams' tokens every
-// streamRecheckInterval, until ctx ends.
+// sessionCleanupInterval is how often a replica deletes sessions that ended a month ago.
+const sessionCleanupInterval = time.Hour
+
+// Run follows SessionsChannel, checks open streams' tokens every streamRecheckInterval
+// and deletes long-ended sessions every sessionCleanupInterval, until ctx ends.
 func (a *Authenticator) Run(ctx context.Context) {
 	go func() {
-		t := time.NewTicker(streamRecheckInterval)
-		defer t.Stop()
+		recheck := time.NewTicker(streamRecheckInterval)
+		defer recheck.Stop()
+		cleanup := time.NewTicker(sessionCleanupInterval)
+		defer cleanup.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-recheck.C:
 				a.recheck(ctx, a.streamTokens())
+			case <-cleanup.C:
+				if n, err := a.db.ForgetEndedSessions(ctx); err != nil {
+					slog.Warn("deleting ended sessions", "err", err)
+				} else if n > 0 {
+					slog.Info("deleted sessions that ended a month ago", "sessions", n)
+				}
 			}
 		}
 	}()

@@ -504,3 +504,37 @@ func TestSessionsAreListedAndRevokedByTheirAccountAndTenantAdmins(t *testing.T) 
 		}
 	})
 }
+
+// TestSessionsThatEndedAMonthAgoAreDeleted: ended sessions are kept a month, then go;
+// live ones stay, and deleting dead ones revokes nothing.
+func TestSessionsThatEndedAMonthAgoAreDeleted(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx := ctxT(t)
+	live := env.Login(t, "acme", "ann")
+	for _, end := range []string{
+		`UPDATE sessions SET expires_at = now() - interval '31 days' WHERE session_id = $1`,
+		`UPDATE sessions SET revoked_at = now() - interval '31 days' WHERE session_id = $1`,
+		`UPDATE sessions SET expires_at = now() - interval '29 days' WHERE session_id = $1`,
+		`UPDATE sessions SET revoked_at = now() - interval '29 days' WHERE session_id = $1`,
+	} {
+		env.Login(t, "acme", "ann")
+		var id string
+		if err := env.Owner.QueryRow(ctx, `SELECT session_id FROM sessions ORDER BY created_at DESC LIMIT 1`).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := env.Owner.Exec(ctx, end, id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := env.Replicas[0].Server.DB.ForgetEndedSessions(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("deleted %d sessions (%v), want the 2 that ended 31 days ago", n, err)
+	}
+	var left int
+	if err := env.Owner.QueryRow(ctx, `SELECT count(*) FROM sessions`).Scan(&left); err != nil || left != 3 {
+		t.Fatalf("%d sessions left (%v), want the live one and the 2 that ended 29 days ago", left, err)
+	}
+	if _, err := env.Auth(live).WhoAmI(ctx, connect.NewRequest(&authv1.WhoAmIRequest{})); err != nil {
+		t.Fatalf("the live session: %v", err)
+	}
+}

@@ -138,6 +138,16 @@ func RevokeSession(ctx context.Context, tx pgx.Tx, tokenHash []byte) error {
 	return err
 }
 
+// ForgetEndedSessions deletes the sessions of every tenant that ended (expired or were
+// revoked) more than a month ago, and returns how many (see sb_forget_sessions).
+func (db *DB) ForgetEndedSessions(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.Pool.QueryRow(ctx, `SELECT sb_forget_sessions()`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("deleting ended sessions: %w", err)
+	}
+	return n, nil
+}
+
 // ListStaffSessions lists an account's live sessions, newest first.
 func ListStaffSessions(ctx context.Context, tx pgx.Tx, account uuid.UUID) ([]*StaffSession, error) {
 	rows, err := tx.Query(ctx, `SELECT session_id, created_at, last_used_at, expires_at, user_agent FROM sessions

@@ -54,7 +54,8 @@ CREATE TRIGGER sessions_revoked AFTER UPDATE OF revoked_at, expires_at ON sessio
     FOR EACH ROW WHEN ((NEW.revoked_at IS NOT NULL AND OLD.revoked_at IS NULL) OR NEW.expires_at < OLD.expires_at)
     EXECUTE FUNCTION sb_token_ended('s', 'account_id');
 CREATE TRIGGER sessions_deleted AFTER DELETE ON sessions
-    FOR EACH ROW EXECUTE FUNCTION sb_token_ended('s', 'account_id');
+    FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND OLD.expires_at > now())
+    EXECUTE FUNCTION sb_token_ended('s', 'account_id');
 CREATE TRIGGER api_keys_revoked AFTER UPDATE OF revoked_at ON api_keys
     FOR EACH ROW WHEN (NEW.revoked_at IS NOT NULL AND OLD.revoked_at IS NULL)
     EXECUTE FUNCTION sb_token_ended('k', 'key_id');
@@ -112,5 +113,15 @@ AS $$ SELECT c.visitor_token_hash, v.visitor_id, v.name, c.visitor_token_expires
       WHERE c.tenant_id = p_tenant AND c.conversation_id = p_conversation
         AND (c.visitor_token_expires_at IS NULL OR c.visitor_token_expires_at > now()) $$;
 
-REVOKE ALL ON FUNCTION sb_session(uuid, bytea), sb_visitor_token(uuid, uuid), sb_token_ended(), sb_account_changed(), sb_visitor_token_ends() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION sb_session(uuid, bytea), sb_visitor_token(uuid, uuid) TO switchboard_app;
+-- Ended sessions are kept a month (who signed in, when, with what, for an investigation)
+-- and then deleted by sb_forget_sessions, which every replica runs now and then.
+CREATE FUNCTION sb_forget_sessions() RETURNS bigint
+LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public
+AS $$
+    WITH gone AS (DELETE FROM sessions WHERE least(revoked_at, expires_at) < now() - interval '30 days' RETURNING 1)
+    SELECT count(*) FROM gone
+$$;
+
+REVOKE ALL ON FUNCTION sb_session(uuid, bytea), sb_visitor_token(uuid, uuid), sb_forget_sessions(), sb_token_ended(),
+    sb_account_changed(), sb_visitor_token_ends() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION sb_session(uuid, bytea), sb_visitor_token(uuid, uuid), sb_forget_sessions() TO switchboard_app;
