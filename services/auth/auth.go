@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	mathrand "math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -102,9 +103,14 @@ const (
 	visitorCacheTTL = time.Minute
 )
 
-// streamRecheckInterval is how often the tokens of open streams are checked again, so that
-// a stream ends once its token expires, and when a notice was missed.
-const streamRecheckInterval = 30 * time.Second
+// Open streams are looked at every streamTick: one whose token's expiry passed ends, and
+// one whose token was last read streamRecheckInterval ago has it read again (a visitor's
+// token gets its expiry when the conversation closes, after the stream opened). Revoked
+// tokens need neither: their notice ends the streams.
+const (
+	streamTick            = 30 * time.Second
+	streamRecheckInterval = 5 * time.Minute
+)
 
 func newSecret() (string, []byte) {
 	b := make([]byte, 32)
@@ -211,9 +217,11 @@ type cached struct {
 }
 
 // openStream is a streaming call in progress; cancel ends it with errBadToken as the cause.
+// p is its token's principal as last read, at checked.
 type openStream struct {
-	p      *Principal
-	cancel context.CancelCauseFunc
+	p       *Principal
+	checked time.Time
+	cancel  context.CancelCauseFunc
 }
 
 // NewAuthenticator returns an authenticator; calls to the public procedures need no token.
@@ -345,18 +353,46 @@ func (a *Authenticator) ended(ctx context.Context, match func(*Principal) bool) 
 	}
 }
 
-// recheck ends the streams of the tokens that no longer work; a token that cannot be
-// checked now (the database down) keeps its streams until the next try.
+// recheck reads the tokens of open streams again and ends the streams of those that no
+// longer work; a token that cannot be read now (the database down) keeps its streams
+// until the next try.
 func (a *Authenticator) recheck(ctx context.Context, tokens []string) {
 	for _, token := range tokens {
-		if _, err := a.Authenticate(ctx, token); errors.Is(err, errBadToken) {
-			a.mu.Lock()
-			for s := range a.streams[token] {
+		p, err := a.Authenticate(ctx, token)
+		if err != nil && !errors.Is(err, errBadToken) {
+			continue
+		}
+		now := time.Now()
+		a.mu.Lock()
+		for s := range a.streams[token] {
+			if err != nil {
 				s.cancel(errBadToken)
+			} else {
+				s.p, s.checked = p, now
 			}
-			a.mu.Unlock()
+		}
+		a.mu.Unlock()
+	}
+}
+
+// lookAtStreams ends the streams whose token expired and reads again the tokens last read
+// streamRecheckInterval ago.
+func (a *Authenticator) lookAtStreams(ctx context.Context) {
+	now := time.Now()
+	var stale []string
+	a.mu.Lock()
+	for token, streams := range a.streams {
+		for s := range streams {
+			switch {
+			case !s.p.Expires.IsZero() && now.After(s.p.Expires):
+				s.cancel(errBadToken)
+			case now.Sub(s.checked) > streamRecheckInterval:
+				stale = append(stale, token)
+			}
 		}
 	}
+	a.mu.Unlock()
+	a.recheck(ctx, slices.Compact(slices.Sorted(slices.Values(stale))))
 }
 
 // SessionsEnded makes this replica refuse at once the tokens of an account's sessions that
@@ -376,7 +412,7 @@ func (a *Authenticator) ForgetAPIKey(ctx context.Context, tenant, id uuid.UUID) 
 // was checked at: an invalidation since then has it checked again at once.
 func (a *Authenticator) follow(ctx context.Context, p *Principal, gen uint64) (context.Context, func()) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	s := &openStream{p: p, cancel: cancel}
+	s := &openStream{p: p, checked: time.Now(), cancel: cancel}
 	a.mu.Lock()
 	if a.streams[p.Token] == nil {
 		a.streams[p.Token] = map[*openStream]struct{}{}
@@ -401,20 +437,20 @@ func (a *Authenticator) follow(ctx context.Context, p *Principal, gen uint64) (c
 // sessionCleanupInterval is how often a replica deletes sessions that ended a month ago.
 const sessionCleanupInterval = time.Hour
 
-// Run follows SessionsChannel, checks open streams' tokens every streamRecheckInterval
-// and deletes long-ended sessions every sessionCleanupInterval, until ctx ends.
+// Run follows SessionsChannel, looks at open streams every streamTick and deletes
+// long-ended sessions every sessionCleanupInterval, until ctx ends.
 func (a *Authenticator) Run(ctx context.Context) {
 	go func() {
-		recheck := time.NewTicker(streamRecheckInterval)
-		defer recheck.Stop()
+		streams := time.NewTicker(streamTick)
+		defer streams.Stop()
 		cleanup := time.NewTicker(sessionCleanupInterval)
 		defer cleanup.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-recheck.C:
-				a.recheck(ctx, a.streamTokens())
+			case <-streams.C:
+				a.lookAtStreams(ctx)
 			case <-cleanup.C:
 				if n, err := a.db.ForgetEndedSessions(ctx); err != nil {
 					slog.Warn("deleting ended sessions", "err", err)
@@ -442,16 +478,6 @@ func (a *Authenticator) Run(ctx context.Context) {
 		}
 		a.ended(ctx, matcher(kind, tenant, id))
 	})
-}
-
-func (a *Authenticator) streamTokens() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	tokens := make([]string, 0, len(a.streams))
-	for token := range a.streams {
-		tokens = append(tokens, token)
-	}
-	return tokens
 }
 
 func (a *Authenticator) check(ctx context.Context, token string) (*Principal, error) {

@@ -538,3 +538,27 @@ func TestSessionsThatEndedAMonthAgoAreDeleted(t *testing.T) {
 		t.Fatalf("the live session: %v", err)
 	}
 }
+
+// TestAStreamEndsWhenItsTokenExpires: an agent's stream outlives no token; its session is
+// shortened to end in two seconds, as if signed in twelve hours ago.
+func TestAStreamEndsWhenItsTokenExpires(t *testing.T) {
+	env := testenv.Start(t, cluster, config)
+	ctx := ctxT(t)
+	token := env.Login(t, "acme", "ann")
+	s := hold(t, agentStream(env.Chat(token)))
+	if _, err := env.Owner.Exec(ctx, `UPDATE sessions SET expires_at = now() + interval '2 seconds'
+		WHERE account_id = (SELECT account_id FROM accounts WHERE username = 'ann')`); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-s.ended:
+		if testenv.Code(err) != connect.CodeUnauthenticated {
+			t.Fatalf("the stream ended with %v, want Unauthenticated", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the stream is still open a minute after its token expired")
+	}
+	if _, err := env.Auth(token).WhoAmI(ctx, connect.NewRequest(&authv1.WhoAmIRequest{})); testenv.Code(err) != connect.CodeUnauthenticated {
+		t.Fatalf("the expired token: %v", err)
+	}
+}
