@@ -29,6 +29,9 @@ type fixture struct {
 	made []*conversation
 	// snapshotSQL checksums every tenant table.
 	snapshotSQL string
+	// subscribers is how many live subscriptions the server holds between cases: the
+	// fixture's own agent stream.
+	subscribers int
 }
 
 // logins are the callers who sign in: tenant and username.
@@ -107,6 +110,7 @@ func newFixture(t *testing.T) *fixture {
 	f.tokens[garbage] = "garbage"
 	f.tokens[noToken] = ""
 	f.snapshotSQL = f.snapshotQuery(t)
+	f.subscribers = env.Replicas[0].Server.Hub.Subscribers()
 	return f
 }
 
@@ -304,10 +308,18 @@ func (f *fixture) snapshot(t *testing.T) string {
 	return strings.Join(lines, "\n")
 }
 
-// settledSnapshot waits until what the allowed calls before set off in the background (a
-// stream's end marking its agent offline) is done: two snapshots in a row agree.
+// settledSnapshot waits until what the allowed calls before set off in the background is
+// done: every stream they opened has ended on the server (an agent stream marks its agent
+// offline before it lets go of its subscription), and two snapshots in a row agree.
 func (f *fixture) settledSnapshot(t *testing.T) string {
 	t.Helper()
+	hub := f.env.Replicas[0].Server.Hub
+	for deadline := time.Now().Add(10 * time.Second); hub.Subscribers() > f.subscribers; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d streams still open on the server, want %d", hub.Subscribers(), f.subscribers)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	last := f.snapshot(t)
 	for range 50 {
 		time.Sleep(100 * time.Millisecond)
