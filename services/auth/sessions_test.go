@@ -145,11 +145,13 @@ func (s *stream) endsUnauthenticated(t *testing.T, where string) {
 // noticed.
 func refusedEverywhere(t *testing.T, env *testenv.Env, call func(base string) error) {
 	t.Helper()
+	start := time.Now()
 	for i, r := range env.Replicas {
-		deadline := time.Now().Add(noticed)
+		deadline := start.Add(noticed)
 		for {
 			err := call(r.Base)
 			if testenv.Code(err) == connect.CodeUnauthenticated {
+				t.Logf("replica %d refuses the token %v after it ended", i+1, time.Since(start).Round(time.Millisecond))
 				break
 			}
 			if time.Now().After(deadline) {
