@@ -81,7 +81,7 @@ func (s *Server) ListApiKeys(ctx context.Context, _ *connect.Request[authv1.List
 	return connect.NewResponse(res), nil
 }
 
-// RevokeApiKey revokes an API key by name; this replica refuses it at once.
+// RevokeApiKey revokes an API key by name; every replica refuses it at once.
 func (s *Server) RevokeApiKey(ctx context.Context, req *connect.Request[authv1.RevokeApiKeyRequest]) (*connect.Response[authv1.RevokeApiKeyResponse], error) {
 	p, err := admin(ctx)
 	if err != nil {
@@ -102,7 +102,7 @@ func (s *Server) RevokeApiKey(ctx context.Context, req *connect.Request[authv1.R
 		return nil, rpcerr.Internal(ctx, err)
 	}
 	// After the commit, so that no check in between caches the key again.
-	s.auth.ForgetAPIKey(id)
+	s.auth.ForgetAPIKey(ctx, p.Tenant, id)
 	return connect.NewResponse(&authv1.RevokeApiKeyResponse{}), nil
 }
 

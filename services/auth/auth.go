@@ -11,7 +11,9 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	mathrand "math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +43,11 @@ type Principal struct {
 	APIKeyID uuid.UUID
 	// Token is the bearer token of the call (for Logout).
 	Token string
+	// Session is the staff session the token opens.
+	Session uuid.UUID
+	// Expires is when the token stops working; zero when no time is set yet (the visitor
+	// token of an open conversation, an API key).
+	Expires time.Time
 }
 
 // IsAgent reports whether the principal is an agent.
@@ -84,14 +91,25 @@ const (
 // TokenTTL is how long a staff token works.
 const TokenTTL = 12 * time.Hour
 
-// How long a checked token is trusted without asking the database again. A staff token
-// revoked on another replica keeps working here for at most staffCacheTTL; visitor tokens
-// are never revoked, so they are checked less often. Each entry's lifetime is jittered so
-// that tokens cached together do not all expire together, and an entry in the last
-// quarter of its life is refreshed in the background while it keeps answering.
+// How long a checked token is trusted without asking the database again. A token that
+// ends early (revoked, expiry moved, account removed or its password changed) is
+// announced on SessionsChannel and forgotten by every replica at once; the cache only
+// bounds what a replica that missed the notice (its listener reconnecting) believes.
+// Each entry's lifetime is jittered so that tokens cached together do not all expire
+// together, and an entry in the last quarter of its life is refreshed in the background
+// while it keeps answering. No entry outlives its token.
 const (
 	staffCacheTTL   = 10 * time.Second
 	visitorCacheTTL = time.Minute
+)
+
+// Open streams are looked at every streamTick: one whose token's expiry passed ends, and
+// one whose token was last read streamRecheckInterval ago has it read again (a visitor's
+// token gets its expiry when the conversation closes, after the stream opened). Revoked
+// tokens need neither: their notice ends the streams.
+const (
+	streamTick            = 30 * time.Second
+	streamRecheckInterval = 5 * time.Minute
 )
 
 func newSecret() (string, []byte) {
@@ -176,16 +194,19 @@ func CheckPassword(hash, password string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
 
-// Authenticator checks tokens against the database, with a short cache.
+// Authenticator checks tokens against the database, with a short cache, and ends the
+// streams of tokens that stop working.
 type Authenticator struct {
 	db     *store.DB
 	public map[string]bool
 
 	mu    sync.Mutex
 	cache map[string]*cached
-	// revokedKeys are API keys revoked here lately, so that a check that read the key as
-	// live just before the revocation does not cache it again.
-	revokedKeys map[uuid.UUID]time.Time
+	// gen counts invalidations: a check that saw one while it read the database does not
+	// cache its answer, which may predate it.
+	gen uint64
+	// streams are the open streams by their token.
+	streams map[string]map[*openStream]struct{}
 }
 
 type cached struct {
@@ -195,9 +216,18 @@ type cached struct {
 	refreshing bool
 }
 
+// openStream is a streaming call in progress; cancel ends it with errBadToken as the cause.
+// p is its token's principal as last read, at checked.
+type openStream struct {
+	p       *Principal
+	checked time.Time
+	cancel  context.CancelCauseFunc
+}
+
 // NewAuthenticator returns an authenticator; calls to the public procedures need no token.
+// Run follows revocations.
 func NewAuthenticator(db *store.DB, publicProcedures ...string) *Authenticator {
-	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]*cached{}, revokedKeys: map[uuid.UUID]time.Time{}}
+	a := &Authenticator{db: db, public: map[string]bool{}, cache: map[string]*cached{}, streams: map[string]map[*openStream]struct{}{}}
 	for _, p := range publicProcedures {
 		a.public[p] = true
 	}
@@ -224,115 +254,280 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Princi
 }
 
 // refresh checks a token against the database and caches the answer; a token found bad
-// is dropped from the cache.
+// is dropped from the cache. When an invalidation came while the database was read, the
+// answer may predate it: the token is read again, and not cached if that keeps happening.
 func (a *Authenticator) refresh(ctx context.Context, token string) (*Principal, error) {
-	p, valid, err := a.check(ctx, token)
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err != nil {
-		if c := a.cache[token]; c != nil {
-			c.refreshing = false
-			if errors.Is(err, errBadToken) {
-				delete(a.cache, token)
+	for attempt := 1; ; attempt++ {
+		a.mu.Lock()
+		gen := a.gen
+		a.mu.Unlock()
+		p, err := a.check(ctx, token)
+		a.mu.Lock()
+		if err != nil {
+			if c := a.cache[token]; c != nil {
+				c.refreshing = false
+				if errors.Is(err, errBadToken) {
+					delete(a.cache, token)
+				}
 			}
+			a.mu.Unlock()
+			return nil, err
 		}
-		return nil, err
+		if a.gen != gen {
+			delete(a.cache, token)
+			a.mu.Unlock()
+			if attempt < 3 {
+				continue
+			}
+			return p, nil
+		}
+		ttl := staffCacheTTL
+		if p.Visitor {
+			ttl = visitorCacheTTL
+		}
+		ttl = time.Duration(float64(ttl) * (0.8 + 0.4*mathrand.Float64()))
+		now := time.Now()
+		until := now.Add(ttl)
+		if !p.Expires.IsZero() && p.Expires.Before(until) {
+			until = p.Expires
+		}
+		if len(a.cache) > 100_000 {
+			clear(a.cache)
+		}
+		a.cache[token] = &cached{p: p, until: until, refreshAt: now.Add(ttl * 3 / 4)}
+		a.mu.Unlock()
+		return p, nil
 	}
-	if _, revoked := a.revokedKeys[p.APIKeyID]; revoked && p.APIKey != "" {
-		delete(a.cache, token)
-		return nil, errBadToken
-	}
-	ttl := staffCacheTTL
-	if p.Visitor {
-		ttl = visitorCacheTTL
-	}
-	ttl = time.Duration(float64(ttl) * (0.8 + 0.4*mathrand.Float64()))
-	now := time.Now()
-	until := now.Add(ttl)
-	if valid.Before(until) {
-		until = valid
-	}
-	if len(a.cache) > 100_000 {
-		clear(a.cache)
-	}
-	a.cache[token] = &cached{p: p, until: until, refreshAt: now.Add(ttl * 3 / 4)}
-	return p, nil
 }
 
-// ForgetAPIKey drops a revoked API key from the cache, so that this replica refuses it at
-// once (other replicas within staffCacheTTL).
-func (a *Authenticator) ForgetAPIKey(id uuid.UUID) {
+// What a notice on SessionsChannel is about: the payload is "kind,tenant,id".
+const (
+	endedAccount      = "s" // every session of account id
+	endedAPIKey       = "k" // API key id
+	endedConversation = "v" // the visitor token of conversation id
+)
+
+// SessionsChannel is where tokens that end early are announced (see migration 0018).
+const SessionsChannel = "switchboard_sessions"
+
+// matcher returns what a notice of kind about id in tenant concerns.
+func matcher(kind string, tenant, id uuid.UUID) func(*Principal) bool {
+	return func(p *Principal) bool {
+		if p.Tenant != tenant {
+			return false
+		}
+		switch kind {
+		case endedAccount:
+			return p.Account != nil && p.Account.ID == id
+		case endedAPIKey:
+			return p.APIKey != "" && p.APIKeyID == id
+		case endedConversation:
+			return p.Visitor && p.Conversation == id
+		}
+		return false
+	}
+}
+
+// ended forgets the cached tokens that match and checks the streams opened with them again
+// in the background, ending those whose token no longer works.
+func (a *Authenticator) ended(ctx context.Context, match func(*Principal) bool) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	a.gen++
 	for token, c := range a.cache {
-		if c.p.APIKeyID == id {
+		if match(c.p) {
 			delete(a.cache, token)
 		}
 	}
-	now := time.Now()
-	for k, at := range a.revokedKeys {
-		if now.Sub(at) > time.Minute {
-			delete(a.revokedKeys, k)
+	var tokens []string
+	for token, streams := range a.streams {
+		for s := range streams {
+			if match(s.p) {
+				tokens = append(tokens, token)
+				break
+			}
 		}
 	}
-	a.revokedKeys[id] = now
-}
-
-// Forget drops a token from the cache (after Logout).
-func (a *Authenticator) Forget(token string) {
-	a.mu.Lock()
-	delete(a.cache, token)
 	a.mu.Unlock()
+	if len(tokens) > 0 {
+		go a.recheck(context.WithoutCancel(ctx), tokens)
+	}
 }
 
-func (a *Authenticator) check(ctx context.Context, token string) (*Principal, time.Time, error) {
+// recheck reads the tokens of open streams again and ends the streams of those that no
+// longer work; a token that cannot be read now (the database down) keeps its streams
+// until the next try.
+func (a *Authenticator) recheck(ctx context.Context, tokens []string) {
+	for _, token := range tokens {
+		p, err := a.Authenticate(ctx, token)
+		if err != nil && !errors.Is(err, errBadToken) {
+			continue
+		}
+		now := time.Now()
+		a.mu.Lock()
+		for s := range a.streams[token] {
+			if err != nil {
+				s.cancel(errBadToken)
+			} else {
+				s.p, s.checked = p, now
+			}
+		}
+		a.mu.Unlock()
+	}
+}
+
+// lookAtStreams ends the streams whose token expired and reads again the tokens last read
+// streamRecheckInterval ago.
+func (a *Authenticator) lookAtStreams(ctx context.Context) {
+	now := time.Now()
+	var stale []string
+	a.mu.Lock()
+	for token, streams := range a.streams {
+		for s := range streams {
+			switch {
+			case !s.p.Expires.IsZero() && now.After(s.p.Expires):
+				s.cancel(errBadToken)
+			case now.Sub(s.checked) > streamRecheckInterval:
+				stale = append(stale, token)
+			}
+		}
+	}
+	a.mu.Unlock()
+	a.recheck(ctx, slices.Compact(slices.Sorted(slices.Values(stale))))
+}
+
+// SessionsEnded makes this replica refuse at once the tokens of an account's sessions that
+// were revoked (the others hear of it on SessionsChannel).
+func (a *Authenticator) SessionsEnded(ctx context.Context, tenant, account uuid.UUID) {
+	a.ended(ctx, matcher(endedAccount, tenant, account))
+}
+
+// ForgetAPIKey makes this replica refuse a revoked API key at once (the others hear of it
+// on SessionsChannel).
+func (a *Authenticator) ForgetAPIKey(ctx context.Context, tenant, id uuid.UUID) {
+	a.ended(ctx, matcher(endedAPIKey, tenant, id))
+}
+
+// follow registers a stream opened with p's token; the returned context ends, with
+// errBadToken as its cause, when the token stops working. gen is the generation the token
+// was checked at: an invalidation since then has it checked again at once.
+func (a *Authenticator) follow(ctx context.Context, p *Principal, gen uint64) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	s := &openStream{p: p, checked: time.Now(), cancel: cancel}
+	a.mu.Lock()
+	if a.streams[p.Token] == nil {
+		a.streams[p.Token] = map[*openStream]struct{}{}
+	}
+	a.streams[p.Token][s] = struct{}{}
+	missed := a.gen != gen
+	a.mu.Unlock()
+	if missed {
+		go a.recheck(context.WithoutCancel(ctx), []string{p.Token})
+	}
+	return ctx, func() {
+		a.mu.Lock()
+		delete(a.streams[p.Token], s)
+		if len(a.streams[p.Token]) == 0 {
+			delete(a.streams, p.Token)
+		}
+		a.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// sessionCleanupInterval is how often a replica deletes sessions that ended a month ago.
+const sessionCleanupInterval = time.Hour
+
+// Run follows SessionsChannel, looks at open streams every streamTick and deletes
+// long-ended sessions every sessionCleanupInterval, until ctx ends.
+func (a *Authenticator) Run(ctx context.Context) {
+	go func() {
+		streams := time.NewTicker(streamTick)
+		defer streams.Stop()
+		cleanup := time.NewTicker(sessionCleanupInterval)
+		defer cleanup.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-streams.C:
+				a.lookAtStreams(ctx)
+			case <-cleanup.C:
+				if n, err := a.db.ForgetEndedSessions(ctx); err != nil {
+					slog.Warn("deleting ended sessions", "err", err)
+				} else if n > 0 {
+					slog.Info("deleted sessions that ended a month ago", "sessions", n)
+				}
+			}
+		}
+	}()
+	first := true
+	a.db.Listen(ctx, SessionsChannel, func() {
+		// Notices may have been missed while the listener was away: forget everything.
+		if !first {
+			a.ended(ctx, func(*Principal) bool { return true })
+		}
+		first = false
+	}, func(payload string) {
+		kind, rest, _ := strings.Cut(payload, ",")
+		t, i, _ := strings.Cut(rest, ",")
+		tenant, err1 := uuid.Parse(t)
+		id, err2 := uuid.Parse(i)
+		if err1 != nil || err2 != nil {
+			slog.Warn("ignoring a bad notice", "channel", SessionsChannel, "payload", payload)
+			return
+		}
+		a.ended(ctx, matcher(kind, tenant, id))
+	})
+}
+
+func (a *Authenticator) check(ctx context.Context, token string) (*Principal, error) {
 	parts := strings.Split(token, ".")
 	switch {
 	case len(parts) == 3 && parts[0] == staffPrefix:
 		tenant, err := uuid.Parse(parts[1])
 		if err != nil {
-			return nil, time.Time{}, errBadToken
+			return nil, errBadToken
 		}
-		acct, expires, err := a.db.SessionAccount(ctx, tenant, hashSecret(parts[2]))
+		acct, session, expires, err := a.db.SessionAccount(ctx, tenant, hashSecret(parts[2]))
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, time.Time{}, errBadToken
+			return nil, errBadToken
 		}
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, err
 		}
-		return &Principal{Tenant: tenant, Account: acct, Token: token}, expires, nil
+		return &Principal{Tenant: tenant, Account: acct, Token: token, Session: session, Expires: expires}, nil
 	case len(parts) == 3 && parts[0] == apiKeyPrefix:
 		tenant, err := uuid.Parse(parts[1])
 		if err != nil {
-			return nil, time.Time{}, errBadToken
+			return nil, errBadToken
 		}
 		id, name, err := a.db.APIKeyBySecret(ctx, tenant, hashSecret(parts[2]))
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, time.Time{}, errBadToken
+			return nil, errBadToken
 		}
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, err
 		}
-		return &Principal{Tenant: tenant, APIKey: name, APIKeyID: id, Token: token}, time.Now().Add(staffCacheTTL), nil
+		return &Principal{Tenant: tenant, APIKey: name, APIKeyID: id, Token: token}, nil
 	case len(parts) == 4 && parts[0] == visitorPrefix:
 		tenant, err1 := uuid.Parse(parts[1])
 		conv, err2 := uuid.Parse(parts[2])
 		if err1 != nil || err2 != nil {
-			return nil, time.Time{}, errBadToken
+			return nil, errBadToken
 		}
-		stored, visitor, name, err := a.db.VisitorToken(ctx, tenant, conv)
+		stored, visitor, name, expires, err := a.db.VisitorToken(ctx, tenant, conv)
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, time.Time{}, errBadToken
+			return nil, errBadToken
 		}
 		if err != nil {
-			return nil, time.Time{}, err
+			return nil, err
 		}
 		if subtle.ConstantTimeCompare(stored, hashSecret(parts[3])) != 1 {
-			return nil, time.Time{}, errBadToken
+			return nil, errBadToken
 		}
-		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, VisitorID: visitor, VisitorName: name, Token: token}, time.Now().Add(visitorCacheTTL), nil
+		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, VisitorID: visitor, VisitorName: name, Token: token, Expires: expires}, nil
 	}
-	return nil, time.Time{}, errBadToken
+	return nil, errBadToken
 }
 
 // conversionProcedures starts the procedures of the ConversionService.
@@ -388,12 +583,27 @@ func (i interceptor) WrapStreamingClient(next connect.StreamingClientFunc) conne
 	return next
 }
 
+// WrapStreamingHandler authenticates a stream like a unary call, and ends it with
+// Unauthenticated when its token stops working while it is open (revoked, expired).
 func (i interceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		i.a.mu.Lock()
+		gen := i.a.gen
+		i.a.mu.Unlock()
 		ctx, err := i.principal(ctx, conn.Spec().Procedure, conn.RequestHeader())
 		if err != nil {
 			return err
 		}
-		return next(ctx, conn)
+		p := FromContext(ctx)
+		if p == nil {
+			return next(ctx, conn)
+		}
+		ctx, done := i.a.follow(ctx, p, gen)
+		defer done()
+		err = next(ctx, conn)
+		if errors.Is(context.Cause(ctx), errBadToken) {
+			return connect.NewError(connect.CodeUnauthenticated, errBadToken)
+		}
+		return err
 	}
 }

@@ -70,7 +70,7 @@ func (s *Server) Login(ctx context.Context, req *connect.Request[authv1.LoginReq
 		}
 		var hash []byte
 		token, hash = NewStaffToken(t.ID)
-		return store.CreateSession(ctx, tx, t.ID, acct.ID, hash, expires)
+		return store.CreateSession(ctx, tx, t.ID, acct.ID, hash, expires, userAgent(req.Header().Get("User-Agent")))
 	})
 	if err != nil {
 		var ce *connect.Error
@@ -80,6 +80,16 @@ func (s *Server) Login(ctx context.Context, req *connect.Request[authv1.LoginReq
 		return nil, rpcerr.Internal(ctx, err)
 	}
 	return connect.NewResponse(&authv1.LoginResponse{Token: token, ExpiresAtUnix: expires.Unix(), Account: account(m.Tenant, acct)}), nil
+}
+
+// maxUserAgentBytes is the longest User-Agent kept with a session, as visits keep it.
+const maxUserAgentBytes = 512
+
+func userAgent(s string) string {
+	if len(s) > maxUserAgentBytes {
+		s = s[:maxUserAgentBytes]
+	}
+	return strings.ToValidUTF8(s, "")
 }
 
 // Logout revokes the call's token.
@@ -94,7 +104,8 @@ func (s *Server) Logout(ctx context.Context, _ *connect.Request[authv1.LogoutReq
 	}); err != nil {
 		return nil, rpcerr.Internal(ctx, err)
 	}
-	s.auth.Forget(p.Token)
+	// After the commit, so that no check in between caches the token again.
+	s.auth.SessionsEnded(ctx, p.Tenant, p.Account.ID)
 	return connect.NewResponse(&authv1.LogoutResponse{}), nil
 }
 

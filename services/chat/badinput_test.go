@@ -160,3 +160,16 @@ func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
 	}
 	_ = context.Background
 }
+
+type chatv1ChatClient = interface {
+	GetConversation(context.Context, *connect.Request[chatv1.GetConversationRequest]) (*connect.Response[chatv1.GetConversationResponse], error)
+	ListEvents(context.Context, *connect.Request[chatv1.ListEventsRequest]) (*connect.Response[chatv1.ListEventsResponse], error)
+	SendMessage(context.Context, *connect.Request[chatv1.SendMessageRequest]) (*connect.Response[chatv1.SendMessageResponse], error)
+	UpdateDraft(context.Context, *connect.Request[chatv1.UpdateDraftRequest]) (*connect.Response[chatv1.UpdateDraftResponse], error)
+	RateConversation(context.Context, *connect.Request[chatv1.RateConversationRequest]) (*connect.Response[chatv1.RateConversationResponse], error)
+	CloseConversation(context.Context, *connect.Request[chatv1.CloseConversationRequest]) (*connect.Response[chatv1.CloseConversationResponse], error)
+	AcceptConversation(context.Context, *connect.Request[chatv1.AcceptConversationRequest]) (*connect.Response[chatv1.AcceptConversationResponse], error)
+	TransferConversation(context.Context, *connect.Request[chatv1.TransferConversationRequest]) (*connect.Response[chatv1.TransferConversationResponse], error)
+	ListTransferTargets(context.Context, *connect.Request[chatv1.ListTransferTargetsRequest]) (*connect.Response[chatv1.ListTransferTargetsResponse], error)
+	Subscribe(context.Context, *connect.Request[chatv1.SubscribeRequest]) (*connect.ServerStreamForClient[chatv1.SubscribeResponse], error)
+}

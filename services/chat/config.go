@@ -24,47 +24,16 @@ const configSettle = 50 * time.Millisecond
 func (s *Server) followConfig(ctx context.Context) {
 	changed := make(chan uuid.UUID, 1024)
 	go s.dispatchChanged(ctx, changed)
-	wait := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		err := s.listenConfig(ctx, changed)
-		if ctx.Err() != nil {
-			return
-		}
-		slog.Warn("configuration listener lost, reconnecting", "err", err, "wait", wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 5*time.Second)
-	}
-}
-
-func (s *Server) listenConfig(ctx context.Context, changed chan<- uuid.UUID) error {
-	pc, err := s.db.Pool.Acquire(ctx)
-	if err != nil {
-		return err
-	}
-	conn := pc.Hijack()
-	defer conn.Close(context.WithoutCancel(ctx))
-	if _, err := conn.Exec(ctx, "LISTEN "+ConfigChannel); err != nil {
-		return err
-	}
-	for {
-		n, err := conn.WaitForNotification(ctx)
+	s.db.Listen(ctx, ConfigChannel, nil, func(payload string) {
+		id, err := uuid.Parse(payload)
 		if err != nil {
-			return err
-		}
-		id, err := uuid.Parse(n.Payload)
-		if err != nil {
-			continue
+			return
 		}
 		select {
 		case changed <- id:
 		case <-ctx.Done():
-			return ctx.Err()
 		}
-	}
+	})
 }
 
 // dispatchChanged gathers the tenants changed within configSettle and dispatches each once.

@@ -88,6 +88,7 @@ type Server struct {
 	embedded   *board.Embedded
 	health     *grpchealth.StaticChecker
 	ready      atomic.Bool
+	authn      *auth.Authenticator
 }
 
 // New migrates the database (unless told not to), opens the pool and builds the handlers.
@@ -133,6 +134,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
+	s.authn = authn
 	// Chat messages are small: compressing them costs more CPU than it saves bytes.
 	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor()), connect.WithCompressMinBytes(compressMinBytes))
 
@@ -222,6 +224,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	go s.Chat.Run(bg)
+	go s.authn.Run(bg)
 	go s.recorder.Run(bg)
 	go s.Signals.Run(bg)
 	go s.perAgent.Run(bg)

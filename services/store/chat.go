@@ -144,15 +144,20 @@ func scanConversations(rows pgx.Rows) ([]*Conversation, error) {
 	return out, rows.Err()
 }
 
-// VisitorToken returns the hash of a conversation's visitor token and the visitor, in one
-// round trip (see sb_visitor_token).
-func (db *DB) VisitorToken(ctx context.Context, tenant, conversation uuid.UUID) (hash []byte, visitor uuid.UUID, name string, err error) {
-	err = db.Pool.QueryRow(ctx, `SELECT token_hash, visitor_id, visitor_name FROM sb_visitor_token($1, $2)`,
-		pgtype.UUID{Bytes: tenant, Valid: true}, pgtype.UUID{Bytes: conversation, Valid: true}).Scan(&hash, &visitor, &name)
+// VisitorToken returns the hash of a conversation's visitor token, the visitor, and when
+// the token stops working (zero while the conversation is open), in one round trip (see
+// sb_visitor_token). A token past its expiry is ErrNotFound.
+func (db *DB) VisitorToken(ctx context.Context, tenant, conversation uuid.UUID) (hash []byte, visitor uuid.UUID, name string, expires time.Time, err error) {
+	var exp *time.Time
+	err = db.Pool.QueryRow(ctx, `SELECT token_hash, visitor_id, visitor_name, expires_at FROM sb_visitor_token($1, $2)`,
+		pgtype.UUID{Bytes: tenant, Valid: true}, pgtype.UUID{Bytes: conversation, Valid: true}).Scan(&hash, &visitor, &name, &exp)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = ErrNotFound
 	}
-	return hash, visitor, name, err
+	if exp != nil {
+		expires = *exp
+	}
+	return hash, visitor, name, expires, err
 }
 
 const eventColumns = `conversation_id, seq, created_at, author_kind, author_id, author_name, kind,

@@ -494,12 +494,14 @@ func StreamOpened(ctx context.Context, tx pgx.Tx, tenant, agent, replica uuid.UU
 // StreamClosed counts one stream less; with no live stream left anywhere the agent goes
 // offline.
 func StreamClosed(ctx context.Context, tx pgx.Tx, tenant, agent, replica uuid.UUID) (*Agent, error) {
-	if _, err := tx.Exec(ctx, `UPDATE agent_presence SET streams = streams - 1
-		WHERE tenant_id = $1 AND agent_id = $2 AND replica_id = $3 AND streams > 1`, tenant, agent, replica); err != nil {
-		return nil, fmt.Errorf("recording presence: %w", err)
-	}
+	// The last stream's row goes before the others count one less: the other way round,
+	// a row going from two streams to one would go too.
 	if _, err := tx.Exec(ctx, `DELETE FROM agent_presence
 		WHERE tenant_id = $1 AND agent_id = $2 AND ((replica_id = $3 AND streams = 1) OR expires_at < now())`, tenant, agent, replica); err != nil {
+		return nil, fmt.Errorf("recording presence: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE agent_presence SET streams = streams - 1
+		WHERE tenant_id = $1 AND agent_id = $2 AND replica_id = $3 AND streams > 1`, tenant, agent, replica); err != nil {
 		return nil, fmt.Errorf("recording presence: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE agents SET status = 'offline', status_changed_at = clock_timestamp()

@@ -230,7 +230,12 @@ func (e *Env) Supervision(token string) supervisionv1connect.SupervisionServiceC
 
 // Auth is an AuthService client calling with token.
 func (e *Env) Auth(token string) authv1connect.AuthServiceClient {
-	return authv1connect.NewAuthServiceClient(e.HTTP, e.Base, connect.WithInterceptors(bearer(token)))
+	return e.AuthAt(e.Base, token)
+}
+
+// AuthAt is an AuthService client of the replica at base.
+func (e *Env) AuthAt(base, token string) authv1connect.AuthServiceClient {
+	return authv1connect.NewAuthServiceClient(e.HTTP, base, connect.WithInterceptors(bearer(token)))
 }
 
 // Login signs a user of a tenant in and returns the bearer token.

@@ -210,6 +210,303 @@ func (x *LoginResponse) GetAccount() *Account {
 	return nil
 }
 
+// ListSessionsRequest names the account.
+type ListSessionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// username is the account whose sessions are listed; empty means the caller's.
+	Username      string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsRequest) Reset() {
+	*x = ListSessionsRequest{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsRequest) ProtoMessage() {}
+
+func (x *ListSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsRequest.ProtoReflect.Descriptor instead.
+func (*ListSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListSessionsRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+// ListSessionsResponse lists the account's live sessions.
+type ListSessionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// sessions are newest first.
+	Sessions      []*Session `protobuf:"bytes,1,rep,name=sessions,proto3" json:"sessions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSessionsResponse) Reset() {
+	*x = ListSessionsResponse{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSessionsResponse) ProtoMessage() {}
+
+func (x *ListSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSessionsResponse.ProtoReflect.Descriptor instead.
+func (*ListSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListSessionsResponse) GetSessions() []*Session {
+	if x != nil {
+		return x.Sessions
+	}
+	return nil
+}
+
+// Session is a signed-in session of a staff account, without its token.
+type Session struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// id names the session in RevokeSessions.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// created_at is when the account signed in.
+	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	// last_used_at is when a call last used the session, roughly (within a minute); unset
+	// if never since sign-in.
+	LastUsedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=last_used_at,json=lastUsedAt,proto3" json:"last_used_at,omitempty"`
+	// expires_at is when the session ends by itself.
+	ExpiresAt *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	// user_agent is the client that signed in, as its User-Agent header named it.
+	UserAgent string `protobuf:"bytes,5,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	// current is set on the session of the call's own token.
+	Current       bool `protobuf:"varint,6,opt,name=current,proto3" json:"current,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Session) Reset() {
+	*x = Session{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Session) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Session) ProtoMessage() {}
+
+func (x *Session) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Session.ProtoReflect.Descriptor instead.
+func (*Session) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *Session) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Session) GetCreatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return nil
+}
+
+func (x *Session) GetLastUsedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastUsedAt
+	}
+	return nil
+}
+
+func (x *Session) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *Session) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *Session) GetCurrent() bool {
+	if x != nil {
+		return x.Current
+	}
+	return false
+}
+
+// RevokeSessionsRequest names the account and its sessions to revoke: either session_ids
+// or all.
+type RevokeSessionsRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// username is the account whose sessions are revoked; empty means the caller's.
+	Username string `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
+	// session_ids are the sessions to revoke, as ListSessions names them. Each must be a
+	// live session of the account, else nothing is revoked.
+	SessionIds []string `protobuf:"bytes,2,rep,name=session_ids,json=sessionIds,proto3" json:"session_ids,omitempty"`
+	// all revokes every live session of the account, the call's own included when the
+	// account is the caller's.
+	All           bool `protobuf:"varint,3,opt,name=all,proto3" json:"all,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSessionsRequest) Reset() {
+	*x = RevokeSessionsRequest{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSessionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSessionsRequest) ProtoMessage() {}
+
+func (x *RevokeSessionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSessionsRequest.ProtoReflect.Descriptor instead.
+func (*RevokeSessionsRequest) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RevokeSessionsRequest) GetUsername() string {
+	if x != nil {
+		return x.Username
+	}
+	return ""
+}
+
+func (x *RevokeSessionsRequest) GetSessionIds() []string {
+	if x != nil {
+		return x.SessionIds
+	}
+	return nil
+}
+
+func (x *RevokeSessionsRequest) GetAll() bool {
+	if x != nil {
+		return x.All
+	}
+	return false
+}
+
+// RevokeSessionsResponse says how many sessions were revoked.
+type RevokeSessionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// revoked is the number of sessions revoked.
+	Revoked       int32 `protobuf:"varint,1,opt,name=revoked,proto3" json:"revoked,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RevokeSessionsResponse) Reset() {
+	*x = RevokeSessionsResponse{}
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RevokeSessionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RevokeSessionsResponse) ProtoMessage() {}
+
+func (x *RevokeSessionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RevokeSessionsResponse.ProtoReflect.Descriptor instead.
+func (*RevokeSessionsResponse) Descriptor() ([]byte, []int) {
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RevokeSessionsResponse) GetRevoked() int32 {
+	if x != nil {
+		return x.Revoked
+	}
+	return 0
+}
+
 // LogoutRequest is empty: the token to revoke is the one the call carries.
 type LogoutRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -219,7 +516,7 @@ type LogoutRequest struct {
 
 func (x *LogoutRequest) Reset() {
 	*x = LogoutRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[2]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -231,7 +528,7 @@ func (x *LogoutRequest) String() string {
 func (*LogoutRequest) ProtoMessage() {}
 
 func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[2]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -244,7 +541,7 @@ func (x *LogoutRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogoutRequest.ProtoReflect.Descriptor instead.
 func (*LogoutRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{2}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{7}
 }
 
 // LogoutResponse is empty.
@@ -256,7 +553,7 @@ type LogoutResponse struct {
 
 func (x *LogoutResponse) Reset() {
 	*x = LogoutResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[3]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -268,7 +565,7 @@ func (x *LogoutResponse) String() string {
 func (*LogoutResponse) ProtoMessage() {}
 
 func (x *LogoutResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[3]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -281,7 +578,7 @@ func (x *LogoutResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LogoutResponse.ProtoReflect.Descriptor instead.
 func (*LogoutResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{3}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{8}
 }
 
 // WhoAmIRequest is empty: the account is the one behind the call's token.
@@ -293,7 +590,7 @@ type WhoAmIRequest struct {
 
 func (x *WhoAmIRequest) Reset() {
 	*x = WhoAmIRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[4]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -305,7 +602,7 @@ func (x *WhoAmIRequest) String() string {
 func (*WhoAmIRequest) ProtoMessage() {}
 
 func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[4]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -318,7 +615,7 @@ func (x *WhoAmIRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIRequest.ProtoReflect.Descriptor instead.
 func (*WhoAmIRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{4}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{9}
 }
 
 // WhoAmIResponse describes the caller.
@@ -336,7 +633,7 @@ type WhoAmIResponse struct {
 
 func (x *WhoAmIResponse) Reset() {
 	*x = WhoAmIResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[5]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -348,7 +645,7 @@ func (x *WhoAmIResponse) String() string {
 func (*WhoAmIResponse) ProtoMessage() {}
 
 func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[5]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -361,7 +658,7 @@ func (x *WhoAmIResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WhoAmIResponse.ProtoReflect.Descriptor instead.
 func (*WhoAmIResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{5}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WhoAmIResponse) GetAccount() *Account {
@@ -392,7 +689,7 @@ type UnitGrant struct {
 
 func (x *UnitGrant) Reset() {
 	*x = UnitGrant{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +701,7 @@ func (x *UnitGrant) String() string {
 func (*UnitGrant) ProtoMessage() {}
 
 func (x *UnitGrant) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[6]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +714,7 @@ func (x *UnitGrant) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnitGrant.ProtoReflect.Descriptor instead.
 func (*UnitGrant) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{6}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UnitGrant) GetBusinessUnit() string {
@@ -453,7 +750,7 @@ type Account struct {
 
 func (x *Account) Reset() {
 	*x = Account{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -465,7 +762,7 @@ func (x *Account) String() string {
 func (*Account) ProtoMessage() {}
 
 func (x *Account) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[7]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -478,7 +775,7 @@ func (x *Account) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Account.ProtoReflect.Descriptor instead.
 func (*Account) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{7}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Account) GetTenant() string {
@@ -527,7 +824,7 @@ type CreateApiKeyRequest struct {
 
 func (x *CreateApiKeyRequest) Reset() {
 	*x = CreateApiKeyRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -539,7 +836,7 @@ func (x *CreateApiKeyRequest) String() string {
 func (*CreateApiKeyRequest) ProtoMessage() {}
 
 func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[8]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -552,7 +849,7 @@ func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{8}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CreateApiKeyRequest) GetName() string {
@@ -575,7 +872,7 @@ type CreateApiKeyResponse struct {
 
 func (x *CreateApiKeyResponse) Reset() {
 	*x = CreateApiKeyResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -587,7 +884,7 @@ func (x *CreateApiKeyResponse) String() string {
 func (*CreateApiKeyResponse) ProtoMessage() {}
 
 func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[9]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -600,7 +897,7 @@ func (x *CreateApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{9}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CreateApiKeyResponse) GetKey() string {
@@ -632,7 +929,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -644,7 +941,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[10]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -657,7 +954,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{10}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApiKey) GetName() string {
@@ -690,7 +987,7 @@ type ListApiKeysRequest struct {
 
 func (x *ListApiKeysRequest) Reset() {
 	*x = ListApiKeysRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -702,7 +999,7 @@ func (x *ListApiKeysRequest) String() string {
 func (*ListApiKeysRequest) ProtoMessage() {}
 
 func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[11]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -715,7 +1012,7 @@ func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{11}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{16}
 }
 
 // ListApiKeysResponse lists the keys by name.
@@ -729,7 +1026,7 @@ type ListApiKeysResponse struct {
 
 func (x *ListApiKeysResponse) Reset() {
 	*x = ListApiKeysResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +1038,7 @@ func (x *ListApiKeysResponse) String() string {
 func (*ListApiKeysResponse) ProtoMessage() {}
 
 func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[12]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +1051,7 @@ func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{12}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
@@ -775,7 +1072,7 @@ type RevokeApiKeyRequest struct {
 
 func (x *RevokeApiKeyRequest) Reset() {
 	*x = RevokeApiKeyRequest{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +1084,7 @@ func (x *RevokeApiKeyRequest) String() string {
 func (*RevokeApiKeyRequest) ProtoMessage() {}
 
 func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[13]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +1097,7 @@ func (x *RevokeApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{13}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *RevokeApiKeyRequest) GetName() string {
@@ -819,7 +1116,7 @@ type RevokeApiKeyResponse struct {
 
 func (x *RevokeApiKeyResponse) Reset() {
 	*x = RevokeApiKeyResponse{}
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[14]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -831,7 +1128,7 @@ func (x *RevokeApiKeyResponse) String() string {
 func (*RevokeApiKeyResponse) ProtoMessage() {}
 
 func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[14]
+	mi := &file_switchboard_auth_v1_auth_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -844,7 +1141,7 @@ func (x *RevokeApiKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RevokeApiKeyResponse.ProtoReflect.Descriptor instead.
 func (*RevokeApiKeyResponse) Descriptor() ([]byte, []int) {
-	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{14}
+	return file_switchboard_auth_v1_auth_proto_rawDescGZIP(), []int{19}
 }
 
 var File_switchboard_auth_v1_auth_proto protoreflect.FileDescriptor
@@ -859,7 +1156,29 @@ const file_switchboard_auth_v1_auth_proto_rawDesc = "" +
 	"\rLoginResponse\x12\x14\n" +
 	"\x05token\x18\x01 \x01(\tR\x05token\x12&\n" +
 	"\x0fexpires_at_unix\x18\x02 \x01(\x03R\rexpiresAtUnix\x126\n" +
-	"\aaccount\x18\x03 \x01(\v2\x1c.switchboard.auth.v1.AccountR\aaccount\"\x0f\n" +
+	"\aaccount\x18\x03 \x01(\v2\x1c.switchboard.auth.v1.AccountR\aaccount\"1\n" +
+	"\x13ListSessionsRequest\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\"P\n" +
+	"\x14ListSessionsResponse\x128\n" +
+	"\bsessions\x18\x01 \x03(\v2\x1c.switchboard.auth.v1.SessionR\bsessions\"\x86\x02\n" +
+	"\aSession\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x129\n" +
+	"\n" +
+	"created_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12<\n" +
+	"\flast_used_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"lastUsedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x05 \x01(\tR\tuserAgent\x12\x18\n" +
+	"\acurrent\x18\x06 \x01(\bR\acurrent\"f\n" +
+	"\x15RevokeSessionsRequest\x12\x1a\n" +
+	"\busername\x18\x01 \x01(\tR\busername\x12\x1f\n" +
+	"\vsession_ids\x18\x02 \x03(\tR\n" +
+	"sessionIds\x12\x10\n" +
+	"\x03all\x18\x03 \x01(\bR\x03all\"2\n" +
+	"\x16RevokeSessionsResponse\x12\x18\n" +
+	"\arevoked\x18\x01 \x01(\x05R\arevoked\"\x0f\n" +
 	"\rLogoutRequest\"\x10\n" +
 	"\x0eLogoutResponse\"\x0f\n" +
 	"\rWhoAmIRequest\"\x80\x01\n" +
@@ -898,10 +1217,12 @@ const file_switchboard_auth_v1_auth_proto_rawDesc = "" +
 	"ROLE_AGENT\x10\x01\x12\x13\n" +
 	"\x0fROLE_SUPERVISOR\x10\x02\x12\x0e\n" +
 	"\n" +
-	"ROLE_ADMIN\x10\x032\xbb\x04\n" +
+	"ROLE_ADMIN\x10\x032\x8f\x06\n" +
 	"\vAuthService\x12P\n" +
 	"\x05Login\x12!.switchboard.auth.v1.LoginRequest\x1a\".switchboard.auth.v1.LoginResponse\"\x00\x12S\n" +
-	"\x06Logout\x12\".switchboard.auth.v1.LogoutRequest\x1a#.switchboard.auth.v1.LogoutResponse\"\x00\x12S\n" +
+	"\x06Logout\x12\".switchboard.auth.v1.LogoutRequest\x1a#.switchboard.auth.v1.LogoutResponse\"\x00\x12e\n" +
+	"\fListSessions\x12(.switchboard.auth.v1.ListSessionsRequest\x1a).switchboard.auth.v1.ListSessionsResponse\"\x00\x12k\n" +
+	"\x0eRevokeSessions\x12*.switchboard.auth.v1.RevokeSessionsRequest\x1a+.switchboard.auth.v1.RevokeSessionsResponse\"\x00\x12S\n" +
 	"\x06WhoAmI\x12\".switchboard.auth.v1.WhoAmIRequest\x1a#.switchboard.auth.v1.WhoAmIResponse\"\x00\x12e\n" +
 	"\fCreateApiKey\x12(.switchboard.auth.v1.CreateApiKeyRequest\x1a).switchboard.auth.v1.CreateApiKeyResponse\"\x00\x12b\n" +
 	"\vListApiKeys\x12'.switchboard.auth.v1.ListApiKeysRequest\x1a(.switchboard.auth.v1.ListApiKeysResponse\"\x00\x12e\n" +
@@ -920,52 +1241,65 @@ func file_switchboard_auth_v1_auth_proto_rawDescGZIP() []byte {
 }
 
 var file_switchboard_auth_v1_auth_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_switchboard_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 15)
+var file_switchboard_auth_v1_auth_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_switchboard_auth_v1_auth_proto_goTypes = []any{
-	(Role)(0),                     // 0: switchboard.auth.v1.Role
-	(*LoginRequest)(nil),          // 1: switchboard.auth.v1.LoginRequest
-	(*LoginResponse)(nil),         // 2: switchboard.auth.v1.LoginResponse
-	(*LogoutRequest)(nil),         // 3: switchboard.auth.v1.LogoutRequest
-	(*LogoutResponse)(nil),        // 4: switchboard.auth.v1.LogoutResponse
-	(*WhoAmIRequest)(nil),         // 5: switchboard.auth.v1.WhoAmIRequest
-	(*WhoAmIResponse)(nil),        // 6: switchboard.auth.v1.WhoAmIResponse
-	(*UnitGrant)(nil),             // 7: switchboard.auth.v1.UnitGrant
-	(*Account)(nil),               // 8: switchboard.auth.v1.Account
-	(*CreateApiKeyRequest)(nil),   // 9: switchboard.auth.v1.CreateApiKeyRequest
-	(*CreateApiKeyResponse)(nil),  // 10: switchboard.auth.v1.CreateApiKeyResponse
-	(*ApiKey)(nil),                // 11: switchboard.auth.v1.ApiKey
-	(*ListApiKeysRequest)(nil),    // 12: switchboard.auth.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),   // 13: switchboard.auth.v1.ListApiKeysResponse
-	(*RevokeApiKeyRequest)(nil),   // 14: switchboard.auth.v1.RevokeApiKeyRequest
-	(*RevokeApiKeyResponse)(nil),  // 15: switchboard.auth.v1.RevokeApiKeyResponse
-	(*timestamppb.Timestamp)(nil), // 16: google.protobuf.Timestamp
+	(Role)(0),                      // 0: switchboard.auth.v1.Role
+	(*LoginRequest)(nil),           // 1: switchboard.auth.v1.LoginRequest
+	(*LoginResponse)(nil),          // 2: switchboard.auth.v1.LoginResponse
+	(*ListSessionsRequest)(nil),    // 3: switchboard.auth.v1.ListSessionsRequest
+	(*ListSessionsResponse)(nil),   // 4: switchboard.auth.v1.ListSessionsResponse
+	(*Session)(nil),                // 5: switchboard.auth.v1.Session
+	(*RevokeSessionsRequest)(nil),  // 6: switchboard.auth.v1.RevokeSessionsRequest
+	(*RevokeSessionsResponse)(nil), // 7: switchboard.auth.v1.RevokeSessionsResponse
+	(*LogoutRequest)(nil),          // 8: switchboard.auth.v1.LogoutRequest
+	(*LogoutResponse)(nil),         // 9: switchboard.auth.v1.LogoutResponse
+	(*WhoAmIRequest)(nil),          // 10: switchboard.auth.v1.WhoAmIRequest
+	(*WhoAmIResponse)(nil),         // 11: switchboard.auth.v1.WhoAmIResponse
+	(*UnitGrant)(nil),              // 12: switchboard.auth.v1.UnitGrant
+	(*Account)(nil),                // 13: switchboard.auth.v1.Account
+	(*CreateApiKeyRequest)(nil),    // 14: switchboard.auth.v1.CreateApiKeyRequest
+	(*CreateApiKeyResponse)(nil),   // 15: switchboard.auth.v1.CreateApiKeyResponse
+	(*ApiKey)(nil),                 // 16: switchboard.auth.v1.ApiKey
+	(*ListApiKeysRequest)(nil),     // 17: switchboard.auth.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),    // 18: switchboard.auth.v1.ListApiKeysResponse
+	(*RevokeApiKeyRequest)(nil),    // 19: switchboard.auth.v1.RevokeApiKeyRequest
+	(*RevokeApiKeyResponse)(nil),   // 20: switchboard.auth.v1.RevokeApiKeyResponse
+	(*timestamppb.Timestamp)(nil),  // 21: google.protobuf.Timestamp
 }
 var file_switchboard_auth_v1_auth_proto_depIdxs = []int32{
-	8,  // 0: switchboard.auth.v1.LoginResponse.account:type_name -> switchboard.auth.v1.Account
-	8,  // 1: switchboard.auth.v1.WhoAmIResponse.account:type_name -> switchboard.auth.v1.Account
-	7,  // 2: switchboard.auth.v1.WhoAmIResponse.grants:type_name -> switchboard.auth.v1.UnitGrant
-	0,  // 3: switchboard.auth.v1.Account.role:type_name -> switchboard.auth.v1.Role
-	11, // 4: switchboard.auth.v1.CreateApiKeyResponse.api_key:type_name -> switchboard.auth.v1.ApiKey
-	16, // 5: switchboard.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
-	16, // 6: switchboard.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
-	11, // 7: switchboard.auth.v1.ListApiKeysResponse.api_keys:type_name -> switchboard.auth.v1.ApiKey
-	1,  // 8: switchboard.auth.v1.AuthService.Login:input_type -> switchboard.auth.v1.LoginRequest
-	3,  // 9: switchboard.auth.v1.AuthService.Logout:input_type -> switchboard.auth.v1.LogoutRequest
-	5,  // 10: switchboard.auth.v1.AuthService.WhoAmI:input_type -> switchboard.auth.v1.WhoAmIRequest
-	9,  // 11: switchboard.auth.v1.AuthService.CreateApiKey:input_type -> switchboard.auth.v1.CreateApiKeyRequest
-	12, // 12: switchboard.auth.v1.AuthService.ListApiKeys:input_type -> switchboard.auth.v1.ListApiKeysRequest
-	14, // 13: switchboard.auth.v1.AuthService.RevokeApiKey:input_type -> switchboard.auth.v1.RevokeApiKeyRequest
-	2,  // 14: switchboard.auth.v1.AuthService.Login:output_type -> switchboard.auth.v1.LoginResponse
-	4,  // 15: switchboard.auth.v1.AuthService.Logout:output_type -> switchboard.auth.v1.LogoutResponse
-	6,  // 16: switchboard.auth.v1.AuthService.WhoAmI:output_type -> switchboard.auth.v1.WhoAmIResponse
-	10, // 17: switchboard.auth.v1.AuthService.CreateApiKey:output_type -> switchboard.auth.v1.CreateApiKeyResponse
-	13, // 18: switchboard.auth.v1.AuthService.ListApiKeys:output_type -> switchboard.auth.v1.ListApiKeysResponse
-	15, // 19: switchboard.auth.v1.AuthService.RevokeApiKey:output_type -> switchboard.auth.v1.RevokeApiKeyResponse
-	14, // [14:20] is the sub-list for method output_type
-	8,  // [8:14] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	13, // 0: switchboard.auth.v1.LoginResponse.account:type_name -> switchboard.auth.v1.Account
+	5,  // 1: switchboard.auth.v1.ListSessionsResponse.sessions:type_name -> switchboard.auth.v1.Session
+	21, // 2: switchboard.auth.v1.Session.created_at:type_name -> google.protobuf.Timestamp
+	21, // 3: switchboard.auth.v1.Session.last_used_at:type_name -> google.protobuf.Timestamp
+	21, // 4: switchboard.auth.v1.Session.expires_at:type_name -> google.protobuf.Timestamp
+	13, // 5: switchboard.auth.v1.WhoAmIResponse.account:type_name -> switchboard.auth.v1.Account
+	12, // 6: switchboard.auth.v1.WhoAmIResponse.grants:type_name -> switchboard.auth.v1.UnitGrant
+	0,  // 7: switchboard.auth.v1.Account.role:type_name -> switchboard.auth.v1.Role
+	16, // 8: switchboard.auth.v1.CreateApiKeyResponse.api_key:type_name -> switchboard.auth.v1.ApiKey
+	21, // 9: switchboard.auth.v1.ApiKey.created_at:type_name -> google.protobuf.Timestamp
+	21, // 10: switchboard.auth.v1.ApiKey.last_used_at:type_name -> google.protobuf.Timestamp
+	16, // 11: switchboard.auth.v1.ListApiKeysResponse.api_keys:type_name -> switchboard.auth.v1.ApiKey
+	1,  // 12: switchboard.auth.v1.AuthService.Login:input_type -> switchboard.auth.v1.LoginRequest
+	8,  // 13: switchboard.auth.v1.AuthService.Logout:input_type -> switchboard.auth.v1.LogoutRequest
+	3,  // 14: switchboard.auth.v1.AuthService.ListSessions:input_type -> switchboard.auth.v1.ListSessionsRequest
+	6,  // 15: switchboard.auth.v1.AuthService.RevokeSessions:input_type -> switchboard.auth.v1.RevokeSessionsRequest
+	10, // 16: switchboard.auth.v1.AuthService.WhoAmI:input_type -> switchboard.auth.v1.WhoAmIRequest
+	14, // 17: switchboard.auth.v1.AuthService.CreateApiKey:input_type -> switchboard.auth.v1.CreateApiKeyRequest
+	17, // 18: switchboard.auth.v1.AuthService.ListApiKeys:input_type -> switchboard.auth.v1.ListApiKeysRequest
+	19, // 19: switchboard.auth.v1.AuthService.RevokeApiKey:input_type -> switchboard.auth.v1.RevokeApiKeyRequest
+	2,  // 20: switchboard.auth.v1.AuthService.Login:output_type -> switchboard.auth.v1.LoginResponse
+	9,  // 21: switchboard.auth.v1.AuthService.Logout:output_type -> switchboard.auth.v1.LogoutResponse
+	4,  // 22: switchboard.auth.v1.AuthService.ListSessions:output_type -> switchboard.auth.v1.ListSessionsResponse
+	7,  // 23: switchboard.auth.v1.AuthService.RevokeSessions:output_type -> switchboard.auth.v1.RevokeSessionsResponse
+	11, // 24: switchboard.auth.v1.AuthService.WhoAmI:output_type -> switchboard.auth.v1.WhoAmIResponse
+	15, // 25: switchboard.auth.v1.AuthService.CreateApiKey:output_type -> switchboard.auth.v1.CreateApiKeyResponse
+	18, // 26: switchboard.auth.v1.AuthService.ListApiKeys:output_type -> switchboard.auth.v1.ListApiKeysResponse
+	20, // 27: switchboard.auth.v1.AuthService.RevokeApiKey:output_type -> switchboard.auth.v1.RevokeApiKeyResponse
+	20, // [20:28] is the sub-list for method output_type
+	12, // [12:20] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_switchboard_auth_v1_auth_proto_init() }
@@ -979,7 +1313,7 @@ func file_switchboard_auth_v1_auth_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_switchboard_auth_v1_auth_proto_rawDesc), len(file_switchboard_auth_v1_auth_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   15,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

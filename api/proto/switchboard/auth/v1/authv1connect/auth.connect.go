@@ -39,6 +39,12 @@ const (
 	AuthServiceLoginProcedure = "/switchboard.auth.v1.AuthService/Login"
 	// AuthServiceLogoutProcedure is the fully-qualified name of the AuthService's Logout RPC.
 	AuthServiceLogoutProcedure = "/switchboard.auth.v1.AuthService/Logout"
+	// AuthServiceListSessionsProcedure is the fully-qualified name of the AuthService's ListSessions
+	// RPC.
+	AuthServiceListSessionsProcedure = "/switchboard.auth.v1.AuthService/ListSessions"
+	// AuthServiceRevokeSessionsProcedure is the fully-qualified name of the AuthService's
+	// RevokeSessions RPC.
+	AuthServiceRevokeSessionsProcedure = "/switchboard.auth.v1.AuthService/RevokeSessions"
 	// AuthServiceWhoAmIProcedure is the fully-qualified name of the AuthService's WhoAmI RPC.
 	AuthServiceWhoAmIProcedure = "/switchboard.auth.v1.AuthService/WhoAmI"
 	// AuthServiceCreateApiKeyProcedure is the fully-qualified name of the AuthService's CreateApiKey
@@ -53,10 +59,21 @@ const (
 
 // AuthServiceClient is a client for the switchboard.auth.v1.AuthService service.
 type AuthServiceClient interface {
-	// Login checks a username and password of the tenant and returns a bearer token.
+	// Login checks a username and password of the tenant and returns a bearer token, which
+	// opens a session of TokenTTL (12 hours).
 	Login(context.Context, *connect.Request[v1.LoginRequest]) (*connect.Response[v1.LoginResponse], error)
-	// Logout revokes the bearer token the call carries.
+	// Logout revokes the bearer token the call carries: calls and open streams with it are
+	// refused with Unauthenticated on every replica from then on.
 	Logout(context.Context, *connect.Request[v1.LogoutRequest]) (*connect.Response[v1.LogoutResponse], error)
+	// ListSessions lists an account's live sessions (signed in, neither signed out nor
+	// expired), newest first, without their tokens. Staff list their own; tenant admins
+	// those of any account of the tenant.
+	ListSessions(context.Context, *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error)
+	// RevokeSessions signs an account out of the sessions named, or of all of them (a lost
+	// laptop, an agent who left): calls and open streams with their tokens are refused with
+	// Unauthenticated on every replica from then on. Staff revoke their own; tenant admins
+	// those of any account of the tenant.
+	RevokeSessions(context.Context, *connect.Request[v1.RevokeSessionsRequest]) (*connect.Response[v1.RevokeSessionsResponse], error)
 	// WhoAmI describes the account behind the bearer token the call carries.
 	WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error)
 	// CreateApiKey makes an API key for the tenant's backend (ConversionService). The key is
@@ -92,6 +109,18 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 			connect.WithSchema(authServiceMethods.ByName("Logout")),
 			connect.WithClientOptions(opts...),
 		),
+		listSessions: connect.NewClient[v1.ListSessionsRequest, v1.ListSessionsResponse](
+			httpClient,
+			baseURL+AuthServiceListSessionsProcedure,
+			connect.WithSchema(authServiceMethods.ByName("ListSessions")),
+			connect.WithClientOptions(opts...),
+		),
+		revokeSessions: connect.NewClient[v1.RevokeSessionsRequest, v1.RevokeSessionsResponse](
+			httpClient,
+			baseURL+AuthServiceRevokeSessionsProcedure,
+			connect.WithSchema(authServiceMethods.ByName("RevokeSessions")),
+			connect.WithClientOptions(opts...),
+		),
 		whoAmI: connect.NewClient[v1.WhoAmIRequest, v1.WhoAmIResponse](
 			httpClient,
 			baseURL+AuthServiceWhoAmIProcedure,
@@ -121,12 +150,14 @@ func NewAuthServiceClient(httpClient connect.HTTPClient, baseURL string, opts ..
 
 // authServiceClient implements AuthServiceClient.
 type authServiceClient struct {
-	login        *connect.Client[v1.LoginRequest, v1.LoginResponse]
-	logout       *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
-	whoAmI       *connect.Client[v1.WhoAmIRequest, v1.WhoAmIResponse]
-	createApiKey *connect.Client[v1.CreateApiKeyRequest, v1.CreateApiKeyResponse]
-	listApiKeys  *connect.Client[v1.ListApiKeysRequest, v1.ListApiKeysResponse]
-	revokeApiKey *connect.Client[v1.RevokeApiKeyRequest, v1.RevokeApiKeyResponse]
+	login          *connect.Client[v1.LoginRequest, v1.LoginResponse]
+	logout         *connect.Client[v1.LogoutRequest, v1.LogoutResponse]
+	listSessions   *connect.Client[v1.ListSessionsRequest, v1.ListSessionsResponse]
+	revokeSessions *connect.Client[v1.RevokeSessionsRequest, v1.RevokeSessionsResponse]
+	whoAmI         *connect.Client[v1.WhoAmIRequest, v1.WhoAmIResponse]
+	createApiKey   *connect.Client[v1.CreateApiKeyRequest, v1.CreateApiKeyResponse]
+	listApiKeys    *connect.Client[v1.ListApiKeysRequest, v1.ListApiKeysResponse]
+	revokeApiKey   *connect.Client[v1.RevokeApiKeyRequest, v1.RevokeApiKeyResponse]
 }
 
 // Login calls switchboard.auth.v1.AuthService.Login.
@@ -137,6 +168,16 @@ func (c *authServiceClient) Login(ctx context.Context, req *connect.Request[v1.L
 // Logout calls switchboard.auth.v1.AuthService.Logout.
 func (c *authServiceClient) Logout(ctx context.Context, req *connect.Request[v1.LogoutRequest]) (*connect.Response[v1.LogoutResponse], error) {
 	return c.logout.CallUnary(ctx, req)
+}
+
+// ListSessions calls switchboard.auth.v1.AuthService.ListSessions.
+func (c *authServiceClient) ListSessions(ctx context.Context, req *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error) {
+	return c.listSessions.CallUnary(ctx, req)
+}
+
+// RevokeSessions calls switchboard.auth.v1.AuthService.RevokeSessions.
+func (c *authServiceClient) RevokeSessions(ctx context.Context, req *connect.Request[v1.RevokeSessionsRequest]) (*connect.Response[v1.RevokeSessionsResponse], error) {
+	return c.revokeSessions.CallUnary(ctx, req)
 }
 
 // WhoAmI calls switchboard.auth.v1.AuthService.WhoAmI.
@@ -161,10 +202,21 @@ func (c *authServiceClient) RevokeApiKey(ctx context.Context, req *connect.Reque
 
 // AuthServiceHandler is an implementation of the switchboard.auth.v1.AuthService service.
 type AuthServiceHandler interface {
-	// Login checks a username and password of the tenant and returns a bearer token.
+	// Login checks a username and password of the tenant and returns a bearer token, which
+	// opens a session of TokenTTL (12 hours).
 	Login(context.Context, *connect.Request[v1.LoginRequest]) (*connect.Response[v1.LoginResponse], error)
-	// Logout revokes the bearer token the call carries.
+	// Logout revokes the bearer token the call carries: calls and open streams with it are
+	// refused with Unauthenticated on every replica from then on.
 	Logout(context.Context, *connect.Request[v1.LogoutRequest]) (*connect.Response[v1.LogoutResponse], error)
+	// ListSessions lists an account's live sessions (signed in, neither signed out nor
+	// expired), newest first, without their tokens. Staff list their own; tenant admins
+	// those of any account of the tenant.
+	ListSessions(context.Context, *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error)
+	// RevokeSessions signs an account out of the sessions named, or of all of them (a lost
+	// laptop, an agent who left): calls and open streams with their tokens are refused with
+	// Unauthenticated on every replica from then on. Staff revoke their own; tenant admins
+	// those of any account of the tenant.
+	RevokeSessions(context.Context, *connect.Request[v1.RevokeSessionsRequest]) (*connect.Response[v1.RevokeSessionsResponse], error)
 	// WhoAmI describes the account behind the bearer token the call carries.
 	WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error)
 	// CreateApiKey makes an API key for the tenant's backend (ConversionService). The key is
@@ -194,6 +246,18 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 		AuthServiceLogoutProcedure,
 		svc.Logout,
 		connect.WithSchema(authServiceMethods.ByName("Logout")),
+		connect.WithHandlerOptions(opts...),
+	)
+	authServiceListSessionsHandler := connect.NewUnaryHandler(
+		AuthServiceListSessionsProcedure,
+		svc.ListSessions,
+		connect.WithSchema(authServiceMethods.ByName("ListSessions")),
+		connect.WithHandlerOptions(opts...),
+	)
+	authServiceRevokeSessionsHandler := connect.NewUnaryHandler(
+		AuthServiceRevokeSessionsProcedure,
+		svc.RevokeSessions,
+		connect.WithSchema(authServiceMethods.ByName("RevokeSessions")),
 		connect.WithHandlerOptions(opts...),
 	)
 	authServiceWhoAmIHandler := connect.NewUnaryHandler(
@@ -226,6 +290,10 @@ func NewAuthServiceHandler(svc AuthServiceHandler, opts ...connect.HandlerOption
 			authServiceLoginHandler.ServeHTTP(w, r)
 		case AuthServiceLogoutProcedure:
 			authServiceLogoutHandler.ServeHTTP(w, r)
+		case AuthServiceListSessionsProcedure:
+			authServiceListSessionsHandler.ServeHTTP(w, r)
+		case AuthServiceRevokeSessionsProcedure:
+			authServiceRevokeSessionsHandler.ServeHTTP(w, r)
 		case AuthServiceWhoAmIProcedure:
 			authServiceWhoAmIHandler.ServeHTTP(w, r)
 		case AuthServiceCreateApiKeyProcedure:
@@ -249,6 +317,14 @@ func (UnimplementedAuthServiceHandler) Login(context.Context, *connect.Request[v
 
 func (UnimplementedAuthServiceHandler) Logout(context.Context, *connect.Request[v1.LogoutRequest]) (*connect.Response[v1.LogoutResponse], error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.auth.v1.AuthService.Logout is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) ListSessions(context.Context, *connect.Request[v1.ListSessionsRequest]) (*connect.Response[v1.ListSessionsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.auth.v1.AuthService.ListSessions is not implemented"))
+}
+
+func (UnimplementedAuthServiceHandler) RevokeSessions(context.Context, *connect.Request[v1.RevokeSessionsRequest]) (*connect.Response[v1.RevokeSessionsResponse], error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("switchboard.auth.v1.AuthService.RevokeSessions is not implemented"))
 }
 
 func (UnimplementedAuthServiceHandler) WhoAmI(context.Context, *connect.Request[v1.WhoAmIRequest]) (*connect.Response[v1.WhoAmIResponse], error) {

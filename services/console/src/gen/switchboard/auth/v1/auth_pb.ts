@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file switchboard/auth/v1/auth.proto.
  */
 export const file_switchboard_auth_v1_auth: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zd2l0Y2hib2FyZC9hdXRoL3YxL2F1dGgucHJvdG8SE3N3aXRjaGJvYXJkLmF1dGgudjEiQgoMTG9naW5SZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIQCghwYXNzd29yZBgDIAEoCSJmCg1Mb2dpblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhcKD2V4cGlyZXNfYXRfdW5peBgCIAEoAxItCgdhY2NvdW50GAMgASgLMhwuc3dpdGNoYm9hcmQuYXV0aC52MS5BY2NvdW50Ig8KDUxvZ291dFJlcXVlc3QiEAoOTG9nb3V0UmVzcG9uc2UiDwoNV2hvQW1JUmVxdWVzdCJvCg5XaG9BbUlSZXNwb25zZRItCgdhY2NvdW50GAEgASgLMhwuc3dpdGNoYm9hcmQuYXV0aC52MS5BY2NvdW50Ei4KBmdyYW50cxgCIAMoCzIeLnN3aXRjaGJvYXJkLmF1dGgudjEuVW5pdEdyYW50IjcKCVVuaXRHcmFudBIVCg1idXNpbmVzc191bml0GAEgASgJEhMKC3Blcm1pc3Npb25zGAIgAygJInkKB0FjY291bnQSDgoGdGVuYW50GAEgASgJEhAKCHVzZXJuYW1lGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRInCgRyb2xlGAQgASgOMhkuc3dpdGNoYm9hcmQuYXV0aC52MS5Sb2xlEg0KBWFnZW50GAUgASgJIiMKE0NyZWF0ZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCSJRChRDcmVhdGVBcGlLZXlSZXNwb25zZRILCgNrZXkYASABKAkSLAoHYXBpX2tleRgCIAEoCzIbLnN3aXRjaGJvYXJkLmF1dGgudjEuQXBpS2V5IngKBkFwaUtleRIMCgRuYW1lGAEgASgJEi4KCmNyZWF0ZWRfYXQYAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGxhc3RfdXNlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiFAoSTGlzdEFwaUtleXNSZXF1ZXN0IkQKE0xpc3RBcGlLZXlzUmVzcG9uc2USLQoIYXBpX2tleXMYASADKAsyGy5zd2l0Y2hib2FyZC5hdXRoLnYxLkFwaUtleSIjChNSZXZva2VBcGlLZXlSZXF1ZXN0EgwKBG5hbWUYASABKAkiFgoUUmV2b2tlQXBpS2V5UmVzcG9uc2UqUQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDgoKUk9MRV9BR0VOVBABEhMKD1JPTEVfU1VQRVJWSVNPUhACEg4KClJPTEVfQURNSU4QAzK7BAoLQXV0aFNlcnZpY2USUAoFTG9naW4SIS5zd2l0Y2hib2FyZC5hdXRoLnYxLkxvZ2luUmVxdWVzdBoiLnN3aXRjaGJvYXJkLmF1dGgudjEuTG9naW5SZXNwb25zZSIAElMKBkxvZ291dBIiLnN3aXRjaGJvYXJkLmF1dGgudjEuTG9nb3V0UmVxdWVzdBojLnN3aXRjaGJvYXJkLmF1dGgudjEuTG9nb3V0UmVzcG9uc2UiABJTCgZXaG9BbUkSIi5zd2l0Y2hib2FyZC5hdXRoLnYxLldob0FtSVJlcXVlc3QaIy5zd2l0Y2hib2FyZC5hdXRoLnYxLldob0FtSVJlc3BvbnNlIgASZQoMQ3JlYXRlQXBpS2V5Eiguc3dpdGNoYm9hcmQuYXV0aC52MS5DcmVhdGVBcGlLZXlSZXF1ZXN0Gikuc3dpdGNoYm9hcmQuYXV0aC52MS5DcmVhdGVBcGlLZXlSZXNwb25zZSIAEmIKC0xpc3RBcGlLZXlzEicuc3dpdGNoYm9hcmQuYXV0aC52MS5MaXN0QXBpS2V5c1JlcXVlc3QaKC5zd2l0Y2hib2FyZC5hdXRoLnYxLkxpc3RBcGlLZXlzUmVzcG9uc2UiABJlCgxSZXZva2VBcGlLZXkSKC5zd2l0Y2hib2FyZC5hdXRoLnYxLlJldm9rZUFwaUtleVJlcXVlc3QaKS5zd2l0Y2hib2FyZC5hdXRoLnYxLlJldm9rZUFwaUtleVJlc3BvbnNlIgBCTlpMZ2l0aHViLmNvbS9zd2l0Y2hib2FyZC1jaGF0L3N3aXRjaGJvYXJkL2FwaS9wcm90by9zd2l0Y2hib2FyZC9hdXRoL3YxO2F1dGh2MWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5zd2l0Y2hib2FyZC9hdXRoL3YxL2F1dGgucHJvdG8SE3N3aXRjaGJvYXJkLmF1dGgudjEiQgoMTG9naW5SZXF1ZXN0Eg4KBnRlbmFudBgBIAEoCRIQCgh1c2VybmFtZRgCIAEoCRIQCghwYXNzd29yZBgDIAEoCSJmCg1Mb2dpblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhcKD2V4cGlyZXNfYXRfdW5peBgCIAEoAxItCgdhY2NvdW50GAMgASgLMhwuc3dpdGNoYm9hcmQuYXV0aC52MS5BY2NvdW50IicKE0xpc3RTZXNzaW9uc1JlcXVlc3QSEAoIdXNlcm5hbWUYASABKAkiRgoUTGlzdFNlc3Npb25zUmVzcG9uc2USLgoIc2Vzc2lvbnMYASADKAsyHC5zd2l0Y2hib2FyZC5hdXRoLnYxLlNlc3Npb24izAEKB1Nlc3Npb24SCgoCaWQYASABKAkSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpleHBpcmVzX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgp1c2VyX2FnZW50GAUgASgJEg8KB2N1cnJlbnQYBiABKAgiSwoVUmV2b2tlU2Vzc2lvbnNSZXF1ZXN0EhAKCHVzZXJuYW1lGAEgASgJEhMKC3Nlc3Npb25faWRzGAIgAygJEgsKA2FsbBgDIAEoCCIpChZSZXZva2VTZXNzaW9uc1Jlc3BvbnNlEg8KB3Jldm9rZWQYASABKAUiDwoNTG9nb3V0UmVxdWVzdCIQCg5Mb2dvdXRSZXNwb25zZSIPCg1XaG9BbUlSZXF1ZXN0Im8KDldob0FtSVJlc3BvbnNlEi0KB2FjY291bnQYASABKAsyHC5zd2l0Y2hib2FyZC5hdXRoLnYxLkFjY291bnQSLgoGZ3JhbnRzGAIgAygLMh4uc3dpdGNoYm9hcmQuYXV0aC52MS5Vbml0R3JhbnQiNwoJVW5pdEdyYW50EhUKDWJ1c2luZXNzX3VuaXQYASABKAkSEwoLcGVybWlzc2lvbnMYAiADKAkieQoHQWNjb3VudBIOCgZ0ZW5hbnQYASABKAkSEAoIdXNlcm5hbWUYAiABKAkSFAoMZGlzcGxheV9uYW1lGAMgASgJEicKBHJvbGUYBCABKA4yGS5zd2l0Y2hib2FyZC5hdXRoLnYxLlJvbGUSDQoFYWdlbnQYBSABKAkiIwoTQ3JlYXRlQXBpS2V5UmVxdWVzdBIMCgRuYW1lGAEgASgJIlEKFENyZWF0ZUFwaUtleVJlc3BvbnNlEgsKA2tleRgBIAEoCRIsCgdhcGlfa2V5GAIgASgLMhsuc3dpdGNoYm9hcmQuYXV0aC52MS5BcGlLZXkieAoGQXBpS2V5EgwKBG5hbWUYASABKAkSLgoKY3JlYXRlZF9hdBgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMbGFzdF91c2VkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCIUChJMaXN0QXBpS2V5c1JlcXVlc3QiRAoTTGlzdEFwaUtleXNSZXNwb25zZRItCghhcGlfa2V5cxgBIAMoCzIbLnN3aXRjaGJvYXJkLmF1dGgudjEuQXBpS2V5IiMKE1Jldm9rZUFwaUtleVJlcXVlc3QSDAoEbmFtZRgBIAEoCSIWChRSZXZva2VBcGlLZXlSZXNwb25zZSpRCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX0FHRU5UEAESEwoPUk9MRV9TVVBFUlZJU09SEAISDgoKUk9MRV9BRE1JThADMo8GCgtBdXRoU2VydmljZRJQCgVMb2dpbhIhLnN3aXRjaGJvYXJkLmF1dGgudjEuTG9naW5SZXF1ZXN0GiIuc3dpdGNoYm9hcmQuYXV0aC52MS5Mb2dpblJlc3BvbnNlIgASUwoGTG9nb3V0EiIuc3dpdGNoYm9hcmQuYXV0aC52MS5Mb2dvdXRSZXF1ZXN0GiMuc3dpdGNoYm9hcmQuYXV0aC52MS5Mb2dvdXRSZXNwb25zZSIAEmUKDExpc3RTZXNzaW9ucxIoLnN3aXRjaGJvYXJkLmF1dGgudjEuTGlzdFNlc3Npb25zUmVxdWVzdBopLnN3aXRjaGJvYXJkLmF1dGgudjEuTGlzdFNlc3Npb25zUmVzcG9uc2UiABJrCg5SZXZva2VTZXNzaW9ucxIqLnN3aXRjaGJvYXJkLmF1dGgudjEuUmV2b2tlU2Vzc2lvbnNSZXF1ZXN0Gisuc3dpdGNoYm9hcmQuYXV0aC52MS5SZXZva2VTZXNzaW9uc1Jlc3BvbnNlIgASUwoGV2hvQW1JEiIuc3dpdGNoYm9hcmQuYXV0aC52MS5XaG9BbUlSZXF1ZXN0GiMuc3dpdGNoYm9hcmQuYXV0aC52MS5XaG9BbUlSZXNwb25zZSIAEmUKDENyZWF0ZUFwaUtleRIoLnN3aXRjaGJvYXJkLmF1dGgudjEuQ3JlYXRlQXBpS2V5UmVxdWVzdBopLnN3aXRjaGJvYXJkLmF1dGgudjEuQ3JlYXRlQXBpS2V5UmVzcG9uc2UiABJiCgtMaXN0QXBpS2V5cxInLnN3aXRjaGJvYXJkLmF1dGgudjEuTGlzdEFwaUtleXNSZXF1ZXN0Giguc3dpdGNoYm9hcmQuYXV0aC52MS5MaXN0QXBpS2V5c1Jlc3BvbnNlIgASZQoMUmV2b2tlQXBpS2V5Eiguc3dpdGNoYm9hcmQuYXV0aC52MS5SZXZva2VBcGlLZXlSZXF1ZXN0Gikuc3dpdGNoYm9hcmQuYXV0aC52MS5SZXZva2VBcGlLZXlSZXNwb25zZSIAQk5aTGdpdGh1Yi5jb20vc3dpdGNoYm9hcmQtY2hhdC9zd2l0Y2hib2FyZC9hcGkvcHJvdG8vc3dpdGNoYm9hcmQvYXV0aC92MTthdXRodjFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * LoginRequest carries a tenant's local account credentials.
@@ -88,6 +88,164 @@ export const LoginResponseSchema: GenMessage<LoginResponse> = /*@__PURE__*/
   messageDesc(file_switchboard_auth_v1_auth, 1);
 
 /**
+ * ListSessionsRequest names the account.
+ *
+ * @generated from message switchboard.auth.v1.ListSessionsRequest
+ */
+export type ListSessionsRequest = Message<"switchboard.auth.v1.ListSessionsRequest"> & {
+  /**
+   * username is the account whose sessions are listed; empty means the caller's.
+   *
+   * @generated from field: string username = 1;
+   */
+  username: string;
+};
+
+/**
+ * Describes the message switchboard.auth.v1.ListSessionsRequest.
+ * Use `create(ListSessionsRequestSchema)` to create a new message.
+ */
+export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_auth_v1_auth, 2);
+
+/**
+ * ListSessionsResponse lists the account's live sessions.
+ *
+ * @generated from message switchboard.auth.v1.ListSessionsResponse
+ */
+export type ListSessionsResponse = Message<"switchboard.auth.v1.ListSessionsResponse"> & {
+  /**
+   * sessions are newest first.
+   *
+   * @generated from field: repeated switchboard.auth.v1.Session sessions = 1;
+   */
+  sessions: Session[];
+};
+
+/**
+ * Describes the message switchboard.auth.v1.ListSessionsResponse.
+ * Use `create(ListSessionsResponseSchema)` to create a new message.
+ */
+export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_auth_v1_auth, 3);
+
+/**
+ * Session is a signed-in session of a staff account, without its token.
+ *
+ * @generated from message switchboard.auth.v1.Session
+ */
+export type Session = Message<"switchboard.auth.v1.Session"> & {
+  /**
+   * id names the session in RevokeSessions.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * created_at is when the account signed in.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 2;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * last_used_at is when a call last used the session, roughly (within a minute); unset
+   * if never since sign-in.
+   *
+   * @generated from field: google.protobuf.Timestamp last_used_at = 3;
+   */
+  lastUsedAt?: Timestamp | undefined;
+
+  /**
+   * expires_at is when the session ends by itself.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 4;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * user_agent is the client that signed in, as its User-Agent header named it.
+   *
+   * @generated from field: string user_agent = 5;
+   */
+  userAgent: string;
+
+  /**
+   * current is set on the session of the call's own token.
+   *
+   * @generated from field: bool current = 6;
+   */
+  current: boolean;
+};
+
+/**
+ * Describes the message switchboard.auth.v1.Session.
+ * Use `create(SessionSchema)` to create a new message.
+ */
+export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
+  messageDesc(file_switchboard_auth_v1_auth, 4);
+
+/**
+ * RevokeSessionsRequest names the account and its sessions to revoke: either session_ids
+ * or all.
+ *
+ * @generated from message switchboard.auth.v1.RevokeSessionsRequest
+ */
+export type RevokeSessionsRequest = Message<"switchboard.auth.v1.RevokeSessionsRequest"> & {
+  /**
+   * username is the account whose sessions are revoked; empty means the caller's.
+   *
+   * @generated from field: string username = 1;
+   */
+  username: string;
+
+  /**
+   * session_ids are the sessions to revoke, as ListSessions names them. Each must be a
+   * live session of the account, else nothing is revoked.
+   *
+   * @generated from field: repeated string session_ids = 2;
+   */
+  sessionIds: string[];
+
+  /**
+   * all revokes every live session of the account, the call's own included when the
+   * account is the caller's.
+   *
+   * @generated from field: bool all = 3;
+   */
+  all: boolean;
+};
+
+/**
+ * Describes the message switchboard.auth.v1.RevokeSessionsRequest.
+ * Use `create(RevokeSessionsRequestSchema)` to create a new message.
+ */
+export const RevokeSessionsRequestSchema: GenMessage<RevokeSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_switchboard_auth_v1_auth, 5);
+
+/**
+ * RevokeSessionsResponse says how many sessions were revoked.
+ *
+ * @generated from message switchboard.auth.v1.RevokeSessionsResponse
+ */
+export type RevokeSessionsResponse = Message<"switchboard.auth.v1.RevokeSessionsResponse"> & {
+  /**
+   * revoked is the number of sessions revoked.
+   *
+   * @generated from field: int32 revoked = 1;
+   */
+  revoked: number;
+};
+
+/**
+ * Describes the message switchboard.auth.v1.RevokeSessionsResponse.
+ * Use `create(RevokeSessionsResponseSchema)` to create a new message.
+ */
+export const RevokeSessionsResponseSchema: GenMessage<RevokeSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_switchboard_auth_v1_auth, 6);
+
+/**
  * LogoutRequest is empty: the token to revoke is the one the call carries.
  *
  * @generated from message switchboard.auth.v1.LogoutRequest
@@ -100,7 +258,7 @@ export type LogoutRequest = Message<"switchboard.auth.v1.LogoutRequest"> & {
  * Use `create(LogoutRequestSchema)` to create a new message.
  */
 export const LogoutRequestSchema: GenMessage<LogoutRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 2);
+  messageDesc(file_switchboard_auth_v1_auth, 7);
 
 /**
  * LogoutResponse is empty.
@@ -115,7 +273,7 @@ export type LogoutResponse = Message<"switchboard.auth.v1.LogoutResponse"> & {
  * Use `create(LogoutResponseSchema)` to create a new message.
  */
 export const LogoutResponseSchema: GenMessage<LogoutResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 3);
+  messageDesc(file_switchboard_auth_v1_auth, 8);
 
 /**
  * WhoAmIRequest is empty: the account is the one behind the call's token.
@@ -130,7 +288,7 @@ export type WhoAmIRequest = Message<"switchboard.auth.v1.WhoAmIRequest"> & {
  * Use `create(WhoAmIRequestSchema)` to create a new message.
  */
 export const WhoAmIRequestSchema: GenMessage<WhoAmIRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 4);
+  messageDesc(file_switchboard_auth_v1_auth, 9);
 
 /**
  * WhoAmIResponse describes the caller.
@@ -160,7 +318,7 @@ export type WhoAmIResponse = Message<"switchboard.auth.v1.WhoAmIResponse"> & {
  * Use `create(WhoAmIResponseSchema)` to create a new message.
  */
 export const WhoAmIResponseSchema: GenMessage<WhoAmIResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 5);
+  messageDesc(file_switchboard_auth_v1_auth, 10);
 
 /**
  * UnitGrant is what the caller may do in one business unit.
@@ -189,7 +347,7 @@ export type UnitGrant = Message<"switchboard.auth.v1.UnitGrant"> & {
  * Use `create(UnitGrantSchema)` to create a new message.
  */
 export const UnitGrantSchema: GenMessage<UnitGrant> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 6);
+  messageDesc(file_switchboard_auth_v1_auth, 11);
 
 /**
  * Account is a local account of a tenant.
@@ -238,7 +396,7 @@ export type Account = Message<"switchboard.auth.v1.Account"> & {
  * Use `create(AccountSchema)` to create a new message.
  */
 export const AccountSchema: GenMessage<Account> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 7);
+  messageDesc(file_switchboard_auth_v1_auth, 12);
 
 /**
  * CreateApiKeyRequest names the new key.
@@ -259,7 +417,7 @@ export type CreateApiKeyRequest = Message<"switchboard.auth.v1.CreateApiKeyReque
  * Use `create(CreateApiKeyRequestSchema)` to create a new message.
  */
 export const CreateApiKeyRequestSchema: GenMessage<CreateApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 8);
+  messageDesc(file_switchboard_auth_v1_auth, 13);
 
 /**
  * CreateApiKeyResponse carries the key, shown only this once.
@@ -287,7 +445,7 @@ export type CreateApiKeyResponse = Message<"switchboard.auth.v1.CreateApiKeyResp
  * Use `create(CreateApiKeyResponseSchema)` to create a new message.
  */
 export const CreateApiKeyResponseSchema: GenMessage<CreateApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 9);
+  messageDesc(file_switchboard_auth_v1_auth, 14);
 
 /**
  * ApiKey describes an API key without its secret.
@@ -322,7 +480,7 @@ export type ApiKey = Message<"switchboard.auth.v1.ApiKey"> & {
  * Use `create(ApiKeySchema)` to create a new message.
  */
 export const ApiKeySchema: GenMessage<ApiKey> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 10);
+  messageDesc(file_switchboard_auth_v1_auth, 15);
 
 /**
  * ListApiKeysRequest is empty.
@@ -337,7 +495,7 @@ export type ListApiKeysRequest = Message<"switchboard.auth.v1.ListApiKeysRequest
  * Use `create(ListApiKeysRequestSchema)` to create a new message.
  */
 export const ListApiKeysRequestSchema: GenMessage<ListApiKeysRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 11);
+  messageDesc(file_switchboard_auth_v1_auth, 16);
 
 /**
  * ListApiKeysResponse lists the keys by name.
@@ -358,7 +516,7 @@ export type ListApiKeysResponse = Message<"switchboard.auth.v1.ListApiKeysRespon
  * Use `create(ListApiKeysResponseSchema)` to create a new message.
  */
 export const ListApiKeysResponseSchema: GenMessage<ListApiKeysResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 12);
+  messageDesc(file_switchboard_auth_v1_auth, 17);
 
 /**
  * RevokeApiKeyRequest names the key.
@@ -379,7 +537,7 @@ export type RevokeApiKeyRequest = Message<"switchboard.auth.v1.RevokeApiKeyReque
  * Use `create(RevokeApiKeyRequestSchema)` to create a new message.
  */
 export const RevokeApiKeyRequestSchema: GenMessage<RevokeApiKeyRequest> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 13);
+  messageDesc(file_switchboard_auth_v1_auth, 18);
 
 /**
  * RevokeApiKeyResponse is empty.
@@ -394,7 +552,7 @@ export type RevokeApiKeyResponse = Message<"switchboard.auth.v1.RevokeApiKeyResp
  * Use `create(RevokeApiKeyResponseSchema)` to create a new message.
  */
 export const RevokeApiKeyResponseSchema: GenMessage<RevokeApiKeyResponse> = /*@__PURE__*/
-  messageDesc(file_switchboard_auth_v1_auth, 14);
+  messageDesc(file_switchboard_auth_v1_auth, 19);
 
 /**
  * Role is what an account may do in its tenant.
@@ -438,13 +596,15 @@ export const RoleSchema: GenEnum<Role> = /*@__PURE__*/
   enumDesc(file_switchboard_auth_v1_auth, 0);
 
 /**
- * AuthService exchanges a tenant's local account credentials for a bearer token.
+ * AuthService exchanges a tenant's local account credentials for a bearer token, and
+ * lists and revokes the sessions those tokens open.
  *
  * @generated from service switchboard.auth.v1.AuthService
  */
 export const AuthService: GenService<{
   /**
-   * Login checks a username and password of the tenant and returns a bearer token.
+   * Login checks a username and password of the tenant and returns a bearer token, which
+   * opens a session of TokenTTL (12 hours).
    *
    * @generated from rpc switchboard.auth.v1.AuthService.Login
    */
@@ -454,7 +614,8 @@ export const AuthService: GenService<{
     output: typeof LoginResponseSchema;
   },
   /**
-   * Logout revokes the bearer token the call carries.
+   * Logout revokes the bearer token the call carries: calls and open streams with it are
+   * refused with Unauthenticated on every replica from then on.
    *
    * @generated from rpc switchboard.auth.v1.AuthService.Logout
    */
@@ -462,6 +623,31 @@ export const AuthService: GenService<{
     methodKind: "unary";
     input: typeof LogoutRequestSchema;
     output: typeof LogoutResponseSchema;
+  },
+  /**
+   * ListSessions lists an account's live sessions (signed in, neither signed out nor
+   * expired), newest first, without their tokens. Staff list their own; tenant admins
+   * those of any account of the tenant.
+   *
+   * @generated from rpc switchboard.auth.v1.AuthService.ListSessions
+   */
+  listSessions: {
+    methodKind: "unary";
+    input: typeof ListSessionsRequestSchema;
+    output: typeof ListSessionsResponseSchema;
+  },
+  /**
+   * RevokeSessions signs an account out of the sessions named, or of all of them (a lost
+   * laptop, an agent who left): calls and open streams with their tokens are refused with
+   * Unauthenticated on every replica from then on. Staff revoke their own; tenant admins
+   * those of any account of the tenant.
+   *
+   * @generated from rpc switchboard.auth.v1.AuthService.RevokeSessions
+   */
+  revokeSessions: {
+    methodKind: "unary";
+    input: typeof RevokeSessionsRequestSchema;
+    output: typeof RevokeSessionsResponseSchema;
   },
   /**
    * WhoAmI describes the account behind the bearer token the call carries.
