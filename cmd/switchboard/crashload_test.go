@@ -366,7 +366,7 @@ func (l *load) sawError(who string, err error) {
 	switch {
 	case errors.As(err, &ce) && ce.Code() == connect.CodeUnavailable && strings.Contains(strings.ToLower(ce.Message()), "retry"):
 	case code == connect.CodeDeadlineExceeded:
-		l.violation("%s: a call hung past its %s deadline: %v", who, callTimeout, err)
+		l.violation("%s: a call hung past its %s deadline (at %s): %v", who, callTimeout, time.Now().UTC().Format("15:04:05.000"), err)
 	default:
 		l.violation("%s: %v (want Unavailable with a hint to retry)", who, err)
 	}
