@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console clean help
+.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console crash clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -37,6 +37,7 @@ help:
 	@echo "make bench-board  time the board's evaluation by the embedded engine for a 200-agent tenant"
 	@echo "make bench-reports  run the reports benchmark: every report over 1,000,000 stored conversations"
 	@echo "make bench-console  time 200 visitor messages (5/s) until each appears in a watching supervisor's browser"
+	@echo "make crash     the crash drills at length: KILLS=50 SIGKILLs of serve, OUTAGES=10 PostgreSQL crashes, under chat load"
 
 run: postgres build
 	$(BIN)/switchboard dev --demo
@@ -71,6 +72,16 @@ bench-reports: postgres build
 # chat (Chromium driven by services/console/e2e/latency.mjs), over 200 messages at 5/s.
 bench-console: postgres console chromium
 	$(GO) test ./services/console/browser -run '^$$' -bench SupervisorBrowserLatency -benchtime 1x -timeout 10m
+
+# The crash drills of cmd/switchboard (a few faults each in make test) at length: serve
+# SIGKILLed KILLS times, PostgreSQL crashed OUTAGES times for OUTAGE each, under steady chat
+# load, then every acknowledged message and every stream audited. SEED replays a schedule.
+KILLS   ?= 50
+OUTAGES ?= 10
+OUTAGE  ?= 5s
+crash: postgres
+	SWITCHBOARD_CRASH_KILLS=$(KILLS) SWITCHBOARD_CRASH_OUTAGES=$(OUTAGES) SWITCHBOARD_CRASH_OUTAGE=$(OUTAGE) \
+	$(if $(SEED),SWITCHBOARD_CRASH_SEED=$(SEED)) $(GO) test -count=1 -timeout 90m -v -run Crash ./cmd/switchboard
 
 generate: tools console-deps
 	$(BIN)/buf generate

@@ -352,6 +352,8 @@ func (a *agentFeed) open(ctx context.Context, sub *live.Subscription, c *store.C
 func (a *agentFeed) handle(ctx context.Context, sub *live.Subscription, it live.Item) error {
 	me := a.p.Account.AgentID.UUID
 	switch {
+	case it.Missed:
+		return a.resync(ctx, sub)
 	case it.Status != nil:
 		return a.sendStatus(it.Status)
 	case it.Event != nil:
@@ -382,6 +384,59 @@ func (a *agentFeed) handle(ctx context.Context, sub *live.Subscription, it live.
 				change = chatv1.AssignmentChange_ASSIGNMENT_CHANGE_CLOSED
 			}
 			return a.sendAssignment(change, c)
+		}
+	}
+	return nil
+}
+
+// resync reads the agent and its conversations again after updates of other replicas may
+// have gone unheard: its status, conversations routed to it meanwhile (opened with their
+// story), events of those it follows, and those it lost (closed or transferred away).
+func (a *agentFeed) resync(ctx context.Context, sub *live.Subscription) error {
+	var agent *store.Agent
+	var convs []*store.Conversation
+	err := a.s.db.InTenant(ctx, a.p.Tenant, func(tx pgx.Tx) error {
+		var err error
+		if agent, err = store.GetAgent(ctx, tx, a.p.Account.AgentID.UUID); err != nil {
+			return err
+		}
+		convs, err = store.ListAgentConversations(ctx, tx, agent.ID)
+		return err
+	})
+	if err != nil {
+		return rpcerr.Internal(ctx, err)
+	}
+	if err := a.sendStatus(agent); err != nil {
+		return err
+	}
+	held := map[uuid.UUID]bool{}
+	for _, c := range convs {
+		held[c.ID] = true
+		f := a.followers[c.ID]
+		if f == nil {
+			if err := a.open(ctx, sub, c, 0); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := f.catchUp(ctx, -1); err != nil {
+			return err
+		}
+	}
+	for id := range a.followers {
+		if held[id] {
+			continue
+		}
+		var c *store.Conversation
+		if err := a.s.db.InTenant(ctx, a.p.Tenant, func(tx pgx.Tx) error {
+			var err error
+			c, err = store.GetConversation(ctx, tx, id)
+			return err
+		}); err != nil {
+			return rpcerr.Internal(ctx, err)
+		}
+		if err := a.handle(ctx, sub, live.Item{Assignment: c}); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -361,6 +361,13 @@ func (s *Server) Follow(ctx context.Context, p *auth.Principal, conv uuid.UUID, 
 		case <-sub.Done():
 			return streamEnded(sub.Err(), conv, f.last)
 		case it := <-sub.C():
+			if it.Missed {
+				// Another replica's events may have gone unheard: read what is stored.
+				if err := f.catchUp(ctx, -1); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := f.deliver(ctx, it.Event); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -106,8 +108,23 @@ func (b *Bridge) send(ctx context.Context) {
 		}
 		payload := sb.String()
 		sb.Reset()
-		if _, err := b.pool.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, payload); err != nil && ctx.Err() == nil {
-			slog.Warn("live bridge: notify failed", "err", err)
+		// The events are committed: tell the others once the database answers again (a
+		// replica whose listener was cut too re-reads anyway, see listenOnce).
+		for wait := 100 * time.Millisecond; ; wait = min(wait*2, time.Second) {
+			_, err := b.pool.Exec(ctx, "SELECT pg_notify($1, $2)", Channel, payload)
+			if err == nil || ctx.Err() != nil {
+				return
+			}
+			if !unreachable(err) {
+				slog.Warn("live bridge: notify failed", "err", err)
+				return
+			}
+			slog.Warn("live bridge: notify failed, retrying", "err", err, "wait", wait)
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
 		}
 	}
 	for {
@@ -135,6 +152,16 @@ func (b *Bridge) send(ctx context.Context) {
 			flush()
 		}
 	}
+}
+
+// unreachable reports whether err says the database could not be reached (no answer, or
+// one refusing connections while it starts or stops), which a retry may cure.
+func unreachable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return strings.HasPrefix(pgErr.Code, "08") || strings.HasPrefix(pgErr.Code, "57P")
+	}
+	return true
 }
 
 func encode(sb *strings.Builder, n Notice) {
@@ -191,9 +218,12 @@ func (b *Bridge) listen(ctx context.Context) {
 	wait := 100 * time.Millisecond
 	first := true
 	for ctx.Err() == nil {
-		err := b.listenOnce(ctx, &first)
+		listened, err := b.listenOnce(ctx, &first)
 		if ctx.Err() != nil {
 			return
+		}
+		if listened {
+			wait = 100 * time.Millisecond // lost after working: come back quickly
 		}
 		slog.Warn("live bridge: listener lost, reconnecting", "err", err, "wait", wait)
 		select {
@@ -205,24 +235,31 @@ func (b *Bridge) listen(ctx context.Context) {
 	}
 }
 
-func (b *Bridge) listenOnce(ctx context.Context, first *bool) error {
+// listenOnce listens until the connection fails; listened says whether it got as far as
+// listening.
+func (b *Bridge) listenOnce(ctx context.Context, first *bool) (listened bool, err error) {
 	pc, err := b.pool.Acquire(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	conn := pc.Hijack()
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
-		return err
+		return false, err
 	}
 	if *first {
 		*first = false
 		close(b.ready)
+	} else {
+		// Notices sent while nobody listened are gone; now that every later one will be
+		// heard, the streams read again what they may have missed.
+		slog.Info("live bridge: listening again; streams re-read what they may have missed")
+		b.hub.Missed()
 	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
-			return err
+			return true, err
 		}
 		if strings.HasPrefix(n.Payload, b.self) {
 			continue // this replica's own notification

@@ -60,7 +60,8 @@ func Activity(tenant uuid.UUID) Topic {
 	return Topic{Tenant: tenant, Kind: ActivityTopic}
 }
 
-// Item is one update on a topic; exactly one of Event, Assignment, Status and Signal is set.
+// Item is one update on a topic; exactly one of Event, Assignment, Status and Signal is
+// set, or Missed.
 type Item struct {
 	// Event is an event of a conversation topic.
 	Event *store.Event
@@ -75,6 +76,9 @@ type Item struct {
 	Signal *store.Signal
 	// Remote is true for an item another replica stored (and told this one about).
 	Remote bool
+	// Missed says that updates of other replicas may have been lost (see Hub.Missed): the
+	// stream reads again from the database what it shows.
+	Missed bool
 }
 
 // Why a subscription ended.
@@ -230,6 +234,33 @@ func (h *Hub) Publish(t Topic, it Item) {
 		case s.ch <- it:
 		default:
 			overflowed = append(overflowed, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range overflowed {
+		s.end(ErrOverflow)
+	}
+}
+
+// Missed hands every subscription one Missed item: the live bridge lost its database
+// connection, so other replicas' notices went unheard and any stream may lack updates that
+// no later notice will reveal. A subscription whose buffer is full is ended with
+// ErrOverflow, which has its client read again too.
+func (h *Hub) Missed() {
+	var overflowed []*Subscription
+	told := map[*Subscription]bool{}
+	h.mu.RLock()
+	for _, subs := range h.topics {
+		for s := range subs {
+			if told[s] {
+				continue
+			}
+			told[s] = true
+			select {
+			case s.ch <- Item{Missed: true}:
+			default:
+				overflowed = append(overflowed, s)
+			}
 		}
 	}
 	h.mu.RUnlock()

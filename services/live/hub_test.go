@@ -85,6 +85,34 @@ func TestHub(t *testing.T) {
 		}
 	})
 
+	t.Run("after missed notices every subscription is told once, whatever its topics, and a full one overflows", func(t *testing.T) {
+		h := NewHub(2)
+		many := h.Subscribe(topic, Agent(tenant, uuid.New()), Signals(tenant))
+		one := h.Subscribe(topic)
+		full := h.Subscribe(Activity(tenant))
+		h.Publish(Activity(tenant), event(1))
+		h.Publish(Activity(tenant), event(2))
+		h.Missed()
+		for name, s := range map[string]*Subscription{"three topics": many, "one topic": one} {
+			select {
+			case it := <-s.C():
+				if !it.Missed {
+					t.Fatalf("%s: got %+v, want a Missed item", name, it)
+				}
+			default:
+				t.Fatalf("%s: no Missed item", name)
+			}
+			select {
+			case it := <-s.C():
+				t.Fatalf("%s: a second item %+v", name, it)
+			default:
+			}
+		}
+		if !errors.Is(full.Err(), ErrOverflow) {
+			t.Fatalf("a subscription with a full buffer ended with %v, want ErrOverflow so its client reads again", full.Err())
+		}
+	})
+
 	t.Run("closing removes the subscription from its topics", func(t *testing.T) {
 		h := NewHub(4)
 		s := h.Subscribe(topic, Agent(tenant, uuid.New()))

@@ -210,6 +210,45 @@ func (c *Cluster) Stop() error {
 	return nil
 }
 
+// Kill stops the server the way a crash would (pg_ctl stop -m immediate): every backend
+// ends at once, without a checkpoint, and the next start recovers from the write-ahead
+// log. Fault drills use it; Restart brings the server back.
+func (c *Cluster) Kill() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
+	defer cancel()
+	if out, err := c.run(ctx, "pg_ctl", "stop", "-D", c.dataDir, "-m", "immediate", "-w"); err != nil {
+		return fmt.Errorf("killing postgres in %s: %w: %s", c.dataDir, err, bytes.TrimSpace(out))
+	}
+	c.stopped = true
+	c.removeSockDir()
+	c.logf("localpg: postgres in %s killed (immediate shutdown)", c.dataDir)
+	return nil
+}
+
+// Restart starts a stopped or killed server again on the same data folder and port, and
+// returns once it accepts connections. Restarting a running server does nothing.
+func (c *Cluster) Restart(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.stopped {
+		return nil
+	}
+	if err := c.start(ctx); err != nil {
+		return fmt.Errorf("restarting postgres in %s: %w", c.dataDir, err)
+	}
+	c.stopped = false // from here Stop has a server to stop, ready or not
+	if err := c.waitReady(ctx); err != nil {
+		return fmt.Errorf("restarting postgres in %s: waiting for it to accept connections on port %d: %w%s", c.dataDir, c.port, err, c.logTail())
+	}
+	c.logf("localpg: postgres running again in %s on 127.0.0.1:%d", c.dataDir, c.port)
+	return nil
+}
+
 // FindBinDir returns the folder holding the PostgreSQL server binaries: the
 // folder of initdb if it is on PATH, else the highest version under
 // /usr/lib/postgresql/*/bin (where Debian and Ubuntu install them).

@@ -136,6 +136,60 @@ func TestCluster(t *testing.T) {
 	}
 }
 
+// TestKillAndRestart crashes a server mid-work and brings it back: what was committed
+// before the kill is there after recovery on the same port, what was not is gone, and
+// nothing answers in between.
+func TestKillAndRestart(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := startCluster(t, ctx, tempDataDir(t))
+	port := c.Port()
+	conn := connect(t, ctx, c.URL("postgres"))
+	if _, err := conn.Exec(ctx, "CREATE TABLE kept (v text); INSERT INTO kept VALUES ('committed')"); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO kept VALUES ('in flight')"); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := c.Kill(); err != nil {
+		t.Fatalf("Kill: %v", err)
+	}
+	if err := tx.Commit(ctx); err == nil {
+		t.Fatal("a transaction committed on a killed server")
+	}
+	if other, err := pgx.Connect(ctx, c.URL("postgres")); err == nil {
+		other.Close(ctx)
+		t.Fatal("a killed server accepted a connection")
+	}
+	if err := c.Kill(); err != nil {
+		t.Fatalf("second Kill: %v", err)
+	}
+
+	if err := c.Restart(ctx); err != nil {
+		t.Fatalf("Restart: %v", err)
+	}
+	if c.Port() != port {
+		t.Errorf("restarted on port %d, was %d", c.Port(), port)
+	}
+	if err := c.Restart(ctx); err != nil {
+		t.Fatalf("Restart of a running server: %v", err)
+	}
+	again := connect(t, ctx, c.URL("postgres"))
+	var got []string
+	rows, err := again.Query(ctx, "SELECT v FROM kept ORDER BY v")
+	if err == nil {
+		got, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil || strings.Join(got, ",") != "committed" {
+		t.Fatalf("after the crash and recovery kept holds %q (%v); want only the committed row", got, err)
+	}
+}
+
 func TestStartErrors(t *testing.T) {
 	ctx := context.Background()
 	if _, err := Start(ctx, Options{}); err == nil || !strings.Contains(err.Error(), "DataDir is required") {

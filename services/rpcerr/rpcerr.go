@@ -25,10 +25,13 @@ func Internal(ctx context.Context, err error) error {
 			return connect.NewError(connect.CodeCanceled, errors.New("call canceled"))
 		}
 	}
-	slog.ErrorContext(ctx, "call failed", "err", err)
 	if retryable(err) {
+		// A warning: while the database is down every call says so, and the errors that
+		// need a person should not drown among them.
+		slog.WarnContext(ctx, "call failed, answered Unavailable", "err", err)
 		return connect.NewError(connect.CodeUnavailable, errors.New("storage is unavailable right now; retry shortly"))
 	}
+	slog.ErrorContext(ctx, "call failed", "err", err)
 	return connect.NewError(connect.CodeInternal, errors.New("internal error"))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -179,9 +180,13 @@ func (db *DB) appendBatch(batch []*appendReq) {
 		failed = true
 	}
 	if failed {
+		// At once, not one after the other: when the connection was lost each may need a
+		// new one, and the last of a large batch would wait for every other's.
+		var wg sync.WaitGroup
 		for _, r := range batch {
-			r.done <- db.appendOne(r.ctx, db.Pool, r.tenant, r.m)
+			wg.Go(func() { r.done <- db.appendOne(r.ctx, db.Pool, r.tenant, r.m) })
 		}
+		wg.Wait()
 		return
 	}
 	batchStats.batches.Add(1)

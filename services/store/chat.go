@@ -271,7 +271,13 @@ func (db *DB) AppendMessage(ctx context.Context, q Querier, tenant uuid.UUID, m 
 		req := &appendReq{ctx: ctx, tenant: tenant, m: m, done: make(chan appendResult, 1)}
 		select {
 		case b.reqs <- req:
-			r = <-req.done
+		case <-ctx.Done():
+			return "", nil, false, ctx.Err()
+		}
+		// The caller's deadline holds while its batch waits for a slow database; the
+		// message may still be stored, which a resend with the same client id finds.
+		select {
+		case r = <-req.done:
 		case <-ctx.Done():
 			return "", nil, false, ctx.Err()
 		}

@@ -166,6 +166,13 @@ func (s *Server) WatchBoard(ctx context.Context, req *connect.Request[supervisio
 		case <-sub.Done():
 			return watchEnded(sub.Err())
 		case it := <-sub.C():
+			if it.Missed {
+				// Signals of other replicas may have gone unheard: evaluate again.
+				if err := send(); err != nil {
+					return err
+				}
+				continue
+			}
 			sig := it.Signal
 			if sig == nil || (view.units != nil && !slices.Contains(view.units, sig.Unit.UUID)) {
 				continue

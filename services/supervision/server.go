@@ -192,31 +192,38 @@ func (s *Server) WatchAgents(ctx context.Context, req *connect.Request[supervisi
 		case <-sub.Done():
 			return watchEnded(sub.Err())
 		case it := <-sub.C():
-			var id uuid.UUID
+			var ids []uuid.UUID
 			switch {
 			case it.Status != nil:
-				id = it.Status.ID
+				ids = []uuid.UUID{it.Status.ID}
 			case it.Assignment != nil:
-				id = it.Agent
+				ids = []uuid.UUID{it.Agent}
 			case it.Signal != nil && it.Signal.Agent.Valid && watched[it.Signal.Agent.UUID]:
-				id = it.Signal.Agent.UUID
+				ids = []uuid.UUID{it.Signal.Agent.UUID}
+			case it.Missed:
+				// Other replicas' updates may have gone unheard: read every agent again.
+				for id := range watched {
+					ids = append(ids, id)
+				}
 			default:
 				continue
 			}
-			var a *store.AgentLoad
-			var sigs map[uuid.UUID][]*store.Signal
-			if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
-				var err error
-				if a, err = store.GetAgentLoad(ctx, tx, id); err != nil {
+			for _, id := range ids {
+				var a *store.AgentLoad
+				var sigs map[uuid.UUID][]*store.Signal
+				if err := s.db.InTenant(ctx, p.Tenant, func(tx pgx.Tx) error {
+					var err error
+					if a, err = store.GetAgentLoad(ctx, tx, id); err != nil {
+						return err
+					}
+					sigs, err = agentSignals(ctx, tx, units, id)
+					return err
+				}); err != nil {
+					return rpcerr.Internal(ctx, err)
+				}
+				if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a, sigs[id])}); err != nil {
 					return err
 				}
-				sigs, err = agentSignals(ctx, tx, units, id)
-				return err
-			}); err != nil {
-				return rpcerr.Internal(ctx, err)
-			}
-			if err := stream.Send(&supervisionv1.WatchAgentsResponse{Agent: agentLoad(a, sigs[id])}); err != nil {
-				return err
 			}
 		}
 	}

@@ -221,8 +221,11 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 		case it := <-sub.C():
 			// Take what else is waiting, and read the conversations concerned once.
 			dirty := map[uuid.UUID]bool{}
+			missed := false
 			for more := true; more; {
 				switch {
+				case it.Missed:
+					missed = true // other replicas' updates may have gone unheard
 				case it.Event != nil:
 					dirty[it.Event.ConversationID] = true
 				case it.Signal != nil && it.Signal.Conversation.Valid:
@@ -233,6 +236,12 @@ func (s *Server) WatchOpenChats(ctx context.Context, req *connect.Request[superv
 				default:
 					more = false
 				}
+			}
+			if missed {
+				if err := send(nil); err != nil {
+					return err
+				}
+				continue
 			}
 			if len(dirty) == 0 {
 				continue

@@ -72,8 +72,18 @@ func (r *Replica) Stop() error {
 // starts one replica. Everything is torn down with t.Cleanup.
 func Start(t testing.TB, cluster *localpg.Cluster, config string) *Env {
 	t.Helper()
+	e := Prepare(t, pgtest.NewDatabase(t, cluster), config)
+	r := e.StartReplica(t, server.Config{})
+	e.Base = r.Base
+	return e
+}
+
+// Prepare migrates the database at url and applies config as Start does, without starting
+// a replica: for tests that run `serve` themselves (as a process they can kill, say) and
+// point Base at it.
+func Prepare(t testing.TB, url, config string) *Env {
+	t.Helper()
 	ctx := context.Background()
-	url := pgtest.NewDatabase(t, cluster)
 	if err := store.Migrate(ctx, url); err != nil {
 		t.Fatalf("migrating: %v", err)
 	}
@@ -89,8 +99,6 @@ func Start(t testing.TB, cluster *localpg.Cluster, config string) *Env {
 	p.SetUnencryptedHTTP2(true)
 	tr := &http.Transport{Protocols: p, MaxIdleConnsPerHost: 64}
 	e.HTTP = &http.Client{Transport: tr}
-	r := e.StartReplica(t, server.Config{})
-	e.Base = r.Base
 	t.Cleanup(func() {
 		for _, r := range e.Replicas {
 			r.Stop() //nolint:errcheck
