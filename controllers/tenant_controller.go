@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 )
@@ -130,9 +131,10 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 	t.Status.ObservedGeneration = gen
 	conds := &t.Status.Conditions
 	if dbErr != nil {
+		down := unavailable(dbErr)
 		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionDatabaseReady, Status: metav1.ConditionFalse,
-			Reason: v1alpha1.ReasonDatabaseUnavailable, Message: dbErr.Error()})
-		setCondition(conds, gen, databaseDown(dbErr))
+			Reason: down.Reason, Message: down.Message})
+		setCondition(conds, gen, down)
 		return
 	}
 	setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionDatabaseReady, Status: metav1.ConditionTrue,
@@ -165,8 +167,8 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 }
 
 // SetupWithManager watches Tenants, what they own (the Grafana dashboard ConfigMap among
-// them), the Secrets of their mail relays, and the specs of their objectives (which make
-// their PrometheusRule). PrometheusRules are
+// them), the Secrets of their mail relays, the specs of their objectives (which make
+// their PrometheusRule), and whether PostgreSQL answers. PrometheusRules are
 // watched when prometheus-operator's CRDs are there at start; installed later, the rules
 // are written at each tenant's next periodic reconcile and kept from then on.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -177,6 +179,8 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Tenant{}).
+		WithOptions(controllerOptions()).
+		WatchesRawSource(source.Channel(r.DB.availability(), handler.EnqueueRequestsFromMapFunc(enqueueAll(r.Client, func() client.ObjectList { return &v1alpha1.TenantList{} })))).
 		Owns(&corev1.Namespace{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).

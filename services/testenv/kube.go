@@ -18,6 +18,8 @@ import (
 type Kube struct {
 	Env    *envtest.Environment
 	Client client.Client
+
+	certDir string
 }
 
 // StartKube starts the API server from KUBEBUILDER_ASSETS (bin/k8s, built by `make
@@ -28,35 +30,57 @@ func StartKube() (*Kube, error) {
 	}
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
-	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true,
-	}
-	cfg, err := env.Start()
+	// The API server's certificates live in a folder of ours: envtest removes a folder it
+	// made at each stop, and one made anew on restart would come with a new CA that the
+	// clients made for the first one refuse (see StopAPIServer).
+	certDir, err := os.MkdirTemp("", "switchboard-apiserver-")
 	if err != nil {
 		return nil, err
 	}
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root, "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		ControlPlane:          envtest.ControlPlane{APIServer: &envtest.APIServer{CertDir: certDir}},
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		os.RemoveAll(certDir)
+		return nil, err
+	}
+	k := &Kube{Env: env, certDir: certDir}
 	scheme := clientgoscheme.Scheme
 	if !scheme.IsGroupRegistered(v1alpha1.GroupVersion.Group) {
 		if err := v1alpha1.AddToScheme(scheme); err != nil {
-			_ = env.Stop()
+			_ = k.Stop()
 			return nil, err
 		}
 	}
 	// The operator writes PrometheusRules when their CRD is installed (tests install it).
 	if !scheme.IsGroupRegistered(monitoringv1.SchemeGroupVersion.Group) {
 		if err := monitoringv1.AddToScheme(scheme); err != nil {
-			_ = env.Stop()
+			_ = k.Stop()
 			return nil, err
 		}
 	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		_ = env.Stop()
+	if k.Client, err = client.New(cfg, client.Options{Scheme: scheme}); err != nil {
+		_ = k.Stop()
 		return nil, err
 	}
-	return &Kube{Env: env, Client: c}, nil
+	return k, nil
 }
 
+// StopAPIServer stops the kube-apiserver and keeps etcd, as when the control plane
+// restarts: clients see their connections refused and watches end. StartAPIServer
+// brings it back on the same address with the same certificates and the same data.
+func (k *Kube) StopAPIServer() error { return k.Env.ControlPlane.GetAPIServer().Stop() }
+
+// StartAPIServer starts the kube-apiserver StopAPIServer stopped and waits until it
+// serves.
+func (k *Kube) StartAPIServer() error { return k.Env.ControlPlane.GetAPIServer().Start() }
+
 // Stop stops the API server and etcd.
-func (k *Kube) Stop() error { return k.Env.Stop() }
+func (k *Kube) Stop() error {
+	err := k.Env.Stop()
+	os.RemoveAll(k.certDir)
+	return err
+}
