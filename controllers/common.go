@@ -25,6 +25,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
@@ -233,6 +234,16 @@ func reportFailure(ctx context.Context, c client.Client, obj client.Object, err 
 	return err
 }
 
+// uncached is a client whose reads go to the API server, not to the manager's cache.
+type uncached struct {
+	client.Client
+	reader client.Reader
+}
+
+func (u uncached) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return u.reader.Get(ctx, key, obj, opts...)
+}
+
 // statusOf returns the conditions and observed generation of a Switchboard resource.
 func statusOf(obj client.Object) (*[]metav1.Condition, *int64) {
 	switch o := obj.(type) {
@@ -252,6 +263,20 @@ func statusOf(obj client.Object) (*[]metav1.Condition, *int64) {
 func inTx(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
 	return pgx.BeginFunc(ctx, pool, fn)
 }
+
+// readyChanged passes the creation and deletion of a resource and the changes of its
+// Ready condition's status, not every change of its live figures: what a resource waiting
+// for it needs to hear.
+var readyChanged = predicate.Funcs{UpdateFunc: func(e event.UpdateEvent) bool {
+	ready := func(o client.Object) metav1.ConditionStatus {
+		conds, _ := statusOf(o)
+		if c := meta.FindStatusCondition(*conds, v1alpha1.ConditionReady); c != nil {
+			return c.Status
+		}
+		return metav1.ConditionUnknown
+	}
+	return ready(e.ObjectOld) != ready(e.ObjectNew)
+}}
 
 // enqueueAllIn maps an event to every object of a list's kind in one namespace: the
 // namespace of the object (fromName false) or the one named after it (a Tenant's).

@@ -64,14 +64,18 @@ type drill struct {
 	tenants []string
 	created int
 	results []drillResult
+	// toldDown is how long after PostgreSQL stopped every resource said so, in the last
+	// round that stopped it.
+	toldDown time.Duration
 }
 
 // drillResult is one restart of a dependency.
 type drillResult struct {
 	fault, scenario string
-	// after is how long after the last change the dependency went down; down how long it
-	// stayed down; converged how long after it was back everything was Ready.
-	after, down, converged time.Duration
+	// after is how long after the last change the dependency went down; told how long
+	// after that every resource said so (PostgreSQL only); down how long it stayed down;
+	// converged how long after it was back everything was Ready.
+	after, told, down, converged time.Duration
 	objects, rows          int
 }
 
@@ -94,24 +98,39 @@ func TestTheOperatorConvergesThroughRestartsOfTheAPIServerAndPostgreSQL(t *testi
 	t.Logf("drill seed %d (SWITCHBOARD_OPERATOR_DRILL_SEED=%d replays the moments of the faults)", seed, seed)
 	d := startDrill(t, seed)
 
-	t.Run("the API server restarted", func(t *testing.T) {
-		for i := range restarts {
-			d.round(t, "API server", i, d.restartAPIServer)
+	// PostgreSQL first: after the API server was away, the operator's watches come back
+	// one by one over up to a minute (client-go's backoff), which the API server's rounds
+	// measure and the database's should not.
+	drills := []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"PostgreSQL stopped immediately and restarted", func(t *testing.T) {
+			for i := range restarts {
+				d.round(t, "PostgreSQL", i, d.restartPostgreSQL)
+			}
+		}},
+		{"the API server killed and restarted", func(t *testing.T) {
+			for i := range restarts {
+				d.round(t, "API server", i, d.restartAPIServer)
+			}
+		}},
+		{"with leader election the operator exits when the API server is away past its renew deadline, and its replacement converges", d.leaderLost},
+	}
+	for _, dr := range drills {
+		if !t.Run(dr.name, dr.run) {
+			break // the dependency may be left down: what follows would only fail with it
 		}
-	})
-	t.Run("PostgreSQL stopped immediately and restarted", func(t *testing.T) {
-		for i := range restarts {
-			d.round(t, "PostgreSQL", i, d.restartPostgreSQL)
-		}
-	})
-	t.Run("with leader election the operator exits when the API server is away past its renew deadline, and its replacement converges", func(t *testing.T) {
-		d.leaderLost(t)
-	})
+	}
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-11s %-46s %9s %9s %11s %8s %5s\n", "restarted", "while", "after", "down", "converged", "objects", "rows")
+	fmt.Fprintf(&b, "%-11s %-50s %7s %11s %8s %10s %8s %5s\n", "restarted", "while", "after", "all told", "down", "converged", "objects", "rows")
 	for _, r := range d.results {
-		fmt.Fprintf(&b, "%-11s %-46s %9s %9s %11s %8d %5d\n", r.fault, r.scenario, r.after.Round(time.Millisecond),
+		told := "-"
+		if r.told > 0 {
+			told = r.told.Round(10 * time.Millisecond).String()
+		}
+		fmt.Fprintf(&b, "%-11s %-50s %7s %11s %8s %10s %8d %5d\n", r.fault, r.scenario, r.after.Round(time.Millisecond), told,
 			r.down.Round(10*time.Millisecond), r.converged.Round(10*time.Millisecond), r.objects, r.rows)
 	}
 	t.Logf("operator fault drills (seed %d):\n%s", seed, b.String())
@@ -174,13 +193,15 @@ func (d *drill) round(t *testing.T, fault string, i int, restart func(t *testing
 	objects := d.waitConverged(t, fault)
 	converged := time.Since(back)
 	rows := d.audit(t)
-	d.results = append(d.results, drillResult{fault: fault, scenario: scenario, after: after, down: down, converged: converged, objects: objects, rows: rows})
+	d.results = append(d.results, drillResult{fault: fault, scenario: scenario, after: after, told: d.toldDown, down: down, converged: converged, objects: objects, rows: rows})
 	t.Logf("%s restarted %v after %s: down %v, everything Ready %v after it was back; %d objects, %d rows audited",
 		fault, after, scenario, down.Round(10*time.Millisecond), converged.Round(10*time.Millisecond), objects, rows)
+	d.toldDown = 0
 }
 
-// restartAPIServer stops the API server for a few seconds, checking meanwhile that the
-// operator keeps running and its liveness probe answers, and starts it again.
+// restartAPIServer kills the API server for a few seconds, checking meanwhile that the
+// operator keeps running and its liveness probe answers, starts it again, and at once
+// declares another agent: the operator sees it once its watches are back.
 func (d *drill) restartAPIServer(t *testing.T) time.Duration {
 	t.Helper()
 	if err := d.kube.StopAPIServer(); err != nil {
@@ -200,7 +221,14 @@ func (d *drill) restartAPIServer(t *testing.T) time.Duration {
 	if err := d.kube.StartAPIServer(); err != nil {
 		t.Fatal(err)
 	}
-	return time.Since(stopped)
+	down := time.Since(stopped)
+	d.created++
+	name, agent := d.tenants[len(d.tenants)-1], fmt.Sprintf("eve-%d", d.created)
+	if err := d.kube.Client.Create(context.Background(), &v1alpha1.AgentCapacity{ObjectMeta: metav1.ObjectMeta{Namespace: name, Name: agent},
+		Spec: v1alpha1.AgentCapacitySpec{Agent: agent, BusinessUnits: []string{"sales"}, MaxConversations: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	return down
 }
 
 // restartPostgreSQL stops PostgreSQL as a crash would, waits until every resource says
@@ -213,6 +241,7 @@ func (d *drill) restartPostgreSQL(t *testing.T) time.Duration {
 	}
 	stopped := time.Now()
 	d.waitSaysDatabaseDown(t)
+	d.toldDown = time.Since(stopped)
 	if code, body := probe(t, d.probes, "/healthz"); code != http.StatusOK {
 		t.Errorf("/healthz while PostgreSQL is down: %d %s; want 200", code, body)
 	}
@@ -257,7 +286,8 @@ func (d *drill) restartPostgreSQL(t *testing.T) time.Duration {
 // with a message a person can act on and the generation it describes.
 func (d *drill) waitSaysDatabaseDown(t *testing.T) {
 	t.Helper()
-	eventuallyWithin(t, 30*time.Second, "every resource saying the database is down", func() error {
+	// Half the periodic refresh: it is the operator's watch on PostgreSQL that tells them.
+	eventuallyWithin(t, 15*time.Second, "every resource saying the database is down", func() error {
 		objs, err := d.liveObjects()
 		if err != nil {
 			return err
@@ -356,7 +386,9 @@ func (d *drill) createBatch(t *testing.T, n int) string {
 		}
 	}
 	for _, o := range rest {
-		eventually(t, "namespace "+o.GetNamespace(), func() error {
+		// Right after the API server came back, the operator's watches may still be
+		// reconnecting (client-go's backoff): the new Tenant is seen when they are.
+		eventuallyWithin(t, convergeWithin, "namespace "+o.GetNamespace(), func() error {
 			return d.kube.Client.Get(ctx, client.ObjectKey{Name: o.GetNamespace()}, &corev1.Namespace{})
 		})
 		if err := d.kube.Client.Create(ctx, o); err != nil {

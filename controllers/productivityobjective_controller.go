@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -156,12 +157,17 @@ func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alp
 	return ctrl.Result{}, nil
 }
 
-// SetupWithManager watches ProductivityObjectives, and whether PostgreSQL answers.
+// SetupWithManager watches ProductivityObjectives, the Tenants and BusinessUnits they wait
+// for, and whether PostgreSQL answers.
 func (r *ProductivityObjectiveReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ProductivityObjective{}).
 		WithOptions(controllerOptions()).
-		WatchesRawSource(source.Channel(r.DB.availability(), handler.EnqueueRequestsFromMapFunc(enqueueAll(r.Client, func() client.ObjectList { return &v1alpha1.ProductivityObjectiveList{} })))).
+		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, objectives, true)), builder.WithPredicates(readyChanged)).
+		Watches(&v1alpha1.BusinessUnit{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, objectives, false)), builder.WithPredicates(readyChanged)).
+		WatchesRawSource(source.Channel(r.DB.availability(), handler.EnqueueRequestsFromMapFunc(enqueueAll(r.Client, objectives)))).
 		Named("productivityobjective").
 		Complete(r)
 }
+
+func objectives() client.ObjectList { return &v1alpha1.ProductivityObjectiveList{} }

@@ -33,7 +33,7 @@ func Setup(mgr ctrl.Manager, db *Database, opts Options) error {
 		return err
 	}
 	for _, r := range []interface{ SetupWithManager(ctrl.Manager) error }{
-		&TenantReconciler{Client: mgr.GetClient(), DB: db, ServeImage: opts.ServeImage, RuleLabels: opts.PrometheusRuleLabels},
+		&TenantReconciler{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), DB: db, ServeImage: opts.ServeImage, RuleLabels: opts.PrometheusRuleLabels},
 		&BusinessUnitReconciler{Client: mgr.GetClient(), DB: db},
 		&AgentCapacityReconciler{Client: mgr.GetClient(), DB: db},
 		&ProductivityObjectiveReconciler{Client: mgr.GetClient(), DB: db},

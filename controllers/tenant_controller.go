@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -25,7 +26,9 @@ import (
 // data removed or kept on deletion as deletionPolicy says.
 type TenantReconciler struct {
 	client.Client
-	DB *Database
+	// APIReader reads from the API server itself, where the cache may be behind.
+	APIReader client.Reader
+	DB        *Database
 	// ServeImage runs `switchboard serve` for Dedicated tenants.
 	ServeImage string
 	// RuleLabels are put on the tenants' PrometheusRules.
@@ -60,7 +63,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	orig := t.DeepCopy()
 	if err := r.ensureNamespace(ctx, &t); err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, reportFailure(ctx, r.Client, &t, err)
 	}
 	pool, dbErr := r.DB.Pool, error(nil)
 	if t.Spec.Isolation == v1alpha1.IsolationDedicated {
@@ -106,19 +109,30 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	return ctrl.Result{RequeueAfter: statusRefreshInterval}, nil
 }
 
-// ensureNamespace creates the tenant's namespace, owned by the Tenant.
+// ensureNamespace creates the tenant's namespace, owned by the Tenant (a namespace made
+// before the Tenant is labelled, not owned, so that deleting the Tenant leaves it).
 func (r *TenantReconciler) ensureNamespace(ctx context.Context, t *v1alpha1.Tenant) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: t.Name}}
-	_, err := controllerutil.CreateOrUpdate(ctx, r.Client, ns, func() error {
-		if ns.Labels == nil {
-			ns.Labels = map[string]string{}
-		}
-		ns.Labels[LabelTenant] = t.Name
-		if ns.CreationTimestamp.IsZero() {
-			return controllerutil.SetOwnerReference(t, ns, r.Scheme())
-		}
-		return nil
-	})
+	write := func(c client.Client) error {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: t.Name}}
+		_, err := controllerutil.CreateOrUpdate(ctx, c, ns, func() error {
+			if ns.Labels == nil {
+				ns.Labels = map[string]string{}
+			}
+			ns.Labels[LabelTenant] = t.Name
+			if ns.CreationTimestamp.IsZero() {
+				return controllerutil.SetOwnerReference(t, ns, r.Scheme())
+			}
+			return nil
+		})
+		return err
+	}
+	err := write(r.Client)
+	if apierrors.IsAlreadyExists(err) {
+		// The cache has not seen the namespace yet: after the API server was away, the
+		// watches come back with client-go's backoff (up to a minute). Ask the API server,
+		// rather than failing every step behind this one until then.
+		err = write(uncached{Client: r.Client, reader: r.APIReader})
+	}
 	if err != nil {
 		return fmt.Errorf("creating namespace of tenant %q: %w", t.Name, err)
 	}

@@ -2,9 +2,16 @@ package testenv
 
 import (
 	"errors"
+	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -69,10 +76,56 @@ func StartKube() (*Kube, error) {
 	return k, nil
 }
 
-// StopAPIServer stops the kube-apiserver and keeps etcd, as when the control plane
-// restarts: clients see their connections refused and watches end. StartAPIServer
-// brings it back on the same address with the same certificates and the same data.
-func (k *Kube) StopAPIServer() error { return k.Env.ControlPlane.GetAPIServer().Stop() }
+// StopAPIServer kills the kube-apiserver (SIGKILL, as a crash or the loss of its node
+// would) and keeps etcd: clients see their connections refused and their watches end.
+// StartAPIServer brings it back on the same address with the same certificates and data.
+// (envtest's own Stop asks the server to shut down gracefully, which it may take longer
+// to do than envtest waits while clients hold watches.)
+func (k *Kube) StopAPIServer() error {
+	pid, err := k.apiServerPID()
+	if err != nil {
+		return err
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("killing kube-apiserver (pid %d): %w", pid, err)
+	}
+	// envtest reaps it; then its Stop finds it exited and only forgets it.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("kube-apiserver (pid %d) still there 10s after SIGKILL", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return k.Env.ControlPlane.GetAPIServer().Stop()
+}
+
+// apiServerPID finds this Kube's kube-apiserver among the processes: the one serving
+// from its certificate folder.
+func (k *Kube) apiServerPID() (int, error) {
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	for _, p := range procs {
+		pid, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", p.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if filepath.Base(args[0]) == "kube-apiserver" && slices.Contains(args, "--cert-dir="+k.certDir) {
+			return pid, nil
+		}
+	}
+	return 0, fmt.Errorf("no kube-apiserver with --cert-dir=%s is running", k.certDir)
+}
 
 // StartAPIServer starts the kube-apiserver StopAPIServer stopped and waits until it
 // serves.
