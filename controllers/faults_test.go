@@ -76,7 +76,7 @@ type drillResult struct {
 	// after that every resource said so (PostgreSQL only); down how long it stayed down;
 	// converged how long after it was back everything was Ready.
 	after, told, down, converged time.Duration
-	objects, rows          int
+	objects, rows                int
 }
 
 func TestTheOperatorConvergesThroughRestartsOfTheAPIServerAndPostgreSQL(t *testing.T) {
