@@ -24,6 +24,7 @@ import (
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
@@ -261,6 +262,37 @@ func (d *drill) restartPostgreSQL(t *testing.T) time.Duration {
 		c := meta.FindStatusCondition(a.Status.Conditions, v1alpha1.ConditionReady)
 		if c == nil || c.Status != metav1.ConditionFalse || c.Reason != v1alpha1.ReasonDatabaseUnavailable || c.ObservedGeneration != a.Generation || a.Status.ObservedGeneration != a.Generation {
 			return fmt.Errorf("generation %d, status %+v", a.Generation, a.Status)
+		}
+		return nil
+	})
+
+	// A resource deleted while the database is down keeps its finalizer, saying why,
+	// until its rows are gone (waitConverged then waits for it to go, audit for its rows).
+	// One that has no finalizer yet has no rows either, and goes at once.
+	var cy *v1alpha1.AgentCapacity
+	for i := len(d.tenants) - 1; i >= 0 && cy == nil; i-- {
+		cy = &v1alpha1.AgentCapacity{}
+		err := d.kube.Client.Get(context.Background(), client.ObjectKey{Namespace: d.tenants[i], Name: "cy"}, cy)
+		if client.IgnoreNotFound(err) != nil {
+			t.Fatal(err)
+		}
+		if err != nil || !controllerutil.ContainsFinalizer(cy, v1alpha1.FinalizerConfigRows) {
+			cy = nil // deleted in an earlier round, or not reconciled yet
+		}
+	}
+	if cy == nil {
+		t.Fatal("no agent cy with its finalizer to delete")
+	}
+	if err := d.kube.Client.Delete(context.Background(), cy); err != nil {
+		t.Fatal(err)
+	}
+	eventuallyWithin(t, 30*time.Second, "the deleted agent saying it waits for the database", func() error {
+		if err := d.kube.Client.Get(context.Background(), client.ObjectKeyFromObject(cy), cy); err != nil {
+			return err
+		}
+		c := meta.FindStatusCondition(cy.Status.Conditions, v1alpha1.ConditionReady)
+		if cy.DeletionTimestamp.IsZero() || c == nil || c.Reason != v1alpha1.ReasonDatabaseUnavailable || !strings.HasPrefix(c.Message, "deleting: PostgreSQL") {
+			return fmt.Errorf("deletion %v, Ready %+v", cy.DeletionTimestamp, c)
 		}
 		return nil
 	})

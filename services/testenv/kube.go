@@ -3,7 +3,6 @@ package testenv
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -89,18 +88,19 @@ func (k *Kube) StopAPIServer() error {
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
 		return fmt.Errorf("killing kube-apiserver (pid %d): %w", pid, err)
 	}
-	// envtest reaps it; then its Stop finds it exited and only forgets it.
+	// envtest reaps it and notes that it exited; then its Stop only forgets it (before
+	// the note, Stop would signal a process that is gone).
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); errors.Is(err, fs.ErrNotExist) {
-			break
+		err := k.Env.ControlPlane.GetAPIServer().Stop()
+		if !errors.Is(err, syscall.ESRCH) {
+			return err
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("kube-apiserver (pid %d) still there 10s after SIGKILL", pid)
+			return fmt.Errorf("kube-apiserver (pid %d) not reaped 10s after SIGKILL: %w", pid, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return k.Env.ControlPlane.GetAPIServer().Stop()
 }
 
 // apiServerPID finds this Kube's kube-apiserver among the processes: the one serving
