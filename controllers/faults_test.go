@@ -173,6 +173,9 @@ func startDrill(t *testing.T, seed uint64) *drill {
 	}
 	d.probes = freeAddr(t)
 	d.op = startOperatorWith(t, k, d.url, ctrl.Options{HealthProbeBindAddress: d.probes})
+	// A tenant in place before the first fault, as in any cluster that has run a while.
+	d.createBatch(t, 1)
+	d.waitConverged(t, "at start")
 	return d
 }
 
@@ -191,7 +194,7 @@ func (d *drill) round(t *testing.T, fault string, i int, restart func(t *testing
 	time.Sleep(after)
 	down := restart(t)
 	back := time.Now()
-	objects := d.waitConverged(t, fault)
+	objects := d.waitConverged(t, "after the "+fault+" came back")
 	converged := time.Since(back)
 	rows := d.audit(t)
 	d.results = append(d.results, drillResult{fault: fault, scenario: scenario, after: after, told: d.toldDown, down: down, converged: converged, objects: objects, rows: rows})
@@ -389,7 +392,7 @@ func (d *drill) leaderLost(t *testing.T) {
 	down := time.Since(stopped)
 	back := time.Now()
 	d.op = startOperatorWith(t, d.kube, d.url, elect)
-	objects := d.waitConverged(t, "API server")
+	objects := d.waitConverged(t, "after the API server came back, under a new leader")
 	converged := time.Since(back)
 	rows := d.audit(t)
 	d.results = append(d.results, drillResult{fault: "API server", scenario: "leader elected, " + scenario, down: down, converged: converged, objects: objects, rows: rows})
@@ -570,10 +573,10 @@ func (d *drill) liveObjects() ([]client.Object, error) {
 // waitConverged waits until the deleted tenants are gone and every live resource is
 // Ready at its current generation, nothing still being deleted; it returns how many
 // resources that is.
-func (d *drill) waitConverged(t *testing.T, fault string) int {
+func (d *drill) waitConverged(t *testing.T, when string) int {
 	t.Helper()
 	var n int
-	eventuallyWithin(t, convergeWithin, "everything Ready after the "+fault+" came back", func() error {
+	eventuallyWithin(t, convergeWithin, "everything Ready "+when, func() error {
 		ctx := context.Background()
 		var all v1alpha1.TenantList
 		if err := d.kube.Client.List(ctx, &all); err != nil {
