@@ -45,8 +45,11 @@ import (
 // the moments of a run. With -v the test prints a table of the restarts.
 
 // convergeWithin bounds the wait for everything to be Ready again once a dependency is
-// back: the operator's longest retry backoff (30s) and the reconciles of a loaded machine.
-const convergeWithin = 2 * time.Minute
+// back: the informers' reconnection after the API server was away (client-go's backoff,
+// up to 30s jittered to 60s, which grows over restarts less than two minutes apart), then
+// the operator's longest retry backoff (30s), and the reconciles of a loaded machine.
+// Ten restarts in a row took up to 91s.
+const convergeWithin = 3 * time.Minute
 
 // drill is one private API server and PostgreSQL cluster with an operator on them, and
 // what the test declared and deleted so far.
