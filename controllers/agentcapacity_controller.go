@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -39,7 +40,7 @@ func (r *AgentCapacityReconciler) Reconcile(ctx context.Context, req ctrl.Reques
 	}
 	_, pool, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, a.Namespace)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, reportFailure(ctx, r.Client, &a, err)
 	}
 	if !a.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &a, pool, tenant)
@@ -115,7 +116,7 @@ func (r *AgentCapacityReconciler) finalize(ctx context.Context, a *v1alpha1.Agen
 			return err
 		})
 		if err != nil {
-			return ctrl.Result{}, fmt.Errorf("removing agent %s/%s: %w", a.Namespace, a.Name, err)
+			return ctrl.Result{}, reportFailure(ctx, r.Client, a, fmt.Errorf("removing agent %s/%s: %w", a.Namespace, a.Name, err))
 		}
 		if !gone {
 			orig := a.DeepCopy()
@@ -134,10 +135,13 @@ func (r *AgentCapacityReconciler) finalize(ctx context.Context, a *v1alpha1.Agen
 	return ctrl.Result{}, nil
 }
 
-// SetupWithManager watches AgentCapacities, and the Tenants and BusinessUnits they wait for.
+// SetupWithManager watches AgentCapacities, the Tenants and BusinessUnits they wait for,
+// and whether PostgreSQL answers.
 func (r *AgentCapacityReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.AgentCapacity{}).
+		WithOptions(controllerOptions()).
+		WatchesRawSource(source.Channel(r.DB.availability(), handler.EnqueueRequestsFromMapFunc(enqueueAll(r.Client, agentCapacities)))).
 		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, agentCapacities, true))).
 		Watches(&v1alpha1.BusinessUnit{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, agentCapacities, false))).
 		Named("agentcapacity").

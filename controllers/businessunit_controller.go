@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -39,7 +40,7 @@ func (r *BusinessUnitReconciler) Reconcile(ctx context.Context, req ctrl.Request
 	}
 	_, pool, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, u.Namespace)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, reportFailure(ctx, r.Client, &u, err)
 	}
 	if !u.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &u, pool, tenant)
@@ -103,7 +104,7 @@ func (r *BusinessUnitReconciler) finalize(ctx context.Context, u *v1alpha1.Busin
 	}
 	if tenant != uuid.Nil {
 		if err := inTx(ctx, pool, func(tx pgx.Tx) error { return store.RetireUnit(ctx, tx, tenant, u.Name) }); err != nil {
-			return ctrl.Result{}, fmt.Errorf("deleting business unit %s/%s: %w", u.Namespace, u.Name, err)
+			return ctrl.Result{}, reportFailure(ctx, r.Client, u, fmt.Errorf("deleting business unit %s/%s: %w", u.Namespace, u.Name, err))
 		}
 	}
 	controllerutil.RemoveFinalizer(u, v1alpha1.FinalizerConfigRows)
@@ -114,11 +115,14 @@ func (r *BusinessUnitReconciler) finalize(ctx context.Context, u *v1alpha1.Busin
 }
 
 // SetupWithManager watches BusinessUnits; Tenants, so that a unit waiting for its tenant
-// goes on as soon as the tenant is ready; and AgentCapacities, whose changes (status
-// included, written after the agent's row) change the units' agent counts.
+// goes on as soon as the tenant is ready; AgentCapacities, whose changes (status
+// included, written after the agent's row) change the units' agent counts; and whether
+// PostgreSQL answers.
 func (r *BusinessUnitReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.BusinessUnit{}).
+		WithOptions(controllerOptions()).
+		WatchesRawSource(source.Channel(r.DB.availability(), handler.EnqueueRequestsFromMapFunc(enqueueAll(r.Client, func() client.ObjectList { return &v1alpha1.BusinessUnitList{} })))).
 		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, func() client.ObjectList { return &v1alpha1.BusinessUnitList{} }, true))).
 		Watches(&v1alpha1.AgentCapacity{}, handler.EnqueueRequestsFromMapFunc(unitsOfAgent)).
 		Named("businessunit").

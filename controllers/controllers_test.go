@@ -71,6 +71,13 @@ func startOperator(t *testing.T) *operator {
 // options (leader election) until Stop or the end of the test.
 func startOperatorOn(t *testing.T, url string, opts ctrl.Options) *operator {
 	t.Helper()
+	return startOperatorWith(t, kube, url, opts)
+}
+
+// startOperatorWith is startOperatorOn against another API server than the package's;
+// the probes listen where opts says (nowhere by default).
+func startOperatorWith(t *testing.T, kube *testenv.Kube, url string, opts ctrl.Options) *operator {
+	t.Helper()
 	ctx := context.Background()
 	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: 4})
 	if err != nil {
@@ -79,7 +86,9 @@ func startOperatorOn(t *testing.T, url string, opts ctrl.Options) *operator {
 	t.Cleanup(pool.Close)
 	opts.Scheme = kube.Client.Scheme()
 	opts.Metrics = metricsserver.Options{BindAddress: "0"}
-	opts.HealthProbeBindAddress = "0"
+	if opts.HealthProbeBindAddress == "" {
+		opts.HealthProbeBindAddress = "0"
+	}
 	// Each test runs its own managers in this one process.
 	opts.Controller = config.Controller{SkipNameValidation: ptr.To(true)}
 	mgr, err := ctrl.NewManager(kube.Env.Config, opts)

@@ -13,8 +13,11 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -39,7 +42,7 @@ func (r *ProductivityObjectiveReconciler) Reconcile(ctx context.Context, req ctr
 	}
 	_, pool, tenant, waiting, err := tenantOf(ctx, r.Client, r.DB, o.Namespace)
 	if err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, reportFailure(ctx, r.Client, &o, err)
 	}
 	if !o.DeletionTimestamp.IsZero() {
 		return r.finalize(ctx, &o, pool, tenant)
@@ -144,7 +147,7 @@ func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alp
 	}
 	if tenant != uuid.Nil {
 		if err := inTx(ctx, pool, func(tx pgx.Tx) error { return store.DeleteObjective(ctx, tx, tenant, o.Name) }); err != nil {
-			return ctrl.Result{}, fmt.Errorf("deleting objective %s/%s: %w", o.Namespace, o.Name, err)
+			return ctrl.Result{}, reportFailure(ctx, r.Client, o, fmt.Errorf("deleting objective %s/%s: %w", o.Namespace, o.Name, err))
 		}
 	}
 	controllerutil.RemoveFinalizer(o, v1alpha1.FinalizerConfigRows)
@@ -154,10 +157,17 @@ func (r *ProductivityObjectiveReconciler) finalize(ctx context.Context, o *v1alp
 	return ctrl.Result{}, nil
 }
 
-// SetupWithManager watches ProductivityObjectives.
+// SetupWithManager watches ProductivityObjectives, the Tenants and BusinessUnits they wait
+// for, and whether PostgreSQL answers.
 func (r *ProductivityObjectiveReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.ProductivityObjective{}).
+		WithOptions(controllerOptions()).
+		Watches(&v1alpha1.Tenant{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, objectives, true)), builder.WithPredicates(readyChanged)).
+		Watches(&v1alpha1.BusinessUnit{}, handler.EnqueueRequestsFromMapFunc(enqueueAllIn(r.Client, objectives, false)), builder.WithPredicates(readyChanged)).
+		WatchesRawSource(source.Channel(r.DB.availability(), handler.EnqueueRequestsFromMapFunc(enqueueAll(r.Client, objectives)))).
 		Named("productivityobjective").
 		Complete(r)
 }
+
+func objectives() client.ObjectList { return &v1alpha1.ProductivityObjectiveList{} }

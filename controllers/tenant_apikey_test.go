@@ -88,17 +88,25 @@ spec: {perAgentMetrics: true}`))
 		return n == 1
 	}
 	first := secretKey("")
-	if !live(first) {
-		t.Fatal("the Secret's key is not a live key of the tenant")
-	}
+	// The Secret is written inside the transaction that stores the key: the key is live
+	// once that commits, a moment later.
+	eventually(t, "the Secret's key live", func() error {
+		if !live(first) {
+			return fmt.Errorf("the Secret's key is not a live key of the tenant")
+		}
+		return nil
+	})
 
 	if err := kube.Client.Delete(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "keyed", Name: controllers.APIKeySecret}}); err != nil {
 		t.Fatal(err)
 	}
 	second := secretKey(first)
-	if !live(second) || live(first) {
-		t.Fatalf("after the Secret's deletion: new key live %v, old key live %v; want true and false", live(second), live(first))
-	}
+	eventually(t, "after the Secret's deletion, the new key live and the old one revoked", func() error {
+		if !live(second) || live(first) {
+			return fmt.Errorf("new key live %v, old key live %v", live(second), live(first))
+		}
+		return nil
+	})
 
 	// A key revoked by the tenant's admin is replaced at the next reconcile.
 	if _, err := op.db.Exec(ctx, `UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL`, tenant); err != nil {
@@ -113,9 +121,12 @@ spec: {perAgentMetrics: true}`))
 		t.Fatal(err)
 	}
 	third := secretKey(second)
-	if !live(third) || live(second) {
-		t.Fatalf("after the key's revocation: new key live %v, revoked key live %v; want true and false", live(third), live(second))
-	}
+	eventually(t, "after the key's revocation, a new key live", func() error {
+		if !live(third) || live(second) {
+			return fmt.Errorf("new key live %v, revoked key live %v", live(third), live(second))
+		}
+		return nil
+	})
 	first, second = second, third
 
 	// serve takes the new key (NotFound: authenticated, and no such conversation) and

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -16,6 +17,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 )
@@ -24,7 +26,9 @@ import (
 // data removed or kept on deletion as deletionPolicy says.
 type TenantReconciler struct {
 	client.Client
-	DB *Database
+	// APIReader reads from the API server itself, where the cache may be behind.
+	APIReader client.Reader
+	DB        *Database
 	// ServeImage runs `switchboard serve` for Dedicated tenants.
 	ServeImage string
 	// RuleLabels are put on the tenants' PrometheusRules.
@@ -59,7 +63,7 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	}
 	orig := t.DeepCopy()
 	if err := r.ensureNamespace(ctx, &t); err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, reportFailure(ctx, r.Client, &t, err)
 	}
 	pool, dbErr := r.DB.Pool, error(nil)
 	if t.Spec.Isolation == v1alpha1.IsolationDedicated {
@@ -105,19 +109,30 @@ func (r *TenantReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctr
 	return ctrl.Result{RequeueAfter: statusRefreshInterval}, nil
 }
 
-// ensureNamespace creates the tenant's namespace, owned by the Tenant.
+// ensureNamespace creates the tenant's namespace, owned by the Tenant (a namespace made
+// before the Tenant is labelled, not owned, so that deleting the Tenant leaves it).
 func (r *TenantReconciler) ensureNamespace(ctx context.Context, t *v1alpha1.Tenant) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: t.Name}}
-	_, err := controllerutil.CreateOrUpdate(ctx, r.Client, ns, func() error {
-		if ns.Labels == nil {
-			ns.Labels = map[string]string{}
-		}
-		ns.Labels[LabelTenant] = t.Name
-		if ns.CreationTimestamp.IsZero() {
-			return controllerutil.SetOwnerReference(t, ns, r.Scheme())
-		}
-		return nil
-	})
+	write := func(c client.Client) error {
+		ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: t.Name}}
+		_, err := controllerutil.CreateOrUpdate(ctx, c, ns, func() error {
+			if ns.Labels == nil {
+				ns.Labels = map[string]string{}
+			}
+			ns.Labels[LabelTenant] = t.Name
+			if ns.CreationTimestamp.IsZero() {
+				return controllerutil.SetOwnerReference(t, ns, r.Scheme())
+			}
+			return nil
+		})
+		return err
+	}
+	err := write(r.Client)
+	if apierrors.IsAlreadyExists(err) {
+		// The cache has not seen the namespace yet: after the API server was away, the
+		// watches come back with client-go's backoff (up to a minute). Ask the API server,
+		// rather than failing every step behind this one until then.
+		err = write(uncached{Client: r.Client, reader: r.APIReader})
+	}
 	if err != nil {
 		return fmt.Errorf("creating namespace of tenant %q: %w", t.Name, err)
 	}
@@ -130,9 +145,10 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 	t.Status.ObservedGeneration = gen
 	conds := &t.Status.Conditions
 	if dbErr != nil {
+		down := unavailable(dbErr)
 		setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionDatabaseReady, Status: metav1.ConditionFalse,
-			Reason: v1alpha1.ReasonDatabaseUnavailable, Message: dbErr.Error()})
-		setCondition(conds, gen, databaseDown(dbErr))
+			Reason: down.Reason, Message: down.Message})
+		setCondition(conds, gen, down)
 		return
 	}
 	setCondition(conds, gen, metav1.Condition{Type: v1alpha1.ConditionDatabaseReady, Status: metav1.ConditionTrue,
@@ -165,8 +181,8 @@ func (r *TenantReconciler) setConditions(t *v1alpha1.Tenant, dbErr error, served
 }
 
 // SetupWithManager watches Tenants, what they own (the Grafana dashboard ConfigMap among
-// them), the Secrets of their mail relays, and the specs of their objectives (which make
-// their PrometheusRule). PrometheusRules are
+// them), the Secrets of their mail relays, the specs of their objectives (which make
+// their PrometheusRule), and whether PostgreSQL answers. PrometheusRules are
 // watched when prometheus-operator's CRDs are there at start; installed later, the rules
 // are written at each tenant's next periodic reconcile and kept from then on.
 func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
@@ -177,6 +193,8 @@ func (r *TenantReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
 		For(&v1alpha1.Tenant{}).
+		WithOptions(controllerOptions()).
+		WatchesRawSource(source.Channel(r.DB.availability(), handler.EnqueueRequestsFromMapFunc(enqueueAll(r.Client, func() client.ObjectList { return &v1alpha1.TenantList{} })))).
 		Owns(&corev1.Namespace{}).
 		Owns(&appsv1.Deployment{}).
 		Owns(&corev1.Secret{}).

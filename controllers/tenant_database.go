@@ -75,8 +75,9 @@ func (r *TenantReconciler) finalize(ctx context.Context, t *v1alpha1.Tenant) (ct
 			err = r.DB.tx(ctx, func(tx pgx.Tx) error { return store.DeleteTenant(ctx, tx, t.Name) })
 		}
 		if err != nil {
-			// A deadlock with the services' writes is retried by the next attempt.
-			return ctrl.Result{}, fmt.Errorf("deleting the data of tenant %q: %w", t.Name, err)
+			// A deadlock with the services' writes, or PostgreSQL down, is retried by the
+			// next attempt; the Tenant's Ready says why it is still there.
+			return ctrl.Result{}, reportFailure(ctx, r.Client, t, fmt.Errorf("deleting the data of tenant %q: %w", t.Name, err))
 		}
 		log.Info("deleted the tenant's data", "tenant", t.Name)
 	} else {

@@ -3,14 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/http"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/spf13/cobra"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
@@ -78,12 +76,6 @@ func operatorCommand() *cobra.Command {
 			defer db.Close()
 			if err := controllers.Setup(mgr, db, controllers.Options{ServeImage: serveImage, PrometheusRuleLabels: ruleLabels}); err != nil {
 				return fmt.Errorf("setting up the controllers: %w", err)
-			}
-			if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-				return err
-			}
-			if err := mgr.AddReadyzCheck("database", func(r *http.Request) error { return pool.Ping(r.Context()) }); err != nil {
-				return err
 			}
 			return mgr.Start(ctx)
 		},

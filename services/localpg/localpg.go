@@ -189,7 +189,15 @@ func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 
 // Stop shuts the server down (pg_ctl stop -m fast) and waits for it to exit.
 // Calling it again after it succeeded does nothing.
-func (c *Cluster) Stop() error {
+func (c *Cluster) Stop() error { return c.stop("fast") }
+
+// StopImmediate stops the server as a crash would (pg_ctl stop -m immediate):
+// connections are cut at once and nothing is checkpointed, so the next Start
+// on the same DataDir recovers from the WAL. Fault drills use it; Start a new
+// Cluster with the same DataDir and Port to bring the server back.
+func (c *Cluster) StopImmediate() error { return c.stop("immediate") }
+
+func (c *Cluster) stop(mode string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.stopped {
@@ -197,7 +205,7 @@ func (c *Cluster) Stop() error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), stopTimeout)
 	defer cancel()
-	out, err := c.run(ctx, "pg_ctl", "stop", "-D", c.dataDir, "-m", "fast", "-w", "-t", strconv.Itoa(int(stopTimeout/time.Second)-5))
+	out, err := c.run(ctx, "pg_ctl", "stop", "-D", c.dataDir, "-m", mode, "-w", "-t", strconv.Itoa(int(stopTimeout/time.Second)-5))
 	if err != nil {
 		// pg_ctl fails when there is no server; that counts as stopped.
 		if _, statErr := os.Stat(filepath.Join(c.dataDir, "postmaster.pid")); !errors.Is(statErr, fs.ErrNotExist) {
