@@ -129,8 +129,19 @@ func (h *handler) widgetAncestors(r *http.Request) string {
 	case len(origins) == 0:
 		return "*"
 	}
-	return "'self' " + strings.Join(origins, " ")
+	sources := []string{"'self'"}
+	for _, o := range origins {
+		// The API server let only origins through; should the database hold anything else,
+		// it must not add to the policy.
+		if strings.Trim(o, originChars) == "" {
+			sources = append(sources, o)
+		}
+	}
+	return strings.Join(sources, " ")
 }
+
+// originChars are the characters of an origin with an optional *. and port.
+const originChars = "abcdefghijklmnopqrstuvwxyz0123456789.-:/*"
 
 var tenantName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 

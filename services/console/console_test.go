@@ -128,6 +128,9 @@ func widgetKeys(_ context.Context, key string) ([]string, bool) {
 		return nil, true
 	case "wk_shop":
 		return []string{"https://shop.example.com", "https://*.example.org"}, true
+	case "wk_tampered":
+		// Written into the database past the API server's validation.
+		return []string{"https://shop.example.com; script-src 'unsafe-inline'", "https://ok.example.com"}, true
 	}
 	return nil, false
 }
@@ -157,6 +160,7 @@ func TestEveryPageCarriesItsSecurityHeaders(t *testing.T) {
 		{"the built console's page cannot be framed", "switchboard.example", "/console/", "'none'", "DENY"},
 		{"the widget of a tenant that allows every site is framed anywhere", "switchboard.example", "/console/widget.html?key=wk_anywhere", "*", ""},
 		{"the widget of a tenant with allowed origins is framed by those only", "switchboard.example", "/console/widget.html?key=wk_shop&unit=sales", "'self' https://shop.example.com https://*.example.org", ""},
+		{"an origin that is no origin adds nothing to the policy", "switchboard.example", "/console/widget.html?key=wk_tampered", "'self' https://ok.example.com", ""},
 		{"the widget of an unknown key is framed by this origin only", "switchboard.example", "/console/widget.html?key=wk_guessed", "'self'", ""},
 		{"the widget without a key is framed by this origin only", "switchboard.example", "/console/widget.html", "'self'", ""},
 	} {
