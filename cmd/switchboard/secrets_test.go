@@ -8,11 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,6 +26,10 @@ import (
 	gosmtp "github.com/emersion/go-smtp"
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	authv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
@@ -33,6 +39,8 @@ import (
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/conversion/v1/conversionv1connect"
 	supervisionv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/controllers"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -446,4 +454,144 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.String()
+}
+
+// TestTheOperatorNeverLogsASecret runs the real binary's operator at --log-level debug
+// against a real API server and PostgreSQL while it handles every secret it keeps or
+// reads: a tenant's first admin password and its API key (and the new one it makes when
+// the Secret is deleted), a mail relay's password from a Secret that comes after the
+// Tenant, a Dedicated tenant's role password and database URL, and its own database
+// URL's password. None may appear in its log, in any encoding.
+func TestTheOperatorNeverLogsASecret(t *testing.T) {
+	bin := binary(t)
+	kube, err := testenv.StartKube()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kube.Stop() //nolint:errcheck
+	dir := t.TempDir()
+	kubeconfig := filepath.Join(dir, "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kube.Env.KubeConfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := secrets{}
+	dbURL, err := url.Parse(pgtest.NewDatabase(t, cluster))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dbURL.User = url.UserPassword(dbURL.User.Username(), s.add("operator's database password"))
+
+	logs := &syncBuffer{}
+	cmd := exec.Command(bin, "operator", "--log-level", "debug", "--health-probe-bind-address="+freeAddr(t), "--metrics-bind-address=0")
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "SWITCHBOARD_DATABASE_URL="+dbURL.String())
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill() //nolint:errcheck
+
+	ctx := context.Background()
+	c := kube.Client
+	wait := func(what string, ok func() error) {
+		t.Helper()
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			err := ok()
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: %v\n%s", what, err, logs.String())
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	secretValue := func(namespace, name, key string) func() error {
+		return func() error {
+			var secret corev1.Secret
+			if err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: name}, &secret); err != nil {
+				return err
+			}
+			if len(secret.Data[key]) == 0 {
+				return fmt.Errorf("Secret %s/%s has no %s", namespace, name, key)
+			}
+			s[namespace+" "+name+" "+key+" "+string(secret.UID)] = string(secret.Data[key])
+			return nil
+		}
+	}
+
+	// A Pooled tenant whose relay password Secret comes after it.
+	acme := &v1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "acme"}, Spec: v1alpha1.TenantSpec{SMTP: &v1alpha1.SMTPRelay{
+		Host: "relay.example", From: "chat@acme.example", Username: "relay",
+		PasswordSecretRef: &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: "relay"}, Key: "password"},
+	}}}
+	if err := c.Create(ctx, acme); err != nil {
+		t.Fatal(err)
+	}
+	wait("acme's namespace", func() error { return c.Get(ctx, client.ObjectKey{Name: "acme"}, &corev1.Namespace{}) })
+	relay := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "acme", Name: "relay"}, StringData: map[string]string{"password": s.add("relay password")}}
+	if err := c.Create(ctx, relay); err != nil {
+		t.Fatal(err)
+	}
+	wait("acme Ready", func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(acme), acme); err != nil {
+			return err
+		}
+		if !meta.IsStatusConditionTrue(acme.Status.Conditions, v1alpha1.ConditionReady) {
+			return fmt.Errorf("conditions %+v", acme.Status.Conditions)
+		}
+		return nil
+	})
+	wait("acme's admin password", secretValue("acme", controllers.AdminSecret, corev1.BasicAuthPasswordKey))
+	wait("acme's API key", secretValue("acme", controllers.APIKeySecret, controllers.APIKeySecretKey))
+	// Deleting the API key's Secret has a new key made (and the old one revoked).
+	var old corev1.Secret
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "acme", Name: controllers.APIKeySecret}, &old); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, &old); err != nil {
+		t.Fatal(err)
+	}
+	wait("acme's new API key", func() error {
+		var secret corev1.Secret
+		if err := c.Get(ctx, client.ObjectKey{Namespace: "acme", Name: controllers.APIKeySecret}, &secret); err != nil {
+			return err
+		}
+		if secret.UID == old.UID {
+			return errors.New("still the old Secret")
+		}
+		return secretValue("acme", controllers.APIKeySecret, controllers.APIKeySecretKey)()
+	})
+
+	// A Dedicated tenant: its own role, password and database URL.
+	globex := &v1alpha1.Tenant{ObjectMeta: metav1.ObjectMeta{Name: "globex"}, Spec: v1alpha1.TenantSpec{Isolation: v1alpha1.IsolationDedicated}}
+	if err := c.Create(ctx, globex); err != nil {
+		t.Fatal(err)
+	}
+	wait("globex's database URL", secretValue("globex", controllers.DatabaseSecret, controllers.DatabaseSecretKey))
+	wait("globex's admin password", secretValue("globex", controllers.AdminSecret, corev1.BasicAuthPasswordKey))
+	passwords := secrets{}
+	for what, v := range s {
+		if u, err := url.Parse(v); err == nil && u.User != nil {
+			if password, ok := u.User.Password(); ok {
+				passwords[what+" (its password)"] = password
+			}
+		}
+	}
+	maps.Copy(s, passwords)
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the operator exited with %v after SIGTERM\n%s", err, logs.String())
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"level":"debug"`) && !strings.Contains(out, `"level":"Level(-`) {
+		t.Fatalf("the operator's log has no debug line; was it verbose?\n%s", out)
+	}
+	if found := s.leaks(out); len(found) > 0 {
+		t.Errorf("the operator logged secrets: %s\n%s", strings.Join(found, ", "), out)
+	}
+	t.Logf("%d secrets checked against %d lines of log", len(s), strings.Count(out, "\n"))
 }

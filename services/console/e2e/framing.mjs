@@ -14,7 +14,10 @@ const newPage = async (name, options) => run.page(name, await (await browser.new
 // refusedFrame checks that the browser refused the frame titled title on page because of
 // its frame-ancestors, and that none of its content showed.
 async function refusedFrame(page, title, what) {
-  const iframe = await visible(page.locator(`iframe[title="${title}"]`), `the iframe "${title}" ${what} put on the page`);
+  const iframe = page.locator(`iframe[title="${title}"]`).first();
+  await iframe.waitFor({ state: "attached" }).catch(() => {
+    throw new Error(`${what} put no iframe titled "${title}" on the page`);
+  });
   await eventually(
     () => run.refusals(page).find((r) => r.includes("frame-ancestors")),
     () => `no refusal naming frame-ancestors was reported for ${what}; the page's refusals: ${run.refusals(page).join(" | ") || "none"}`,
@@ -60,6 +63,11 @@ try {
     await run.step("the browser refuses the widget's frame", async () => {
       await page.goto(f.refused);
       await refusedFrame(page, "Chat", "widget.js");
+    });
+    await run.step("the page shows nothing of the refused frame", async () => {
+      // widget.js shows its frame once the frame speaks; a refused one never does.
+      const iframe = page.locator('iframe[title="Chat"]');
+      check(await iframe.isHidden(), "the refused widget frame is visible on the page (a broken frame where the launcher would be)");
       await run.shot(page, desktop, "widget refused on a site not allowed");
     });
   });
