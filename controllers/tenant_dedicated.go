@@ -63,7 +63,8 @@ func (r *TenantReconciler) dedicatedDatabase(ctx context.Context, t *v1alpha1.Te
 	}
 	u, err := url.Parse(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("the database Secret holds no URL: %w", err)
+		// Not with err, whose message quotes the URL, password and all.
+		return nil, fmt.Errorf("the database Secret %s/%s holds no postgres:// URL", t.Name, DatabaseSecret)
 	}
 	password, _ := u.User.Password()
 	role := pgx.Identifier{name}.Sanitize()

@@ -64,6 +64,10 @@ type TenantSpec struct {
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	ConsoleHost string `json:"consoleHost,omitempty"`
 
+	// widget says where the tenant's chat widget may be shown.
+	// +optional
+	Widget *TenantWidget `json:"widget,omitempty"`
+
 	// auth says how the tenant's staff sign in.
 	// +optional
 	Auth TenantAuth `json:"auth,omitempty"`
@@ -92,6 +96,26 @@ type TenantSpec struct {
 	// +optional
 	SMTP *SMTPRelay `json:"smtp,omitempty"`
 }
+
+// TenantWidget says where the chat widget may be shown.
+type TenantWidget struct {
+	// allowedOrigins are the sites whose pages may show the widget's chat frame, as
+	// origins: a scheme, a host name and an optional port, e.g. https://shop.example.com,
+	// https://*.example.com (every subdomain of example.com, not example.com itself) or
+	// http://localhost:3000. Browsers refuse the frame on any other page. Empty, as by
+	// default, lets every site show it, as the widget key is public anyway.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=100
+	AllowedOrigins []WidgetOrigin `json:"allowedOrigins,omitempty"`
+}
+
+// WidgetOrigin is a site's origin, e.g. https://shop.example.com or https://*.example.com.
+// +kubebuilder:validation:MaxLength=262
+// +kubebuilder:validation:XValidation:rule="self.matches('^https?://')",message="an allowed origin starts with https:// (or http://), e.g. https://shop.example.com"
+// +kubebuilder:validation:XValidation:rule="!self.matches('^[a-zA-Z]+://[^/?#]*[/?#]')",message="an allowed origin is a scheme, host and port only, without a path, query or trailing slash: https://shop.example.com, not https://shop.example.com/"
+// +kubebuilder:validation:XValidation:rule="!self.matches('^https?://[^/?#]*$') || self.matches('^https?://([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?$')",message="an allowed origin's host is a lower-case host name, with *. in front for every subdomain, and an optional port: https://shop.example.com, https://*.example.com or http://localhost:3000"
+type WidgetOrigin string
 
 // TenantDatabase names a Dedicated tenant's database.
 type TenantDatabase struct {

@@ -13,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/testenv"
 )
 
@@ -215,4 +216,65 @@ func TestDefaultsAreFilledIn(t *testing.T) {
 	if w := objective.Spec.Window; w == nil || w.Duration.String() != "1h0m0s" {
 		t.Errorf("an objective's default window: %v; want 1h", w)
 	}
+}
+
+// The widget's allowed origins are refused, with a message naming what is wrong, by the API
+// server and by the YAML loader of `switchboard dev` alike, which agree on every example.
+func TestAllowedOriginsAreOriginsOnly(t *testing.T) {
+	ctx := context.Background()
+	for i, c := range []struct {
+		origin string
+		want   string // "" when accepted
+	}{
+		{"https://shop.example.com", ""},
+		{"https://*.example.com", ""},
+		{"http://localhost:3000", ""},
+		{"http://127.0.0.1:8080", ""},
+		{"https://xn--bcher-kva.example", ""},
+		{"https://shop.example.com/", "without a path, query or trailing slash"},
+		{"https://shop.example.com/checkout", "without a path, query or trailing slash"},
+		{"https://shop.example.com?x=1", "without a path, query or trailing slash"},
+		{"shop.example.com", "starts with https://"},
+		{"*", "starts with https://"},
+		{"ftp://shop.example.com", "starts with https://"},
+		{"javascript:alert(1)", "starts with https://"},
+		{"https://Shop.Example.com", "lower-case host name"},
+		{"https://shop.*.example.com", "lower-case host name"},
+		{"https://*", "lower-case host name"},
+		{"https://user:secret@shop.example.com", "lower-case host name"},
+		{"https://shop.example.com:port", "lower-case host name"},
+		{"https://shop.example.com 'unsafe-inline'", "lower-case host name"},
+		{"https://shop.example.com;script-src", "lower-case host name"},
+		{"https://[::1]:8080", "lower-case host name"},
+	} {
+		doc := fmt.Sprintf("kind: Tenant\nmetadata: {name: origins-%d}\nspec: {widget: {allowedOrigins: [%q]}}", i, c.origin)
+		name := "accepted: " + c.origin
+		if c.want != "" {
+			name = "refused: " + c.origin
+		}
+		t.Run(name, func(t *testing.T) {
+			tenant := object(t, header+doc).(*v1alpha1.Tenant)
+			apiErr := kube.Client.Create(ctx, tenant.DeepCopy())
+			_, loaderErr := provision.WidgetOrigins(tenant)
+			for who, err := range map[string]error{"the API server": apiErr, "the YAML loader": loaderErr} {
+				switch {
+				case c.want == "" && err != nil:
+					t.Errorf("%s refused it: %v", who, err)
+				case c.want != "" && err == nil:
+					t.Errorf("%s accepted it", who)
+				case c.want != "" && !strings.Contains(err.Error(), c.want):
+					t.Errorf("%s's message does not say %q: %v", who, c.want, err)
+				}
+			}
+		})
+	}
+	t.Run("refused: an origin named twice", func(t *testing.T) {
+		tenant := object(t, header+"kind: Tenant\nmetadata: {name: origins-twice}\nspec: {widget: {allowedOrigins: [https://a.example, https://a.example]}}").(*v1alpha1.Tenant)
+		if err := kube.Client.Create(ctx, tenant.DeepCopy()); err == nil || !strings.Contains(err.Error(), "Duplicate value") {
+			t.Errorf("the API server: %v, want a refusal naming the duplicate", err)
+		}
+		if _, err := provision.WidgetOrigins(tenant); err == nil || !strings.Contains(err.Error(), "named twice") {
+			t.Errorf("the YAML loader: %v, want a refusal naming the duplicate", err)
+		}
+	})
 }

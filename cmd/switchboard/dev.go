@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -190,7 +191,7 @@ func printBanner(base, url string, applied []provision.Applied, apiKeys map[stri
 	w := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(w, "\nSwitchboard is running.\n\n")
 	fmt.Fprintf(w, "  API (Connect, gRPC, gRPC-Web)\t%s\n", base)
-	fmt.Fprintf(w, "  PostgreSQL\t%s\n", url)
+	fmt.Fprintf(w, "  PostgreSQL\t%s\n", redactURL(url))
 	if len(applied) > 0 {
 		fmt.Fprintf(w, "  Demo page\t%s/demo\n", base)
 		fmt.Fprintf(w, "  Console\t%s/t/%s/\n", base, applied[0].Name)
@@ -211,6 +212,16 @@ func printBanner(base, url string, applied []provision.Applied, apiKeys map[stri
 	fmt.Fprintf(w, "\n  Try: curl -s %s/switchboard.auth.v1.AuthService/Login -H 'Content-Type: application/json' \\\n", base)
 	fmt.Fprintf(w, "         -d '{\"tenant\":\"%s\",\"username\":\"admin\",\"password\":\"%s\"}'\n\nCtrl-C stops Switchboard and its PostgreSQL.\n\n", firstName(applied), password)
 	w.Flush()
+}
+
+// redactURL hides the password of a database URL (--database-url), which the developer
+// knows and a screen shared or recorded should not show.
+func redactURL(s string) string {
+	u, err := neturl.Parse(s)
+	if err != nil || u.Scheme == "" {
+		return "(the --database-url given)" // key=value settings, or no URL at all
+	}
+	return u.Redacted()
 }
 
 // simulated are the agents the demo plays: all but those left to people.

@@ -29,10 +29,7 @@ import (
 // a person would with `make run`: it serves the sample tenant, stops cleanly on Ctrl-C
 // with its PostgreSQL, and the second run finds the first run's data.
 func TestDevRunsWithNothingToSetUp(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "switchboard")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	// The data folder must be reachable by the unprivileged user PostgreSQL runs as.
 	data, err := os.MkdirTemp("", "switchboard-dev-test-")
 	if err != nil {

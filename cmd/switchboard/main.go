@@ -28,18 +28,31 @@ func main() {
 	slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var level string
 	root := &cobra.Command{
 		Use:           "switchboard",
 		Short:         "Kubernetes-native multi-tenant live chat built around supervision",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRunE: func(*cobra.Command, []string) error {
+			if err := logLevel.UnmarshalText([]byte(level)); err != nil {
+				return fmt.Errorf("--log-level %q is not one of debug, info, warn, error", level)
+			}
+			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: logLevel})))
+			return nil
+		},
 	}
+	root.PersistentFlags().StringVar(&level, "log-level", envOr("SWITCHBOARD_LOG_LEVEL", "info"),
+		"least severe messages logged: debug, info, warn or error (env SWITCHBOARD_LOG_LEVEL)")
 	root.AddCommand(serveCommand(), migrateCommand(), devCommand(), benchCommand(), operatorCommand())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "switchboard:", err)
 		os.Exit(1)
 	}
 }
+
+// logLevel is the least severe level logged (--log-level).
+var logLevel = slog.LevelInfo
 
 // envOr returns the environment variable's value, or def.
 func envOr(name, def string) string {

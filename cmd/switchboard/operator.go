@@ -3,9 +3,12 @@ package main
 import (
 	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -34,7 +37,7 @@ func operatorCommand() *cobra.Command {
 			if databaseURL == "" {
 				return errors.New("a database URL is required (--database-url or SWITCHBOARD_DATABASE_URL)")
 			}
-			ctrl.SetLogger(zap.New())
+			ctrl.SetLogger(zap.New(zap.Level(zapLevel(logLevel))))
 			ctx := cmd.Context()
 			if err := store.Migrate(ctx, databaseURL); err != nil {
 				return fmt.Errorf("migrating: %w", err)
@@ -90,4 +93,18 @@ func operatorCommand() *cobra.Command {
 	f.StringVar(&serveImage, "serve-image", envOr("SWITCHBOARD_SERVE_IMAGE", "ghcr.io/switchboard-chat/switchboard:latest"), "container image running `switchboard serve` for Dedicated tenants (env SWITCHBOARD_SERVE_IMAGE)")
 	f.StringToStringVar(&ruleLabels, "prometheus-rule-labels", nil, "labels of the tenants' PrometheusRules, e.g. release=kube-prometheus-stack for the ruleSelector of your Prometheus")
 	return cmd
+}
+
+// zapLevel is the controller-runtime logger's level for --log-level: debug shows every
+// verbosity of logr's V (zap's levels below debug), the others their namesakes.
+func zapLevel(l slog.Level) zapcore.Level {
+	switch {
+	case l <= slog.LevelDebug:
+		return zapcore.Level(math.MinInt8)
+	case l <= slog.LevelInfo:
+		return zapcore.InfoLevel
+	case l <= slog.LevelWarn:
+		return zapcore.WarnLevel
+	}
+	return zapcore.ErrorLevel
 }

@@ -47,10 +47,7 @@ func TestTheOperatorBinaryReconcilesAndReportsItsHealth(t *testing.T) {
 	if err := os.WriteFile(kubeconfig, kube.Env.KubeConfig, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(dir, "switchboard")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("building: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	url := pgtest.NewDatabase(t, cluster)
 	probes, metrics := freeAddr(t), freeAddr(t)
 	cmd := exec.Command(bin, "operator", "--leader-elect", "--leader-election-namespace=default",

@@ -9,6 +9,10 @@
 //	                 for the tenant
 //	/console/...     the built files (hashed assets are cached for good)
 //	/widget.js       the script a site embeds to show the chat widget
+//
+// Every page carries a Content-Security-Policy that allows this origin's files and calls
+// only; the console's pages cannot be framed, and the widget's frame (/console/widget.html)
+// only by the sites its tenant allows (Tenant spec.widget.allowedOrigins).
 package console
 
 import (
@@ -19,6 +23,7 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -29,19 +34,24 @@ var dist embed.FS
 // TenantByHost names the tenant whose console answers on a host name, if any.
 type TenantByHost func(ctx context.Context, host string) (string, bool)
 
+// WidgetOrigins tells where the widget of a widget key may be shown: the origins of the
+// sites allowed (none: every site), or ok false for a key no tenant has or when it cannot
+// be told.
+type WidgetOrigins func(ctx context.Context, key string) (origins []string, ok bool)
+
 // Handler serves the console. byHost may be nil: then only /t/<tenant>/ paths name a
-// tenant.
-func Handler(byHost TenantByHost) http.Handler {
+// tenant. widget may be nil: then the widget's frame is shown on this origin's pages only.
+func Handler(byHost TenantByHost, widget WidgetOrigins) http.Handler {
 	app, err := fs.Sub(dist, "dist/app")
 	if err != nil {
 		panic(err) // dist/app is a constant path
 	}
-	return handlerFor(app, byHost)
+	return handlerFor(app, byHost, widget)
 }
 
 // handlerFor serves the console's built files from app.
-func handlerFor(app fs.FS, byHost TenantByHost) http.Handler {
-	h := &handler{app: app, byHost: byHost}
+func handlerFor(app fs.FS, byHost TenantByHost, widget WidgetOrigins) http.Handler {
+	h := &handler{app: app, byHost: byHost, widget: widget}
 	h.index, _ = fs.ReadFile(app, "index.html")
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /console/", h.static)
@@ -72,17 +82,87 @@ type handler struct {
 	app    fs.FS
 	index  []byte
 	byHost TenantByHost
+	widget WidgetOrigins
 }
+
+// pagePolicy is the Content-Security-Policy of the console's and the widget's pages, less
+// frame-ancestors. Every script and style is one of the built files (Vite's build writes
+// no inline script or style; React and uPlot set styles through the CSSOM, which style-src
+// does not govern), every call goes to this origin, nothing is embedded, and no script
+// may write HTML from a string (Trusted Types, where browsers have them).
+const pagePolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"object-src 'none'; base-uri 'none'; form-action 'self'; require-trusted-types-for 'script'; trusted-types 'none'"
+
+// permissionsPolicy turns off the powerful features neither the console nor the widget uses,
+// for them and anything they might embed.
+const permissionsPolicy = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+
+// pageHeaders are the headers of a page of the console or the widget; frameAncestors says
+// who may frame it.
+func pageHeaders(h http.Header, frameAncestors string) {
+	h.Set("Content-Security-Policy", pagePolicy+"; frame-ancestors "+frameAncestors)
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Permissions-Policy", permissionsPolicy)
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Content-Type-Options", "nosniff")
+}
+
+// consoleHeaders are a console page's: nobody frames the console (clickjacking), in
+// browsers that know frame-ancestors or only X-Frame-Options.
+func consoleHeaders(h http.Header) {
+	pageHeaders(h, "'none'")
+	h.Set("X-Frame-Options", "DENY")
+}
+
+// widgetAncestors is the frame-ancestors of the widget's frame for a widget key: this
+// origin (switchboard dev's demo page) and the tenant's allowed origins, or every site when
+// the tenant allows every site. A key no tenant has gets this origin only.
+func (h *handler) widgetAncestors(r *http.Request) string {
+	key := r.URL.Query().Get("key")
+	if h.widget == nil || key == "" {
+		return "'self'"
+	}
+	origins, ok := h.widget(r.Context(), key)
+	switch {
+	case !ok:
+		return "'self'"
+	case len(origins) == 0:
+		return "*"
+	}
+	sources := []string{"'self'"}
+	for _, o := range origins {
+		// The API server let only origins through; should the database hold anything else,
+		// it must not add to the policy.
+		if strings.Trim(o, originChars) == "" {
+			sources = append(sources, o)
+		}
+	}
+	return strings.Join(sources, " ")
+}
+
+// originChars are the characters of an origin with an optional *. and port.
+const originChars = "abcdefghijklmnopqrstuvwxyz0123456789.-:/*"
 
 var tenantName = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
 
 func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 	name := strings.TrimPrefix(r.URL.Path, "/console/")
-	if strings.HasPrefix(name, "assets/") {
+	switch {
+	case strings.HasPrefix(name, "assets/"):
 		// Vite names assets by their content's hash.
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-	} else {
+		// Only this origin's pages use them (the widget's frame included).
+		w.Header().Set("Cross-Origin-Resource-Policy", "same-origin")
+	case name == "widget.html":
 		w.Header().Set("Cache-Control", "no-cache")
+		pageHeaders(w.Header(), h.widgetAncestors(r))
+		// Sites that require it of what they embed (Cross-Origin-Embedder-Policy).
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+	default:
+		w.Header().Set("Cache-Control", "no-cache")
+		if path.Ext(name) == ".html" || name == "" {
+			consoleHeaders(w.Header())
+		}
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.Path = "/" + name
@@ -93,6 +173,9 @@ func (h *handler) widgetScript(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	// Sites load it with a <script> tag: say JavaScript whatever the system's MIME table says.
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Any site loads it, those that require it of what they embed too.
+	w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
 	http.ServeFileFS(w, r, h.app, "widget.js")
 }
 
@@ -136,5 +219,6 @@ func (h *handler) page(w http.ResponseWriter, tenant string) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
+	consoleHeaders(w.Header())
 	w.Write(body)
 }

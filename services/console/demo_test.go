@@ -68,7 +68,7 @@ func TestBuiltWidgetScriptIsServed(t *testing.T) {
 		t.Skip("the console is not built into this binary (make console)")
 	}
 	rec := httptest.NewRecorder()
-	Handler(nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/widget.js", nil))
+	Handler(nil, nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/widget.js", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "data-widget-key") {
 		t.Fatalf("GET /widget.js: status %d, body %.200q", rec.Code, rec.Body.String())
 	}

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -18,9 +20,9 @@ import (
 // The rows of each kind of resource. The operator's controllers and `switchboard dev`
 // both write configuration through these, in the caller's transaction.
 
-// ApplyTenant writes a tenant's row, its per-agent metrics opt-in and mail relay (with the
-// relay password, read by the caller from the Secret the spec names) and returns its id
-// and widget key.
+// ApplyTenant writes a tenant's row, its per-agent metrics opt-in, the widget's allowed
+// origins and mail relay (with the relay password, read by the caller from the Secret the
+// spec names) and returns its id and widget key.
 func ApplyTenant(ctx context.Context, tx pgx.Tx, t *v1alpha1.Tenant, smtpPassword string) (uuid.UUID, string, error) {
 	id, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend, ConsoleHost: t.Spec.ConsoleHost})
 	if err != nil {
@@ -39,11 +41,52 @@ func ApplyTenant(ctx context.Context, tx pgx.Tx, t *v1alpha1.Tenant, smtpPasswor
 	if err := store.SetPerAgentMetrics(ctx, tx, id, t.Spec.PerAgentMetrics); err != nil {
 		return uuid.Nil, "", err
 	}
+	origins, err := WidgetOrigins(t)
+	if err != nil {
+		return uuid.Nil, "", err
+	}
+	if err := store.SetWidgetOrigins(ctx, tx, id, origins); err != nil {
+		return uuid.Nil, "", err
+	}
 	return id, key, nil
 }
 
 // ErrInvalidSpec wraps what the API server's schema cannot check (a time zone).
 var ErrInvalidSpec = errors.New("invalid spec")
+
+// widgetOrigin is the CRD's rule for an entry of spec.widget.allowedOrigins (WidgetOrigin
+// in api/v1alpha1), for configuration that never meets the API server (switchboard dev).
+var widgetOrigin = regexp.MustCompile(`^https?://([*][.])?[a-z0-9]([-a-z0-9]*[a-z0-9])?([.][a-z0-9]([-a-z0-9]*[a-z0-9])?)*(:[0-9]{1,5})?$`)
+
+// WidgetOrigins reads the origins whose pages may show a tenant's widget; none means every
+// site. An entry the CRD would refuse is ErrInvalidSpec, with the CRD's message.
+func WidgetOrigins(t *v1alpha1.Tenant) ([]string, error) {
+	if t.Spec.Widget == nil {
+		return nil, nil
+	}
+	seen := map[v1alpha1.WidgetOrigin]bool{}
+	var out []string
+	for i, o := range t.Spec.Widget.AllowedOrigins {
+		field := fmt.Sprintf("spec.widget.allowedOrigins[%d]", i)
+		s := string(o)
+		switch {
+		case !strings.HasPrefix(s, "https://") && !strings.HasPrefix(s, "http://"):
+			return nil, fmt.Errorf("%s %q: %w: an allowed origin starts with https:// (or http://), e.g. https://shop.example.com", field, s, ErrInvalidSpec)
+		case strings.ContainsAny(strings.SplitN(s, "://", 2)[1], "/?#"):
+			return nil, fmt.Errorf("%s %q: %w: an allowed origin is a scheme, host and port only, without a path, query or trailing slash: https://shop.example.com, not https://shop.example.com/", field, s, ErrInvalidSpec)
+		case len(s) > 262 || !widgetOrigin.MatchString(s):
+			return nil, fmt.Errorf("%s %q: %w: an allowed origin's host is a lower-case host name, with *. in front for every subdomain, and an optional port: https://shop.example.com, https://*.example.com or http://localhost:3000", field, s, ErrInvalidSpec)
+		case seen[o]:
+			return nil, fmt.Errorf("%s %q: %w: named twice", field, s, ErrInvalidSpec)
+		}
+		seen[o] = true
+		out = append(out, s)
+	}
+	if len(out) > 100 {
+		return nil, fmt.Errorf("spec.widget.allowedOrigins: %w: at most 100 origins", ErrInvalidSpec)
+	}
+	return out, nil
+}
 
 // UnitHours reads a unit's business hours; ErrInvalidSpec when its time zone is unknown.
 func UnitHours(u *v1alpha1.BusinessUnit) (*store.BusinessHours, error) {

@@ -234,6 +234,9 @@ func (c *Config) Validate() error {
 				}
 			}
 		}
+		if _, err := WidgetOrigins(&t); err != nil {
+			return fmt.Errorf("Tenant %s: %w", t.Name, err)
+		}
 		switch t.Spec.Isolation {
 		case v1alpha1.IsolationPooled:
 		case v1alpha1.IsolationDedicated:

@@ -89,6 +89,7 @@ type Server struct {
 	health     *grpchealth.StaticChecker
 	ready      atomic.Bool
 	authn      *auth.Authenticator
+	widgets    *widgetOrigins
 }
 
 // New migrates the database (unless told not to), opens the pool and builds the handlers.
@@ -165,8 +166,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		mux.Handle(pattern, page)
 	}
 	// The console and the widget take every path no service claims.
-	mux.Handle("/", console.Handler(s.tenantByConsoleHost))
-	s.handler = mux
+	s.widgets = newWidgetOrigins(s.DB)
+	mux.Handle("/", console.Handler(s.tenantByConsoleHost, s.widgets.Lookup))
+	s.handler = secure(mux)
 	return s, nil
 }
 
@@ -241,6 +243,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go s.DB.RunAppendBatches(bg)
 	go search.NewIndexer(s.DB, sentiment.Lexicon{}).Run(bg)
 	go s.DB.RunReportFolder(bg)
+	go s.widgets.Run(bg)
 	go s.watchReadiness(bg)
 	select {
 	case <-s.Chat.Bridge().Ready():

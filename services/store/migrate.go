@@ -130,7 +130,7 @@ func ensureAppRole(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // definerFunctions run as the owner; only the application role may call them.
-const definerFunctions = "sb_tenant_by_widget_key(text), sb_tenant_by_name(text), sb_tenant_ids(), sb_visitor_token(uuid, uuid), sb_session(uuid, bytea), sb_unit_stats(), sb_tenant_names(), sb_tenant_by_console_host(text)"
+const definerFunctions = "sb_tenant_by_widget_key(text), sb_tenant_by_name(text), sb_tenant_ids(), sb_visitor_token(uuid, uuid), sb_session(uuid, bytea), sb_unit_stats(), sb_tenant_names(), sb_tenant_by_console_host(text), sb_widget_origins(text)"
 
 func grantApp(ctx context.Context, conn *pgx.Conn) error {
 	role := pgx.Identifier{AppRole}.Sanitize()

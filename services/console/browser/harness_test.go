@@ -105,6 +105,20 @@ type scenario struct {
 	VisitorToken   string `json:"visitorToken,omitempty"`
 	Messages       int    `json:"messages,omitempty"`
 	PerSecond      int    `json:"perSecond,omitempty"`
+
+	// Framing is the framing scenario's pages.
+	Framing *framing `json:"framing,omitempty"`
+}
+
+// framing names the customer's pages of the framing scenario.
+type framing struct {
+	// Allowed and Wildcard embed the widget of a tenant that allows their origins (the
+	// second by a *. wildcard); Refused embeds the widget of a tenant that does not.
+	Allowed  string `json:"allowed"`
+	Wildcard string `json:"wildcard"`
+	Refused  string `json:"refused"`
+	// FramesConsole puts the tenant's console in an iframe.
+	FramesConsole string `json:"framesConsole"`
 }
 
 const chromiumPath = "/usr/bin/chromium"

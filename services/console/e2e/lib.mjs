@@ -41,14 +41,36 @@ export class Run {
     this.section_ = "";
     this.pages = new Map(); // name → page, photographed when a step fails
     this.shots = 0;
+    this.policyRefusals = new Map(); // page → what its pages' policies refused
+    this.refusalsExpected = new Set(); // pages whose refusals a scenario checks itself
   }
 
-  // page registers a page under a name (used in failure screenshots).
-  page(name, page) {
+  // page registers a page under a name (used in failure screenshots). Every page and frame
+  // is watched for what its Content-Security-Policy (Trusted Types and frame-ancestors
+  // included) refuses, each a defect: the console and the widget must work under their
+  // real policy. A scenario that provokes refusals passes expectRefusals and reads them
+  // with refusals(page).
+  page(name, page, { expectRefusals = false } = {}) {
     page.setDefaultTimeout(patience);
     page.on("pageerror", (err) => this.pageErrors.push(`${name}: ${err.message.split("\n")[0]}`));
+    const refused = [];
+    this.policyRefusals.set(page, refused);
+    if (expectRefusals) this.refusalsExpected.add(page);
+    // Chromium logs each refusal as an error; the event also names what inline code did.
+    page.on("console", (msg) => {
+      if (msg.type() === "error" && policyMessage.test(msg.text())) refused.push(`${name}: ${msg.text().split("\n")[0]}`);
+    });
+    page.addInitScript(() => {
+      document.addEventListener("securitypolicyviolation", (e) =>
+        console.error(`securitypolicyviolation: ${e.effectiveDirective} refused ${e.blockedURI || "inline code"} in ${location.href}${e.sample ? ` (${e.sample})` : ""}`));
+    }).catch(() => {}); // the console's own messages still tell
     this.pages.set(name, page);
     return page;
+  }
+
+  // refusals lists what the policies of a page and its frames refused so far.
+  refusals(page) {
+    return this.policyRefusals.get(page) ?? [];
   }
 
   // section runs body's steps; needs names earlier sections it builds on, and when one of
@@ -111,6 +133,9 @@ export class Run {
     const errors = [...new Set(this.pageErrors)];
     this.record(this.section_, "no page threw an uncaught exception", errors.length === 0,
       errors.length ? new Error(errors.slice(0, 5).join("\n")) : null);
+    const refused = [...new Set([...this.policyRefusals].filter(([page]) => !this.refusalsExpected.has(page)).flatMap(([, r]) => r))];
+    this.record(this.section_, "no Content-Security-Policy refused anything", refused.length === 0,
+      refused.length ? new Error(refused.slice(0, 5).join("\n")) : null);
     const failed = this.results.filter((r) => r.ok === false);
     const passed = this.results.filter((r) => r.ok).length;
     const notRun = this.results.length - passed - failed.length;
@@ -119,6 +144,10 @@ export class Run {
     process.exitCode = failed.length ? 1 : 0;
   }
 }
+
+// policyMessage matches what Chromium logs when a Content-Security-Policy, Trusted Types or
+// X-Frame-Options refuses something, and the securitypolicyviolation events reported above.
+const policyMessage = /Content Security Policy|securitypolicyviolation|Trusted ?Type|X-Frame-Options/i;
 
 function firstLines(err) {
   const text = (err instanceof Error ? err.message : String(err)).replace(/\x1b\[[0-9;]*m/g, ""); // Playwright colours its call logs

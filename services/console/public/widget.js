@@ -4,7 +4,9 @@
  *           data-business-unit="<unit>" async></script>
  * and it adds the chat frame (served by Switchboard, which talks to Switchboard's API from
  * its own origin) at the bottom right of the page. The frame asks for its size: a launcher
- * until the visitor opens it, a panel (the whole screen on a phone) while open.
+ * until the visitor opens it, a panel (the whole screen on a phone) while open. It stays
+ * hidden until it first asks, so that a frame the browser refused (a site the tenant does
+ * not allow) or could not load shows nothing.
  * No dependencies; the page's own scripts and styles are left alone.
  */
 (function () {
@@ -28,15 +30,17 @@
 
   // size places the frame for what it shows; only these two states exist.
   var state = "launcher";
+  var heard = false;
   function size() {
     var phone = window.innerWidth < 480;
+    var css = base + (heard ? "" : "visibility:hidden;");
     if (state === "open" && phone) {
-      frame.style.cssText = base + "inset:0;width:100%;height:100%;";
+      frame.style.cssText = css + "inset:0;width:100%;height:100%;";
     } else if (state === "open") {
-      frame.style.cssText = base + "right:16px;bottom:16px;width:380px;height:min(620px,calc(100vh - 32px));max-width:calc(100vw - 32px);" +
+      frame.style.cssText = css + "right:16px;bottom:16px;width:380px;height:min(620px,calc(100vh - 32px));max-width:calc(100vw - 32px);" +
         "border-radius:12px;box-shadow:0 8px 32px rgba(0,0,0,.25);";
     } else {
-      frame.style.cssText = base + "right:16px;bottom:16px;width:200px;height:72px;";
+      frame.style.cssText = css + "right:16px;bottom:16px;width:200px;height:72px;";
     }
   }
   size();
@@ -47,6 +51,7 @@
     var data = event.data;
     if (!data || data.type !== "switchboard:widget" || (data.state !== "open" && data.state !== "launcher")) return;
     state = data.state;
+    heard = true;
     size();
   });
   window.addEventListener("resize", size);

@@ -3,7 +3,7 @@
 // the chat application loads when the visitor opens the launcher, or at once when this tab
 // has a chat in progress.
 import { chatIconPath } from "./icons";
-import { loadChat, loadOpen, placeFrom } from "./place";
+import { loadChat, loadOpen, placeFrom, tellFrameState } from "./place";
 import { trackPageView } from "./pageView";
 import "./widget.css";
 
@@ -34,6 +34,8 @@ function showLauncher() {
   });
   box.append(button);
   root.replaceChildren(box);
+  // widget.js shows the frame once it hears from it.
+  tellFrameState(place, "launcher");
 }
 
 function chatIcon(): SVGSVGElement {

@@ -50,6 +50,16 @@ describe("widget.js", () => {
     tell(frame, "https://chat.example.com", "open");
     expect(frame.style.width).toBe("200px");
   });
+  it("shows the frame only once the frame from Switchboard's origin speaks", () => {
+    // A frame the browser refused (a site the tenant does not allow) never speaks.
+    const frame = embed();
+    expect(frame.style.visibility).toBe("hidden");
+    tell(frame, "https://evil.example", { type: "switchboard:widget", state: "launcher" });
+    expect(frame.style.visibility).toBe("hidden");
+    tell(frame, "https://chat.example.com", { type: "switchboard:widget", state: "launcher" });
+    expect(frame.style.visibility).toBe("");
+    expect(frame.style.width).toBe("200px");
+  });
   it("adds one frame however often the script is included", () => {
     embed();
     new Function(source)();
