@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console clean help
+.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console soak clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -37,6 +37,7 @@ help:
 	@echo "make bench-board  time the board's evaluation by the embedded engine for a 200-agent tenant"
 	@echo "make bench-reports  run the reports benchmark: every report over 1,000,000 stored conversations"
 	@echo "make bench-console  time 200 visitor messages (5/s) until each appears in a watching supervisor's browser"
+	@echo "make soak      run serve for 30 minutes at steady load and check that memory, goroutines and connections stay flat"
 
 run: postgres build
 	$(BIN)/switchboard dev --demo
@@ -71,6 +72,14 @@ bench-reports: postgres build
 # chat (Chromium driven by services/console/e2e/latency.mjs), over 200 messages at 5/s.
 bench-console: postgres console chromium
 	$(GO) test ./services/console/browser -run '^$$' -bench SupervisorBrowserLatency -benchtime 1x -timeout 10m
+
+# Thirty minutes of steady load on `serve`, run as a child process, with its memory,
+# goroutines, files and connections sampled every 10s and judged flat or not (not part of
+# `make test`). The samples, the curves and the server's log land in $(SOAK_DIR).
+SOAK_DIR ?= .data/soak
+soak: postgres build
+	mkdir -p $(SOAK_DIR)
+	$(BIN)/switchboard bench soak --csv $(SOAK_DIR)/samples.csv --png $(SOAK_DIR)/curves.png --serve-log $(SOAK_DIR)/serve.log
 
 generate: tools console-deps
 	$(BIN)/buf generate
