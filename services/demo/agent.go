@@ -160,6 +160,9 @@ func (a *agent) workShift(ctx context.Context) bool {
 // as an agent leaving for the day does. The stream stays open meanwhile, so that the
 // workers hear their conversations close.
 func (a *agent) endShift(ctx context.Context) {
+	if a.token.Load() == nil {
+		return // not signed in (the server is down): nothing to close, nobody to sign out
+	}
 	a.log.Info("agent ends its shift")
 	a.leaving.Store(true)
 	if !a.setStatus(ctx, chatv1.AgentStatus_AGENT_STATUS_AWAY) {
