@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console crash clean help
+.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console crash soak clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -38,6 +38,7 @@ help:
 	@echo "make bench-reports  run the reports benchmark: every report over 1,000,000 stored conversations"
 	@echo "make bench-console  time 200 visitor messages (5/s) until each appears in a watching supervisor's browser"
 	@echo "make crash     the crash drills at length: KILLS=50 SIGKILLs of serve, OUTAGES=10 PostgreSQL crashes, under chat load"
+	@echo "make soak      run serve for 30 minutes at steady load and check that memory, goroutines and connections stay flat"
 
 run: postgres build
 	$(BIN)/switchboard dev --demo
@@ -82,6 +83,14 @@ OUTAGE  ?= 5s
 crash: postgres
 	SWITCHBOARD_CRASH_KILLS=$(KILLS) SWITCHBOARD_CRASH_OUTAGES=$(OUTAGES) SWITCHBOARD_CRASH_OUTAGE=$(OUTAGE) \
 	$(if $(SEED),SWITCHBOARD_CRASH_SEED=$(SEED)) $(GO) test -count=1 -timeout 90m -v -run Crash ./cmd/switchboard
+
+# Thirty minutes of steady load on `serve`, run as a child process, with its memory,
+# goroutines, files and connections sampled every 10s and judged flat or not (not part of
+# `make test`). The samples, the curves and the server's log land in $(SOAK_DIR).
+SOAK_DIR ?= .data/soak
+soak: postgres build
+	mkdir -p $(SOAK_DIR)
+	$(BIN)/switchboard bench soak --csv $(SOAK_DIR)/samples.csv --png $(SOAK_DIR)/curves.png --serve-log $(SOAK_DIR)/serve.log
 
 generate: tools console-deps
 	$(BIN)/buf generate

@@ -231,6 +231,14 @@ func randomSuffix() string {
 	return hex.EncodeToString(b)
 }
 
+// ReadMachine describes this machine for a benchmark's report.
+func ReadMachine() Machine { return readMachine() }
+
+// ReadPostgres adds the PostgreSQL server's version and durability settings to m.
+func ReadPostgres(ctx context.Context, conn *pgx.Conn, m *Machine) error {
+	return readPostgres(ctx, conn, m)
+}
+
 func readMachine() Machine {
 	m := Machine{
 		NumCPU:     runtime.NumCPU(),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"slices"
@@ -39,11 +40,14 @@ const (
 // conversations routed to it, one goroutine per conversation.
 type agent struct {
 	s    *sim
+	api  api
 	name string
 	log  *slog.Logger
 	// rng is used by the goroutine of run only; workers get their own.
 	rng   *rand.Rand
 	token atomic.Pointer[string]
+	// leaving is set while the agent ends its shift: it no longer makes itself available.
+	leaving atomic.Bool
 	// displayName is set by the first sign-in, before any worker starts.
 	displayName string
 
@@ -51,6 +55,8 @@ type agent struct {
 	// convs are the conversations the agent holds, by id.
 	convs   map[string]*agentConv
 	workers sync.WaitGroup
+	// working counts the workers running: an agent ending its shift waits for them.
+	working atomic.Int32
 }
 
 // agentConv is a conversation an agent holds, as its stream told it.
@@ -76,19 +82,46 @@ type convUpdate struct {
 }
 
 func newAgent(s *sim, name string, rng *rand.Rand) *agent {
-	return &agent{s: s, name: name, log: s.log.With("agent", name), rng: rng, convs: map[string]*agentConv{}}
+	return &agent{s: s, api: s.connection(true), name: name, log: s.log.With("agent", name), rng: rng, convs: map[string]*agentConv{}}
 }
 
-// run signs in and keeps the agent's stream open until ctx ends, reconnecting with
-// backoff when it fails.
+// run works shift after shift until ctx ends: one long shift without Options.Shift.
 func (a *agent) run(ctx context.Context) {
+	defer a.api.close()
 	defer a.workers.Wait()
+	for a.workShift(ctx) {
+		if !a.s.pause(ctx, a.rng, a.s.o.Break/2, a.s.o.Break*3/2) {
+			return
+		}
+	}
+}
+
+// workShift signs in and keeps the agent's stream open, reconnecting with backoff when
+// it fails, until ctx ends (false) or the shift does (true): the agent has then closed
+// its conversations and signed out.
+func (a *agent) workShift(ctx context.Context) bool {
+	a.leaving.Store(false)
+	// online is the stream's life; the conversations' workers live on ctx, so that they
+	// carry on across a reconnection.
+	online, leave := context.WithCancel(ctx)
+	var shift sync.WaitGroup
+	defer shift.Wait()
+	defer leave()
+	if a.s.o.Shift > 0 {
+		length := a.s.between(a.rng, a.s.o.Shift/2, a.s.o.Shift*3/2)
+		shift.Go(func() {
+			if sleep(online, length) {
+				a.endShift(ctx)
+				leave()
+			}
+		})
+	}
 	var b backoff
 	for {
 		if a.token.Load() == nil {
-			if err := a.login(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
+			if err := a.login(online); err != nil {
+				if online.Err() != nil {
+					break
 				}
 				d := b.next()
 				if connect.CodeOf(err) == connect.CodeUnavailable {
@@ -96,16 +129,16 @@ func (a *agent) run(ctx context.Context) {
 				} else {
 					a.log.Info("agent cannot sign in", "code", connect.CodeOf(err).String(), "err", err, "retry_in", d)
 				}
-				if !sleep(ctx, d) {
-					return
+				if !sleep(online, d) {
+					break
 				}
 				continue
 			}
 		}
 		started := time.Now()
-		err := a.follow(ctx)
-		if ctx.Err() != nil {
-			return
+		err := a.follow(online, ctx)
+		if online.Err() != nil {
+			break
 		}
 		if connect.CodeOf(err) == connect.CodeUnauthenticated {
 			a.token.Store(nil)
@@ -115,14 +148,82 @@ func (a *agent) run(ctx context.Context) {
 		}
 		d := b.next()
 		a.log.Info("agent stream ended; reconnecting", "code", connect.CodeOf(err).String(), "err", err, "retry_in", d)
-		if !sleep(ctx, d) {
+		if !sleep(online, d) {
+			break
+		}
+	}
+	// online ended: with ctx, or because endShift is done.
+	return ctx.Err() == nil
+}
+
+// endShift stops taking conversations, closes those the agent still holds and signs out,
+// as an agent leaving for the day does. The stream stays open meanwhile, so that the
+// workers hear their conversations close.
+func (a *agent) endShift(ctx context.Context) {
+	if a.token.Load() == nil {
+		return // not signed in (the server is down): nothing to close, nobody to sign out
+	}
+	a.log.Info("agent ends its shift")
+	a.leaving.Store(true)
+	if !a.setStatus(ctx, chatv1.AgentStatus_AGENT_STATUS_AWAY) {
+		return
+	}
+	// A conversation routed just before the agent stepped away comes in after the first
+	// round, and a close takes a moment to come back on the stream.
+	for range shiftEndRounds {
+		held := a.held()
+		if len(held) == 0 {
+			break
+		}
+		for _, id := range held {
+			_ = a.s.call(ctx, a.log.With("conversation", id), "agent closes conversation at the end of its shift", func(ctx context.Context) error {
+				req := connect.NewRequest(&chatv1.CloseConversationRequest{ConversationId: id, Reason: "end of the agent's shift"})
+				a.authorize(req)
+				_, err := a.api.chat.CloseConversation(ctx, req)
+				return err
+			})
+		}
+		if !sleep(ctx, shiftEndWait) {
 			return
 		}
 	}
+	// The workers of the closed conversations stop at their next call; signing out
+	// before would make that call unauthenticated.
+	for deadline := time.Now().Add(shiftEndDrain); a.working.Load() > 0 && time.Now().Before(deadline); {
+		if !sleep(ctx, shiftEndWait/5) {
+			return
+		}
+	}
+	a.logout(ctx)
+}
+
+// Ending a shift: rounds of closing what the agent holds, the wait after each, and the
+// longest wait for the workers to stop.
+const (
+	shiftEndRounds = 3
+	shiftEndWait   = 500 * time.Millisecond
+	shiftEndDrain  = 10 * time.Second
+)
+
+// held lists the conversations the agent holds.
+func (a *agent) held() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Collect(maps.Keys(a.convs))
+}
+
+func (a *agent) logout(ctx context.Context) {
+	_ = a.s.call(ctx, a.log, "agent signs out", func(ctx context.Context) error {
+		req := connect.NewRequest(&authv1.LogoutRequest{})
+		a.authorize(req)
+		_, err := a.api.auth.Logout(ctx, req)
+		return err
+	})
+	a.token.Store(nil)
 }
 
 func (a *agent) login(ctx context.Context) error {
-	res, err := a.s.auth.Login(ctx, connect.NewRequest(&authv1.LoginRequest{
+	res, err := a.api.auth.Login(ctx, connect.NewRequest(&authv1.LoginRequest{
 		Tenant: a.s.o.Tenant, Username: a.name, Password: a.s.o.Password}))
 	if err != nil {
 		return err
@@ -147,12 +248,13 @@ func (a *agent) authorize(r interface{ Header() http.Header }) {
 }
 
 // follow opens the agent stream, which keeps the agent online, and handles what it
-// brings until it ends. It resumes each open conversation after its last event.
-func (a *agent) follow(ctx context.Context) error {
+// brings until it ends. It resumes each open conversation after its last event. The
+// stream lives on ctx, the workers of the conversations it brings on work.
+func (a *agent) follow(ctx, work context.Context) error {
 	sctx, cancel := context.WithCancel(ctx)
 	req := connect.NewRequest(&chatv1.AgentStreamRequest{Resume: a.cursors()})
 	a.authorize(req)
-	stream, err := a.s.chat.AgentStream(sctx, req)
+	stream, err := a.api.chat.AgentStream(sctx, req)
 	if err != nil {
 		cancel()
 		return err
@@ -176,7 +278,7 @@ func (a *agent) follow(ctx context.Context) error {
 				presence.Go(func() { a.keepPresence(sctx, rng) })
 			}
 		case *chatv1.AgentStreamResponse_Assignment:
-			a.assignment(ctx, u.Assignment)
+			a.assignment(work, u.Assignment)
 		case *chatv1.AgentStreamResponse_Event:
 			a.event(u.Event)
 		}
@@ -221,12 +323,16 @@ func (a *agent) keepPresence(ctx context.Context, rng *rand.Rand) {
 	}
 }
 
-// setStatus sets the agent's status; false means ctx ended.
+// setStatus sets the agent's status; false means ctx ended. An agent ending its shift
+// stays away.
 func (a *agent) setStatus(ctx context.Context, status chatv1.AgentStatus) bool {
+	if status == chatv1.AgentStatus_AGENT_STATUS_AVAILABLE && a.leaving.Load() {
+		return ctx.Err() == nil
+	}
 	_ = a.s.call(ctx, a.log.With("status", status.String()), "agent sets status", func(ctx context.Context) error {
 		req := connect.NewRequest(&chatv1.SetStatusRequest{Status: status})
 		a.authorize(req)
-		_, err := a.s.chat.SetStatus(ctx, req)
+		_, err := a.api.chat.SetStatus(ctx, req)
 		return err
 	})
 	return ctx.Err() == nil
@@ -248,7 +354,11 @@ func (a *agent) assignment(ctx context.Context, as *chatv1.Assignment) {
 			a.convs[id] = c
 			rng := a.child()
 			accept := conv.GetState() == chatv1.ConversationState_CONVERSATION_STATE_ASSIGNED
-			a.workers.Go(func() { a.work(ctx, c, conv.GetBusinessUnit(), accept, rng) })
+			a.working.Add(1)
+			a.workers.Go(func() {
+				defer a.working.Add(-1)
+				a.work(ctx, c, conv.GetBusinessUnit(), accept, rng)
+			})
 			return
 		}
 		if as.Change == chatv1.AssignmentChange_ASSIGNMENT_CHANGE_OPEN {
@@ -319,8 +429,9 @@ func (a *agent) work(ctx context.Context, c *agentConv, unit string, accept bool
 		case <-ctx.Done():
 			return
 		case <-silence.C:
-			if w.transferred {
-				// It was taken away without news, while the stream was down.
+			if w.transferred || a.token.Load() == nil {
+				// It was taken away without news, while the stream was down, or the
+				// agent signed out.
 				return
 			}
 			w.close(ctx, "the visitor stopped answering")
@@ -371,7 +482,7 @@ func (w *agentWork) accept(ctx context.Context) bool {
 	err := w.a.s.call(ctx, w.log, "agent accepts conversation", func(ctx context.Context) error {
 		req := connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: w.c.id})
 		w.a.authorize(req)
-		_, err := w.a.s.chat.AcceptConversation(ctx, req)
+		_, err := w.a.api.chat.AcceptConversation(ctx, req)
 		return err
 	})
 	return ctx.Err() == nil && !gone(err)
@@ -421,7 +532,7 @@ func (w *agentWork) say(ctx context.Context, text string) bool {
 		err := w.a.s.call(ctx, w.log, "agent types", func(ctx context.Context) error {
 			req := connect.NewRequest(&chatv1.UpdateDraftRequest{ConversationId: w.c.id, Text: typed(text, part)})
 			w.a.authorize(req)
-			_, err := w.a.s.chat.UpdateDraft(ctx, req)
+			_, err := w.a.api.chat.UpdateDraft(ctx, req)
 			return err
 		})
 		if ctx.Err() != nil || gone(err) || !w.a.s.pause(ctx, w.rng, typeMin, typeMax) {
@@ -432,7 +543,7 @@ func (w *agentWork) say(ctx context.Context, text string) bool {
 	err := w.a.s.call(ctx, w.log, "agent sends message", func(ctx context.Context) error {
 		req := connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: w.c.id, ClientMessageId: id, Text: text})
 		w.a.authorize(req)
-		_, err := w.a.s.chat.SendMessage(ctx, req)
+		_, err := w.a.api.chat.SendMessage(ctx, req)
 		return err
 	})
 	return ctx.Err() == nil && !gone(err)
@@ -453,7 +564,7 @@ func (w *agentWork) transfer(ctx context.Context) bool {
 			Target: &chatv1.TransferConversationRequest_BusinessUnit{BusinessUnit: to},
 			Note:   "Visitor's question is for " + to})
 		w.a.authorize(req)
-		_, err := w.a.s.chat.TransferConversation(ctx, req)
+		_, err := w.a.api.chat.TransferConversation(ctx, req)
 		return err
 	})
 	if ctx.Err() != nil || gone(err) {
@@ -467,7 +578,7 @@ func (w *agentWork) close(ctx context.Context, reason string) {
 	_ = w.a.s.call(ctx, w.log.With("reason", reason), "agent closes conversation", func(ctx context.Context) error {
 		req := connect.NewRequest(&chatv1.CloseConversationRequest{ConversationId: w.c.id, Reason: reason})
 		w.a.authorize(req)
-		_, err := w.a.s.chat.CloseConversation(ctx, req)
+		_, err := w.a.api.chat.CloseConversation(ctx, req)
 		return err
 	})
 }

@@ -41,6 +41,20 @@ type Options struct {
 	Seed uint64
 	// Logger receives the simulation's log; nil means slog.Default().
 	Logger *slog.Logger
+	// Shift, if set, is about how long an agent works before it ends its shift (each
+	// shift lasts between half and one and a half times it): it stops taking
+	// conversations, closes those it still holds, signs out, takes a break of about
+	// Break and signs in again. 0 means agents stay signed in. Both are at a person's
+	// pace, like every duration of the simulation.
+	Shift, Break time.Duration
+	// OwnConnections gives every visitor connections of its own, opened when it arrives
+	// and closed when it leaves, over HTTP/1.1 as a browser showing the widget reaches a
+	// plain-HTTP server, and every agent an HTTP/2 connection of its own. Without it
+	// everyone shares one HTTP/2 connection, which is lighter for a demo.
+	OwnConnections bool
+	// ClientOptions are given to every API client the simulation makes: interceptors
+	// that count its calls, say.
+	ClientOptions []connect.ClientOption
 }
 
 // sim is one run of the simulation: its clients, its pace and its log.
@@ -48,9 +62,16 @@ type sim struct {
 	o           Options
 	speed       float64
 	maxVisitors int
-	chat        chatv1connect.ChatServiceClient
-	auth        authv1connect.AuthServiceClient
-	log         *slog.Logger
+	// shared are the clients of the connection everyone shares (without OwnConnections).
+	shared api
+	log    *slog.Logger
+}
+
+// api is a person's clients of the public API, and how to close their connections.
+type api struct {
+	chat  chatv1connect.ChatServiceClient
+	auth  authv1connect.AuthServiceClient
+	close func()
 }
 
 // Run simulates visitors and agents until ctx ends, and returns once every simulated
@@ -68,15 +89,8 @@ func Run(ctx context.Context, o Options) {
 	}
 	s.log = s.log.With("tenant", o.Tenant)
 
-	// Server streams need HTTP/2; without TLS that is h2c with prior knowledge.
-	protocols := new(http.Protocols)
-	protocols.SetHTTP2(true)
-	protocols.SetUnencryptedHTTP2(true)
-	transport := &http.Transport{Protocols: protocols}
-	defer transport.CloseIdleConnections()
-	client := &http.Client{Transport: transport}
-	s.chat = chatv1connect.NewChatServiceClient(client, o.BaseURL)
-	s.auth = authv1connect.NewAuthServiceClient(client, o.BaseURL)
+	s.shared = s.dial(true)
+	defer s.shared.close()
 
 	s.log.Info("demo traffic starting", "agents", o.Agents, "units", o.Units, "speed", s.speed, "max_visitors", s.maxVisitors)
 	var wg sync.WaitGroup
@@ -89,6 +103,34 @@ func Run(ctx context.Context, o Options) {
 	}
 	wg.Wait()
 	s.log.Info("demo traffic stopped")
+}
+
+// dial returns clients on a connection of their own: HTTP/2 without TLS (h2c with prior
+// knowledge), or HTTP/1.1, where the Connect protocol streams too but each open stream
+// holds a connection, as in a browser.
+func (s *sim) dial(http2 bool) api {
+	protocols := new(http.Protocols)
+	if http2 {
+		protocols.SetUnencryptedHTTP2(true)
+	} else {
+		protocols.SetHTTP1(true)
+	}
+	transport := &http.Transport{Protocols: protocols}
+	client := &http.Client{Transport: transport}
+	return api{
+		chat:  chatv1connect.NewChatServiceClient(client, s.o.BaseURL, s.o.ClientOptions...),
+		auth:  authv1connect.NewAuthServiceClient(client, s.o.BaseURL, s.o.ClientOptions...),
+		close: transport.CloseIdleConnections,
+	}
+}
+
+// connection returns the clients of a person who arrives: on connections of its own
+// with OwnConnections, else on the shared one (whose close does nothing).
+func (s *sim) connection(http2 bool) api {
+	if s.o.OwnConnections {
+		return s.dial(http2)
+	}
+	return api{chat: s.shared.chat, auth: s.shared.auth, close: func() {}}
 }
 
 // rand returns a source of choices for one simulated person, repeatable for a seed.

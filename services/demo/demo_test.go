@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -419,4 +420,70 @@ func (h *demoLog) dump(t *testing.T, n int) {
 		b.WriteByte('\n')
 	}
 	t.Logf("the demo's last %d log records:\n%s", n, b.String())
+}
+
+// Agents working short shifts sign out and back in, on connections of their own, and
+// close what they hold before they leave.
+func TestShiftsSignAgentsOutAndBackIn(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	tenant := loadSamples(t, url)
+	addr, _ := serve(t, url, "127.0.0.1:0")
+	owner, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(context.Background())
+
+	log := &demoLog{}
+	defer func() {
+		if t.Failed() {
+			log.dump(t, 300)
+		}
+	}()
+	var calls atomic.Int64
+	counter := connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			calls.Add(1)
+			return next(ctx, req)
+		}
+	})
+	demoCtx, stopDemo := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// At 20× a person's pace, shifts of 1–3s and breaks of 0.5–1.5s.
+		demo.Run(demoCtx, demo.Options{BaseURL: "http://" + addr, Tenant: tenant.Name, WidgetKey: tenant.WidgetKey,
+			Password: password, Agents: tenant.Agents, Units: tenant.Units, Speed: speed, Seed: 11,
+			Shift: 40 * time.Second, Break: 20 * time.Second, OwnConnections: true,
+			ClientOptions: []connect.ClientOption{connect.WithInterceptors(counter)}, Logger: slog.New(log)})
+	}()
+	time.Sleep(8 * time.Second)
+	stopDemo()
+	<-done
+
+	var signIns, signOuts, closedAtShiftEnd int
+	if err := owner.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM sessions s JOIN accounts a USING (tenant_id, account_id) WHERE a.agent_id IS NOT NULL),
+		(SELECT count(*) FROM sessions s JOIN accounts a USING (tenant_id, account_id) WHERE a.agent_id IS NOT NULL AND s.revoked_at IS NOT NULL),
+		(SELECT count(*) FROM events WHERE system_kind = 'closed' AND body = 'end of the agent''s shift')`,
+	).Scan(&signIns, &signOuts, &closedAtShiftEnd); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d sign-ins, %d sign-outs, %d conversations closed at a shift's end, %d calls", signIns, signOuts, closedAtShiftEnd, calls.Load())
+	if signOuts < len(tenant.Agents) || signIns <= signOuts {
+		t.Errorf("%d agents signed in %d times and out %d times: each should have ended a shift and come back", len(tenant.Agents), signIns, signOuts)
+	}
+	if closedAtShiftEnd == 0 {
+		t.Error("no conversation was closed at the end of a shift")
+	}
+	if calls.Load() == 0 {
+		t.Error("the interceptor given in ClientOptions saw no call")
+	}
+	if bad := log.unexpected(); len(bad) > 0 {
+		t.Errorf("%d unexpected API errors, for example:\n%s", len(bad), strings.Join(bad[:min(len(bad), 10)], "\n"))
+	}
 }

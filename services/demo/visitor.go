@@ -57,7 +57,9 @@ func (s *sim) visitors(ctx context.Context) {
 
 // visitor plays one visitor of a site, from the widget's first look to the rating.
 type visitor struct {
-	s           *sim
+	s *sim
+	// api is the visitor's browser talking to the server, for this one visit.
+	api         api
 	rng         *rand.Rand
 	log         *slog.Logger
 	unit        string
@@ -97,7 +99,7 @@ func (v *visitor) browse(ctx context.Context) {
 			req := connect.NewRequest(&chatv1.TrackPageViewRequest{WidgetKey: v.s.o.WidgetKey, VisitorKey: v.key,
 				PageUrl: page.url, PageTitle: page.title, Referrer: "https://search.example/?q=acme"})
 			req.Header().Set("User-Agent", v.userAgent)
-			res, err := v.s.chat.TrackPageView(ctx, req)
+			res, err := v.api.chat.TrackPageView(ctx, req)
 			if err == nil {
 				v.key = res.Msg.VisitorKey
 			}
@@ -108,9 +110,11 @@ func (v *visitor) browse(ctx context.Context) {
 
 // run looks whether anyone is online; if so it chats, else it may leave a message.
 func (v *visitor) run(ctx context.Context) {
+	v.api = v.s.connection(false)
+	defer v.api.close()
 	var avail *chatv1.GetAvailabilityResponse
 	err := v.s.call(ctx, v.log, "visitor checks availability", func(ctx context.Context) error {
-		res, err := v.s.chat.GetAvailability(ctx, connect.NewRequest(&chatv1.GetAvailabilityRequest{
+		res, err := v.api.chat.GetAvailability(ctx, connect.NewRequest(&chatv1.GetAvailabilityRequest{
 			WidgetKey: v.s.o.WidgetKey, BusinessUnit: v.unit}))
 		if err == nil {
 			avail = res.Msg
@@ -143,7 +147,7 @@ func (v *visitor) run(ctx context.Context) {
 
 func (v *visitor) leaveMessage(ctx context.Context) {
 	_ = v.s.call(ctx, v.log, "visitor leaves an offline message", func(ctx context.Context) error {
-		_, err := v.s.chat.LeaveOfflineMessage(ctx, connect.NewRequest(&chatv1.LeaveOfflineMessageRequest{
+		_, err := v.api.chat.LeaveOfflineMessage(ctx, connect.NewRequest(&chatv1.LeaveOfflineMessageRequest{
 			WidgetKey: v.s.o.WidgetKey, BusinessUnit: v.unit, Name: v.name, Email: v.email, Text: pick(v.rng, v.script.offline)}))
 		return err
 	})
@@ -158,7 +162,7 @@ func (v *visitor) start(ctx context.Context) bool {
 			FirstMessage: &chatv1.Message{ClientMessageId: uuid.NewString(), Text: pick(v.rng, v.script.openers)},
 			PageUrl:      v.script.page, VisitorKey: v.key})
 		req.Header().Set("User-Agent", v.userAgent)
-		r, err := v.s.chat.StartConversation(ctx, req)
+		r, err := v.api.chat.StartConversation(ctx, req)
 		if err == nil {
 			res = r.Msg
 		}
@@ -200,7 +204,7 @@ func (v *visitor) subscribe(ctx context.Context, after *int64, feed chan<- *chat
 	defer cancel()
 	req := connect.NewRequest(&chatv1.SubscribeRequest{ConversationId: v.conv, AfterSeq: *after})
 	bearer(req.Header(), v.token)
-	stream, err := v.s.chat.Subscribe(sctx, req)
+	stream, err := v.api.chat.Subscribe(sctx, req)
 	if err != nil {
 		return false, err
 	}
@@ -307,7 +311,7 @@ func (v *visitor) say(ctx context.Context, text string) bool {
 	_ = v.s.call(ctx, v.log, "visitor types", func(ctx context.Context) error {
 		req := connect.NewRequest(&chatv1.UpdateDraftRequest{ConversationId: v.conv, Text: typed(text, 0.5)})
 		bearer(req.Header(), v.token)
-		_, err := v.s.chat.UpdateDraft(ctx, req)
+		_, err := v.api.chat.UpdateDraft(ctx, req)
 		return err
 	})
 	if !v.s.pause(ctx, v.rng, typeMin, 2*typeMax) {
@@ -317,7 +321,7 @@ func (v *visitor) say(ctx context.Context, text string) bool {
 	err := v.s.call(ctx, v.log, "visitor sends message", func(ctx context.Context) error {
 		req := connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: v.conv, ClientMessageId: id, Text: text})
 		bearer(req.Header(), v.token)
-		_, err := v.s.chat.SendMessage(ctx, req)
+		_, err := v.api.chat.SendMessage(ctx, req)
 		return err
 	})
 	v.closed = v.closed || gone(err)
@@ -346,7 +350,7 @@ func (v *visitor) rate(ctx context.Context) {
 	_ = v.s.call(ctx, v.log.With("csat", csat, "thumb", r.Thumb.String()), "visitor rates conversation", func(ctx context.Context) error {
 		req := connect.NewRequest(r)
 		bearer(req.Header(), v.token)
-		_, err := v.s.chat.RateConversation(ctx, req)
+		_, err := v.api.chat.RateConversation(ctx, req)
 		return err
 	})
 }
@@ -355,7 +359,7 @@ func (v *visitor) close(ctx context.Context, reason string) {
 	err := v.s.call(ctx, v.log, "visitor closes conversation", func(ctx context.Context) error {
 		req := connect.NewRequest(&chatv1.CloseConversationRequest{ConversationId: v.conv, Reason: reason})
 		bearer(req.Header(), v.token)
-		_, err := v.s.chat.CloseConversation(ctx, req)
+		_, err := v.api.chat.CloseConversation(ctx, req)
 		return err
 	})
 	v.closed = v.closed || err == nil

@@ -130,6 +130,7 @@ func TestMetricsShowEachUnitsConversationsAgentsAndSlots(t *testing.T) {
 		"switchboard_streams": dto.MetricType_GAUGE, "switchboard_db_pool_connections": dto.MetricType_GAUGE,
 		"switchboard_db_pool_acquires_total": dto.MetricType_COUNTER, "switchboard_db_pool_acquire_wait_seconds_total": dto.MetricType_COUNTER,
 		"switchboard_metrics_scrape_errors": dto.MetricType_GAUGE, "go_goroutines": dto.MetricType_GAUGE,
+		"go_gc_heap_live_bytes": dto.MetricType_GAUGE, "process_open_fds": dto.MetricType_GAUGE,
 	} {
 		f := families[name]
 		if f == nil || f.GetType() != typ || f.GetHelp() == "" {
