@@ -25,13 +25,14 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console crash soak clean help
+.PHONY: fuzz console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console crash soak clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
 	@echo "make test      run every test (installs PostgreSQL and the pinned tools when missing)"
 	@echo "make generate  regenerate the protobuf Go code and the API types' deepcopy code"
 	@echo "make manifests regenerate the CRDs and the operator's ClusterRole (config/, and their copies in the Helm chart)"
+	@echo "make fuzz      run every fuzz target for FUZZTIME (default 5m) each; FUZZ=<part of a name> for some"
 	@echo "make bench     run the message throughput and latency benchmark"
 	@echo "make bench-supervision  run the supervision benchmark: watch fan-out, all-chats search, export"
 	@echo "make bench-board  time the board's evaluation by the embedded engine for a 200-agent tenant"
@@ -50,6 +51,15 @@ test: postgres prometheus-tools tools envtest console chromium
 	$(GO) vet ./...
 	cd $(CONSOLE) && npm test
 	KUBEBUILDER_ASSETS=$(BIN)/k8s $(GO) test -count=1 -timeout 30m ./...
+	FUZZTIME=$(TEST_FUZZTIME) hack/fuzz.sh
+
+# Every fuzz target (request validators, the CSV export, the YAML loader, PromQL scoping)
+# runs TEST_FUZZTIME in `make test` and FUZZTIME in `make fuzz`; `make fuzz FUZZ=Scoped`
+# fuzzes only the targets whose name contains Scoped.
+TEST_FUZZTIME ?= 10s
+FUZZTIME      ?= 5m
+fuzz:
+	FUZZTIME=$(FUZZTIME) hack/fuzz.sh $(FUZZ)
 
 # The kube-apiserver and etcd that envtest runs, built from the Go module proxy into
 # bin/k8s (see hack/envtest.sh); about 7 minutes the first time, nothing after.

@@ -3,6 +3,7 @@ package provision_test
 import (
 	"context"
 	"io/fs"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -185,4 +186,46 @@ spec: {scope: {businessUnit: sales}, metric: firstResponseTime, target: 30s, war
 	if password != "s3cret" || port != 587 || critical != 150 || window != 3600 {
 		t.Fatalf("relay password %q port %d, objective critical %vs window %ds; want the Secret's, 587, 150 and the default 1h", password, port, critical, window)
 	}
+}
+
+// FuzzTheLoaderRefusesWhatItCannotReadWithTheFileName loads any YAML as `switchboard dev`
+// loads config/samples: it never panics, refuses with an error that names the file, and
+// reads the same bytes the same way every time.
+func FuzzTheLoaderRefusesWhatItCannotReadWithTheFileName(f *testing.F) {
+	entries, err := fs.ReadDir(samples.FS, ".")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := fs.ReadFile(samples.FS, e.Name())
+		f.Add(b)
+	}
+	for _, s := range []string{
+		"apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {smtp: {host: h, from: a@b.c, passwordSecretRef: {name: smtp, key: password}}}\n",
+		"apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\n---\napiVersion: supervision.switchboard.dev/v1alpha1\nkind: ProductivityObjective\nmetadata: {name: o, namespace: acme}\nspec: {metric: firstResponseTime, target: soon, warning: 1m, critical: 2m}\n",
+		"kind: [Tenant\n",
+		"---\n---\n\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		load := func() (*provision.Config, error) {
+			cfg := &provision.Config{}
+			if err := cfg.Parse("fuzz.yaml", data); err != nil {
+				if !strings.Contains(err.Error(), "fuzz.yaml") {
+					t.Fatalf("the error does not name the file: %v", err)
+				}
+				return nil, err
+			}
+			return cfg, cfg.Validate()
+		}
+		first, err1 := load()
+		second, err2 := load()
+		if (err1 == nil) != (err2 == nil) || (err1 != nil && err1.Error() != err2.Error()) {
+			t.Fatalf("the same file read twice: %v, then %v", err1, err2)
+		}
+		if err1 == nil && !reflect.DeepEqual(first, second) {
+			t.Fatalf("the same file read twice gave two configurations")
+		}
+	})
 }

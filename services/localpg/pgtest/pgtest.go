@@ -39,7 +39,22 @@ func Main(m *testing.M, run func(c *localpg.Cluster) int) {
 	if run == nil {
 		run = func(*localpg.Cluster) int { return m.Run() }
 	}
+	if fuzzWorker() {
+		// `go test -fuzz` runs its inputs in worker processes of the test binary, which
+		// run the fuzz target alone: fuzz targets need no database, so none is started.
+		os.Exit(run(nil))
+	}
 	os.Exit(mainCode(run))
+}
+
+// fuzzWorker reports whether this process is one of `go test -fuzz`'s workers.
+func fuzzWorker() bool {
+	for _, a := range os.Args[1:] {
+		if a == "-test.fuzzworker" || strings.HasPrefix(a, "-test.fuzzworker=") {
+			return true
+		}
+	}
+	return false
 }
 
 func mainCode(run func(c *localpg.Cluster) int) int {

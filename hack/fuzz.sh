@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every `go test -fuzz` target of the module for FUZZTIME each (default 10s), one after
+# the other (go test fuzzes one target per run), and prints each target's executions.
+# A failing input is kept by go test under the package's testdata/fuzz/<target>/, where
+# plain `go test` replays it from then on.
+#   hack/fuzz.sh            every target, 10s each (make test)
+#   FUZZTIME=5m hack/fuzz.sh   longer (make fuzz)
+#   hack/fuzz.sh Scoped     only the targets whose name contains "Scoped"
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime="${FUZZTIME:-10s}"
+filter="${1:-}"
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+failed=0
+total=0
+while IFS=: read -r file name; do
+	[[ -z "$filter" || "$name" == *"$filter"* ]] || continue
+	pkg="./$(dirname "$file")"
+	log=$(mktemp)
+	echo "fuzzing $name ($pkg) for $fuzztime"
+	# Minimizing every new interesting input (go test's default, up to a minute each) would
+	# take most of a short run; a failing input is still minimized, within 1000 executions.
+	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$fuzztime" -fuzzminimizetime 1000x "$pkg" >"$log" 2>&1; then
+		status=ok
+	else
+		status=FAILED
+		failed=1
+		cat "$log"
+	fi
+	# go test prints "fuzz: elapsed: 10s, execs: 123456 (12345/sec), new interesting: …".
+	execs=$(grep -o 'execs: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
+	execs=${execs:-0}
+	total=$((total + execs))
+	printf '%-60s %-32s %12s  %s\n' "$name" "$pkg" "$execs" "$status" >>"$summary"
+	rm -f "$log"
+done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' services cmd controllers api 2>/dev/null | sed 's/:func /:/' | sort -u)
+echo
+printf '%-60s %-32s %12s  %s\n' target package executions result
+cat "$summary"
+printf '%-60s %-32s %12s\n' "all targets, $fuzztime each" "" "$total"
+exit $failed
