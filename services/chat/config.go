@@ -50,6 +50,8 @@ func (s *Server) listenConfig(ctx context.Context, changed chan<- uuid.UUID) err
 	if _, err := conn.Exec(ctx, "LISTEN "+ConfigChannel); err != nil {
 		return err
 	}
+	// Whatever changed while nobody listened is read again.
+	s.configChanged(uuid.Nil)
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
@@ -90,6 +92,7 @@ func (s *Server) dispatchChanged(ctx context.Context, changed <-chan uuid.UUID) 
 			}
 		}
 		for tenant := range tenants {
+			s.configChanged(tenant)
 			s.dispatchTenant(ctx, tenant)
 		}
 	}
@@ -108,4 +111,18 @@ func (s *Server) dispatchTenant(ctx context.Context, tenant uuid.UUID) {
 		return
 	}
 	s.dispatchUnits(ctx, tenant, units...)
+}
+
+// OnConfigChange has fn told of each tenant whose configuration changed (its limits,
+// suspension, capacity…), and of uuid.Nil when any may have changed unheard (the
+// listener reconnected). Call it before Run.
+func (s *Server) OnConfigChange(fn func(tenant uuid.UUID)) {
+	s.configHooks = append(s.configHooks, fn)
+}
+
+func (s *Server) configChanged(tenant uuid.UUID) {
+	s.widgetKeys.forget(tenant)
+	for _, fn := range s.configHooks {
+		fn(tenant)
+	}
 }
