@@ -39,7 +39,9 @@ type Limiter struct {
 	cfg     Config
 	clients Clients
 	db      *store.DB
-	reload  chan struct{}
+	// clock tells the time: time.Now but in tests.
+	clock  atomic.Pointer[func() time.Time]
+	reload chan struct{}
 	// tenants are the tenants' own limits, merged over cfg.Tenant, by tenant id.
 	tenants atomic.Pointer[map[uuid.UUID]tenant]
 
@@ -84,8 +86,12 @@ func New(cfg Config, clients Clients, db *store.DB) *Limiter {
 		}, []string{"tenant", "limit"}),
 	}
 	l.tenants.Store(&map[uuid.UUID]tenant{})
+	now := time.Now
+	l.clock.Store(&now)
 	return l
 }
+
+func (l *Limiter) now() time.Time { return (*l.clock.Load())() }
 
 // Config is the limiter's configuration.
 func (l *Limiter) Config() Config { return l.cfg }
@@ -109,8 +115,8 @@ func (l *Limiter) Run(ctx context.Context) {
 			l.load(ctx)
 		case <-reload.C:
 			l.load(ctx)
-		case now := <-sweep.C:
-			l.sweep(now)
+		case <-sweep.C:
+			l.sweep(l.now())
 		}
 	}
 }
@@ -212,7 +218,7 @@ func (l *Limiter) Widget(id uuid.UUID, call WidgetCall, addr netip.Addr) error {
 // nothing more.
 func (l *Limiter) WidgetKeyGuard(addr netip.Addr) error {
 	r := perHour(l.cfg.WidgetKeyFailuresPerHour)
-	if d := l.widgetKeyFailures.peek(addr, r, time.Now()); d > 0 {
+	if d := l.widgetKeyFailures.peek(addr, r, l.now()); d > 0 {
 		l.refused.WithLabelValues("", "widget_key_failures").Inc()
 		return refusal(fmt.Sprintf("too many unknown widget keys from your address (at most %s)", r), d)
 	}
@@ -221,7 +227,7 @@ func (l *Limiter) WidgetKeyGuard(addr netip.Addr) error {
 
 // UnknownWidgetKey counts an unknown widget key tried from an address.
 func (l *Limiter) UnknownWidgetKey(addr netip.Addr) {
-	l.widgetKeyFailures.debit(addr, perHour(l.cfg.WidgetKeyFailuresPerHour), time.Now())
+	l.widgetKeyFailures.debit(addr, perHour(l.cfg.WidgetKeyFailuresPerHour), l.now())
 }
 
 // check gathers the tokens one call takes from several limits: all of them, or none.
@@ -236,7 +242,7 @@ type check struct {
 }
 
 func (l *Limiter) check(tenant string) *check {
-	return &check{l: l, tenant: tenant, take: take{now: time.Now()}}
+	return &check{l: l, tenant: tenant, take: take{now: l.now()}}
 }
 
 // reserve adds a token of key's bucket to c; an off limit takes nothing.
@@ -349,7 +355,7 @@ func (b *buckets[K]) debit(key K, r rate, now time.Time) {
 // Login admits a sign-in attempt, or refuses it when the account or the address failed
 // too often; done must be called with whether the credentials were wrong.
 func (l *Limiter) Login(tenantName, username string, addr netip.Addr) (done func(failed bool), err error) {
-	now := time.Now()
+	now := l.now()
 	acct := account{strings.ToLower(tenantName), strings.ToLower(username)}
 	ra, rb := perHour(l.cfg.AccountLoginFailuresPerHour), perHour(l.cfg.AddressLoginFailuresPerHour)
 	if d := l.accountLogins.peek(acct, ra, now); d > 0 {
@@ -362,7 +368,7 @@ func (l *Limiter) Login(tenantName, username string, addr netip.Addr) (done func
 	}
 	return func(failed bool) {
 		if failed {
-			now := time.Now()
+			now := l.now()
 			l.accountLogins.debit(acct, ra, now)
 			l.addressLogins.debit(addr, rb, now)
 		}
