@@ -104,28 +104,28 @@ type TenantSpec struct {
 // TenantLimits are the rate limits of one tenant.
 type TenantLimits struct {
 	// conversationsPerMinute caps the conversations started and offline messages left
-	// across the tenant (server default 300).
+	// across the tenant (server default 120).
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000
 	ConversationsPerMinute *int32 `json:"conversationsPerMinute,omitempty"`
 
 	// messagesPerSecond caps the messages the tenant's visitors and agents send together
-	// (server default 200).
+	// (server default 100).
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000
 	MessagesPerSecond *int32 `json:"messagesPerSecond,omitempty"`
 
 	// draftsPerSecond caps the draft updates (what is being typed) across the tenant
-	// (server default 400).
+	// (server default 200).
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000
 	DraftsPerSecond *int32 `json:"draftsPerSecond,omitempty"`
 
 	// pageViewsPerSecond caps the page views and availability checks of the tenant's
-	// widget across its sites (server default 200).
+	// widget across its sites (server default 100).
 	// +optional
 	// +kubebuilder:validation:Minimum=1
 	// +kubebuilder:validation:Maximum=1000000

@@ -82,6 +82,8 @@ owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (clients and server) to this file")
 	cmd.AddCommand(supervisionBenchCommand())
 	cmd.AddCommand(reportsBenchCommand())
+	cmd.AddCommand(floodBenchCommand())
+	cmd.AddCommand(floodWorkerCommand())
 	return cmd
 }
 

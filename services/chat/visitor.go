@@ -129,6 +129,11 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 		return nil, rpcerr.Errorf(connect.CodeUnavailable, "chat is paused for this site")
 	}
 
+	release, err := s.limits.StartSlot(ctx, t.ID)
+	if err != nil {
+		return nil, rpcerr.Internal(ctx, err)
+	}
+	defer release()
 	id := uuid.New()
 	token, hash := auth.NewVisitorToken(t.ID, id)
 	var routed *store.Routed

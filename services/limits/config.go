@@ -87,14 +87,16 @@ type Config struct {
 // Defaults are the limits `serve` ships with: far above what people do (a person types a
 // message every few seconds, opens a handful of chats a day, browses a page every few
 // seconds; the console sends a draft at most every 300 ms and holds a few streams per tab)
-// and above `switchboard dev --demo`, but low enough that a script gets little done.
+// and above `switchboard dev --demo`, but low enough that a script gets little done. A
+// tenant's are those of a large contact centre (7,200 conversations an hour, 100 messages
+// a second); a larger one raises its own in spec.limits.
 func Defaults() Config {
 	return Config{
 		Tenant: Tenant{
-			ConversationsPerMinute:        300,
-			MessagesPerSecond:             200,
-			DraftsPerSecond:               400,
-			PageViewsPerSecond:            200,
+			ConversationsPerMinute:        120,
+			MessagesPerSecond:             100,
+			DraftsPerSecond:               200,
+			PageViewsPerSecond:            100,
 			VisitorConversationsPerMinute: 20,
 			VisitorPageViewsPerMinute:     120,
 			VisitorMessagesPerMinute:      60,
@@ -166,6 +168,21 @@ func (c *Config) Set(name string, value int) error {
 	*p = value
 	return nil
 }
+
+// String lists the limits as name=value, as spec.limits names them.
+func (t Tenant) String() string {
+	c := Config{Tenant: t}
+	f := c.fields()
+	var parts []string
+	for _, name := range tenantNames {
+		parts = append(parts, fmt.Sprintf("%s=%d", name, *f[name]))
+	}
+	return strings.Join(parts, ",")
+}
+
+// tenantNames are the limits a tenant may set, in the order of the Tenant's fields.
+var tenantNames = []string{"conversationsPerMinute", "messagesPerSecond", "draftsPerSecond", "pageViewsPerSecond",
+	"visitorConversationsPerMinute", "visitorPageViewsPerMinute", "visitorMessagesPerMinute", "agentMessagesPerMinute"}
 
 // String lists the limits as name=value, sorted by name, as --limits takes them.
 func (c Config) String() string {

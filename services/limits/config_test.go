@@ -66,7 +66,7 @@ func TestLimitsAreSetByNameAndBadNamesOrValuesAreRefused(t *testing.T) {
 	if s := Defaults().String(); !strings.Contains(s, "visitorMessagesPerMinute=60") || strings.Count(s, "=") != len(Names()) {
 		t.Errorf("Defaults().String() = %q", s)
 	}
-	if got := Defaults().Tenant.over(Tenant{MessagesPerSecond: 7}); got.MessagesPerSecond != 7 || got.ConversationsPerMinute != 300 {
+	if got := Defaults().Tenant.over(Tenant{MessagesPerSecond: 7}); got.MessagesPerSecond != 7 || got.ConversationsPerMinute != 120 {
 		t.Errorf("a tenant's own limit over the defaults: %+v", got)
 	}
 }

@@ -61,6 +61,9 @@ type Limiter struct {
 	streamsMu sync.Mutex
 	streams   map[string]int // open streams by token
 
+	startsMu sync.Mutex
+	starts   map[uuid.UUID]chan struct{} // conversation starts in progress by tenant
+
 	refused *prometheus.CounterVec
 }
 
@@ -79,7 +82,7 @@ type account struct{ tenant, username string }
 // New returns a limiter of cfg; clients says how to tell a request's client address, and
 // db is where the tenants' own limits are read (by Run).
 func New(cfg Config, clients Clients, db *store.DB) *Limiter {
-	l := &Limiter{cfg: cfg, clients: clients, db: db, reload: make(chan struct{}, 1), streams: map[string]int{},
+	l := &Limiter{cfg: cfg, clients: clients, db: db, reload: make(chan struct{}, 1), streams: map[string]int{}, starts: map[uuid.UUID]chan struct{}{},
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "switchboard_limited_calls_total",
 			Help: "Calls refused with ResourceExhausted by a limit, by tenant (empty before the tenant is known) and limit.",
@@ -168,6 +171,13 @@ func (l *Limiter) sweep(now time.Time) {
 	l.widgetKeyFailures.sweep(now)
 	l.accountLogins.sweep(now)
 	l.addressLogins.sweep(now)
+	l.startsMu.Lock()
+	for id, slots := range l.starts {
+		if len(slots) == 0 {
+			delete(l.starts, id)
+		}
+	}
+	l.startsMu.Unlock()
 }
 
 // tenant returns a tenant's limits: its own over the server's.
@@ -431,4 +441,28 @@ func (l *Limiter) OpenStream(id uuid.UUID, token string, visitor bool) (close fu
 			l.streamsMu.Unlock()
 		})
 	}, nil
+}
+
+// StartsPerTenant is how many of a tenant's conversation starts are stored at once. A
+// business unit takes its starts one by one (its queue is first come, first served), so
+// more would only hold database connections, which every tenant shares, while they wait
+// their turn; the others wait here instead, holding nothing.
+const StartsPerTenant = 4
+
+// StartSlot waits for one of the tenant's StartsPerTenant places to store a conversation
+// start; release gives it back.
+func (l *Limiter) StartSlot(ctx context.Context, id uuid.UUID) (release func(), err error) {
+	l.startsMu.Lock()
+	slots := l.starts[id]
+	if slots == nil {
+		slots = make(chan struct{}, StartsPerTenant)
+		l.starts[id] = slots
+	}
+	l.startsMu.Unlock()
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 }
