@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -112,4 +113,76 @@ func TestGroupCommitKeepsEveryPromise(t *testing.T) {
 		t.Fatalf("%d messages in %d batches: nothing was grouped", messages, batches)
 	}
 	t.Logf("%d messages were stored in %d shared batches", messages, batches)
+}
+
+// TestATenantWhoseConversationsAreBusyDoesNotHoldUpAnotherTenantsMessages keeps a
+// conversation of one tenant locked while messages pile up in it, and checks that another
+// tenant's message is stored meanwhile: batches never mix tenants, and each tenant has
+// workers of its own.
+func TestATenantWhoseConversationsAreBusyDoesNotHoldUpAnotherTenantsMessages(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	busy, other := seed(t, url)
+	owner, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	convOf := func(tenant uuid.UUID) uuid.UUID {
+		var id uuid.UUID
+		if err := owner.QueryRow(ctx, `SELECT conversation_id FROM conversations WHERE tenant_id = $1`, tenant).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	busyConv, otherConv := convOf(busy), convOf(other)
+	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: 16, AsApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &store.DB{Pool: pool}
+	go db.RunAppendBatches(ctx)
+
+	// Another transaction holds the busy tenant's conversation.
+	lock, err := owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx) //nolint:errcheck
+	if _, err := lock.Exec(ctx, `SELECT 1 FROM conversations WHERE conversation_id = $1 FOR UPDATE`, busyConv); err != nil {
+		t.Fatal(err)
+	}
+	send := func(tenant, conv uuid.UUID, id string) error {
+		_, _, _, err := db.AppendMessage(ctx, nil, tenant, store.NewMessage{Conversation: conv,
+			Author: store.Author{Kind: store.AuthorVisitor, ID: "v"}, ClientMessageID: id, Body: id, Visibility: store.VisibleToAll})
+		return err
+	}
+	stuck := make(chan error, 10)
+	for i := range 10 {
+		go func() { stuck <- send(busy, busyConv, fmt.Sprintf("busy-%d", i)) }()
+	}
+	time.Sleep(200 * time.Millisecond) // the busy tenant's messages wait on the lock by now
+	stored := make(chan error, 1)
+	go func() { stored <- send(other, otherConv, "other") }()
+	select {
+	case err := <-stored:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other tenant's message waited for the busy tenant's conversation")
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if err := <-stuck; err != nil {
+			t.Errorf("the busy tenant's message, once the lock was gone: %v", err)
+		}
+	}
 }
