@@ -389,16 +389,29 @@ func (l *Limiter) Login(tenantName, username string, addr netip.Addr) (done func
 func (l *Limiter) Message(id uuid.UUID, visitor bool, writer uuid.UUID) error {
 	t := l.tenant(id)
 	c := l.check(t.name)
-	if visitor {
-		reserve(c, &l.visitorMessages, writer, perMinute(t.limits.VisitorMessagesPerMinute), "visitor_messages",
-			"you are sending messages too fast")
-	} else {
-		reserve(c, &l.agentMessages, writer, perMinute(t.limits.AgentMessagesPerMinute), "agent_messages",
-			"you are sending messages too fast")
+	for _, m := range l.messageLimits(t, id, visitor, writer) {
+		reserve(c, m.b, m.key, m.r, m.limit, m.why)
 	}
-	reserve(c, &l.tenantMessages, id, perSecond(t.limits.MessagesPerSecond), "messages",
-		"this site is receiving too many messages right now")
 	return c.verdict()
+}
+
+// messageLimit is one of the limits a message is counted against.
+type messageLimit struct {
+	b          *buckets[uuid.UUID]
+	key        uuid.UUID
+	r          rate
+	limit, why string
+}
+
+// messageLimits are the limits of a message of a tenant's visitor (writer: the
+// conversation) or agent (writer: the account), the writer's first.
+func (l *Limiter) messageLimits(t tenant, id uuid.UUID, visitor bool, writer uuid.UUID) [2]messageLimit {
+	w := messageLimit{b: &l.agentMessages, key: writer, r: perMinute(t.limits.AgentMessagesPerMinute), limit: "agent_messages", why: "you are sending messages too fast"}
+	if visitor {
+		w.b, w.r, w.limit = &l.visitorMessages, perMinute(t.limits.VisitorMessagesPerMinute), "visitor_messages"
+	}
+	return [2]messageLimit{w, {b: &l.tenantMessages, key: id, r: perSecond(t.limits.MessagesPerSecond), limit: "messages",
+		why: "this site is receiving too many messages right now"}}
 }
 
 // Draft admits a draft update of a writer (a visitor's conversation, or a staff

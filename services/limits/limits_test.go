@@ -3,6 +3,8 @@ package limits_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"net/netip"
 	"strings"
 	"sync"
@@ -706,4 +708,71 @@ func TestAnOversizedRequestIsRefusedBeforeDecodingAndALongTextStaysInvalid(t *te
 			}
 		})
 	}
+}
+
+func TestASpentLimitRefusesAMessageBeforeItIsReadAndAForgedTokenSpendsNothing(t *testing.T) {
+	w := newWorld(t, small(), loopback)
+	vic := w.visitor(t, "acme", "vic")
+	send := func(c chatv1connect.ChatServiceClient, id string) error {
+		_, err := c.SendMessage(ctxT(t), connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: vic.conv, ClientMessageId: id, Text: "hello"}))
+		return err
+	}
+	for i := range 3 {
+		if err := send(vic.client, fmt.Sprintf("m%d", i)); err != nil {
+			t.Fatalf("message %d of the visitor's 3 a minute: %v", i, err)
+		}
+	}
+	// A token that names the visitor's tenant and conversation but whose secret is made up.
+	parts := strings.Split(vic.token, ".")
+	forged := w.chat("192.0.2.1", strings.Join(append(parts[:3], "made-up-secret"), "."))
+
+	t.Run("a message that is not even protobuf is refused as spent, not read and found invalid", func(t *testing.T) {
+		req, _ := http.NewRequest(http.MethodPost, w.base+chatv1connect.ChatServiceSendMessageProcedure, strings.NewReader("not protobuf"))
+		req.Header.Set("Content-Type", "application/proto")
+		req.Header.Set("Authorization", "Bearer "+vic.token)
+		res, err := w.env.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(string(body), `"resource_exhausted"`) || !strings.Contains(string(body), "you are sending messages too fast") {
+			t.Fatalf("HTTP %d %s; want 429, resource_exhausted: you are sending messages too fast", res.StatusCode, body)
+		}
+	})
+	for _, c := range []struct {
+		name string
+		call func() error
+	}{
+		{"a gRPC client is refused with the same hint", func() error {
+			return send(w.env.ChatAt(w.base, vic.token, connect.WithGRPC(), connect.WithInterceptors(forwardedFor("192.0.2.1"))), "grpc")
+		}},
+		{"a forged token naming the spent conversation is refused like the real one", func() error { return send(forged, "forged") }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			err := c.call()
+			if testenv.Code(err) != connect.CodeResourceExhausted || !strings.Contains(err.Error(), "you are sending messages too fast") {
+				t.Fatalf("got %v; want ResourceExhausted: you are sending messages too fast", err)
+			}
+			if d, ok := limits.RetryDelay(err); strings.HasPrefix(c.name, "a gRPC") && (!ok || d != 20*time.Second) {
+				t.Errorf("retry hint %s (%v); want 20s", d, ok)
+			}
+		})
+	}
+
+	t.Run("once the limit refilled a forged token is unauthenticated and spends nothing of the visitor's", func(t *testing.T) {
+		w.wait(20 * time.Second)
+		for i := range 5 {
+			if err := send(forged, fmt.Sprintf("forged%d", i)); testenv.Code(err) != connect.CodeUnauthenticated {
+				t.Fatalf("forged call %d: %v; want Unauthenticated", i, err)
+			}
+		}
+		if err := send(vic.client, "m3"); err != nil {
+			t.Fatalf("the visitor's message after the refill: %v", err)
+		}
+		var n int
+		if err := w.env.Owner.QueryRow(ctxT(t), `SELECT count(*) FROM events WHERE kind = 'message'`).Scan(&n); err != nil || n != 4 {
+			t.Errorf("%d messages stored (%v); want the visitor's 4", n, err)
+		}
+	})
 }
