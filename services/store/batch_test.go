@@ -186,3 +186,68 @@ func TestATenantWhoseConversationsAreBusyDoesNotHoldUpAnotherTenantsMessages(t *
 		}
 	}
 }
+
+// TestATenantHoldingHalfThePoolWaitsBehindItselfWhileAnotherTenantIsServed piles one
+// tenant's transactions up until they would hold every pool connection, and checks that
+// another tenant's transaction still runs at once while the first tenant's excess waits
+// for its own to end.
+func TestATenantHoldingHalfThePoolWaitsBehindItselfWhileAnotherTenantIsServed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	busy, other := seed(t, url)
+	const poolSize = 4
+	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: poolSize, AsApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &store.DB{Pool: pool}
+
+	// The busy tenant's transactions, as many as the pool, each holding on until released.
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	// Also when the test fails: the pool closes only once its connections are back.
+	defer releaseOnce.Do(func() { close(release) })
+	running := make(chan struct{}, poolSize)
+	done := make(chan error, poolSize)
+	for range poolSize {
+		go func() {
+			done <- db.InTenant(ctx, busy, func(tx pgx.Tx) error {
+				running <- struct{}{}
+				<-release
+				return nil
+			})
+		}()
+	}
+	// Half of them hold connections; the rest wait behind them.
+	for range poolSize / 2 {
+		<-running
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(running); n != 0 {
+		t.Errorf("%d more of the busy tenant's transactions run beyond half the pool", n)
+	}
+
+	otherCtx, otherCancel := context.WithTimeout(ctx, 5*time.Second)
+	defer otherCancel()
+	var n int
+	if err := db.InTenant(otherCtx, other, func(tx pgx.Tx) error {
+		return tx.QueryRow(otherCtx, `SELECT count(*) FROM conversations`).Scan(&n)
+	}); err != nil || n != 1 {
+		t.Fatalf("the other tenant's transaction while the busy one piles up: %d conversations, %v; want 1 at once", n, err)
+	}
+
+	releaseOnce.Do(func() { close(release) })
+	for range poolSize {
+		if err := <-done; err != nil {
+			t.Errorf("a busy tenant's transaction: %v", err)
+		}
+	}
+	if got := poolSize/2 + len(running); got != poolSize {
+		t.Errorf("%d of the busy tenant's %d transactions ran; want all once their turn came", got, poolSize)
+	}
+}
