@@ -269,6 +269,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.Alone, rep.Flooded = Phase{Name: "alone, pooled"}, Phase{Name: "flood, pooled"}
 	r.finish(&rep.Alone, "alone ")
 	r.finish(&rep.Flooded, "flood ")
+	meanOf(&rep.Alone, rep.Phases, "alone ")
+	meanOf(&rep.Flooded, rep.Phases, "flood ")
 	judge(rep)
 	if ctx.Err() != nil {
 		return rep, ctx.Err()
@@ -665,6 +667,35 @@ func (r *run) finish(p *Phase, name string) {
 		}
 	}
 	p.Latency, p.Ack = bench.LatencyOf(lat), bench.LatencyOf(ack)
+}
+
+// meanOf gives a pooled phase the means of its phases' cores and load averages (the
+// phases are equally long).
+func meanOf(p *Phase, phases []Phase, prefix string) {
+	var n float64
+	for _, x := range phases {
+		if !strings.HasPrefix(x.Name, prefix) {
+			continue
+		}
+		n++
+		p.CPU.ProcessCores += x.CPU.ProcessCores
+		p.FloodCores += x.FloodCores
+		p.LoadAverage += x.LoadAverage
+		if x.CPU.PostgresCores < 0 || p.CPU.PostgresCores < 0 {
+			p.CPU.PostgresCores = -1
+		} else {
+			p.CPU.PostgresCores += x.CPU.PostgresCores
+		}
+	}
+	if n == 0 {
+		return
+	}
+	p.CPU.ProcessCores /= n
+	p.FloodCores /= n
+	p.LoadAverage /= n
+	if p.CPU.PostgresCores > 0 {
+		p.CPU.PostgresCores /= n
+	}
 }
 
 // judge compares the victim's latency under the flood with its latency alone, each

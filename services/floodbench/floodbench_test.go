@@ -56,6 +56,14 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 			t.Errorf("phase %s: %+v; want every victim message delivered and timed", p.Name, p)
 		}
 	}
+	for _, p := range []Phase{rep.Alone, rep.Flooded} {
+		if p.CPU.ProcessCores <= 0 || p.LoadAverage <= 0 {
+			t.Errorf("pooled phase %s: server cores %.2f, load average %.2f; want its phases' means", p.Name, p.CPU.ProcessCores, p.LoadAverage)
+		}
+	}
+	if rep.Flooded.FloodCores != rep.Phases[1].FloodCores {
+		t.Errorf("pooled flood cores %.2f; want the flood phase's %.2f", rep.Flooded.FloodCores, rep.Phases[1].FloodCores)
+	}
 	f := rep.Flood
 	if f.Attempted == 0 || f.Refused == 0 || f.AcceptedStarts+f.AcceptedMessages == 0 {
 		t.Errorf("flood %+v; want calls both refused and served", f)
