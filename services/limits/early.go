@@ -1,7 +1,6 @@
 package limits
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -63,5 +62,5 @@ func (l *Limiter) messageSpent(authorization string) error {
 		return nil
 	}
 	l.refused.WithLabelValues(t.name, worst.limit).Inc()
-	return refusal(fmt.Sprintf("%s (at most %s)", worst.why, worst.r), wait)
+	return refusalOf(worst.why, worst.r, wait)
 }

@@ -230,7 +230,7 @@ func (l *Limiter) WidgetKeyGuard(addr netip.Addr) error {
 	r := perHour(l.cfg.WidgetKeyFailuresPerHour)
 	if d := l.widgetKeyFailures.peek(addr, r, l.now()); d > 0 {
 		l.refused.WithLabelValues("", "widget_key_failures").Inc()
-		return refusal(fmt.Sprintf("too many unknown widget keys from your address (at most %s)", r), d)
+		return refusalOf("too many unknown widget keys from your address", r, d)
 	}
 	return nil
 }
@@ -279,7 +279,42 @@ func (c *check) verdict() error {
 	}
 	c.take.cancel()
 	c.l.refused.WithLabelValues(c.tenant, c.limit).Inc()
-	return refusal(fmt.Sprintf("%s (at most %s)", c.why, c.r), c.wait)
+	return refusalOf(c.why, c.r, c.wait)
+}
+
+// refusals are the refusals made so far, by what they say: a flood is refused the same
+// few ways thousands of times a second, and each is built once. The cache is emptied
+// when it grows past maxRefusals (tenants' own rates and the hints make its keys).
+var refusals struct {
+	sync.Mutex
+	m map[refusalKey]error
+}
+
+const maxRefusals = 4096
+
+type refusalKey struct {
+	why  string
+	r    rate
+	hint time.Duration
+}
+
+// refusalOf is the refusal of a limit of r, saying why, with a retry hint of d rounded
+// up. Connect only reads the errors it writes, so one value serves every caller.
+func refusalOf(why string, r rate, d time.Duration) error {
+	k := refusalKey{why, r, hint(d)}
+	refusals.Lock()
+	defer refusals.Unlock()
+	if err, ok := refusals.m[k]; ok {
+		return err
+	}
+	if refusals.m == nil || len(refusals.m) >= maxRefusals {
+		refusals.m = map[refusalKey]error{}
+	}
+	err := refusal(fmt.Sprintf("%s (at most %s)", why, r), k.hint)
+	// Meta makes its map on first use: made now, it is only read after.
+	err.(*connect.Error).Meta()
+	refusals.m[k] = err
+	return err
 }
 
 // refusal is ResourceExhausted saying why and when to retry, with the delay as a
@@ -370,11 +405,11 @@ func (l *Limiter) Login(tenantName, username string, addr netip.Addr) (done func
 	ra, rb := perHour(l.cfg.AccountLoginFailuresPerHour), perHour(l.cfg.AddressLoginFailuresPerHour)
 	if d := l.accountLogins.peek(acct, ra, now); d > 0 {
 		l.refused.WithLabelValues("", "account_login_failures").Inc()
-		return nil, refusal(fmt.Sprintf("too many failed sign-ins to this account (at most %s)", ra), d)
+		return nil, refusalOf("too many failed sign-ins to this account", ra, d)
 	}
 	if d := l.addressLogins.peek(addr, rb, now); d > 0 {
 		l.refused.WithLabelValues("", "address_login_failures").Inc()
-		return nil, refusal(fmt.Sprintf("too many failed sign-ins from your address (at most %s)", rb), d)
+		return nil, refusalOf("too many failed sign-ins from your address", rb, d)
 	}
 	return func(failed bool) {
 		if failed {
