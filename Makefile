@@ -25,7 +25,7 @@ TOOLS := $(BIN)/.buf-$(BUF_VERSION) \
          $(BIN)/.helm-$(HELM_VERSION) \
          $(BIN)/.kustomize-$(KUSTOMIZE_VERSION)
 
-.PHONY: fuzz console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console crash soak clean help
+.PHONY: fuzz console console-deps chromium run test build generate manifests envtest lint tools postgres prometheus-tools bench bench-supervision bench-board bench-reports bench-console bench-flood crash soak clean help
 
 help:
 	@echo "make run       start Switchboard with a private PostgreSQL and the sample tenant (demo traffic on)"
@@ -38,6 +38,7 @@ help:
 	@echo "make bench-board  time the board's evaluation by the embedded engine for a 200-agent tenant"
 	@echo "make bench-reports  run the reports benchmark: every report over 1,000,000 stored conversations"
 	@echo "make bench-console  time 200 visitor messages (5/s) until each appears in a watching supervisor's browser"
+	@echo "make bench-flood  measure one tenant's chat latency alone and while another tenant floods far above its limits"
 	@echo "make crash     the crash drills at length: KILLS=50 SIGKILLs of serve, OUTAGES=10 PostgreSQL crashes, under chat load"
 	@echo "make soak      run serve for 30 minutes at steady load and check that memory, goroutines and connections stay flat"
 
@@ -78,6 +79,11 @@ bench-board:
 
 bench-reports: postgres build
 	$(BIN)/switchboard bench reports
+
+# A victim tenant's send-to-delivery latency alone, while another tenant floods (from a
+# niced process of its own) far above its limits, and alone again.
+bench-flood: postgres build
+	$(BIN)/switchboard bench flood
 
 # The time from a visitor's message to its text in the browser of a supervisor watching the
 # chat (Chromium driven by services/console/e2e/latency.mjs), over 200 messages at 5/s.

@@ -95,6 +95,74 @@ type TenantSpec struct {
 	// smtp is the relay through which transcripts are mailed.
 	// +optional
 	SMTP *SMTPRelay `json:"smtp,omitempty"`
+
+	// limits overrides, for this tenant, the rate limits `serve` applies to every tenant
+	// by default (its --limits flag); each limit left out keeps the server's. A call over
+	// a limit is refused with ResourceExhausted and a retry delay, before it costs the
+	// database anything. A limit of N per period lets N through at once and refills
+	// evenly over the period.
+	// +optional
+	Limits *TenantLimits `json:"limits,omitempty"`
+}
+
+// TenantLimits are the rate limits of one tenant.
+type TenantLimits struct {
+	// conversationsPerMinute caps the conversations started and offline messages left
+	// across the tenant (server default 120).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	ConversationsPerMinute *int32 `json:"conversationsPerMinute,omitempty"`
+
+	// messagesPerSecond caps the messages the tenant's visitors and agents send together
+	// (server default 100).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	MessagesPerSecond *int32 `json:"messagesPerSecond,omitempty"`
+
+	// draftsPerSecond caps the draft updates (what is being typed) across the tenant
+	// (server default 200).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	DraftsPerSecond *int32 `json:"draftsPerSecond,omitempty"`
+
+	// pageViewsPerSecond caps the page views and availability checks of the tenant's
+	// widget across its sites (server default 100).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	PageViewsPerSecond *int32 `json:"pageViewsPerSecond,omitempty"`
+
+	// visitorConversationsPerMinute caps the conversations and offline messages started
+	// from one client address (server default 20); raise it when many visitors share an
+	// address, as behind a company's proxy.
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	VisitorConversationsPerMinute *int32 `json:"visitorConversationsPerMinute,omitempty"`
+
+	// visitorPageViewsPerMinute caps the page views and availability checks from one
+	// client address (server default 120).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	VisitorPageViewsPerMinute *int32 `json:"visitorPageViewsPerMinute,omitempty"`
+
+	// visitorMessagesPerMinute caps the messages of one visitor in its conversation
+	// (server default 60).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	VisitorMessagesPerMinute *int32 `json:"visitorMessagesPerMinute,omitempty"`
+
+	// agentMessagesPerMinute caps the messages of one agent over all of its
+	// conversations (server default 300).
+	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=1000000
+	AgentMessagesPerMinute *int32 `json:"agentMessagesPerMinute,omitempty"`
 }
 
 // TenantWidget says where the chat widget may be shown.

@@ -83,6 +83,8 @@ owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 	cmd.AddCommand(supervisionBenchCommand())
 	cmd.AddCommand(reportsBenchCommand())
 	cmd.AddCommand(soakBenchCommand())
+	cmd.AddCommand(floodBenchCommand())
+	cmd.AddCommand(floodWorkerCommand())
 	return cmd
 }
 

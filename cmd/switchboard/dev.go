@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/console"
 	"github.com/switchboard-chat/switchboard/services/demo"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/provision"
 	"github.com/switchboard-chat/switchboard/services/server"
@@ -49,6 +50,9 @@ With --demo, simulated visitors and agents make traffic to watch. Ctrl-C stops e
 	f.StringSliceVar(&o.humanAgents, "demo-humans", []string{"dave"}, "agents the simulation leaves to people, who sign in as them in the console's workspace")
 	return cmd
 }
+
+// devSharedAddress multiplies the limits per client address in `dev`.
+const devSharedAddress = 10
 
 type devOptions struct {
 	dataDir, databaseURL, listen, samples, password string
@@ -93,7 +97,10 @@ func runDev(ctx context.Context, o devOptions) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(ctx, server.Config{DatabaseURL: url, SkipMigrate: true, Pages: devPages(applied)})
+	// Everyone here, the demo's simulated visitors included, calls from 127.0.0.1, an
+	// address that stands for many visitors.
+	lc := limits.Defaults().SharedAddress(devSharedAddress)
+	srv, err := server.New(ctx, server.Config{DatabaseURL: url, SkipMigrate: true, Pages: devPages(applied), Limits: &lc})
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/switchboard-chat/switchboard/services/board"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/server"
 	"github.com/switchboard-chat/switchboard/services/signals"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -19,6 +20,7 @@ func serveCommand() *cobra.Command {
 	var listen string
 	var maxConns int
 	var trusted []string
+	var limitFlags map[string]int
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the chat and supervision services (Connect, gRPC and gRPC-Web on one port)",
@@ -31,6 +33,13 @@ func serveCommand() *cobra.Command {
 			if cfg.Proxies.Trusted, err = parsePrefixes("--trusted-proxies", trusted); err != nil {
 				return err
 			}
+			lc := limits.Defaults()
+			for name, v := range limitFlags {
+				if err := lc.Set(name, v); err != nil {
+					return fmt.Errorf("--limits: %w", err)
+				}
+			}
+			cfg.Limits = &lc
 			s, err := server.New(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -51,7 +60,9 @@ func serveCommand() *cobra.Command {
 	f.StringVar(&cfg.PrometheusURL, "prometheus-url", envOr("SWITCHBOARD_PROMETHEUS_URL", ""), "Prometheus the board is evaluated against (e.g. http://prometheus:9090); empty means the embedded engine, which scrapes this process's own metrics (env SWITCHBOARD_PROMETHEUS_URL)")
 	f.StringVar(&cfg.BoardDataDir, "board-data-dir", envOr("SWITCHBOARD_BOARD_DATA_DIR", ""), "folder keeping the embedded board engine's samples (26 hours) across restarts; empty means a temporary folder removed at shutdown (env SWITCHBOARD_BOARD_DATA_DIR)")
 	f.DurationVar(&cfg.BoardScrapeInterval, "board-scrape-interval", board.DefaultScrapeInterval, "how often the embedded board engine scrapes this process's metrics (1s–5s)")
-	f.StringSliceVar(&trusted, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies believed about --country-header; none by default, so no country is read")
+	f.StringSliceVar(&trusted, "trusted-proxies", nil, "networks (CIDR) or addresses of the proxies believed about --country-header and --forwarded-header; none by default, so no country is read and every limit per client address counts the peer")
+	f.StringVar(&cfg.Proxies.ForwardedHeader, "forwarded-header", envOr("SWITCHBOARD_FORWARDED_HEADER", limits.DefaultForwardedHeader), "header to which trusted proxies append the client's address, which limits per address count (env SWITCHBOARD_FORWARDED_HEADER)")
+	f.StringToIntVar(&limitFlags, "limits", nil, "rate limits and caps as name=value,… over the defaults ("+limits.Defaults().String()+"); 0 turns one off; a Tenant's spec.limits overrides the first eight for that tenant")
 	f.StringVar(&cfg.AlertmanagerToken, "alertmanager-token", envOr("SWITCHBOARD_ALERTMANAGER_TOKEN", ""), "bearer token Alertmanager's webhook sends to "+signals.AlertWebhookPath+"; the webhook is off without one (env SWITCHBOARD_ALERTMANAGER_TOKEN)")
 	return cmd
 }

@@ -155,6 +155,30 @@ func NewVisitorToken(tenant, conversation uuid.UUID) (string, []byte) {
 	return visitorPrefix + "." + tenant.String() + "." + conversation.String() + "." + s, h
 }
 
+// Claims is what a bearer token says of itself, unchecked: the tenant it names and, for a
+// visitor's token, the conversation; ok is false for anything not shaped like a token.
+// Only what costs the caller nothing when a forger lies may rest on it, such as refusing
+// early a call that the named tenant's exhausted limits would refuse anyway.
+func Claims(token string) (tenant, conversation uuid.UUID, visitor, ok bool) {
+	prefix, rest, _ := strings.Cut(token, ".")
+	tenantPart, rest, _ := strings.Cut(rest, ".")
+	var err error
+	if tenant, err = uuid.Parse(tenantPart); err != nil {
+		return uuid.Nil, uuid.Nil, false, false
+	}
+	switch prefix {
+	case staffPrefix, apiKeyPrefix:
+		return tenant, uuid.Nil, false, true
+	case visitorPrefix:
+		convPart, _, _ := strings.Cut(rest, ".")
+		if conversation, err = uuid.Parse(convPart); err != nil {
+			return uuid.Nil, uuid.Nil, false, false
+		}
+		return tenant, conversation, true, true
+	}
+	return uuid.Nil, uuid.Nil, false, false
+}
+
 // visitorKeyPrefix starts a visitor key, the secret a widget keeps so that its visitor is
 // recognised on the next visit.
 const visitorKeyPrefix = "sbk."

@@ -491,9 +491,11 @@ func TestAgentStatusAndQueue(t *testing.T) {
 
 func TestCapacityIsNeverExceededUnderConcurrentStarts(t *testing.T) {
 	const agents, capacity, starts = 10, 3, 500
+	// 500 starts at once is a rush on purpose: the tenant's limit allows it.
 	cfg := `apiVersion: supervision.switchboard.dev/v1alpha1
 kind: Tenant
 metadata: {name: rush}
+spec: {limits: {conversationsPerMinute: 1000}}
 ---
 apiVersion: supervision.switchboard.dev/v1alpha1
 kind: BusinessUnit

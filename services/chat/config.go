@@ -24,7 +24,8 @@ const configSettle = 50 * time.Millisecond
 func (s *Server) followConfig(ctx context.Context) {
 	changed := make(chan uuid.UUID, 1024)
 	go s.dispatchChanged(ctx, changed)
-	s.db.Listen(ctx, ConfigChannel, nil, func(payload string) {
+	// Whatever changed while nobody listened is read again on every (re)connection.
+	s.db.Listen(ctx, ConfigChannel, func() { s.configChanged(uuid.Nil) }, func(payload string) {
 		id, err := uuid.Parse(payload)
 		if err != nil {
 			return
@@ -59,6 +60,7 @@ func (s *Server) dispatchChanged(ctx context.Context, changed <-chan uuid.UUID) 
 			}
 		}
 		for tenant := range tenants {
+			s.configChanged(tenant)
 			s.dispatchTenant(ctx, tenant)
 		}
 	}
@@ -77,4 +79,18 @@ func (s *Server) dispatchTenant(ctx context.Context, tenant uuid.UUID) {
 		return
 	}
 	s.dispatchUnits(ctx, tenant, units...)
+}
+
+// OnConfigChange has fn told of each tenant whose configuration changed (its limits,
+// suspension, capacity…), and of uuid.Nil when any may have changed unheard (the
+// listener reconnected). Call it before Run.
+func (s *Server) OnConfigChange(fn func(tenant uuid.UUID)) {
+	s.configHooks = append(s.configHooks, fn)
+}
+
+func (s *Server) configChanged(tenant uuid.UUID) {
+	s.widgetKeys.forget(tenant)
+	for _, fn := range s.configHooks {
+		fn(tenant)
+	}
 }

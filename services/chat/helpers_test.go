@@ -28,11 +28,13 @@ func TestMain(m *testing.M) {
 
 // config is the tenants of most tests: acme with a sales unit that takes offline
 // messages and a support unit that does not; globex, another tenant, with its own sales.
+// Some tests send hundreds of messages at once in one of acme's conversations, on
+// purpose: acme's limits allow it.
 const config = `
 apiVersion: supervision.switchboard.dev/v1alpha1
 kind: Tenant
 metadata: {name: acme}
-spec: {displayName: Acme}
+spec: {displayName: Acme, limits: {visitorMessagesPerMinute: 1000, agentMessagesPerMinute: 1000, messagesPerSecond: 1000}}
 ---
 apiVersion: supervision.switchboard.dev/v1alpha1
 kind: BusinessUnit

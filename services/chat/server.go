@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/rpcerr"
 	"github.com/switchboard-chat/switchboard/services/store"
@@ -29,6 +30,12 @@ type Server struct {
 	replica  uuid.UUID
 	proxies  Proxies
 	observer Observer
+	// limits admits widget calls, whose tenant only the widget key tells; widgetKeys
+	// finds that tenant without a query.
+	limits     *limits.Limiter
+	widgetKeys widgetKeys
+	// configHooks hear of configuration changes (see OnConfigChange).
+	configHooks []func(tenant uuid.UUID)
 }
 
 var _ chatv1connect.ChatServiceHandler = (*Server)(nil)
@@ -42,9 +49,9 @@ var PublicProcedures = []string{
 }
 
 // New returns the ChatService of one replica. Call Run to start its background work.
-// proxies says whom to believe about visitors' countries.
-func New(db *store.DB, hub *live.Hub, replica uuid.UUID, proxies Proxies) *Server {
-	s := &Server{db: db, hub: hub, replica: replica, proxies: proxies, observer: noObserver{}}
+// proxies says whom to believe about visitors' countries; lim limits widget calls.
+func New(db *store.DB, hub *live.Hub, replica uuid.UUID, proxies Proxies, lim *limits.Limiter) *Server {
+	s := &Server{db: db, hub: hub, replica: replica, proxies: proxies, observer: noObserver{}, limits: lim}
 	s.bridge = live.NewBridge(db.Pool, hub, replica, s.load)
 	return s
 }

@@ -13,18 +13,24 @@ import (
 
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/rpcerr"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
 // Proxies says which proxies in front of the service are trusted to tell the visitor's
-// country, and in which header.
+// country and address, and in which headers.
 type Proxies struct {
 	// CountryHeader names the header holding the visitor's ISO 3166-1 alpha-2 country
 	// code, such as CF-IPCountry; empty means no country is read.
 	CountryHeader string
-	// Trusted are the networks of the proxies whose header is believed. A request that
-	// comes from elsewhere has its header ignored, so a visitor cannot choose its country.
+	// ForwardedHeader names the header to which proxies append the address they received
+	// a request from, which limits per client address count by; empty means
+	// X-Forwarded-For.
+	ForwardedHeader string
+	// Trusted are the networks of the proxies whose headers are believed. A request that
+	// comes from elsewhere has them ignored, so a visitor cannot choose its country, nor
+	// dodge a limit per address.
 	Trusted []netip.Prefix
 }
 
@@ -61,7 +67,7 @@ func (s *Server) TrackPageView(ctx context.Context, req *connect.Request[chatv1.
 	}
 	v.Referrer = m.Referrer
 	v.Page = store.PageView{URL: m.PageUrl, Title: m.PageTitle}
-	t, err := s.widgetTenant(ctx, m.WidgetKey)
+	t, err := s.widgetTenant(ctx, req, m.WidgetKey, limits.PageView)
 	if err != nil {
 		return nil, err
 	}

@@ -12,24 +12,36 @@ import (
 
 	chatv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/rpcerr"
 	"github.com/switchboard-chat/switchboard/services/store"
 )
 
-// widgetTenant resolves the tenant of a widget key.
-func (s *Server) widgetTenant(ctx context.Context, key string) (*store.TenantRef, error) {
+// widgetTenant resolves the tenant of a widget key and admits the call under the limits
+// of that tenant and of the client's address: an address that guessed too many keys is
+// refused before any lookup, and a known key's tenant is found without a query, so that a
+// flood is refused before any database work.
+func (s *Server) widgetTenant(ctx context.Context, req connect.AnyRequest, key string, call limits.WidgetCall) (*store.TenantRef, error) {
 	if key == "" {
 		return nil, rpcerr.Invalid("widget_key", "required")
 	}
 	if err := checkLen("widget_key", key, 128); err != nil {
 		return nil, err
 	}
-	t, err := s.db.TenantByWidgetKey(ctx, key)
+	addr := s.limits.Address(req.Peer(), req.Header())
+	if err := s.limits.WidgetKeyGuard(addr); err != nil {
+		return nil, err
+	}
+	t, err := s.widgetKeys.tenant(ctx, s.db, key)
 	if errors.Is(err, store.ErrNotFound) {
+		s.limits.UnknownWidgetKey(addr)
 		return nil, rpcerr.Errorf(connect.CodeNotFound, "unknown widget key")
 	}
 	if err != nil {
 		return nil, rpcerr.Internal(ctx, err)
+	}
+	if err := s.limits.Widget(t.ID, call, addr); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -54,7 +66,7 @@ func (s *Server) GetAvailability(ctx context.Context, req *connect.Request[chatv
 	if err := unitName(req.Msg.BusinessUnit); err != nil {
 		return nil, err
 	}
-	t, err := s.widgetTenant(ctx, req.Msg.WidgetKey)
+	t, err := s.widgetTenant(ctx, req, req.Msg.WidgetKey, limits.PageView)
 	if err != nil {
 		return nil, err
 	}
@@ -109,7 +121,7 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 			return nil, err
 		}
 	}
-	t, err := s.widgetTenant(ctx, m.WidgetKey)
+	t, err := s.widgetTenant(ctx, req, m.WidgetKey, limits.Conversation)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +129,11 @@ func (s *Server) StartConversation(ctx context.Context, req *connect.Request[cha
 		return nil, rpcerr.Errorf(connect.CodeUnavailable, "chat is paused for this site")
 	}
 
+	release, err := s.limits.StartSlot(ctx, t.ID)
+	if err != nil {
+		return nil, rpcerr.Internal(ctx, err)
+	}
+	defer release()
 	id := uuid.New()
 	token, hash := auth.NewVisitorToken(t.ID, id)
 	var routed *store.Routed
@@ -207,7 +224,7 @@ func (s *Server) LeaveOfflineMessage(ctx context.Context, req *connect.Request[c
 	if err := checkText("text", m.Text, true); err != nil {
 		return nil, err
 	}
-	t, err := s.widgetTenant(ctx, m.WidgetKey)
+	t, err := s.widgetTenant(ctx, req, m.WidgetKey, limits.Conversation)
 	if err != nil {
 		return nil, err
 	}

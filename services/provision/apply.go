@@ -20,9 +20,9 @@ import (
 // The rows of each kind of resource. The operator's controllers and `switchboard dev`
 // both write configuration through these, in the caller's transaction.
 
-// ApplyTenant writes a tenant's row, its per-agent metrics opt-in, the widget's allowed
-// origins and mail relay (with the relay password, read by the caller from the Secret the
-// spec names) and returns its id and widget key.
+// ApplyTenant writes a tenant's row, its per-agent metrics opt-in, rate limits, the
+// widget's allowed origins and mail relay (with the relay password, read by the caller
+// from the Secret the spec names) and returns its id and widget key.
 func ApplyTenant(ctx context.Context, tx pgx.Tx, t *v1alpha1.Tenant, smtpPassword string) (uuid.UUID, string, error) {
 	id, key, err := store.UpsertTenant(ctx, tx, store.TenantConfig{Name: t.Name, DisplayName: t.Spec.DisplayName, Suspended: t.Spec.Suspend, ConsoleHost: t.Spec.ConsoleHost})
 	if err != nil {
@@ -46,6 +46,14 @@ func ApplyTenant(ctx context.Context, tx pgx.Tx, t *v1alpha1.Tenant, smtpPasswor
 		return uuid.Nil, "", err
 	}
 	if err := store.SetWidgetOrigins(ctx, tx, id, origins); err != nil {
+		return uuid.Nil, "", err
+	}
+	// The JSON of spec.limits is what the services read (services/limits, the same names).
+	limits, err := json.Marshal(t.Spec.Limits)
+	if err != nil {
+		return uuid.Nil, "", err
+	}
+	if err := store.SetTenantLimits(ctx, tx, id, limits); err != nil {
 		return uuid.Nil, "", err
 	}
 	return id, key, nil

@@ -237,6 +237,9 @@ func (c *Config) Validate() error {
 		if _, err := WidgetOrigins(&t); err != nil {
 			return fmt.Errorf("Tenant %s: %w", t.Name, err)
 		}
+		if err := checkLimits(t.Spec.Limits); err != nil {
+			return fmt.Errorf("Tenant %s: %w", t.Name, err)
+		}
 		switch t.Spec.Isolation {
 		case v1alpha1.IsolationPooled:
 		case v1alpha1.IsolationDedicated:
@@ -305,6 +308,24 @@ func (c *Config) Validate() error {
 			if !units[a.Namespace+"/"+u] {
 				return fmt.Errorf("AgentCapacity %s: spec.businessUnits names %q, which is not a BusinessUnit of namespace %s", name, u, a.Namespace)
 			}
+		}
+	}
+	return nil
+}
+
+// checkLimits checks spec.limits as the CRD's schema does: each limit set is 1–1,000,000.
+func checkLimits(l *v1alpha1.TenantLimits) error {
+	if l == nil {
+		return nil
+	}
+	for name, v := range map[string]*int32{
+		"conversationsPerMinute": l.ConversationsPerMinute, "messagesPerSecond": l.MessagesPerSecond,
+		"draftsPerSecond": l.DraftsPerSecond, "pageViewsPerSecond": l.PageViewsPerSecond,
+		"visitorConversationsPerMinute": l.VisitorConversationsPerMinute, "visitorPageViewsPerMinute": l.VisitorPageViewsPerMinute,
+		"visitorMessagesPerMinute": l.VisitorMessagesPerMinute, "agentMessagesPerMinute": l.AgentMessagesPerMinute,
+	} {
+		if v != nil && (*v < 1 || *v > 1_000_000) {
+			return fmt.Errorf("spec.limits.%s %d must be between 1 and 1000000", name, *v)
 		}
 	}
 	return nil

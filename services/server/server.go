@@ -30,6 +30,7 @@ import (
 	"github.com/switchboard-chat/switchboard/services/chat"
 	"github.com/switchboard-chat/switchboard/services/console"
 	"github.com/switchboard-chat/switchboard/services/conversion"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/live"
 	"github.com/switchboard-chat/switchboard/services/metrics"
 	"github.com/switchboard-chat/switchboard/services/search"
@@ -51,8 +52,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// StreamBuffer is each stream's live buffer; 0 means live.DefaultBuffer.
 	StreamBuffer int
-	// Proxies says which proxies are believed about visitors' countries.
+	// Proxies says which proxies are believed about visitors' countries and addresses.
 	Proxies chat.Proxies
+	// Limits are the rate limits and caps applied to callers; nil means limits.Defaults().
+	Limits *limits.Config
 	// AlertmanagerToken turns on Alertmanager's webhook receiver, which turns objective
 	// alerts into signals; calls must carry it as a bearer token.
 	AlertmanagerToken string
@@ -81,6 +84,7 @@ type Server struct {
 	handler  http.Handler
 	recorder *metrics.Recorder
 	Signals  *signals.Engine
+	Limits   *limits.Limiter
 	perAgent *metrics.PerAgent
 	// objectives measures the objectives for the metrics; embedded is the board's engine
 	// when no Prometheus is configured.
@@ -107,8 +111,19 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, Pool: pool, DB: &store.DB{Pool: pool}, Hub: live.NewHub(cfg.StreamBuffer), Replica: uuid.New()}
-	s.Chat = chat.New(s.DB, s.Hub, s.Replica, cfg.Proxies)
+	lc := limits.Defaults()
+	if cfg.Limits != nil {
+		lc = *cfg.Limits
+	}
+	s.Limits = limits.New(lc, limits.Clients{Trusted: cfg.Proxies.Trusted, Header: cfg.Proxies.ForwardedHeader}, s.DB)
+	if err := s.Limits.Reload(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	s.Chat = chat.New(s.DB, s.Hub, s.Replica, cfg.Proxies, s.Limits)
+	s.Chat.OnConfigChange(s.Limits.Changed)
 	registry, recorder := metrics.New(s.DB, s.Pool, s.Hub)
+	registry.MustRegister(s.Limits.Metrics())
 	s.perAgent = metrics.NewPerAgent(s.DB, registry)
 	s.Chat.Observe(metrics.Observers{recorder, s.perAgent})
 	s.recorder = recorder
@@ -136,11 +151,15 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	public := append(append([]string{}, chat.PublicProcedures...), auth.PublicProcedures...)
 	authn := auth.NewAuthenticator(s.DB, public...)
 	s.authn = authn
-	// Chat messages are small: compressing them costs more CPU than it saves bytes.
-	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor()), connect.WithCompressMinBytes(compressMinBytes))
+	// Chat messages are small: compressing them costs more CPU than it saves bytes. The
+	// limits go after authentication, whose principal they count by.
+	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor(), s.Limits.Interceptor()),
+		connect.WithCompressMinBytes(compressMinBytes), connect.WithReadMaxBytes(lc.MaxRequestBytes))
 
 	mux := http.NewServeMux()
-	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
+	// Messages that a spent limit refuses anyway are refused before Connect reads them.
+	chatPath, chatHandler := chatv1connect.NewChatServiceHandler(s.Chat, opts)
+	mux.Handle(chatPath, s.Limits.Middleware(chatHandler))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
 	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervisor, opts))
 	mux.Handle(conversionv1connect.NewConversionServiceHandler(conversion.New(s.DB, metrics.NewConversions(s.DB, registry)), opts))
@@ -227,6 +246,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer stop()
 	go s.Chat.Run(bg)
 	go s.authn.Run(bg)
+	go s.Limits.Run(bg)
 	go s.recorder.Run(bg)
 	go s.Signals.Run(bg)
 	go s.perAgent.Run(bg)

@@ -13,15 +13,22 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// Group commit: messages sent at the same moment by different visitors and agents are
-// stored together, in one round trip and one transaction, instead of one commit each.
+// Group commit: messages sent at the same moment by different visitors and agents of a
+// tenant are stored together, in one round trip and one transaction, instead of one
+// commit each.
 // A message is still acknowledged only after the transaction that stored it committed.
 // When a batch fails (a resent client id, a deadlock, a lost connection) nothing of it
 // was committed, and each of its messages is stored on its own, as without batching.
 
+// Each tenant has a lane of its own: its messages are batched only with each other, with
+// at most appendWorkers of its batches in flight. A batch waits for the row locks of every
+// conversation in it, so a tenant whose conversations are busy (a flood within its
+// limits) would otherwise hold up the other tenants' messages sharing its batches and its
+// workers; this way it delays only its own.
+
 // Batching limits.
 const (
-	// appendWorkers is how many batches may be in flight at once.
+	// appendWorkers is how many batches of one tenant may be in flight at once.
 	appendWorkers = 3
 	// maxAppendBatch caps the messages of one batch.
 	maxAppendBatch = 128
@@ -45,39 +52,69 @@ type appendResult struct {
 }
 
 type batcher struct {
-	reqs chan *appendReq
+	ctx     context.Context
+	db      *DB
+	mu      sync.Mutex
+	lanes   map[uuid.UUID]chan *appendReq
+	workers sync.WaitGroup
 }
 
-// RunAppendBatches groups concurrent AppendMessage calls into shared transactions until
-// ctx ends; without it, each message is its own transaction.
-func (db *DB) RunAppendBatches(ctx context.Context) {
-	b := &batcher{reqs: make(chan *appendReq, appendWorkers*maxAppendBatch)}
-	db.batch.Store(b)
-	defer db.batch.Store(nil)
-	done := make(chan struct{})
-	for w := 0; w < appendWorkers; w++ {
-		go func() {
-			defer func() { done <- struct{}{} }()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case r := <-b.reqs:
-					db.appendBatch(gather(b.reqs, r))
+// lane returns the queue of a tenant's messages, starting its workers the first time;
+// nil once the batcher stopped.
+func (b *batcher) lane(tenant uuid.UUID) chan *appendReq {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.ctx.Err() != nil {
+		return nil
+	}
+	reqs := b.lanes[tenant]
+	if reqs == nil {
+		reqs = make(chan *appendReq, appendWorkers*maxAppendBatch)
+		b.lanes[tenant] = reqs
+		for w := 0; w < appendWorkers; w++ {
+			b.workers.Go(func() {
+				for {
+					select {
+					case <-b.ctx.Done():
+						return
+					case r := <-reqs:
+						b.db.appendBatch(gather(reqs, r))
+					}
 				}
-			}
-		}()
+			})
+		}
 	}
-	for w := 0; w < appendWorkers; w++ {
-		<-done
+	return reqs
+}
+
+// lane is the batching queue of a tenant's messages, or nil when RunAppendBatches does
+// not run.
+func (db *DB) lane(tenant uuid.UUID) chan *appendReq {
+	if b := db.batch.Load(); b != nil {
+		return b.lane(tenant)
 	}
+	return nil
+}
+
+// RunAppendBatches groups concurrent AppendMessage calls of each tenant into shared
+// transactions until ctx ends; without it, each message is its own transaction.
+func (db *DB) RunAppendBatches(ctx context.Context) {
+	b := &batcher{ctx: ctx, db: db, lanes: map[uuid.UUID]chan *appendReq{}}
+	db.batch.Store(b)
+	<-ctx.Done()
+	db.batch.Store(nil)
+	b.workers.Wait()
 	// Answer what is left so that no caller waits forever.
-	for {
-		select {
-		case r := <-b.reqs:
-			r.done <- db.appendOne(r.ctx, db.Pool, r.tenant, r.m)
-		default:
-			return
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, reqs := range b.lanes {
+		for drained := false; !drained; {
+			select {
+			case r := <-reqs:
+				r.done <- db.appendOne(r.ctx, db.Pool, r.tenant, r.m)
+			default:
+				drained = true
+			}
 		}
 	}
 }
@@ -155,9 +192,6 @@ func (db *DB) appendBatch(batch []*appendReq) {
 	// Conversations are locked in one order by every batch, so batches never deadlock
 	// each other.
 	sort.Slice(batch, func(i, j int) bool {
-		if c := bytes.Compare(batch[i].tenant[:], batch[j].tenant[:]); c != 0 {
-			return c < 0
-		}
 		return bytes.Compare(batch[i].m.Conversation[:], batch[j].m.Conversation[:]) < 0
 	})
 	b := &pgx.Batch{}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -112,4 +113,141 @@ func TestGroupCommitKeepsEveryPromise(t *testing.T) {
 		t.Fatalf("%d messages in %d batches: nothing was grouped", messages, batches)
 	}
 	t.Logf("%d messages were stored in %d shared batches", messages, batches)
+}
+
+// TestATenantWhoseConversationsAreBusyDoesNotHoldUpAnotherTenantsMessages keeps a
+// conversation of one tenant locked while messages pile up in it, and checks that another
+// tenant's message is stored meanwhile: batches never mix tenants, and each tenant has
+// workers of its own.
+func TestATenantWhoseConversationsAreBusyDoesNotHoldUpAnotherTenantsMessages(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	busy, other := seed(t, url)
+	owner, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close(ctx)
+	convOf := func(tenant uuid.UUID) uuid.UUID {
+		var id uuid.UUID
+		if err := owner.QueryRow(ctx, `SELECT conversation_id FROM conversations WHERE tenant_id = $1`, tenant).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	busyConv, otherConv := convOf(busy), convOf(other)
+	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: 16, AsApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &store.DB{Pool: pool}
+	go db.RunAppendBatches(ctx)
+
+	// Another transaction holds the busy tenant's conversation.
+	lock, err := owner.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Rollback(ctx) //nolint:errcheck
+	if _, err := lock.Exec(ctx, `SELECT 1 FROM conversations WHERE conversation_id = $1 FOR UPDATE`, busyConv); err != nil {
+		t.Fatal(err)
+	}
+	send := func(tenant, conv uuid.UUID, id string) error {
+		_, _, _, err := db.AppendMessage(ctx, nil, tenant, store.NewMessage{Conversation: conv,
+			Author: store.Author{Kind: store.AuthorVisitor, ID: "v"}, ClientMessageID: id, Body: id, Visibility: store.VisibleToAll})
+		return err
+	}
+	stuck := make(chan error, 10)
+	for i := range 10 {
+		go func() { stuck <- send(busy, busyConv, fmt.Sprintf("busy-%d", i)) }()
+	}
+	time.Sleep(200 * time.Millisecond) // the busy tenant's messages wait on the lock by now
+	stored := make(chan error, 1)
+	go func() { stored <- send(other, otherConv, "other") }()
+	select {
+	case err := <-stored:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other tenant's message waited for the busy tenant's conversation")
+	}
+	if err := lock.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if err := <-stuck; err != nil {
+			t.Errorf("the busy tenant's message, once the lock was gone: %v", err)
+		}
+	}
+}
+
+// TestATenantHoldingHalfThePoolWaitsBehindItselfWhileAnotherTenantIsServed piles one
+// tenant's transactions up until they would hold every pool connection, and checks that
+// another tenant's transaction still runs at once while the first tenant's excess waits
+// for its own to end.
+func TestATenantHoldingHalfThePoolWaitsBehindItselfWhileAnotherTenantIsServed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	busy, other := seed(t, url)
+	const poolSize = 4
+	pool, err := store.Open(ctx, url, store.PoolOptions{MaxConns: poolSize, AsApp: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &store.DB{Pool: pool}
+
+	// The busy tenant's transactions, as many as the pool, each holding on until released.
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	// Also when the test fails: the pool closes only once its connections are back.
+	defer releaseOnce.Do(func() { close(release) })
+	running := make(chan struct{}, poolSize)
+	done := make(chan error, poolSize)
+	for range poolSize {
+		go func() {
+			done <- db.InTenant(ctx, busy, func(tx pgx.Tx) error {
+				running <- struct{}{}
+				<-release
+				return nil
+			})
+		}()
+	}
+	// Half of them hold connections; the rest wait behind them.
+	for range poolSize / 2 {
+		<-running
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(running); n != 0 {
+		t.Errorf("%d more of the busy tenant's transactions run beyond half the pool", n)
+	}
+
+	otherCtx, otherCancel := context.WithTimeout(ctx, 5*time.Second)
+	defer otherCancel()
+	var n int
+	if err := db.InTenant(otherCtx, other, func(tx pgx.Tx) error {
+		return tx.QueryRow(otherCtx, `SELECT count(*) FROM conversations`).Scan(&n)
+	}); err != nil || n != 1 {
+		t.Fatalf("the other tenant's transaction while the busy one piles up: %d conversations, %v; want 1 at once", n, err)
+	}
+
+	releaseOnce.Do(func() { close(release) })
+	for range poolSize {
+		if err := <-done; err != nil {
+			t.Errorf("a busy tenant's transaction: %v", err)
+		}
+	}
+	if got := poolSize/2 + len(running); got != poolSize {
+		t.Errorf("%d of the busy tenant's %d transactions ran; want all once their turn came", got, poolSize)
+	}
 }

@@ -267,10 +267,10 @@ func (db *DB) AppendMessage(ctx context.Context, q Querier, tenant uuid.UUID, m 
 	var r appendResult
 	if q != nil {
 		r = db.appendOne(ctx, q, tenant, m)
-	} else if b := db.batch.Load(); b != nil {
+	} else if lane := db.lane(tenant); lane != nil {
 		req := &appendReq{ctx: ctx, tenant: tenant, m: m, done: make(chan appendResult, 1)}
 		select {
-		case b.reqs <- req:
+		case lane <- req:
 		case <-ctx.Done():
 			return "", nil, false, ctx.Err()
 		}

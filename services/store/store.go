@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -116,12 +117,40 @@ func pingWithBackoff(ctx context.Context, pool *pgxpool.Pool, timeout time.Durat
 type DB struct {
 	Pool  *pgxpool.Pool
 	batch atomic.Pointer[batcher]
+	// inTenant holds, by tenant, one token for each of its transactions in InTenant.
+	inTenantMu sync.Mutex
+	inTenant   map[uuid.UUID]chan struct{}
+}
+
+// A tenant's transactions in InTenant hold at most half the pool's connections at once
+// (a bulkhead): a tenant whose calls pile up, a flood within its limits or a slow search,
+// then waits behind its own transactions, and the other half stays for every other
+// tenant.
+func (db *DB) tenantSlots(tenant uuid.UUID) chan struct{} {
+	db.inTenantMu.Lock()
+	defer db.inTenantMu.Unlock()
+	slots := db.inTenant[tenant]
+	if slots == nil {
+		if db.inTenant == nil {
+			db.inTenant = map[uuid.UUID]chan struct{}{}
+		}
+		slots = make(chan struct{}, max(1, db.Pool.Stat().MaxConns()/2))
+		db.inTenant[tenant] = slots
+	}
+	return slots
 }
 
 // InTenant runs fn in one transaction scoped to tenant: row-level security shows fn the
-// tenant's rows and no others. A transaction that hit a deadlock or a serialization
+// tenant's rows and no others. It waits while the tenant holds half the pool. A transaction that hit a deadlock or a serialization
 // failure is retried a few times; fn must be safe to run again.
 func (db *DB) InTenant(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx) error) error {
+	slots := db.tenantSlots(tenant)
+	select {
+	case slots <- struct{}{}:
+		defer func() { <-slots }()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	var err error
 	for attempt := 0; attempt < 5; attempt++ {
 		err = pgx.BeginFunc(ctx, db.Pool, func(tx pgx.Tx) error {

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/supervision/v1/supervisionv1connect"
 	"github.com/switchboard-chat/switchboard/services/auth"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -152,11 +153,20 @@ func (e *Env) StartReplica(t testing.TB, cfg server.Config) *Replica {
 	return e.StartReplicaWith(t, cfg, nil)
 }
 
+// Limits are the limits of replicas started without any: the defaults, with the limits
+// per client address raised, since every test client calls from 127.0.0.1 and stands for
+// a visitor of its own. Tests of the limits start replicas with limits of their own.
+func Limits() limits.Config { return limits.Defaults().SharedAddress(100) }
+
 // StartReplicaWith starts a replica whose listener is wrapped, e.g. to shrink socket buffers.
 func (e *Env) StartReplicaWith(t testing.TB, cfg server.Config, wrap func(net.Listener) net.Listener) *Replica {
 	t.Helper()
 	cfg.DatabaseURL = e.DatabaseURL
 	cfg.SkipMigrate = true
+	if cfg.Limits == nil {
+		lc := Limits()
+		cfg.Limits = &lc
+	}
 	if cfg.ShutdownTimeout == 0 {
 		cfg.ShutdownTimeout = 5 * time.Second
 	}

@@ -1,0 +1,77 @@
+package floodbench
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/utils/ptr"
+
+	"github.com/switchboard-chat/switchboard/api/v1alpha1"
+	"github.com/switchboard-chat/switchboard/services/localpg"
+	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
+)
+
+var cluster *localpg.Cluster
+
+func TestMain(m *testing.M) {
+	pgtest.Main(m, func(c *localpg.Cluster) int {
+		cluster = c
+		return m.Run()
+	})
+}
+
+// A short run of the benchmark, so that it never rots: it asserts what was measured and
+// that the flood was refused with retry hints, never how fast anything was.
+func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	rep, err := Run(ctx, Options{
+		Conversations: 5,
+		Warmup:        500 * time.Millisecond,
+		Duration:      2 * time.Second,
+		Rounds:        1,
+		FloodRate:     300,
+		FloodClients:  20,
+		// Limits the short flood passes at once.
+		FlooderLimits:   &v1alpha1.TenantLimits{ConversationsPerMinute: ptr.To[int32](6), VisitorMessagesPerMinute: ptr.To[int32](2)},
+		FloodStartShare: 0.5,
+		DatabaseURL:     pgtest.NewDatabase(t, cluster),
+		Logf:            t.Logf,
+	})
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var out strings.Builder
+	if err := Print(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report:\n%s", out.String())
+	if len(rep.Phases) != 3 {
+		t.Fatalf("%d phases; want alone, flood, alone again", len(rep.Phases))
+	}
+	for _, p := range append(rep.Phases, rep.Alone, rep.Flooded) {
+		if p.Delivered == 0 || p.Undelivered != 0 || p.SendErrors != 0 || p.Latency.Samples != p.Delivered {
+			t.Errorf("phase %s: %+v; want every victim message delivered and timed", p.Name, p)
+		}
+	}
+	for _, p := range []Phase{rep.Alone, rep.Flooded} {
+		if p.CPU.ProcessCores <= 0 || p.LoadAverage <= 0 {
+			t.Errorf("pooled phase %s: server cores %.2f, load average %.2f; want its phases' means", p.Name, p.CPU.ProcessCores, p.LoadAverage)
+		}
+	}
+	if rep.Flooded.FloodCores != rep.Phases[1].FloodCores {
+		t.Errorf("pooled flood cores %.2f; want the flood phase's %.2f", rep.Flooded.FloodCores, rep.Phases[1].FloodCores)
+	}
+	f := rep.Flood
+	if f.Attempted == 0 || f.Refused == 0 || f.AcceptedStarts+f.AcceptedMessages == 0 {
+		t.Errorf("flood %+v; want calls both refused and served", f)
+	}
+	if f.RefusedWithoutHint != 0 || len(f.Errors) != 0 {
+		t.Errorf("flood %+v; want every refusal with a retry hint and no other error", f)
+	}
+	if rep.Verdict == "" || rep.Detail == "" {
+		t.Errorf("target not judged: %q %q", rep.Verdict, rep.Detail)
+	}
+}
