@@ -137,7 +137,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	authn := auth.NewAuthenticator(s.DB, public...)
 	s.authn = authn
 	// Chat messages are small: compressing them costs more CPU than it saves bytes.
-	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor()), connect.WithCompressMinBytes(compressMinBytes))
+	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor(), refuseNUL{}), connect.WithCompressMinBytes(compressMinBytes))
 
 	mux := http.NewServeMux()
 	mux.Handle(chatv1connect.NewChatServiceHandler(s.Chat, opts))
