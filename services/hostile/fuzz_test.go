@@ -9,8 +9,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,6 +148,69 @@ var seeds = map[string]seed{
 		Currency: "EUR", ConversationId: closedConversation, OccurredAt: timestamppb.New(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}},
 }
 
+// extremes are variants of a request with one number at a time at an edge: -1, the least
+// and the greatest of its type, an enum value no one declared. Byte mutations rarely turn
+// a one-byte varint into a ten-byte negative one; from these they vary it.
+func extremes(msg proto.Message) []proto.Message {
+	var out []proto.Message
+	for _, path := range numberPaths(msg.ProtoReflect(), nil) {
+		last := path[len(path)-1]
+		var values []protoreflect.Value
+		switch last.Kind() {
+		case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+			values = []protoreflect.Value{protoreflect.ValueOfInt32(-1), protoreflect.ValueOfInt32(math.MinInt32), protoreflect.ValueOfInt32(math.MaxInt32)}
+		case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+			values = []protoreflect.Value{protoreflect.ValueOfInt64(-1), protoreflect.ValueOfInt64(math.MinInt64), protoreflect.ValueOfInt64(math.MaxInt64)}
+		case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+			values = []protoreflect.Value{protoreflect.ValueOfUint32(math.MaxUint32)}
+		case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+			values = []protoreflect.Value{protoreflect.ValueOfUint64(math.MaxUint64)}
+		case protoreflect.EnumKind:
+			values = []protoreflect.Value{protoreflect.ValueOfEnum(-1), protoreflect.ValueOfEnum(1000)}
+		}
+		for _, v := range values {
+			variant := proto.Clone(msg)
+			m := variant.ProtoReflect()
+			for _, fd := range path[:len(path)-1] {
+				if fd.IsList() {
+					m = m.Mutable(fd).List().Get(0).Message()
+				} else {
+					m = m.Mutable(fd).Message()
+				}
+			}
+			m.Set(last, v)
+			out = append(out, variant)
+		}
+	}
+	return out
+}
+
+// numberPaths are the paths to m's singular number and enum fields, through the messages
+// set in m (and the first element of a list of them).
+func numberPaths(m protoreflect.Message, prefix []protoreflect.FieldDescriptor) [][]protoreflect.FieldDescriptor {
+	var out [][]protoreflect.FieldDescriptor
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		path := append(slices.Clone(prefix), fd)
+		switch {
+		case fd.IsMap():
+		case fd.IsList():
+			if fd.Kind() == protoreflect.MessageKind && m.Get(fd).List().Len() > 0 {
+				out = append(out, numberPaths(m.Get(fd).List().Get(0).Message(), path)...)
+			}
+		case fd.Kind() == protoreflect.MessageKind:
+			if m.Has(fd) {
+				out = append(out, numberPaths(m.Get(fd).Message(), path)...)
+			}
+		case fd.Kind() != protoreflect.StringKind && fd.Kind() != protoreflect.BytesKind && fd.Kind() != protoreflect.BoolKind &&
+			fd.Kind() != protoreflect.FloatKind && fd.Kind() != protoreflect.DoubleKind:
+			out = append(out, path)
+		}
+	}
+	return out
+}
+
 // TestEveryRpcHasASeed keeps the corpus whole: an rpc without a well-formed seed is still
 // fuzzed, from an empty body, but its mutations rarely get past the first check.
 func TestEveryRpcHasASeed(t *testing.T) {
@@ -187,6 +252,13 @@ func FuzzEveryRequest(f *testing.F) {
 			f.Add(uint16(i), uint8(c), body)
 		}
 		f.Add(uint16(i), uint8(s.who), []byte{})
+		for _, v := range extremes(s.msg) {
+			body, err := proto.Marshal(v)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(uint16(i), uint8(s.who), body)
+		}
 	}
 	// The coordinator of `go test -fuzz` only hands inputs to its worker processes: it
 	// needs no world of its own.
@@ -222,7 +294,8 @@ const streamWait = 500 * time.Millisecond
 func (f *fixture) check(t *testing.T, m protoreflect.MethodDescriptor, who caller, body []byte) {
 	ctx := context.Background()
 	name := fmt.Sprintf("%s by %s", procedure(m), callerNames[who])
-	a, err := f.call(ctx, m, f.tokens[who], f.body(body))
+	body = f.body(body)
+	a, err := f.call(ctx, m, f.tokens[who], body)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
