@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -165,23 +166,23 @@ func newFixture(tb testing.TB, c *localpg.Cluster) *fixture {
 }
 
 // ownCluster starts a private cluster for a fuzz worker process. The fuzzing coordinator
-// stops a worker by closing its input, then by SIGINT a second later: the cluster is
-// stopped either way, at once (nothing in it is worth a checkpoint).
+// stops a worker by closing its input, then by SIGINT a second later, maybe while the
+// cluster is still starting: the cluster is stopped either way, at once (nothing in it is
+// worth a checkpoint), and its folder removed.
 func ownCluster(tb testing.TB) *localpg.Cluster {
 	tb.Helper()
 	dir, err := os.MkdirTemp("", "hostile-")
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, err := localpg.Start(ctx, localpg.Options{DataDir: dir})
-	if err != nil {
-		os.RemoveAll(dir)
-		tb.Fatal(err)
-	}
+	var mu sync.Mutex
+	var c *localpg.Cluster
 	stop := func() {
-		c.StopImmediate() //nolint:errcheck
+		mu.Lock()
+		defer mu.Unlock()
+		if c != nil {
+			c.StopImmediate() //nolint:errcheck
+		}
 		os.RemoveAll(dir)
 	}
 	sigs := make(chan os.Signal, 1)
@@ -196,7 +197,16 @@ func ownCluster(tb testing.TB) *localpg.Cluster {
 		signal.Stop(sigs)
 		stop()
 	})
-	return c
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	started, err := localpg.Start(ctx, localpg.Options{DataDir: dir})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mu.Lock()
+	c = started
+	mu.Unlock()
+	return started
 }
 
 var errNobodyOnline = errors.New("starting a conversation: nobody online in sales, an offline message was left")
