@@ -152,8 +152,9 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	authn := auth.NewAuthenticator(s.DB, public...)
 	s.authn = authn
 	// Chat messages are small: compressing them costs more CPU than it saves bytes. The
-	// limits go after authentication, whose principal they count by.
-	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor(), s.Limits.Interceptor()),
+	// limits go after authentication, whose principal they count by, and before anything
+	// reads the request, so that every request counts, a refused one too.
+	opts := connect.WithHandlerOptions(connect.WithInterceptors(authn.Interceptor(), s.Limits.Interceptor(), refuseNUL{}),
 		connect.WithCompressMinBytes(compressMinBytes), connect.WithReadMaxBytes(lc.MaxRequestBytes))
 
 	mux := http.NewServeMux()

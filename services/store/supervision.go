@@ -266,7 +266,7 @@ type AuditEntry struct {
 // ListAudit pages through the audit log, newest first.
 func ListAudit(ctx context.Context, tx pgx.Tx, beforeID int64, limit int) ([]AuditEntry, error) {
 	rows, err := tx.Query(ctx, `SELECT audit_id, at, actor, action, conversation_id, detail FROM audit_log
-		WHERE tenant_id = sb_current_tenant() AND ($1 = 0 OR audit_id < $1) ORDER BY audit_id DESC LIMIT $2`, beforeID, limit)
+		WHERE tenant_id = sb_current_tenant() AND ($1::bigint = 0 OR audit_id < $1) ORDER BY audit_id DESC LIMIT $2`, beforeID, limit)
 	if err != nil {
 		return nil, err
 	}
