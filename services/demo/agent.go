@@ -152,13 +152,20 @@ func (a *agent) workShift(ctx context.Context) bool {
 			break
 		}
 	}
-	// online ended: with ctx, or because endShift is done.
-	return ctx.Err() == nil
+	// online ended: with ctx, or because endShift is done. The agent signs out only now,
+	// its stream ended: signing out ends a stream that is still open with Unauthenticated.
+	if ctx.Err() != nil {
+		return false
+	}
+	if a.leaving.Load() && a.token.Load() != nil {
+		a.logout(ctx)
+	}
+	return true
 }
 
-// endShift stops taking conversations, closes those the agent still holds and signs out,
-// as an agent leaving for the day does. The stream stays open meanwhile, so that the
-// workers hear their conversations close.
+// endShift stops taking conversations and closes those the agent still holds, as an agent
+// leaving for the day does; workShift then ends the stream and signs out. The stream stays
+// open meanwhile, so that the workers hear their conversations close.
 func (a *agent) endShift(ctx context.Context) {
 	if a.token.Load() == nil {
 		return // not signed in (the server is down): nothing to close, nobody to sign out
@@ -194,7 +201,6 @@ func (a *agent) endShift(ctx context.Context) {
 			return
 		}
 	}
-	a.logout(ctx)
 }
 
 // Ending a shift: rounds of closing what the agent holds, the wait after each, and the

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-chat/switchboard/config/samples"
 	"github.com/switchboard-chat/switchboard/services/auth"
 	"github.com/switchboard-chat/switchboard/services/demo"
+	"github.com/switchboard-chat/switchboard/services/limits"
 	"github.com/switchboard-chat/switchboard/services/localpg"
 	"github.com/switchboard-chat/switchboard/services/localpg/pgtest"
 	"github.com/switchboard-chat/switchboard/services/provision"
@@ -281,7 +282,10 @@ func loadSamples(t *testing.T, url string) provision.Applied {
 // address it listens on.
 func serve(t *testing.T, url, addr string) (string, func()) {
 	t.Helper()
-	srv, err := server.New(t.Context(), server.Config{DatabaseURL: url, SkipMigrate: true, ShutdownTimeout: 5 * time.Second})
+	// Every simulated visitor calls from loopback, as in `switchboard dev`: the limits per
+	// client address are shared by all of them.
+	lc := limits.Defaults().SharedAddress(100)
+	srv, err := server.New(t.Context(), server.Config{DatabaseURL: url, SkipMigrate: true, ShutdownTimeout: 5 * time.Second, Limits: &lc})
 	if err != nil {
 		t.Fatal(err)
 	}

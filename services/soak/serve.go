@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/switchboard-chat/switchboard/services/limits"
 )
 
 // Starting and stopping serve.
@@ -47,9 +50,22 @@ var servingLine = regexp.MustCompile(`msg=serving addr=(\S+):(\d+)`)
 
 // startServe runs the serve command on a loopback port of its choosing and waits until
 // it is ready (its /readyz answers).
+// peopleLimits are the server's limits for the simulated people. The limits per client
+// address are raised a hundredfold, as testenv does: every simulated visitor calls from
+// loopback, where real ones each have an address. Those per person follow the pace: at
+// four times a person's speed, a person types and writes four times as fast.
+func peopleLimits(speed float64) string {
+	c := limits.Defaults().SharedAddress(100)
+	pace := int(math.Ceil(speed))
+	return fmt.Sprintf("visitorConversationsPerMinute=%d,visitorPageViewsPerMinute=%d,widgetKeyFailuresPerHour=%d,addressLoginFailuresPerHour=%d,"+
+		"writerDraftsPerSecond=%d,visitorMessagesPerMinute=%d,agentMessagesPerMinute=%d",
+		c.VisitorConversationsPerMinute, c.VisitorPageViewsPerMinute, c.WidgetKeyFailuresPerHour, c.AddressLoginFailuresPerHour,
+		c.WriterDraftsPerSecond*pace, c.VisitorMessagesPerMinute*pace, c.AgentMessagesPerMinute*pace)
+}
+
 func startServe(ctx context.Context, o Options, databaseURL string) (*serve, error) {
 	args := append(slices.Clone(o.Serve[1:]), "--database-url", databaseURL, "--listen", "127.0.0.1:0",
-		"--max-conns", strconv.Itoa(int(o.MaxConns)))
+		"--max-conns", strconv.Itoa(int(o.MaxConns)), "--limits", peopleLimits(o.Speed))
 	cmd := exec.Command(o.Serve[0], args...)
 	// The server must not outlive the soak, even one killed outright.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

@@ -56,7 +56,7 @@ const (
 )
 
 // listeners are the connections the server takes out of its pool to LISTEN.
-const listeners = 2
+const listeners = 4
 
 // judgedMetric is one curve the verdict reads.
 type judgedMetric struct {
@@ -87,9 +87,9 @@ var judgedMetrics = []judgedMetric{
 	{name: "live streams", unit: unitCount, value: func(s Sample) float64 { return s.Streams }, growth: growth{0.20, 5}},
 	{name: "pool connections", unit: unitCount, value: func(s Sample) float64 { return s.PoolOpen },
 		bound: func(o Options) float64 { return float64(o.MaxConns) }},
-	// The pool's connections, the two the server takes out of it for good to LISTEN (the
-	// live bridge's and the configuration's, which the pool then no longer counts), and
-	// one more while the pool replaces one.
+	// The pool's connections, the four the server takes out of it for good to LISTEN (the
+	// live bridge's, the configuration's, the sessions' and the widgets', which the pool
+	// then no longer counts), and one more while the pool replaces one.
 	{name: "PostgreSQL backends", unit: unitCount, value: func(s Sample) float64 { return s.Backends },
 		bound: func(o Options) float64 { return float64(o.MaxConns) + listeners + 1 }},
 	{name: "heap in use", unit: unitBytes, value: func(s Sample) float64 { return s.HeapInuse }, info: true},
