@@ -52,12 +52,14 @@ test: postgres prometheus-tools tools envtest console chromium
 	$(GO) vet ./...
 	cd $(CONSOLE) && npm test
 	KUBEBUILDER_ASSETS=$(BIN)/k8s $(GO) test -count=1 -timeout 30m ./...
-	FUZZTIME=$(TEST_FUZZTIME) hack/fuzz.sh
+	FUZZTIME=$(TEST_FUZZTIME) FUZZTIME_FuzzEveryRequest=$(TEST_FUZZTIME_REQUESTS) hack/fuzz.sh
 
 # Every fuzz target (request validators, the CSV export, the YAML loader, PromQL scoping)
 # runs TEST_FUZZTIME in `make test` and FUZZTIME in `make fuzz`; `make fuzz FUZZ=Scoped`
 # fuzzes only the targets whose name contains Scoped.
 TEST_FUZZTIME ?= 10s
+# FuzzEveryRequest replays its 600 seeds against a real server (about 30 s) before it fuzzes.
+TEST_FUZZTIME_REQUESTS ?= 75s
 FUZZTIME      ?= 5m
 fuzz:
 	FUZZTIME=$(FUZZTIME) hack/fuzz.sh $(FUZZ)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 )
 
 func TestTheClientAddressIsThePeerUnlessATrustedProxyForwardedIt(t *testing.T) {
@@ -104,5 +105,31 @@ func TestBucketsThatRefilledAreForgotten(t *testing.T) {
 	b.sweep(now.Add(time.Minute))
 	if n := b.len(); n != 1 {
 		t.Errorf("%d buckets kept after a minute; want only the hourly one", n)
+	}
+}
+
+// A message the server failed to store (the database down) is retried by its sender; the
+// retries must not use up the sender's limit and lock it out once the database is back.
+func TestAMessageTheServerFailedToStoreIsGivenBack(t *testing.T) {
+	cfg := Defaults()
+	cfg.VisitorMessagesPerMinute = 3
+	l := New(cfg, Clients{}, nil)
+	now := time.Now()
+	l.SetClock(func() time.Time { return now })
+	tenant, conversation := uuid.New(), uuid.New()
+	for i := range 10 {
+		refund, err := l.Message(tenant, true, conversation)
+		if err != nil {
+			t.Fatalf("attempt %d of a message the server keeps failing to store: %v; want it admitted", i+1, err)
+		}
+		refund()
+	}
+	for i := range 3 {
+		if _, err := l.Message(tenant, true, conversation); err != nil {
+			t.Fatalf("message %d of 3 stored: %v", i+1, err)
+		}
+	}
+	if _, err := l.Message(tenant, true, conversation); connect.CodeOf(err) != connect.CodeResourceExhausted {
+		t.Fatalf("a 4th message within the minute: %v; want ResourceExhausted", err)
 	}
 }

@@ -29,9 +29,15 @@ func (i interceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		switch req.Spec().Procedure {
 		case chatv1connect.ChatServiceSendMessageProcedure:
 			if p := auth.FromContext(ctx); p != nil && (p.Visitor || p.IsAgent()) {
-				if err := i.l.Message(p.Tenant, p.Visitor, writer(p)); err != nil {
+				refund, err := i.l.Message(p.Tenant, p.Visitor, writer(p))
+				if err != nil {
 					return nil, err
 				}
+				res, err := next(ctx, req)
+				if connect.CodeOf(err) == connect.CodeUnavailable {
+					refund()
+				}
+				return res, err
 			}
 		case chatv1connect.ChatServiceUpdateDraftProcedure:
 			if p := auth.FromContext(ctx); p != nil && (p.Visitor || p.Account != nil) {

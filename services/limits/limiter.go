@@ -420,14 +420,25 @@ func (l *Limiter) Login(tenantName, username string, addr netip.Addr) (done func
 	}, nil
 }
 
-// Message admits a message of a visitor or an agent, or refuses it.
-func (l *Limiter) Message(id uuid.UUID, visitor bool, writer uuid.UUID) error {
+// Message admits a message of a visitor or an agent, or refuses it. An admitted message
+// that the server then fails to store (Unavailable: the database is down) is given back
+// with refund: the sender retries it, and a retry the server caused must not use up the
+// sender's limit, nor lock it out when the database is back.
+func (l *Limiter) Message(id uuid.UUID, visitor bool, writer uuid.UUID) (refund func(), err error) {
 	t := l.tenant(id)
 	c := l.check(t.name)
 	for _, m := range l.messageLimits(t, id, visitor, writer) {
 		reserve(c, m.b, m.key, m.r, m.limit, m.why)
 	}
-	return c.verdict()
+	if err := c.verdict(); err != nil {
+		return nil, err
+	}
+	return func() {
+		now := l.now()
+		for _, r := range c.take.rs {
+			r.CancelAt(now)
+		}
+	}, nil
 }
 
 // messageLimit is one of the limits a message is counted against.
