@@ -117,11 +117,19 @@ func TestAMessageTheServerFailedToStoreIsGivenBack(t *testing.T) {
 	now := time.Now()
 	l.SetClock(func() time.Time { return now })
 	tenant, conversation := uuid.New(), uuid.New()
+	other := uuid.New()
 	for i := range 10 {
 		refund, err := l.Message(tenant, true, conversation)
 		if err != nil {
 			t.Fatalf("attempt %d of a message the server keeps failing to store: %v; want it admitted", i+1, err)
 		}
+		// The server takes its time to fail, and another visitor of the tenant writes
+		// meanwhile.
+		now = now.Add(700 * time.Millisecond)
+		if _, err := l.Message(tenant, true, other); err != nil && i < 3 {
+			t.Fatalf("another visitor's message %d: %v", i+1, err)
+		}
+		now = now.Add(300 * time.Millisecond)
 		refund()
 	}
 	for i := range 3 {

@@ -433,12 +433,10 @@ func (l *Limiter) Message(id uuid.UUID, visitor bool, writer uuid.UUID) (refund 
 	if err := c.verdict(); err != nil {
 		return nil, err
 	}
-	return func() {
-		now := l.now()
-		for _, r := range c.take.rs {
-			r.CancelAt(now)
-		}
-	}, nil
+	// Cancelled as of when they were taken (x/time/rate gives nothing back for a
+	// reservation whose time has passed): each bucket gets its token back, less nothing,
+	// whatever others took since.
+	return c.take.cancel, nil
 }
 
 // messageLimit is one of the limits a message is counted against.
