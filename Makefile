@@ -52,7 +52,7 @@ test: postgres prometheus-tools tools envtest console chromium
 	$(GO) vet ./...
 	cd $(CONSOLE) && npm test
 	KUBEBUILDER_ASSETS=$(BIN)/k8s $(GO) test -count=1 -timeout 30m ./...
-	FUZZTIME=$(TEST_FUZZTIME) FUZZTIME_FuzzEveryRequest=$(TEST_FUZZTIME_REQUESTS) hack/fuzz.sh
+	FUZZ_FRESH_CACHE=1 FUZZTIME=$(TEST_FUZZTIME) FUZZTIME_FuzzEveryRequest=$(TEST_FUZZTIME_REQUESTS) hack/fuzz.sh
 
 # Every fuzz target (request validators, the CSV export, the YAML loader, PromQL scoping)
 # runs TEST_FUZZTIME in `make test` and FUZZTIME in `make fuzz`; `make fuzz FUZZ=Scoped`

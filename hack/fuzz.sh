@@ -8,6 +8,10 @@
 #   hack/fuzz.sh Scoped     only the targets whose name contains "Scoped"
 # FUZZTIME_<target> gives one target a time of its own, e.g. FUZZTIME_FuzzEveryRequest=60s
 # for a target whose seeds alone take half a minute to replay before it fuzzes.
+# FUZZ_FRESH_CACHE=1 (make test) starts each target from its seeds alone, in a fuzz cache of
+# its own that is removed after: go test replays the whole cached corpus before it fuzzes,
+# and on a machine where long runs grew that corpus a bounded run would spend its time
+# replaying and fuzz nothing. Without it (make fuzz) runs build on the shared cache.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime="${FUZZTIME:-10s}"
@@ -25,7 +29,14 @@ while IFS=: read -r file name; do
 	echo "fuzzing $name ($pkg) for $budget"
 	# Minimizing every new interesting input (go test's default, up to a minute each) would
 	# take most of a short run; a failing input is still minimized, within 1000 executions.
-	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$budget" -fuzzminimizetime 1000x "$pkg" >"$log" 2>&1; then
+	args=()
+	cache=""
+	if [[ -n "${FUZZ_FRESH_CACHE:-}" ]]; then
+		cache=$(mktemp -d)
+		# go test passes its own -test.fuzzcachedir first; the last one given wins.
+		args=(-args "-test.fuzzcachedir=$cache")
+	fi
+	if go test -run '^$' -fuzz "^${name}\$" -fuzztime "$budget" -fuzzminimizetime 1000x "$pkg" "${args[@]}" >"$log" 2>&1; then
 		status=ok
 	else
 		status=FAILED
@@ -40,6 +51,7 @@ while IFS=: read -r file name; do
 	total=$((total + execs))
 	printf '%-60s %-32s %12s  %s\n' "$name ($budget)" "$pkg" "$execs" "$status" >>"$summary"
 	rm -f "$log"
+	[[ -z "$cache" ]] || rm -rf "$cache"
 done < <(grep -rHo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]*' services cmd controllers api 2>/dev/null | sed 's/:func /:/' | sort -u)
 echo
 printf '%-60s %-32s %12s  %s\n' target package executions result
