@@ -155,28 +155,49 @@ func NewVisitorToken(tenant, conversation uuid.UUID) (string, []byte) {
 	return visitorPrefix + "." + tenant.String() + "." + conversation.String() + "." + s, h
 }
 
+// tokenParts are the parts of a bearer token: its kind (a prefix), the tenant it names,
+// for a visitor's token the conversation, and the secret.
+type tokenParts struct {
+	kind                 string
+	tenant, conversation uuid.UUID
+	secret               string
+}
+
+// parseToken splits a bearer token into its parts, checking its shape only; ok is false
+// for anything not shaped like a token.
+func parseToken(token string) (tp tokenParts, ok bool) {
+	parts := strings.Split(token, ".")
+	var err error
+	if len(parts) < 3 {
+		return tp, false
+	}
+	if tp.tenant, err = uuid.Parse(parts[1]); err != nil {
+		return tp, false
+	}
+	switch tp.kind = parts[0]; {
+	case len(parts) == 3 && (tp.kind == staffPrefix || tp.kind == apiKeyPrefix):
+		tp.secret = parts[2]
+		return tp, true
+	case len(parts) == 4 && tp.kind == visitorPrefix:
+		if tp.conversation, err = uuid.Parse(parts[2]); err != nil {
+			return tp, false
+		}
+		tp.secret = parts[3]
+		return tp, true
+	}
+	return tp, false
+}
+
 // Claims is what a bearer token says of itself, unchecked: the tenant it names and, for a
 // visitor's token, the conversation; ok is false for anything not shaped like a token.
 // Only what costs the caller nothing when a forger lies may rest on it, such as refusing
 // early a call that the named tenant's exhausted limits would refuse anyway.
 func Claims(token string) (tenant, conversation uuid.UUID, visitor, ok bool) {
-	prefix, rest, _ := strings.Cut(token, ".")
-	tenantPart, rest, _ := strings.Cut(rest, ".")
-	var err error
-	if tenant, err = uuid.Parse(tenantPart); err != nil {
+	tp, ok := parseToken(token)
+	if !ok {
 		return uuid.Nil, uuid.Nil, false, false
 	}
-	switch prefix {
-	case staffPrefix, apiKeyPrefix:
-		return tenant, uuid.Nil, false, true
-	case visitorPrefix:
-		convPart, _, _ := strings.Cut(rest, ".")
-		if conversation, err = uuid.Parse(convPart); err != nil {
-			return uuid.Nil, uuid.Nil, false, false
-		}
-		return tenant, conversation, true, true
-	}
-	return uuid.Nil, uuid.Nil, false, false
+	return tp.tenant, tp.conversation, tp.kind == visitorPrefix, true
 }
 
 // visitorKeyPrefix starts a visitor key, the secret a widget keeps so that its visitor is
@@ -505,53 +526,42 @@ func (a *Authenticator) Run(ctx context.Context) {
 }
 
 func (a *Authenticator) check(ctx context.Context, token string) (*Principal, error) {
-	parts := strings.Split(token, ".")
-	switch {
-	case len(parts) == 3 && parts[0] == staffPrefix:
-		tenant, err := uuid.Parse(parts[1])
-		if err != nil {
-			return nil, errBadToken
-		}
-		acct, session, expires, err := a.db.SessionAccount(ctx, tenant, hashSecret(parts[2]))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errBadToken
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &Principal{Tenant: tenant, Account: acct, Token: token, Session: session, Expires: expires}, nil
-	case len(parts) == 3 && parts[0] == apiKeyPrefix:
-		tenant, err := uuid.Parse(parts[1])
-		if err != nil {
-			return nil, errBadToken
-		}
-		id, name, err := a.db.APIKeyBySecret(ctx, tenant, hashSecret(parts[2]))
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errBadToken
-		}
-		if err != nil {
-			return nil, err
-		}
-		return &Principal{Tenant: tenant, APIKey: name, APIKeyID: id, Token: token}, nil
-	case len(parts) == 4 && parts[0] == visitorPrefix:
-		tenant, err1 := uuid.Parse(parts[1])
-		conv, err2 := uuid.Parse(parts[2])
-		if err1 != nil || err2 != nil {
-			return nil, errBadToken
-		}
-		stored, visitor, name, expires, err := a.db.VisitorToken(ctx, tenant, conv)
-		if errors.Is(err, store.ErrNotFound) {
-			return nil, errBadToken
-		}
-		if err != nil {
-			return nil, err
-		}
-		if subtle.ConstantTimeCompare(stored, hashSecret(parts[3])) != 1 {
-			return nil, errBadToken
-		}
-		return &Principal{Tenant: tenant, Visitor: true, Conversation: conv, VisitorID: visitor, VisitorName: name, Token: token, Expires: expires}, nil
+	tp, ok := parseToken(token)
+	if !ok {
+		return nil, errBadToken
 	}
-	return nil, errBadToken
+	switch tp.kind {
+	case staffPrefix:
+		acct, session, expires, err := a.db.SessionAccount(ctx, tp.tenant, hashSecret(tp.secret))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errBadToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{Tenant: tp.tenant, Account: acct, Token: token, Session: session, Expires: expires}, nil
+	case apiKeyPrefix:
+		id, name, err := a.db.APIKeyBySecret(ctx, tp.tenant, hashSecret(tp.secret))
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errBadToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Principal{Tenant: tp.tenant, APIKey: name, APIKeyID: id, Token: token}, nil
+	default: // visitorPrefix
+		stored, visitor, name, expires, err := a.db.VisitorToken(ctx, tp.tenant, tp.conversation)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, errBadToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		if subtle.ConstantTimeCompare(stored, hashSecret(tp.secret)) != 1 {
+			return nil, errBadToken
+		}
+		return &Principal{Tenant: tp.tenant, Visitor: true, Conversation: tp.conversation, VisitorID: visitor, VisitorName: name, Token: token, Expires: expires}, nil
+	}
 }
 
 // conversionProcedures starts the procedures of the ConversionService.

@@ -153,25 +153,15 @@ func parseUserAgent(s string) store.Client {
 	return c
 }
 
+// Clients is how the limits tell a request's client address behind these proxies.
+func (p Proxies) Clients() limits.Clients {
+	return limits.Clients{Trusted: p.Trusted, Header: p.ForwardedHeader}
+}
+
 // country reads the visitor's country from the configured header, when the request came
 // through a trusted proxy and the header holds a two-letter code.
 func (p Proxies) country(h http.Header, peer connect.Peer) string {
-	if p.CountryHeader == "" || len(p.Trusted) == 0 {
-		return ""
-	}
-	ap, err := netip.ParseAddrPort(peer.Addr)
-	if err != nil {
-		return ""
-	}
-	addr := ap.Addr().Unmap()
-	trusted := false
-	for _, n := range p.Trusted {
-		if n.Contains(addr) {
-			trusted = true
-			break
-		}
-	}
-	if !trusted {
+	if p.CountryHeader == "" || !p.Clients().FromTrustedProxy(peer) {
 		return ""
 	}
 	c := strings.ToUpper(strings.TrimSpace(h.Get(p.CountryHeader)))

@@ -53,6 +53,10 @@ func (c Clients) Address(peer connect.Peer, h http.Header) netip.Addr {
 	return key(addr)
 }
 
+// FromTrustedProxy says whether a request came from one of the trusted proxies, whose
+// headers are believed.
+func (c Clients) FromTrustedProxy(peer connect.Peer) bool { return c.trusted(peerAddr(peer)) }
+
 func (c Clients) trusted(a netip.Addr) bool {
 	for _, p := range c.Trusted {
 		if p.Contains(a) {

@@ -1,6 +1,7 @@
 package limits
 
 import (
+	"math"
 	"sync"
 	"time"
 
@@ -90,5 +91,37 @@ type take struct {
 func (t *take) cancel() {
 	for _, r := range t.rs {
 		r.CancelAt(t.now)
+	}
+}
+
+// peek is how long until key's bucket holds a token, without taking it; 0 means now.
+func (b *buckets[K]) peek(key K, r rate, now time.Time) time.Duration {
+	if r.off() {
+		return 0
+	}
+	b.mu.Lock()
+	bk := b.m[key]
+	b.mu.Unlock()
+	if bk == nil {
+		return 0
+	}
+	tokens := bk.lim.TokensAt(now)
+	if tokens >= 1 {
+		return 0
+	}
+	return time.Duration(math.Ceil((1 - tokens) / float64(limitOf(bk.r)) * float64(time.Second)))
+}
+
+// debit takes a token from key's bucket after the fact, into debt if need be: failures
+// that came at once (many guesses in flight together) are paid for afterwards. The debt
+// stops at a period's worth, so that a flood of failures locks out for about a period,
+// not for as long as the flood went on.
+func (b *buckets[K]) debit(key K, r rate, now time.Time) {
+	if r.off() {
+		return
+	}
+	res := b.reserve(key, r, now)
+	if res.OK() && res.DelayFrom(now) > r.per {
+		res.CancelAt(now)
 	}
 }

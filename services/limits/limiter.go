@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -365,38 +364,6 @@ func RetryDelay(err error) (time.Duration, bool) {
 	return 0, false
 }
 
-// peek is how long until key's bucket holds a token, without taking it; 0 means now.
-func (b *buckets[K]) peek(key K, r rate, now time.Time) time.Duration {
-	if r.off() {
-		return 0
-	}
-	b.mu.Lock()
-	bk := b.m[key]
-	b.mu.Unlock()
-	if bk == nil {
-		return 0
-	}
-	tokens := bk.lim.TokensAt(now)
-	if tokens >= 1 {
-		return 0
-	}
-	return time.Duration(math.Ceil((1 - tokens) / float64(limitOf(bk.r)) * float64(time.Second)))
-}
-
-// debit takes a token from key's bucket after the fact, into debt if need be: failures
-// that came at once (many guesses in flight together) are paid for afterwards. The debt
-// stops at a period's worth, so that a flood of failures locks out for about a period,
-// not for as long as the flood went on.
-func (b *buckets[K]) debit(key K, r rate, now time.Time) {
-	if r.off() {
-		return
-	}
-	res := b.reserve(key, r, now)
-	if res.OK() && res.DelayFrom(now) > r.per {
-		res.CancelAt(now)
-	}
-}
-
 // Login admits a sign-in attempt, or refuses it when the account or the address failed
 // too often; done must be called with whether the credentials were wrong.
 func (l *Limiter) Login(tenantName, username string, addr netip.Addr) (done func(failed bool), err error) {
@@ -433,9 +400,8 @@ func (l *Limiter) Message(id uuid.UUID, visitor bool, writer uuid.UUID) (refund 
 	if err := c.verdict(); err != nil {
 		return nil, err
 	}
-	// Cancelled as of when they were taken (x/time/rate gives nothing back for a
-	// reservation whose time has passed): each bucket gets its token back, less nothing,
-	// whatever others took since.
+	// Cancelled as of when they were taken: x/time/rate gives nothing back for a
+	// reservation cancelled after its time.
 	return c.take.cancel, nil
 }
 

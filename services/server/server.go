@@ -115,7 +115,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Limits != nil {
 		lc = *cfg.Limits
 	}
-	s.Limits = limits.New(lc, limits.Clients{Trusted: cfg.Proxies.Trusted, Header: cfg.Proxies.ForwardedHeader}, s.DB)
+	s.Limits = limits.New(lc, cfg.Proxies.Clients(), s.DB)
 	if err := s.Limits.Reload(ctx); err != nil {
 		pool.Close()
 		return nil, err

@@ -141,8 +141,9 @@ func (db *DB) tenantSlots(tenant uuid.UUID) chan struct{} {
 }
 
 // InTenant runs fn in one transaction scoped to tenant: row-level security shows fn the
-// tenant's rows and no others. It waits while the tenant holds half the pool. A transaction that hit a deadlock or a serialization
-// failure is retried a few times; fn must be safe to run again.
+// tenant's rows and no others. It waits while the tenant holds half the pool. A
+// transaction that hit a deadlock or a serialization failure is retried a few times; fn
+// must be safe to run again.
 func (db *DB) InTenant(ctx context.Context, tenant uuid.UUID, fn func(pgx.Tx) error) error {
 	slots := db.tenantSlots(tenant)
 	select {
