@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"k8s.io/utils/ptr"
 
 	"github.com/switchboard-chat/switchboard/api/v1alpha1"
 	"github.com/switchboard-chat/switchboard/services/floodbench"
@@ -53,7 +52,15 @@ server's cost of the flood is measured and not the clients' CPU taken from the s
 						return fmt.Errorf("--flooder-limits: %w", err)
 					}
 				}
-				o.FlooderLimits = tenantLimits(own.Tenant)
+				// spec.limits has the JSON names of limits.Tenant.
+				b, err := json.Marshal(own.Tenant)
+				if err != nil {
+					return err
+				}
+				o.FlooderLimits = new(v1alpha1.TenantLimits)
+				if err := json.Unmarshal(b, o.FlooderLimits); err != nil {
+					return err
+				}
 			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
@@ -97,22 +104,6 @@ server's cost of the flood is measured and not the clients' CPU taken from the s
 	f.StringToIntVar(&flooderLimits, "flooder-limits", nil, "the flooding tenant's own spec.limits, as name=value,… (default: none, the server's defaults apply)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server's process (the victim's clients included) to this file")
 	return cmd
-}
-
-// tenantLimits is a Tenant's spec.limits holding the limits t sets.
-func tenantLimits(t limits.Tenant) *v1alpha1.TenantLimits {
-	set := func(v int) *int32 {
-		if v == 0 {
-			return nil
-		}
-		return ptr.To(int32(v))
-	}
-	return &v1alpha1.TenantLimits{
-		ConversationsPerMinute: set(t.ConversationsPerMinute), MessagesPerSecond: set(t.MessagesPerSecond),
-		DraftsPerSecond: set(t.DraftsPerSecond), PageViewsPerSecond: set(t.PageViewsPerSecond),
-		VisitorConversationsPerMinute: set(t.VisitorConversationsPerMinute), VisitorPageViewsPerMinute: set(t.VisitorPageViewsPerMinute),
-		VisitorMessagesPerMinute: set(t.VisitorMessagesPerMinute), AgentMessagesPerMinute: set(t.AgentMessagesPerMinute),
-	}
 }
 
 // floodWorkerCommand is the flood of `bench flood` in a process of its own: it reads a
