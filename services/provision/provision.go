@@ -7,6 +7,7 @@ package provision
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -315,17 +316,18 @@ func (c *Config) Validate() error {
 
 // checkLimits checks spec.limits as the CRD's schema does: each limit set is 1–1,000,000.
 func checkLimits(l *v1alpha1.TenantLimits) error {
-	if l == nil {
-		return nil
+	// Read by their JSON names, the names spec.limits has; unset limits are left out.
+	b, err := json.Marshal(l)
+	if err != nil {
+		return err
 	}
-	for name, v := range map[string]*int32{
-		"conversationsPerMinute": l.ConversationsPerMinute, "messagesPerSecond": l.MessagesPerSecond,
-		"draftsPerSecond": l.DraftsPerSecond, "pageViewsPerSecond": l.PageViewsPerSecond,
-		"visitorConversationsPerMinute": l.VisitorConversationsPerMinute, "visitorPageViewsPerMinute": l.VisitorPageViewsPerMinute,
-		"visitorMessagesPerMinute": l.VisitorMessagesPerMinute, "agentMessagesPerMinute": l.AgentMessagesPerMinute,
-	} {
-		if v != nil && (*v < 1 || *v > 1_000_000) {
-			return fmt.Errorf("spec.limits.%s %d must be between 1 and 1000000", name, *v)
+	var set map[string]int64
+	if err := json.Unmarshal(b, &set); err != nil {
+		return err
+	}
+	for name, v := range set {
+		if v < 1 || v > 1_000_000 {
+			return fmt.Errorf("spec.limits.%s %d must be between 1 and 1000000", name, v)
 		}
 	}
 	return nil

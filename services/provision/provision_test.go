@@ -123,6 +123,7 @@ func TestBadConfigurationIsRefusedWithTheReason(t *testing.T) {
 		{"an objective whose threshold is not a duration", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: ProductivityObjective\nmetadata: {name: o, namespace: acme}\nspec: {metric: firstResponseTime, target: soon, warning: 1m, critical: 2m}\n", "not a duration"},
 		{"a Dedicated tenant without the operator", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {isolation: Dedicated}\n", "Dedicated needs the operator"},
 		{"a widget origin with a path", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {widget: {allowedOrigins: [https://shop.example.com/]}}\n", "spec.widget.allowedOrigins[0]"},
+		{"a message limit of 0", "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: Tenant\nmetadata: {name: acme}\nspec: {limits: {conversationsPerMinute: 60, messagesPerSecond: 0}}\n", "spec.limits.messagesPerSecond 0"},
 		{"a supervisor listed twice", tenant + "apiVersion: supervision.switchboard.dev/v1alpha1\nkind: BusinessUnit\nmetadata: {name: s, namespace: acme}\nspec: {supervisors: [{name: sam}, {name: sam}]}\n", "twice"},
 	}
 	for _, c := range cases {
