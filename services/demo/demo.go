@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/chat/v1/chatv1connect"
+	"github.com/switchboard-chat/switchboard/services/limits"
 )
 
 // Options says whom to simulate.
@@ -174,15 +175,21 @@ const (
 	unavailableRetries = 2
 	// callTimeout bounds one unary call, so that a hung server never stalls a person.
 	callTimeout = 15 * time.Second
+	// limitedFor bounds the time a call waits out the server's limits, retrying when
+	// each refusal says to.
+	limitedFor = 15 * time.Second
 )
 
 // call makes one API call. While the server is unavailable (it may be restarting) it
-// retries a few times, as a person clicking again would; a call that resends a message
-// reuses its client_message_id, so it never makes a second one. It logs the outcome at
-// Debug: the simulation goes on either way.
+// retries a few times, as a person clicking again would; refused for going too fast, it
+// waits as long as the refusal's retry hint says and tries again, for at most limitedFor,
+// as a well-behaved client does. A call that resends a message reuses its
+// client_message_id, so it never makes a second one. It logs the outcome at Debug: the
+// simulation goes on either way.
 func (s *sim) call(ctx context.Context, log *slog.Logger, action string, fn func(context.Context) error) error {
 	var err error
-	for attempt := 0; ; attempt++ {
+	start := time.Now()
+	for unavailable := 0; ; {
 		cctx, cancel := context.WithTimeout(ctx, callTimeout)
 		err = fn(cctx)
 		cancel()
@@ -193,15 +200,20 @@ func (s *sim) call(ctx context.Context, log *slog.Logger, action string, fn func
 		if ctx.Err() != nil {
 			return err
 		}
-		if connect.CodeOf(err) != connect.CodeUnavailable || attempt == unavailableRetries {
-			break
+		wait, limited := limits.RetryDelay(err)
+		switch {
+		case limited && time.Since(start)+wait <= limitedFor:
+		case connect.CodeOf(err) == connect.CodeUnavailable && unavailable < unavailableRetries:
+			unavailable++
+			wait = time.Duration(unavailable) * time.Second
+		default:
+			log.Debug(action, "code", connect.CodeOf(err).String(), "err", err)
+			return err
 		}
-		if !sleep(ctx, time.Duration(attempt+1)*time.Second) {
+		if !sleep(ctx, wait) {
 			return err
 		}
 	}
-	log.Debug(action, "code", connect.CodeOf(err).String(), "err", err)
-	return err
 }
 
 // gone reports whether err says the conversation is no longer the caller's to act on:

@@ -284,7 +284,12 @@ func serve(t *testing.T, url, addr string) (string, func()) {
 	t.Helper()
 	// Every simulated visitor calls from loopback, as in `switchboard dev`: the limits per
 	// client address are shared by all of them.
-	lc := limits.Defaults().SharedAddress(100)
+	return serveWith(t, url, addr, limits.Defaults().SharedAddress(100))
+}
+
+// serveWith is serve with the given limits.
+func serveWith(t *testing.T, url, addr string, lc limits.Config) (string, func()) {
+	t.Helper()
 	srv, err := server.New(t.Context(), server.Config{DatabaseURL: url, SkipMigrate: true, ShutdownTimeout: 5 * time.Second, Limits: &lc})
 	if err != nil {
 		t.Fatal(err)
@@ -486,6 +491,62 @@ func TestShiftsSignAgentsOutAndBackIn(t *testing.T) {
 	}
 	if calls.Load() == 0 {
 		t.Error("the interceptor given in ClientOptions saw no call")
+	}
+	if bad := log.unexpected(); len(bad) > 0 {
+		t.Errorf("%d unexpected API errors, for example:\n%s", len(bad), strings.Join(bad[:min(len(bad), 10)], "\n"))
+	}
+}
+
+// TestDemoWaitsOutTheServersLimits runs the demo against a server whose limit on draft
+// updates it outruns: the demo waits as each refusal's retry hint says and tries again,
+// so none of its calls ends refused.
+func TestDemoWaitsOutTheServersLimits(t *testing.T) {
+	ctx := t.Context()
+	url := pgtest.NewDatabase(t, cluster)
+	if err := store.Migrate(ctx, url); err != nil {
+		t.Fatal(err)
+	}
+	tenant := loadSamples(t, url)
+	lc := limits.Defaults().SharedAddress(100)
+	lc.WriterDraftsPerSecond = 1
+	addr, _ := serveWith(t, url, "127.0.0.1:0", lc)
+
+	log := &demoLog{}
+	defer func() {
+		if t.Failed() {
+			log.dump(t, 300)
+		}
+	}()
+	var refused, drafts atomic.Int64
+	counter := connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			res, err := next(ctx, req)
+			if _, ok := limits.RetryDelay(err); ok {
+				refused.Add(1)
+			} else if err == nil && strings.HasSuffix(req.Spec().Procedure, "/UpdateDraft") {
+				drafts.Add(1)
+			}
+			return res, err
+		}
+	})
+	demoCtx, stopDemo := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		demo.Run(demoCtx, demo.Options{BaseURL: "http://" + addr, Tenant: tenant.Name, WidgetKey: tenant.WidgetKey,
+			Password: password, Agents: tenant.Agents, Units: tenant.Units, Speed: speed, Seed: 13,
+			ClientOptions: []connect.ClientOption{connect.WithInterceptors(counter)}, Logger: slog.New(log)})
+	}()
+	time.Sleep(8 * time.Second)
+	stopDemo()
+	<-done
+
+	t.Logf("%d calls refused with a retry hint, %d draft updates taken", refused.Load(), drafts.Load())
+	if refused.Load() == 0 {
+		t.Fatal("the server refused no call: a draft update a second should be too few for the demo at 20× pace")
+	}
+	if drafts.Load() == 0 {
+		t.Error("no draft update was taken: the demo gave up on its drafts")
 	}
 	if bad := log.unexpected(); len(bad) > 0 {
 		t.Errorf("%d unexpected API errors, for example:\n%s", len(bad), strings.Join(bad[:min(len(bad), 10)], "\n"))
