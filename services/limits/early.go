@@ -2,6 +2,7 @@ package limits
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,18 +25,70 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	errors := connect.NewErrorWriter()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == chatv1connect.ChatServiceSendMessageProcedure && r.Method == http.MethodPost {
-			if err := l.messageSpent(r.Header.Get("Authorization")); err != nil && errors.IsSupported(r) {
-				errors.Write(w, r, err) //nolint:errcheck // the client went away
-				return
+			if f := l.messageSpent(r.Header.Get("Authorization")); f != nil {
+				switch {
+				case connectUnary(r):
+					f.unary.write(w)
+					return
+				case errors.IsSupported(r):
+					errors.Write(w, r, f.err) //nolint:errcheck // the client went away
+					return
+				}
 			}
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
+// connectUnary reports whether r is a Connect unary call in one of the two codecs
+// Connect's clients send, which an error is answered to the same way whatever it says:
+// in JSON, with an HTTP status for its code.
+func connectUnary(r *http.Request) bool {
+	switch r.Header.Get("Content-Type") {
+	case "application/proto", "application/json":
+		return r.Method == http.MethodPost
+	}
+	return false
+}
+
+// answer is a response recorded once to be written many times.
+type answer struct {
+	header http.Header
+	status int
+	body   []byte
+}
+
+// unaryAnswer is what Connect's ErrorWriter writes for err to a Connect unary call.
+func unaryAnswer(err error) answer {
+	rec := &recorder{answer: answer{header: http.Header{}, status: http.StatusOK}}
+	call := &http.Request{Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/proto"}}}
+	connect.NewErrorWriter().Write(rec, call, err) //nolint:errcheck // a recorder takes everything
+	return rec.answer
+}
+
+func (a *answer) write(w http.ResponseWriter) {
+	h := w.Header()
+	for k, v := range a.header {
+		// Clipped, an Add to the header copies before appending.
+		h[k] = slices.Clip(v)
+	}
+	w.WriteHeader(a.status)
+	w.Write(a.body) //nolint:errcheck // the client went away
+}
+
+// recorder is an http.ResponseWriter that keeps what is written to it.
+type recorder struct{ answer }
+
+func (r *recorder) Header() http.Header    { return r.header }
+func (r *recorder) WriteHeader(status int) { r.status = status }
+func (r *recorder) Write(b []byte) (int, error) {
+	r.body = append(r.body, b...)
+	return len(b), nil
+}
+
 // messageSpent is the refusal of a message sent with this Authorization header when one
 // of its limits holds no token now, or nil.
-func (l *Limiter) messageSpent(authorization string) error {
+func (l *Limiter) messageSpent(authorization string) *refused {
 	token, ok := strings.CutPrefix(authorization, "Bearer ")
 	if !ok {
 		return nil
@@ -62,5 +115,5 @@ func (l *Limiter) messageSpent(authorization string) error {
 		return nil
 	}
 	l.refused.WithLabelValues(t.name, worst.limit).Inc()
-	return refusalOf(worst.why, worst.r, wait)
+	return refusedAs(worst.why, worst.r, wait)
 }

@@ -282,11 +282,12 @@ func (c *check) verdict() error {
 }
 
 // refusals are the refusals made so far, by what they say: a flood is refused the same
-// few ways thousands of times a second, and each is built once. The cache is emptied
-// when it grows past maxRefusals (tenants' own rates and the hints make its keys).
+// few ways thousands of times a second, and each is built, and written for Connect's
+// unary protocol, once. The cache is emptied when it grows past maxRefusals (tenants' own
+// rates and the hints make its keys).
 var refusals struct {
 	sync.Mutex
-	m map[refusalKey]error
+	m map[refusalKey]*refused
 }
 
 const maxRefusals = 4096
@@ -297,23 +298,35 @@ type refusalKey struct {
 	hint time.Duration
 }
 
+// refused is a refusal and the answer Connect writes for it to a unary call.
+type refused struct {
+	err   error
+	unary answer
+}
+
 // refusalOf is the refusal of a limit of r, saying why, with a retry hint of d rounded
 // up. Connect only reads the errors it writes, so one value serves every caller.
 func refusalOf(why string, r rate, d time.Duration) error {
+	return refusedAs(why, r, d).err
+}
+
+// refusedAs is refusalOf with its answer to a unary call.
+func refusedAs(why string, r rate, d time.Duration) *refused {
 	k := refusalKey{why, r, hint(d)}
 	refusals.Lock()
 	defer refusals.Unlock()
-	if err, ok := refusals.m[k]; ok {
-		return err
+	if f, ok := refusals.m[k]; ok {
+		return f
 	}
 	if refusals.m == nil || len(refusals.m) >= maxRefusals {
-		refusals.m = map[refusalKey]error{}
+		refusals.m = map[refusalKey]*refused{}
 	}
 	err := refusal(fmt.Sprintf("%s (at most %s)", why, r), k.hint)
 	// Meta makes its map on first use: made now, it is only read after.
 	err.(*connect.Error).Meta()
-	refusals.m[k] = err
-	return err
+	f := &refused{err: err, unary: unaryAnswer(err)}
+	refusals.m[k] = f
+	return f
 }
 
 // refusal is ResourceExhausted saying why and when to retry, with the delay as a

@@ -744,8 +744,15 @@ func TestASpentLimitRefusesAMessageBeforeItIsReadAndAForgedTokenSpendsNothing(t 
 		name string
 		call func() error
 	}{
+		{"a Connect client is refused with the hint", func() error { return send(vic.client, "proto") }},
+		{"a Connect client in JSON is refused with the same hint", func() error {
+			return send(w.env.ChatAt(w.base, vic.token, connect.WithProtoJSON(), connect.WithInterceptors(forwardedFor("192.0.2.1"))), "json")
+		}},
 		{"a gRPC client is refused with the same hint", func() error {
 			return send(w.env.ChatAt(w.base, vic.token, connect.WithGRPC(), connect.WithInterceptors(forwardedFor("192.0.2.1"))), "grpc")
+		}},
+		{"a gRPC-Web client is refused with the same hint", func() error {
+			return send(w.env.ChatAt(w.base, vic.token, connect.WithGRPCWeb(), connect.WithInterceptors(forwardedFor("192.0.2.1"))), "grpc-web")
 		}},
 		{"a forged token naming the spent conversation is refused like the real one", func() error { return send(forged, "forged") }},
 	} {
@@ -754,7 +761,7 @@ func TestASpentLimitRefusesAMessageBeforeItIsReadAndAForgedTokenSpendsNothing(t 
 			if testenv.Code(err) != connect.CodeResourceExhausted || !strings.Contains(err.Error(), "you are sending messages too fast") {
 				t.Fatalf("got %v; want ResourceExhausted: you are sending messages too fast", err)
 			}
-			if d, ok := limits.RetryDelay(err); strings.HasPrefix(c.name, "a gRPC") && (!ok || d != 20*time.Second) {
+			if d, ok := limits.RetryDelay(err); !ok || d != 20*time.Second {
 				t.Errorf("retry hint %s (%v); want 20s", d, ok)
 			}
 		})
