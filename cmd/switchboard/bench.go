@@ -85,6 +85,7 @@ owner instead (bench tenants and the bench_raw table are removed afterwards).`,
 	cmd.AddCommand(soakBenchCommand())
 	cmd.AddCommand(floodBenchCommand())
 	cmd.AddCommand(floodWorkerCommand())
+	cmd.AddCommand(victimWorkerCommand())
 	return cmd
 }
 

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime/pprof"
@@ -38,9 +36,13 @@ alike. The target: the victim's p50 and p99 under the flood, all flood phases po
 rise by at most 20% over the phases alone, pooled.
 
 The flooding clients run in a process of their own (this binary's hidden "bench
-flood-worker"), niced (--nice) and at a fixed attempted rate (--flood-rate), each client
-from an address of its own behind the loopback proxy the server trusts, so that the
-server's cost of the flood is measured and not the clients' CPU taken from the same cores.`,
+flood-worker"), under SCHED_IDLE (--idle; else niced, --nice) and at a fixed attempted
+rate (--flood-rate), each client from an address of its own behind the loopback proxy
+the server trusts, so that the server's cost of the flood is measured and not the
+clients' CPU taken from the same cores.
+The victim's clients run in a process of their own too ("bench victim-worker"), as they
+would on machines of their own: in the server's process they would wait in its scheduler
+behind the flood's calls, a delay no real client sees.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Command = strings.Join(os.Args, " ")
@@ -79,6 +81,7 @@ server's cost of the flood is measured and not the clients' CPU taken from the s
 					return err
 				}
 				o.FloodCommand = []string{self, "bench", "flood-worker"}
+				o.VictimCommand = []string{self, "bench", "victim-worker"}
 			}
 			rep, runErr := floodbench.Run(cmd.Context(), o)
 			if err := printReport(cmd.OutOrStdout(), rep, floodbench.Print, asJSON); err != nil {
@@ -96,13 +99,14 @@ server's cost of the flood is measured and not the clients' CPU taken from the s
 	f.IntVar(&o.FloodRate, "flood-rate", floodbench.DefaultFloodRate, "calls the flood attempts per second; 0 for as fast as its clients can")
 	f.IntVar(&o.FloodClients, "flood-clients", floodbench.DefaultFloodClients, "flooding clients, each from an address of its own")
 	f.Float64Var(&o.FloodStartShare, "flood-start-share", floodbench.DefaultFloodStartShare, "share of the flood's calls that start conversations (the others send messages)")
-	f.IntVar(&o.Nice, "nice", floodbench.DefaultNice, "niceness of the flood worker process (0 for none)")
-	f.BoolVar(&inProcess, "in-process", false, "flood from goroutines of this process instead of a niced worker process")
+	f.BoolVar(&o.Idle, "idle", true, "run the flood worker process under SCHED_IDLE (chrt --idle), which takes only the CPU nothing else wants")
+	f.IntVar(&o.Nice, "nice", floodbench.DefaultNice, "niceness of the flood worker process when not --idle (0 for none)")
+	f.BoolVar(&inProcess, "in-process", false, "run the flooding and the victim's clients as goroutines of this process instead of worker processes")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
 	f.Int32Var(&o.MaxConns, "max-conns", 32, "connection pool size of the server")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON too")
 	f.StringToIntVar(&flooderLimits, "flooder-limits", nil, "the flooding tenant's own spec.limits, as name=value,… (default: none, the server's defaults apply)")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server's process (the victim's clients included) to this file")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server's process to this file")
 	return cmd
 }
 
@@ -116,17 +120,23 @@ func floodWorkerCommand() *cobra.Command {
 		Hidden: true,
 		Args:   cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			var cfg floodbench.FloodConfig
-			dec := json.NewDecoder(os.Stdin)
-			if err := dec.Decode(&cfg); err != nil {
-				return fmt.Errorf("reading the flood's configuration: %w", err)
-			}
-			ctx, cancel := context.WithCancel(cmd.Context())
-			go func() {
-				io.Copy(io.Discard, io.MultiReader(dec.Buffered(), os.Stdin)) //nolint:errcheck
-				cancel()
-			}()
-			return json.NewEncoder(cmd.OutOrStdout()).Encode(floodbench.Flood(ctx, cfg))
+			return floodbench.FloodWorker(cmd.Context(), os.Stdin, cmd.OutOrStdout())
+		},
+	}
+}
+
+// victimWorkerCommand is the victim's clients of `bench flood` in a process of their own:
+// it reads a VictimConfig on standard input, prints a line once the conversations are
+// accepted and sending begins, sends until standard input closes, and prints the
+// messages' times as JSON.
+func victimWorkerCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:    "victim-worker",
+		Short:  "The victim tenant's clients of bench flood (reads its configuration on standard input)",
+		Hidden: true,
+		Args:   cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return floodbench.VictimWorker(cmd.Context(), os.Stdin, cmd.OutOrStdout())
 		},
 	}
 }

@@ -2,10 +2,12 @@
 // runs it: a victim tenant chats at a steady pace (its visitors send, its agents receive
 // on their AgentStream) while its send-to-delivery latency is measured, first alone, then
 // while another tenant floods the same server with conversations and messages far above
-// its limits, then alone again. The flooding clients run in a process of their own, niced
-// and at a fixed attempted rate, so that what is measured is what the server pays for the
-// flood (refusing it, and serving what the flooder's limits let through), not the clients'
-// own CPU taken from the two.
+// its limits, then alone again. Each tenant's clients run in a process of their own, as
+// they would on machines of their own: the flooding clients niced and at a fixed
+// attempted rate, so that what is measured is what the server pays for the flood
+// (refusing it, and serving what the flooder's limits let through), not the clients' own
+// CPU taken from the two; the victim's apart from the server's process, so that its
+// clients do not wait in the server's scheduler behind the flood's calls.
 package floodbench
 
 import (
@@ -21,7 +23,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"connectrpc.com/connect"
@@ -64,8 +65,14 @@ type Options struct {
 	// FloodConfig on its standard input and prints FloodStats when it closes; nil floods
 	// from this process.
 	FloodCommand []string
-	// Nice is the flood worker's niceness (0–19).
+	// Idle runs the flood worker under SCHED_IDLE; otherwise Nice is its niceness (0–19).
+	Idle bool
 	Nice int
+	// VictimCommand runs a victim worker (`switchboard bench victim-worker`), which reads a
+	// VictimConfig on its standard input, prints a line once it is sending, and prints
+	// its samples when its standard input closes; nil runs the victim's clients in this
+	// process.
+	VictimCommand []string
 	// DatabaseURL is a schema owner's connection to use; empty starts a private cluster.
 	DatabaseURL string
 	// MaxConns is the server's pool size; 0 means 32.
@@ -155,10 +162,11 @@ type Phase struct {
 	SendErrors  int           `json:"sendErrors"`
 	Latency     bench.Latency `json:"latency"`
 	Ack         bench.Latency `json:"ack"`
-	// CPU is the server's process (the victim's clients included; they are light) and
-	// PostgreSQL; FloodCores the flood worker's, when apart.
-	CPU        bench.CPU `json:"cpu"`
-	FloodCores float64   `json:"floodCores,omitempty"`
+	// CPU is the server's process (the victim's clients included when they run in it)
+	// and PostgreSQL; VictimCores and FloodCores the victim and flood workers', when apart.
+	CPU         bench.CPU `json:"cpu"`
+	VictimCores float64   `json:"victimCores,omitempty"`
+	FloodCores  float64   `json:"floodCores,omitempty"`
 	// LoadAverage is the machine's one-minute load average at the phase's end.
 	LoadAverage float64 `json:"loadAverage"`
 }
@@ -219,20 +227,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}()
 	base := "http://" + ln.Addr().String()
 
-	r := &run{o: o, reload: srv.Limits.Reload, base: base, postmaster: db.Postmaster, msgs: map[string]*sample{}, accepted: map[string]bool{}, epoch: time.Now()}
+	r := &run{o: o, reload: srv.Limits.Reload, base: base, postmaster: db.Postmaster}
 	r.http = h2c()
 	defer r.http.CloseIdleConnections()
-	agentCtx, stopAgents := context.WithCancel(ctx)
-	defer stopAgents()
 	o.Logf("flood bench: setting up the victim (%d conversations) and the flooder", o.Conversations)
-	floodCfg, err := r.setup(ctx, agentCtx, db.URL)
+	s, err := r.setup(ctx, db.URL)
 	if err != nil {
 		return rep, err
 	}
-	sendCtx, stopSends := context.WithCancel(ctx)
-	var sends sync.WaitGroup
-	for i, c := range r.convs {
-		sends.Go(func() { r.chat(sendCtx, i, c) })
+	defer s.conn.Close(context.WithoutCancel(ctx))
+	vic, err := r.startVictim(ctx, s.victim)
+	if err != nil {
+		return rep, err
+	}
+	r.victim = vic
+	floodCfg, err := r.setupFlooder(ctx, s)
+	if err != nil {
+		vic.stop() //nolint:errcheck // the setup's error is the one to tell
+		return rep, err
 	}
 
 	// Phases alone and under the flood take turns, so that what else the machine does
@@ -248,8 +260,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		o.Logf("flood bench: %s: %d clients at %s attempted calls/s, %.0f%% starting conversations", name, o.FloodClients, rateText(o.FloodRate), o.FloodStartShare*100)
 		fl, err := r.startFlood(ctx, floodCfg)
 		if err != nil {
-			stopSends()
-			sends.Wait()
+			vic.stop() //nolint:errcheck // the flood's error is the one to tell
 			return rep, err
 		}
 		rep.Phases = append(rep.Phases, r.phase(ctx, name, fl))
@@ -260,15 +271,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Flood.add(st)
 	}
 	alone(o.Rounds + 1)
-	stopSends()
-	sends.Wait()
-	r.drain(ctx)
+	samples, err := vic.stop()
+	if err != nil {
+		return rep, fmt.Errorf("the victim's clients: %w", err)
+	}
 	for i := range rep.Phases {
-		r.finish(&rep.Phases[i], rep.Phases[i].Name)
+		r.finish(&rep.Phases[i], rep.Phases[i].Name, samples)
 	}
 	rep.Alone, rep.Flooded = Phase{Name: "alone, pooled"}, Phase{Name: "flood, pooled"}
-	r.finish(&rep.Alone, "alone ")
-	r.finish(&rep.Flooded, "flood ")
+	r.finish(&rep.Alone, "alone ", samples)
+	r.finish(&rep.Flooded, "flood ", samples)
 	meanOf(&rep.Alone, rep.Phases, "alone ")
 	meanOf(&rep.Flooded, rep.Phases, "flood ")
 	judge(rep)
@@ -285,39 +297,15 @@ type run struct {
 	base       string
 	postmaster int
 	http       *http.Client
-	epoch      time.Time
-	convs      []*conversation
-	agents     []*agent
-
-	mu       sync.Mutex
-	msgs     map[string]*sample
-	windows  []window
-	accepted map[string]bool
+	victim     *victimClients
+	windows    []window
 }
 
-type conversation struct {
-	id, token string
-	client    chatv1connect.ChatServiceClient
-}
-
-type agent struct {
-	username, token string
-}
-
-// sample is one victim message: nanoseconds since the epoch when it was sent,
-// acknowledged and delivered (0 for not yet).
-type sample struct {
-	sent, ack, delivered int64
-	// failed is a send that failed; canceled one still in flight when the run stopped.
-	failed, canceled bool
-}
-
+// window is a phase's measured time, in Unix nanoseconds.
 type window struct {
 	name     string
 	from, to int64
 }
-
-func (r *run) now() int64 { return int64(time.Since(r.epoch)) }
 
 func h2c() *http.Client {
 	p := new(http.Protocols)
@@ -367,9 +355,17 @@ func (h headers) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect
 	return next
 }
 
-// setup provisions both tenants, brings their agents online, starts the victim's
-// conversations (accepted) and the flooder's first ones.
-func (r *run) setup(ctx, agentCtx context.Context, url string) (FloodConfig, error) {
+// setting is what the setup made: the victim's clients' configuration, and what the
+// flooder's setup goes on from.
+type setting struct {
+	conn     *pgx.Conn
+	cfg      *provision.Config
+	victim   VictimConfig
+	floodKey string
+}
+
+// setup provisions both tenants and signs their agents in.
+func (r *run) setup(ctx context.Context, url string) (*setting, error) {
 	nAgents := (r.o.Conversations + victimCapacity - 1) / victimCapacity
 	cfg := &provision.Config{Tenants: []v1alpha1.Tenant{
 		{ObjectMeta: metav1.ObjectMeta{Name: victimTenant}},
@@ -379,9 +375,10 @@ func (r *run) setup(ctx, agentCtx context.Context, url string) (FloodConfig, err
 		cfg.BusinessUnits = append(cfg.BusinessUnits, v1alpha1.BusinessUnit{ObjectMeta: metav1.ObjectMeta{Name: unitName, Namespace: t},
 			Spec: v1alpha1.BusinessUnitSpec{OfflineMessages: new(bool)}})
 	}
+	var agents []string
 	for i := range nAgents {
 		name := fmt.Sprintf("agent%d", i+1)
-		r.agents = append(r.agents, &agent{username: name})
+		agents = append(agents, name)
 		cfg.AgentCapacities = append(cfg.AgentCapacities, v1alpha1.AgentCapacity{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: victimTenant},
 			Spec: v1alpha1.AgentCapacitySpec{Agent: name, BusinessUnits: []string{unitName}, MaxConversations: victimCapacity}})
 	}
@@ -389,24 +386,29 @@ func (r *run) setup(ctx, agentCtx context.Context, url string) (FloodConfig, err
 		Spec: v1alpha1.AgentCapacitySpec{Agent: "flood-agent", BusinessUnits: []string{unitName}, MaxConversations: 50}})
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		return FloodConfig{}, err
+		return nil, err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	s := &setting{conn: conn, cfg: cfg}
+	fail := func(err error) (*setting, error) {
+		conn.Close(context.WithoutCancel(ctx))
+		return nil, err
+	}
 	applied, err := provision.Apply(ctx, conn, cfg)
 	if err != nil {
-		return FloodConfig{}, fmt.Errorf("provisioning: %w", err)
+		return fail(fmt.Errorf("provisioning: %w", err))
 	}
 	hash, err := auth.HashPassword(password)
 	if err != nil {
-		return FloodConfig{}, err
+		return fail(err)
 	}
 	if err := provision.DemoAccounts(ctx, conn, applied, hash); err != nil {
-		return FloodConfig{}, err
+		return fail(err)
 	}
 	keys := map[string]string{}
 	for _, a := range applied {
 		keys[a.Name] = a.WidgetKey
 	}
+	s.floodKey = keys[floodTenant]
 
 	authc := authv1connect.NewAuthServiceClient(r.http, r.base, connect.WithInterceptors(headers{"X-Forwarded-For": "192.0.2.1"}))
 	login := func(tenant, username string) (string, error) {
@@ -416,170 +418,48 @@ func (r *run) setup(ctx, agentCtx context.Context, url string) (FloodConfig, err
 		}
 		return res.Msg.Token, nil
 	}
-	online := make(chan error, nAgents+1)
-	for _, a := range r.agents {
-		if a.token, err = login(victimTenant, a.username); err != nil {
-			return FloodConfig{}, err
+	s.victim = VictimConfig{Base: r.base, WidgetKey: keys[victimTenant], Unit: unitName, Conversations: r.o.Conversations, Interval: r.o.Interval}
+	for _, a := range agents {
+		token, err := login(victimTenant, a)
+		if err != nil {
+			return fail(err)
 		}
-		go r.runAgent(agentCtx, r.chatFrom("192.0.2.1", a.token), online)
+		s.victim.Agents = append(s.victim.Agents, token)
 	}
+	// The flooder's agent is kept online by the victim's clients: its conversations
+	// need one to start.
 	floodAgent, err := login(floodTenant, "flood-agent")
 	if err != nil {
-		return FloodConfig{}, err
+		return fail(err)
 	}
-	go r.runAgent(agentCtx, r.chatFrom("192.0.2.1", floodAgent), online)
-	for range nAgents + 1 {
-		select {
-		case err := <-online:
-			if err != nil {
-				return FloodConfig{}, err
-			}
-		case <-time.After(30 * time.Second):
-			return FloodConfig{}, fmt.Errorf("agents not online within 30s")
-		}
-	}
+	s.victim.Bystanders = []string{floodAgent}
+	return s, nil
+}
 
-	start := func(tenant string, i int) (*conversation, error) {
-		c := r.chatFrom(fmt.Sprintf("198.18.%d.%d", i/250, i%250+1), "")
-		res, err := c.StartConversation(ctx, connect.NewRequest(&chatv1.StartConversationRequest{WidgetKey: keys[tenant], BusinessUnit: unitName, VisitorName: "Visitor " + strconv.Itoa(i+1)}))
-		if err != nil {
-			return nil, fmt.Errorf("starting a conversation of %s: %w", tenant, err)
-		}
-		return &conversation{id: res.Msg.Conversation.Id, token: res.Msg.VisitorToken}, nil
-	}
-	for i := range r.o.Conversations {
-		c, err := start(victimTenant, i)
-		if err != nil {
-			return FloodConfig{}, err
-		}
-		c.client = r.chatFrom(fmt.Sprintf("198.18.%d.%d", i/250, i%250+1), c.token)
-		r.convs = append(r.convs, c)
-	}
-	fc := FloodConfig{Base: r.base, WidgetKey: keys[floodTenant], Unit: unitName, Rate: r.o.FloodRate, Clients: r.o.FloodClients,
+// setupFlooder starts the flooder's first conversations, once its agent is online, and
+// gives it its own limits if it has any.
+func (r *run) setupFlooder(ctx context.Context, s *setting) (FloodConfig, error) {
+	fc := FloodConfig{Base: r.base, WidgetKey: s.floodKey, Unit: unitName, Rate: r.o.FloodRate, Clients: r.o.FloodClients,
 		StartShare: r.o.FloodStartShare, HTTPConnections: 4}
 	for i := range floodVisitors {
-		c, err := start(floodTenant, 10_000+i)
+		c := r.chatFrom(fmt.Sprintf("198.18.%d.%d", (10_000+i)/250, (10_000+i)%250+1), "")
+		res, err := c.StartConversation(ctx, connect.NewRequest(&chatv1.StartConversationRequest{WidgetKey: s.floodKey, BusinessUnit: unitName, VisitorName: fmt.Sprintf("Visitor %d", 10_001+i)}))
 		if err != nil {
-			return FloodConfig{}, err
+			return fc, fmt.Errorf("starting a conversation of %s: %w", floodTenant, err)
 		}
-		fc.Visitors = append(fc.Visitors, Visitor{Conversation: c.id, Token: c.token})
+		fc.Visitors = append(fc.Visitors, Visitor{Conversation: res.Msg.Conversation.Id, Token: res.Msg.VisitorToken})
 	}
 	if r.o.FlooderLimits != nil {
 		// Set once the flooder's first conversations are there, and read at once.
-		cfg.Tenants[1].Spec.Limits = r.o.FlooderLimits
-		if _, err := provision.Apply(ctx, conn, cfg); err != nil {
-			return FloodConfig{}, fmt.Errorf("setting the flooder's limits: %w", err)
+		s.cfg.Tenants[1].Spec.Limits = r.o.FlooderLimits
+		if _, err := provision.Apply(ctx, s.conn, s.cfg); err != nil {
+			return fc, fmt.Errorf("setting the flooder's limits: %w", err)
 		}
 		if err := r.reload(ctx); err != nil {
-			return FloodConfig{}, err
+			return fc, err
 		}
-	}
-	// The victim's agents accept their conversations (runAgent does, as they come).
-	deadline := time.Now().Add(60 * time.Second)
-	for !r.allAccepted() {
-		if time.Now().After(deadline) {
-			return FloodConfig{}, fmt.Errorf("the victim's conversations were not all accepted within 60s")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	return fc, nil
-}
-
-func (r *run) allAccepted() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, c := range r.convs {
-		if !r.accepted[c.id] {
-			return false
-		}
-	}
-	return len(r.convs) == r.o.Conversations
-}
-
-func (r *run) markAccepted(id string) {
-	r.mu.Lock()
-	r.accepted[id] = true
-	r.mu.Unlock()
-}
-
-// runAgent keeps an agent's stream open: it accepts what is assigned and records the
-// victims' messages delivered. The first status says the agent is online.
-func (r *run) runAgent(ctx context.Context, c chatv1connect.ChatServiceClient, online chan<- error) {
-	first := true
-	for ctx.Err() == nil {
-		stream, err := c.AgentStream(ctx, connect.NewRequest(&chatv1.AgentStreamRequest{}))
-		if err != nil {
-			if first {
-				online <- err
-				return
-			}
-			time.Sleep(100 * time.Millisecond)
-			continue
-		}
-		for stream.Receive() {
-			now := r.now()
-			switch u := stream.Msg().Update.(type) {
-			case *chatv1.AgentStreamResponse_Status:
-				if first {
-					first = false
-					online <- nil
-				}
-			case *chatv1.AgentStreamResponse_Assignment:
-				conv := u.Assignment.GetConversation()
-				switch {
-				case u.Assignment.Change == chatv1.AssignmentChange_ASSIGNMENT_CHANGE_OPEN && conv.GetState() == chatv1.ConversationState_CONVERSATION_STATE_ASSIGNED:
-					go func() {
-						if _, err := c.AcceptConversation(ctx, connect.NewRequest(&chatv1.AcceptConversationRequest{ConversationId: conv.GetId()})); err == nil {
-							r.markAccepted(conv.GetId())
-						}
-					}()
-				case conv.GetState() == chatv1.ConversationState_CONVERSATION_STATE_ACTIVE:
-					r.markAccepted(conv.GetId())
-				}
-			case *chatv1.AgentStreamResponse_Event:
-				if m := u.Event.GetMessage(); m != nil && u.Event.GetAuthor().GetKind() == chatv1.AuthorKind_AUTHOR_KIND_VISITOR {
-					r.mu.Lock()
-					if s := r.msgs[m.ClientMessageId]; s != nil && s.delivered == 0 {
-						s.delivered = now
-					}
-					r.mu.Unlock()
-				}
-			}
-		}
-		stream.Close()
-	}
-}
-
-// chat sends conversation i's messages every interval, staggered over the interval.
-func (r *run) chat(ctx context.Context, i int, c *conversation) {
-	offset := r.o.Interval * time.Duration(i) / time.Duration(len(r.convs))
-	select {
-	case <-ctx.Done():
-		return
-	case <-time.After(offset):
-	}
-	t := time.NewTicker(r.o.Interval)
-	defer t.Stop()
-	for n := 0; ; n++ {
-		id := fmt.Sprintf("v%d-%d", i, n)
-		s := &sample{sent: r.now()}
-		r.mu.Lock()
-		r.msgs[id] = s
-		r.mu.Unlock()
-		_, err := c.client.SendMessage(ctx, connect.NewRequest(&chatv1.SendMessageRequest{ConversationId: c.id, ClientMessageId: id, Text: "How long until my order ships?"}))
-		r.mu.Lock()
-		if err != nil {
-			s.failed, s.canceled = ctx.Err() == nil, ctx.Err() != nil
-		} else {
-			s.ack = r.now()
-		}
-		r.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
 }
 
 // phase waits out a warmup, then measures for the duration.
@@ -589,50 +469,29 @@ func (r *run) phase(ctx context.Context, name string, fl *flood) Phase {
 	case <-time.After(r.o.Warmup):
 	}
 	before := bench.SampleCPU(r.postmaster)
+	victimBefore := r.victim.cpu()
 	var floodBefore time.Duration
 	if fl != nil {
 		floodBefore = fl.cpu()
 	}
-	w := window{name: name, from: r.now()}
+	started := time.Now()
 	select {
 	case <-ctx.Done():
 	case <-time.After(r.o.Duration):
 	}
-	w.to = r.now()
-	r.mu.Lock()
-	r.windows = append(r.windows, w)
-	r.mu.Unlock()
-	p := Phase{Name: name, CPU: before.Until(bench.SampleCPU(r.postmaster)), LoadAverage: loadAverage()}
+	took := time.Since(started)
+	r.windows = append(r.windows, window{name: name, from: started.UnixNano(), to: started.UnixNano() + int64(took)})
+	p := Phase{Name: name, CPU: before.Until(bench.SampleCPU(r.postmaster)), LoadAverage: loadAverage(),
+		VictimCores: (r.victim.cpu() - victimBefore).Seconds() / took.Seconds()}
 	if fl != nil {
-		p.FloodCores = (fl.cpu() - floodBefore).Seconds() / time.Duration(w.to-w.from).Seconds()
+		p.FloodCores = (fl.cpu() - floodBefore).Seconds() / took.Seconds()
 	}
 	return p
 }
 
-// drain waits until every acknowledged message was delivered, or drainTimeout.
-func (r *run) drain(ctx context.Context) {
-	deadline := time.Now().Add(drainTimeout)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		r.mu.Lock()
-		missing := 0
-		for _, s := range r.msgs {
-			if s.ack != 0 && s.delivered == 0 {
-				missing++
-			}
-		}
-		r.mu.Unlock()
-		if missing == 0 {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // finish computes a phase's figures from the messages sent in its window.
 // The windows are those whose name is, or starts with, name.
-func (r *run) finish(p *Phase, name string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+func (r *run) finish(p *Phase, name string, samples []Sample) {
 	var ws []window
 	for _, x := range r.windows {
 		if x.name == name || strings.HasPrefix(x.name, name) {
@@ -648,21 +507,21 @@ func (r *run) finish(p *Phase, name string) {
 		return false
 	}
 	var lat, ack []int64
-	for _, s := range r.msgs {
-		if !in(s.sent) || s.canceled {
+	for _, s := range samples {
+		if !in(s.Sent) || s.Canceled {
 			continue
 		}
 		p.Sent++
 		switch {
-		case s.failed:
+		case s.Failed:
 			p.SendErrors++
-		case s.delivered != 0:
+		case s.Delivered != 0:
 			p.Delivered++
-			lat = append(lat, s.delivered-s.sent)
-			if s.ack != 0 {
-				ack = append(ack, s.ack-s.sent)
+			lat = append(lat, s.Delivered-s.Sent)
+			if s.Ack != 0 {
+				ack = append(ack, s.Ack-s.Sent)
 			}
-		case s.ack != 0:
+		case s.Ack != 0:
 			p.Undelivered++
 		}
 	}
@@ -679,6 +538,7 @@ func meanOf(p *Phase, phases []Phase, prefix string) {
 		}
 		n++
 		p.CPU.ProcessCores += x.CPU.ProcessCores
+		p.VictimCores += x.VictimCores
 		p.FloodCores += x.FloodCores
 		p.LoadAverage += x.LoadAverage
 		if x.CPU.PostgresCores < 0 || p.CPU.PostgresCores < 0 {
@@ -691,6 +551,7 @@ func meanOf(p *Phase, phases []Phase, prefix string) {
 		return
 	}
 	p.CPU.ProcessCores /= n
+	p.VictimCores /= n
 	p.FloodCores /= n
 	p.LoadAverage /= n
 	if p.CPU.PostgresCores > 0 {
@@ -751,14 +612,26 @@ func (r *run) startFlood(ctx context.Context, cfg FloodConfig) (*flood, error) {
 		}, nil
 	}
 	args := append([]string(nil), r.o.FloodCommand...)
-	nice := false
-	if r.o.Nice > 0 {
+	var priority string
+	switch {
+	case r.o.Idle:
+		// SCHED_IDLE: the flood's clients get only the CPU nothing else wants, as on
+		// machines of their own; niced, their wakeups still take the CPU from the server's
+		// threads now and then.
+		if path, err := exec.LookPath("chrt"); err == nil {
+			args = append([]string{path, "--idle", "0"}, args...)
+			priority = "SCHED_IDLE"
+			break
+		}
+		r.o.Logf("flood bench: no chrt command; the flood runs niced instead of under SCHED_IDLE")
+		fallthrough
+	case r.o.Nice > 0:
 		if path, err := exec.LookPath("nice"); err == nil {
 			args = append([]string{path, "-n", strconv.Itoa(r.o.Nice)}, args...)
-			nice = true
-		} else {
-			r.o.Logf("flood bench: no nice command; the flood runs at normal priority")
+			priority = "nice " + strconv.Itoa(r.o.Nice)
+			break
 		}
+		r.o.Logf("flood bench: no nice command; the flood runs at normal priority")
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	stdin, err := cmd.StdinPipe()
@@ -785,9 +658,7 @@ func (r *run) startFlood(ctx context.Context, cfg FloodConfig) (*flood, error) {
 				return st, fmt.Errorf("the flood worker's report (%v): %w", err, jerr)
 			}
 			st.Separate = true
-			if nice {
-				st.Nice = r.o.Nice
-			}
+			st.Priority = priority
 			st.CPUSeconds = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 			return st, err
 		},

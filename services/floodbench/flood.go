@@ -2,8 +2,10 @@ package floodbench
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"sync"
@@ -61,9 +63,10 @@ type FloodStats struct {
 	RefusedWithoutHint int64 `json:"refusedWithoutHint"`
 	// Errors counts other answers by Connect code.
 	Errors map[string]int64 `json:"errors,omitempty"`
-	// CPUSeconds is the flood process's CPU time (when it ran apart), and Nice its niceness.
+	// CPUSeconds is the flood process's CPU time (when it ran apart), and Priority how
+	// it was lowered ("SCHED_IDLE", "nice 19"; empty for not).
 	CPUSeconds float64 `json:"cpuSeconds"`
-	Nice       int     `json:"nice"`
+	Priority   string  `json:"priority,omitempty"`
 	Separate   bool    `json:"separate"`
 }
 
@@ -148,6 +151,23 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodStats {
 	return st
 }
 
+// FloodWorker is a flood worker process's life: it reads a FloodConfig from in, floods
+// until in closes, and prints its FloodStats as JSON.
+func FloodWorker(ctx context.Context, in io.Reader, out io.Writer) error {
+	var cfg FloodConfig
+	dec := json.NewDecoder(in)
+	if err := dec.Decode(&cfg); err != nil {
+		return fmt.Errorf("reading the flood's configuration: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		io.Copy(io.Discard, io.MultiReader(dec.Buffered(), in)) //nolint:errcheck
+		cancel()
+	}()
+	return json.NewEncoder(out).Encode(Flood(ctx, cfg))
+}
+
 // pool is the flood's conversations, the newest kept.
 type pool struct {
 	mu   sync.Mutex
@@ -186,7 +206,7 @@ func (s *FloodStats) add(o FloodStats) {
 	s.Refused += o.Refused
 	s.RefusedWithoutHint += o.RefusedWithoutHint
 	s.CPUSeconds += o.CPUSeconds
-	s.Nice, s.Separate = o.Nice, o.Separate
+	s.Priority, s.Separate = o.Priority, o.Separate
 	for code, n := range o.Errors {
 		if s.Errors == nil {
 			s.Errors = map[string]int64{}

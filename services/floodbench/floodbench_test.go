@@ -2,6 +2,8 @@ package floodbench
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,10 +18,33 @@ import (
 var cluster *localpg.Cluster
 
 func TestMain(m *testing.M) {
+	// The test binary is also the workers the benchmark runs apart.
+	switch os.Getenv(workerEnv) {
+	case "flood":
+		exit(FloodWorker(context.Background(), os.Stdin, os.Stdout))
+	case "victim":
+		exit(VictimWorker(context.Background(), os.Stdin, os.Stdout))
+	}
 	pgtest.Main(m, func(c *localpg.Cluster) int {
 		cluster = c
 		return m.Run()
 	})
+}
+
+// workerEnv names the worker the test binary is when set.
+const workerEnv = "FLOODBENCH_WORKER"
+
+func exit(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// worker is the command line of a worker process: this test binary, told which.
+func worker(which string) []string {
+	return []string{"env", workerEnv + "=" + which, os.Args[0]}
 }
 
 // A short run of the benchmark, so that it never rots: it asserts what was measured and
@@ -37,8 +62,12 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 		// Limits the short flood passes at once.
 		FlooderLimits:   &v1alpha1.TenantLimits{ConversationsPerMinute: ptr.To[int32](6), VisitorMessagesPerMinute: ptr.To[int32](2)},
 		FloodStartShare: 0.5,
-		DatabaseURL:     pgtest.NewDatabase(t, cluster),
-		Logf:            t.Logf,
+		// Both tenants' clients in processes of their own, as `bench flood` runs them.
+		FloodCommand:  worker("flood"),
+		VictimCommand: worker("victim"),
+		Idle:          true,
+		DatabaseURL:   pgtest.NewDatabase(t, cluster),
+		Logf:          t.Logf,
 	})
 	if err != nil {
 		t.Fatalf("Run: %v", err)
@@ -61,8 +90,18 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 			t.Errorf("pooled phase %s: server cores %.2f, load average %.2f; want its phases' means", p.Name, p.CPU.ProcessCores, p.LoadAverage)
 		}
 	}
-	if rep.Flooded.FloodCores != rep.Phases[1].FloodCores {
-		t.Errorf("pooled flood cores %.2f; want the flood phase's %.2f", rep.Flooded.FloodCores, rep.Phases[1].FloodCores)
+	if rep.Flooded.FloodCores <= 0 || rep.Flooded.FloodCores != rep.Phases[1].FloodCores {
+		t.Errorf("pooled flood cores %.2f; want the flood phase's %.2f, measured apart", rep.Flooded.FloodCores, rep.Phases[1].FloodCores)
+	}
+	var victim float64
+	for _, p := range rep.Phases {
+		victim += p.VictimCores
+	}
+	if victim <= 0 {
+		t.Errorf("victim cores %.2f over the phases; want the victim's clients measured apart", victim)
+	}
+	if !rep.Flood.Separate || rep.Flood.Priority == "" {
+		t.Errorf("flood separate %v, priority %q; want a worker process of lowered priority", rep.Flood.Separate, rep.Flood.Priority)
 	}
 	f := rep.Flood
 	if f.Attempted == 0 || f.Refused == 0 || f.AcceptedStarts+f.AcceptedMessages == 0 {

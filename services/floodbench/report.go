@@ -15,20 +15,19 @@ func Print(w io.Writer, rep *Report) error {
 	fmt.Fprintf(&b, "flood isolation: victim tenant %d conversations, a message each every %s; flooder limits %s\n", rep.Conversations, rep.Interval, rep.Limits)
 	fmt.Fprintf(&b, "database: %s; %d CPUs\n\n", rep.Database, rep.NumCPU)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "phase\tsent\tdelivered\tundelivered\tsend errors\tsend-to-delivery p50 / p99 / max\tack p50 / p99\tserver cores\tpostgres cores\tflood cores\tload avg\t")
+	fmt.Fprintln(tw, "phase\tsent\tdelivered\tundelivered\tsend errors\tsend-to-delivery p50 / p99 / max\tack p50 / p99\tserver cores\tpostgres cores\tvictim cores\tflood cores\tload avg\t")
 	for _, p := range append(append([]Phase(nil), rep.Phases...), rep.Alone, rep.Flooded) {
-		flood := "-"
-		if p.FloodCores > 0 {
-			flood = fmt.Sprintf("%.2f", p.FloodCores)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.2f / %.2f / %.2f ms\t%.2f / %.2f ms\t%.2f\t%s\t%s\t%.1f\t\n", p.Name, p.Sent, p.Delivered, p.Undelivered, p.SendErrors,
-			p.Latency.P50Ms, p.Latency.P99Ms, p.Latency.MaxMs, p.Ack.P50Ms, p.Ack.P99Ms, p.CPU.ProcessCores, cores(p.CPU.PostgresCores), flood, p.LoadAverage)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.2f / %.2f / %.2f ms\t%.2f / %.2f ms\t%.2f\t%s\t%s\t%s\t%.1f\t\n", p.Name, p.Sent, p.Delivered, p.Undelivered, p.SendErrors,
+			p.Latency.P50Ms, p.Latency.P99Ms, p.Latency.MaxMs, p.Ack.P50Ms, p.Ack.P99Ms, p.CPU.ProcessCores, cores(p.CPU.PostgresCores), apart(p.VictimCores), apart(p.FloodCores), p.LoadAverage)
 	}
 	tw.Flush()
 	f := rep.Flood
 	where := "in this process"
 	if f.Separate {
-		where = fmt.Sprintf("in a process of its own, nice %d, %.1f CPU seconds", f.Nice, f.CPUSeconds)
+		where = fmt.Sprintf("in a process of its own, %.1f CPU seconds", f.CPUSeconds)
+		if f.Priority != "" {
+			where = fmt.Sprintf("in a process of its own, %s, %.1f CPU seconds", f.Priority, f.CPUSeconds)
+		}
 	}
 	target := "unbounded"
 	if rep.FloodRate > 0 {
@@ -53,6 +52,14 @@ func Print(w io.Writer, rep *Report) error {
 func cores(v float64) string {
 	if v < 0 {
 		return "?"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// apart is the cores of a worker process, or "-" when it did not run apart.
+func apart(v float64) string {
+	if v <= 0 {
+		return "-"
 	}
 	return fmt.Sprintf("%.2f", v)
 }
