@@ -36,10 +36,9 @@ alike. The target: the victim's p50 and p99 under the flood, all flood phases po
 rise by at most 20% over the phases alone, pooled.
 
 The flooding clients run in a process of their own (this binary's hidden "bench
-flood-worker"), under SCHED_IDLE (--idle; else niced, --nice) and at a fixed attempted
-rate (--flood-rate), each client from an address of its own behind the loopback proxy
-the server trusts, so that the server's cost of the flood is measured and not the
-clients' CPU taken from the same cores.
+flood-worker"), niced (--nice) and at a fixed attempted rate (--flood-rate), each client
+from an address of its own behind the loopback proxy the server trusts, so that the
+server's cost of the flood is measured and not the clients' CPU taken from the same cores.
 The victim's clients run in a process of their own too ("bench victim-worker"), as they
 would on machines of their own: in the server's process they would wait in its scheduler
 behind the flood's calls, a delay no real client sees.`,
@@ -99,8 +98,7 @@ behind the flood's calls, a delay no real client sees.`,
 	f.IntVar(&o.FloodRate, "flood-rate", floodbench.DefaultFloodRate, "calls the flood attempts per second; 0 for as fast as its clients can")
 	f.IntVar(&o.FloodClients, "flood-clients", floodbench.DefaultFloodClients, "flooding clients, each from an address of its own")
 	f.Float64Var(&o.FloodStartShare, "flood-start-share", floodbench.DefaultFloodStartShare, "share of the flood's calls that start conversations (the others send messages)")
-	f.BoolVar(&o.Idle, "idle", true, "run the flood worker process under SCHED_IDLE (chrt --idle), which takes only the CPU nothing else wants")
-	f.IntVar(&o.Nice, "nice", floodbench.DefaultNice, "niceness of the flood worker process when not --idle (0 for none)")
+	f.IntVar(&o.Nice, "nice", floodbench.DefaultNice, "niceness of the flood worker process (0 for none)")
 	f.BoolVar(&inProcess, "in-process", false, "run the flooding and the victim's clients as goroutines of this process instead of worker processes")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
 	f.Int32Var(&o.MaxConns, "max-conns", 32, "connection pool size of the server")

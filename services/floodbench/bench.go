@@ -65,8 +65,7 @@ type Options struct {
 	// FloodConfig on its standard input and prints FloodStats when it closes; nil floods
 	// from this process.
 	FloodCommand []string
-	// Idle runs the flood worker under SCHED_IDLE; otherwise Nice is its niceness (0–19).
-	Idle bool
+	// Nice is the flood worker's niceness (0–19).
 	Nice int
 	// VictimCommand runs a victim worker (`switchboard bench victim-worker`), which reads a
 	// VictimConfig on its standard input, prints a line once it is sending, and prints
@@ -613,25 +612,13 @@ func (r *run) startFlood(ctx context.Context, cfg FloodConfig) (*flood, error) {
 	}
 	args := append([]string(nil), r.o.FloodCommand...)
 	var priority string
-	switch {
-	case r.o.Idle:
-		// SCHED_IDLE: the flood's clients get only the CPU nothing else wants, as on
-		// machines of their own; niced, their wakeups still take the CPU from the server's
-		// threads now and then.
-		if path, err := exec.LookPath("chrt"); err == nil {
-			args = append([]string{path, "--idle", "0"}, args...)
-			priority = "SCHED_IDLE"
-			break
-		}
-		r.o.Logf("flood bench: no chrt command; the flood runs niced instead of under SCHED_IDLE")
-		fallthrough
-	case r.o.Nice > 0:
+	if r.o.Nice > 0 {
 		if path, err := exec.LookPath("nice"); err == nil {
 			args = append([]string{path, "-n", strconv.Itoa(r.o.Nice)}, args...)
 			priority = "nice " + strconv.Itoa(r.o.Nice)
-			break
+		} else {
+			r.o.Logf("flood bench: no nice command; the flood runs at normal priority")
 		}
-		r.o.Logf("flood bench: no nice command; the flood runs at normal priority")
 	}
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	stdin, err := cmd.StdinPipe()

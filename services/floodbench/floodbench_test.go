@@ -65,7 +65,7 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 		// Both tenants' clients in processes of their own, as `bench flood` runs them.
 		FloodCommand:  worker("flood"),
 		VictimCommand: worker("victim"),
-		Idle:          true,
+		Nice:          19,
 		DatabaseURL:   pgtest.NewDatabase(t, cluster),
 		Logf:          t.Logf,
 	})
