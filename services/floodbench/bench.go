@@ -143,11 +143,14 @@ type Report struct {
 	FloodRate    int        `json:"floodRate"`
 	FloodClients int        `json:"floodClients"`
 	// P50Rise and P99Rise are the latency under the flood over the latency alone, less one.
-	P50Rise float64  `json:"p50Rise"`
-	P99Rise float64  `json:"p99Rise"`
-	Verdict string   `json:"verdict"`
-	Detail  string   `json:"detail"`
-	Errors  []string `json:"errors,omitempty"`
+	// ServerMicrosPerFloodCall is the server's CPU under the flood over its CPU alone,
+	// per call of the flood: what each costs it, to hold against the floor (Floor).
+	ServerMicrosPerFloodCall float64  `json:"serverMicrosPerFloodCall"`
+	P50Rise                  float64  `json:"p50Rise"`
+	P99Rise                  float64  `json:"p99Rise"`
+	Verdict                  string   `json:"verdict"`
+	Detail                   string   `json:"detail"`
+	Errors                   []string `json:"errors,omitempty"`
 }
 
 // Phase is one measured window of the victim's chat.
@@ -282,6 +285,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	r.finish(&rep.Flooded, "flood ", samples)
 	meanOf(&rep.Alone, rep.Phases, "alone ")
 	meanOf(&rep.Flooded, rep.Phases, "flood ")
+	if rep.Flood.Rate > 0 {
+		rep.ServerMicrosPerFloodCall = (rep.Flooded.CPU.ProcessCores - rep.Alone.CPU.ProcessCores) / rep.Flood.Rate * 1e6
+	}
 	judge(rep)
 	if ctx.Err() != nil {
 		return rep, ctx.Err()

@@ -114,3 +114,27 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 		t.Errorf("target not judged: %q %q", rep.Verdict, rep.Detail)
 	}
 }
+
+// The floor's short run: a bare server refuses the whole flood, with the retry hint the
+// flood counts, and what that cost it per call is measured.
+func TestFloorMeasuresABareServersCostPerRefusedCall(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	rep, err := Floor(ctx, Options{Warmup: 300 * time.Millisecond, Duration: time.Second, FloodRate: 300, FloodClients: 20,
+		FloodStartShare: 0.25, FloodCommand: worker("flood"), Nice: 19, Logf: t.Logf})
+	if err != nil {
+		t.Fatalf("Floor: %v", err)
+	}
+	var out strings.Builder
+	if err := PrintFloor(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Log(out.String())
+	if rep.CallsPerSecond < 100 || rep.Cores <= 0 || rep.MicrosPerCall <= 0 {
+		t.Errorf("floor %+v; want the calls answered and the CPU they took", rep)
+	}
+	// Calls still in flight when the flood stopped, one a client at most, are not counted.
+	if f := rep.Flood; f.Refused == 0 || f.Refused < f.Attempted-20 || len(f.Errors) != 0 || f.RefusedWithoutHint != 0 {
+		t.Errorf("flood %+v; want every call refused with a retry hint", f)
+	}
+}

@@ -38,6 +38,9 @@ func Print(w io.Writer, rep *Report) error {
 	for _, code := range slices.Sorted(maps.Keys(f.Errors)) {
 		fmt.Fprintf(&b, ", %d %s", f.Errors[code], code)
 	}
+	if rep.ServerMicrosPerFloodCall > 0 {
+		fmt.Fprintf(&b, "; the server's CPU per call of the flood: %.0f µs (the floor of a bare net/http server: bench flood --floor)", rep.ServerMicrosPerFloodCall)
+	}
 	fmt.Fprintf(&b, "\n\n%-12s victim latency rises at most %.0f%% under the flood: %s\n", rep.Verdict, Target*100, rep.Detail)
 	for _, e := range rep.Errors {
 		fmt.Fprintf(&b, "error: %s\n", e)
