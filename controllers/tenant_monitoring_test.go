@@ -325,12 +325,19 @@ spec: {metric: contactsPerHour, target: "6", warning: "4", critical: "2"}`))
 	apply(t, docs...)
 	tenant := docs[0].(*v1alpha1.Tenant)
 	monitoringCondition(t, tenant, metav1.ConditionTrue, v1alpha1.ReasonReconciled, 20*time.Second)
-	pr, rules, err := prometheusRule(t, tenant.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rules["SwitchboardContactsPerHourLow"]) != 2 {
-		t.Fatalf("rules %v, want a warning and a critical contacts alert", rules)
+	// The tenant may be reconciled once before its objective is seen: the rule gets the
+	// objective's alerts on a reconcile soon after.
+	var pr *monitoringv1.PrometheusRule
+	var rules map[string][]string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var err error
+		pr, rules, err = prometheusRule(t, tenant.Name)
+		if err == nil && len(rules["SwitchboardContactsPerHourLow"]) == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("rules %v (%v), want a warning and a critical contacts alert", rules, err)
+		}
 	}
 	pr.Spec.Groups = nil
 	if err := kube.Client.Update(ctx, pr); err != nil {

@@ -155,17 +155,27 @@ func Flood(ctx context.Context, cfg FloodConfig) FloodStats {
 // until in closes, and prints its FloodStats as JSON.
 func FloodWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 	var cfg FloodConfig
-	dec := json.NewDecoder(in)
-	if err := dec.Decode(&cfg); err != nil {
+	ctx, cancel, err := workerInput(ctx, in, &cfg)
+	if err != nil {
 		return fmt.Errorf("reading the flood's configuration: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	return json.NewEncoder(out).Encode(Flood(ctx, cfg))
+}
+
+// workerInput reads a worker's configuration, the JSON that starts in, into cfg, and
+// returns a context that ends when in closes: its parent's way to say stop.
+func workerInput(ctx context.Context, in io.Reader, cfg any) (context.Context, context.CancelFunc, error) {
+	dec := json.NewDecoder(in)
+	if err := dec.Decode(cfg); err != nil {
+		return ctx, func() {}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		io.Copy(io.Discard, io.MultiReader(dec.Buffered(), in)) //nolint:errcheck
 		cancel()
 	}()
-	return json.NewEncoder(out).Encode(Flood(ctx, cfg))
+	return ctx, cancel, nil
 }
 
 // pool is the flood's conversations, the newest kept.

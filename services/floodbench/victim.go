@@ -257,16 +257,11 @@ func (v *victim) drain() {
 // sending when in closes, and prints the samples.
 func VictimWorker(ctx context.Context, in io.Reader, out io.Writer) error {
 	var cfg VictimConfig
-	dec := json.NewDecoder(in)
-	if err := dec.Decode(&cfg); err != nil {
+	ctx, cancel, err := workerInput(ctx, in, &cfg)
+	if err != nil {
 		return fmt.Errorf("reading the victim's configuration: %w", err)
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go func() {
-		io.Copy(io.Discard, io.MultiReader(dec.Buffered(), in)) //nolint:errcheck
-		cancel()
-	}()
 	enc := json.NewEncoder(out)
 	samples, err := Victim(ctx, cfg, func() { enc.Encode(victimLine{Ready: true}) }) //nolint:errcheck // the parent reads it
 	if err != nil {
