@@ -19,7 +19,6 @@ func floodBenchCommand() *cobra.Command {
 	var (
 		o             floodbench.Options
 		asJSON        bool
-		floor         bool
 		inProcess     bool
 		flooderLimits map[string]int
 		cpuProfile    string
@@ -83,13 +82,6 @@ behind the flood's calls, a delay no real client sees.`,
 				o.FloodCommand = []string{self, "bench", "flood-worker"}
 				o.VictimCommand = []string{self, "bench", "victim-worker"}
 			}
-			if floor {
-				rep, runErr := floodbench.Floor(cmd.Context(), o)
-				if err := printReport(cmd.OutOrStdout(), rep, floodbench.PrintFloor, asJSON); err != nil {
-					return err
-				}
-				return runErr
-			}
 			rep, runErr := floodbench.Run(cmd.Context(), o)
 			if err := printReport(cmd.OutOrStdout(), rep, floodbench.Print, asJSON); err != nil {
 				return err
@@ -111,7 +103,7 @@ behind the flood's calls, a delay no real client sees.`,
 	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
 	f.Int32Var(&o.MaxConns, "max-conns", 32, "connection pool size of the server")
 	f.BoolVar(&asJSON, "json", false, "print the report as JSON too")
-	f.BoolVar(&floor, "floor", false, "instead, flood a bare net/http server that answers every call with one recorded refusal, and report its CPU per call: the floor under the server's own")
+	f.BoolVar(&o.Floor, "floor", false, "flood, instead of the server, a bare net/http server in its process that answers every call with one recorded refusal: what the flood costs in net/http alone")
 	f.StringToIntVar(&flooderLimits, "flooder-limits", nil, "the flooding tenant's own spec.limits, as name=value,… (default: none, the server's defaults apply)")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the server's process to this file")
 	return cmd

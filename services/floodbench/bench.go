@@ -67,6 +67,10 @@ type Options struct {
 	FloodCommand []string
 	// Nice is the flood worker's niceness (0–19).
 	Nice int
+	// Floor floods, instead of the server, a bare net/http server in its process that
+	// answers every call with one recorded refusal: the victim's latency and the CPU per
+	// flood call then show what the flood costs in net/http alone.
+	Floor bool
 	// VictimCommand runs a victim worker (`switchboard bench victim-worker`), which reads a
 	// VictimConfig on its standard input, prints a line once it is sending, and prints
 	// its samples when its standard input closes; nil runs the victim's clients in this
@@ -132,7 +136,9 @@ type Report struct {
 	NumCPU    int       `json:"numCPU"`
 	Database  string    `json:"database"`
 	// Limits are the flooding tenant's limits.
-	Limits        string  `json:"limits"`
+	Limits string `json:"limits"`
+	// Floor is a run whose flood went to a bare server (Options.Floor).
+	Floor         bool    `json:"floor,omitempty"`
 	Conversations int     `json:"conversations"`
 	Interval      string  `json:"interval"`
 	Phases        []Phase `json:"phases"`
@@ -144,7 +150,7 @@ type Report struct {
 	FloodClients int        `json:"floodClients"`
 	// P50Rise and P99Rise are the latency under the flood over the latency alone, less one.
 	// ServerMicrosPerFloodCall is the server's CPU under the flood over its CPU alone,
-	// per call of the flood: what each costs it, to hold against the floor (Floor).
+	// per call of the flood: what each costs it, to hold against the floor (Options.Floor).
 	ServerMicrosPerFloodCall float64  `json:"serverMicrosPerFloodCall"`
 	P50Rise                  float64  `json:"p50Rise"`
 	P99Rise                  float64  `json:"p99Rise"`
@@ -247,6 +253,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		vic.stop() //nolint:errcheck // the setup's error is the one to tell
 		return rep, err
+	}
+	if o.Floor {
+		bare, url, err := bareServer()
+		if err != nil {
+			vic.stop() //nolint:errcheck // the bare server's error is the one to tell
+			return rep, err
+		}
+		defer bare.Close()
+		floodCfg.Base, rep.Floor = url, true
 	}
 
 	// Phases alone and under the flood take turns, so that what else the machine does

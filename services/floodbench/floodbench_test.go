@@ -115,26 +115,34 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 	}
 }
 
-// The floor's short run: a bare server refuses the whole flood, with the retry hint the
-// flood counts, and what that cost it per call is measured.
-func TestFloorMeasuresABareServersCostPerRefusedCall(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+// The floor's short run: the flood goes to a bare server in the server's process, which
+// refuses all of it with the retry hint the flood counts, while the victim is measured
+// alike.
+func TestTheFloorFloodsABareServerAndMeasuresTheVictimAlike(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := Floor(ctx, Options{Warmup: 300 * time.Millisecond, Duration: time.Second, FloodRate: 300, FloodClients: 20,
-		FloodStartShare: 0.25, FloodCommand: worker("flood"), Nice: 19, Logf: t.Logf})
+	rep, err := Run(ctx, Options{Conversations: 5, Warmup: 500 * time.Millisecond, Duration: 2 * time.Second, Rounds: 1,
+		FloodRate: 300, FloodClients: 20, FloodStartShare: 0.25, Floor: true,
+		FloodCommand: worker("flood"), VictimCommand: worker("victim"), Nice: 19,
+		DatabaseURL: pgtest.NewDatabase(t, cluster), Logf: t.Logf})
 	if err != nil {
-		t.Fatalf("Floor: %v", err)
+		t.Fatalf("Run: %v", err)
 	}
 	var out strings.Builder
-	if err := PrintFloor(&out, rep); err != nil {
+	if err := Print(&out, rep); err != nil {
 		t.Fatal(err)
 	}
-	t.Log(out.String())
-	if rep.CallsPerSecond < 100 || rep.Cores <= 0 || rep.MicrosPerCall <= 0 {
-		t.Errorf("floor %+v; want the calls answered and the CPU they took", rep)
+	t.Logf("report:\n%s", out.String())
+	if !rep.Floor || !strings.Contains(out.String(), "bare net/http server") {
+		t.Error("the report does not say the flood went to a bare server")
+	}
+	for _, p := range rep.Phases {
+		if p.Delivered == 0 || p.Undelivered != 0 || p.SendErrors != 0 {
+			t.Errorf("phase %s: %+v; want every victim message delivered", p.Name, p)
+		}
 	}
 	// Calls still in flight when the flood stopped, one a client at most, are not counted.
-	if f := rep.Flood; f.Refused == 0 || f.Refused < f.Attempted-20 || len(f.Errors) != 0 || f.RefusedWithoutHint != 0 {
-		t.Errorf("flood %+v; want every call refused with a retry hint", f)
+	if f := rep.Flood; f.Refused == 0 || f.Refused < f.Attempted-20 || f.AcceptedMessages+f.AcceptedStarts != 0 || len(f.Errors) != 0 || f.RefusedWithoutHint != 0 {
+		t.Errorf("flood %+v; want every call refused with a retry hint, none served", f)
 	}
 }

@@ -13,7 +13,11 @@ import (
 func Print(w io.Writer, rep *Report) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "flood isolation: victim tenant %d conversations, a message each every %s; flooder limits %s\n", rep.Conversations, rep.Interval, rep.Limits)
-	fmt.Fprintf(&b, "database: %s; %d CPUs\n\n", rep.Database, rep.NumCPU)
+	fmt.Fprintf(&b, "database: %s; %d CPUs\n", rep.Database, rep.NumCPU)
+	if rep.Floor {
+		b.WriteString("floor: the flood went to a bare net/http server in the server's process that answers every call with one recorded refusal, not to the server\n")
+	}
+	b.WriteByte('\n')
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "phase\tsent\tdelivered\tundelivered\tsend errors\tsend-to-delivery p50 / p99 / max\tack p50 / p99\tserver cores\tpostgres cores\tvictim cores\tflood cores\tload avg\t")
 	for _, p := range append(append([]Phase(nil), rep.Phases...), rep.Alone, rep.Flooded) {
@@ -39,7 +43,7 @@ func Print(w io.Writer, rep *Report) error {
 		fmt.Fprintf(&b, ", %d %s", f.Errors[code], code)
 	}
 	if rep.ServerMicrosPerFloodCall > 0 {
-		fmt.Fprintf(&b, "; the server's CPU per call of the flood: %.0f µs (the floor of a bare net/http server: bench flood --floor)", rep.ServerMicrosPerFloodCall)
+		fmt.Fprintf(&b, "; the server's process's CPU per call of the flood: %.0f µs", rep.ServerMicrosPerFloodCall)
 	}
 	fmt.Fprintf(&b, "\n\n%-12s victim latency rises at most %.0f%% under the flood: %s\n", rep.Verdict, Target*100, rep.Detail)
 	for _, e := range rep.Errors {
