@@ -462,7 +462,7 @@ func (r *run) setupFlooder(ctx context.Context, s *setting) (FloodConfig, error)
 	fc := FloodConfig{Base: r.base, WidgetKey: s.floodKey, Unit: unitName, Rate: r.o.FloodRate, Clients: r.o.FloodClients,
 		StartShare: r.o.FloodStartShare, HTTPConnections: 4}
 	for i := range floodVisitors {
-		c := r.chatFrom(fmt.Sprintf("198.18.%d.%d", (10_000+i)/250, (10_000+i)%250+1), "")
+		c := r.chatFrom(visitorAddress(10_000+i), "")
 		res, err := c.StartConversation(ctx, connect.NewRequest(&chatv1.StartConversationRequest{WidgetKey: s.floodKey, BusinessUnit: unitName, VisitorName: fmt.Sprintf("Visitor %d", 10_001+i)}))
 		if err != nil {
 			return fc, fmt.Errorf("starting a conversation of %s: %w", floodTenant, err)

@@ -64,7 +64,7 @@ type FloodStats struct {
 	// Errors counts other answers by Connect code.
 	Errors map[string]int64 `json:"errors,omitempty"`
 	// CPUSeconds is the flood process's CPU time (when it ran apart), and Priority how
-	// it was lowered ("SCHED_IDLE", "nice 19"; empty for not).
+	// it was lowered ("nice 19"; empty for not).
 	CPUSeconds float64 `json:"cpuSeconds"`
 	Priority   string  `json:"priority,omitempty"`
 	Separate   bool    `json:"separate"`

@@ -47,12 +47,27 @@ func worker(which string) []string {
 	return []string{"env", workerEnv + "=" + which, os.Args[0]}
 }
 
+// runLogged runs the benchmark and logs its report, which it returns printed too.
+func runLogged(t *testing.T, ctx context.Context, o Options) (*Report, string) {
+	t.Helper()
+	rep, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	var out strings.Builder
+	if err := Print(&out, rep); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("report:\n%s", out.String())
+	return rep, out.String()
+}
+
 // A short run of the benchmark, so that it never rots: it asserts what was measured and
 // that the flood was refused with retry hints, never how fast anything was.
 func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{
+	rep, _ := runLogged(t, ctx, Options{
 		Conversations: 5,
 		Warmup:        500 * time.Millisecond,
 		Duration:      2 * time.Second,
@@ -69,14 +84,6 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 		DatabaseURL:   pgtest.NewDatabase(t, cluster),
 		Logf:          t.Logf,
 	})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	var out strings.Builder
-	if err := Print(&out, rep); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("report:\n%s", out.String())
 	if len(rep.Phases) != 3 {
 		t.Fatalf("%d phases; want alone, flood, alone again", len(rep.Phases))
 	}
@@ -121,19 +128,11 @@ func TestRunMeasuresTheVictimAloneUnderTheFloodAndAloneAgain(t *testing.T) {
 func TestTheFloorFloodsABareServerAndMeasuresTheVictimAlike(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	rep, err := Run(ctx, Options{Conversations: 5, Warmup: 500 * time.Millisecond, Duration: 2 * time.Second, Rounds: 1,
+	rep, report := runLogged(t, ctx, Options{Conversations: 5, Warmup: 500 * time.Millisecond, Duration: 2 * time.Second, Rounds: 1,
 		FloodRate: 300, FloodClients: 20, FloodStartShare: 0.25, Floor: true,
 		FloodCommand: worker("flood"), VictimCommand: worker("victim"), Nice: 19,
 		DatabaseURL: pgtest.NewDatabase(t, cluster), Logf: t.Logf})
-	if err != nil {
-		t.Fatalf("Run: %v", err)
-	}
-	var out strings.Builder
-	if err := Print(&out, rep); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("report:\n%s", out.String())
-	if !rep.Floor || !strings.Contains(out.String(), "bare net/http server") {
+	if !rep.Floor || !strings.Contains(report, "bare net/http server") {
 		t.Error("the report does not say the flood went to a bare server")
 	}
 	for _, p := range rep.Phases {

@@ -28,10 +28,11 @@ func Print(w io.Writer, rep *Report) error {
 	f := rep.Flood
 	where := "in this process"
 	if f.Separate {
-		where = fmt.Sprintf("in a process of its own, %.1f CPU seconds", f.CPUSeconds)
+		where = "in a process of its own, "
 		if f.Priority != "" {
-			where = fmt.Sprintf("in a process of its own, %s, %.1f CPU seconds", f.Priority, f.CPUSeconds)
+			where += f.Priority + ", "
 		}
+		where += fmt.Sprintf("%.1f CPU seconds", f.CPUSeconds)
 	}
 	target := "unbounded"
 	if rep.FloodRate > 0 {

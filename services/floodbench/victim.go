@@ -85,7 +85,7 @@ func Victim(ctx context.Context, cfg VictimConfig, ready func()) ([]Sample, erro
 	}
 	var convs []*conversation
 	for i := range cfg.Conversations {
-		addr := fmt.Sprintf("198.18.%d.%d", i/250, i%250+1)
+		addr := visitorAddress(i)
 		res, err := v.chatFrom(addr, "").StartConversation(ctx, connect.NewRequest(&chatv1.StartConversationRequest{
 			WidgetKey: cfg.WidgetKey, BusinessUnit: cfg.Unit, VisitorName: fmt.Sprintf("Visitor %d", i+1)}))
 		if err != nil {
@@ -114,6 +114,9 @@ func Victim(ctx context.Context, cfg VictimConfig, ready func()) ([]Sample, erro
 	}
 	return samples, nil
 }
+
+// visitorAddress is visitor i's address, behind the loopback proxy the server trusts.
+func visitorAddress(i int) string { return fmt.Sprintf("198.18.%d.%d", i/250, i%250+1) }
 
 // victim is a victim run's state.
 type victim struct {

@@ -2,6 +2,7 @@ package limits
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"time"
@@ -40,13 +41,13 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 	})
 }
 
-// connectUnary reports whether r is a Connect unary call in one of the two codecs
+// connectUnary reports whether a POST is a Connect unary call in one of the two codecs
 // Connect's clients send, which an error is answered to the same way whatever it says:
 // in JSON, with an HTTP status for its code.
 func connectUnary(r *http.Request) bool {
 	switch r.Header.Get("Content-Type") {
 	case "application/proto", "application/json":
-		return r.Method == http.MethodPost
+		return true
 	}
 	return false
 }
@@ -60,10 +61,11 @@ type answer struct {
 
 // unaryAnswer is what Connect's ErrorWriter writes for err to a Connect unary call.
 func unaryAnswer(err error) answer {
-	rec := &recorder{answer: answer{header: http.Header{}, status: http.StatusOK}}
-	call := &http.Request{Method: http.MethodPost, Header: http.Header{"Content-Type": {"application/proto"}}}
+	rec := httptest.NewRecorder()
+	call := httptest.NewRequest(http.MethodPost, "/", nil)
+	call.Header.Set("Content-Type", "application/proto")
 	connect.NewErrorWriter().Write(rec, call, err) //nolint:errcheck // a recorder takes everything
-	return rec.answer
+	return answer{header: rec.Header(), status: rec.Code, body: rec.Body.Bytes()}
 }
 
 func (a *answer) write(w http.ResponseWriter) {
@@ -74,16 +76,6 @@ func (a *answer) write(w http.ResponseWriter) {
 	}
 	w.WriteHeader(a.status)
 	w.Write(a.body) //nolint:errcheck // the client went away
-}
-
-// recorder is an http.ResponseWriter that keeps what is written to it.
-type recorder struct{ answer }
-
-func (r *recorder) Header() http.Header    { return r.header }
-func (r *recorder) WriteHeader(status int) { r.status = status }
-func (r *recorder) Write(b []byte) (int, error) {
-	r.body = append(r.body, b...)
-	return len(b), nil
 }
 
 // messageSpent is the refusal of a message sent with this Authorization header when one
