@@ -59,6 +59,10 @@ func New(db *store.DB, hub *live.Hub, replica uuid.UUID, proxies Proxies, lim *l
 // Bridge is the replica's link to the others.
 func (s *Server) Bridge() *live.Bridge { return s.bridge }
 
+// WidgetTenant is the tenant of a widget key the server remembers from a recent call,
+// without asking the database (see limits.Limiter.Middleware).
+func (s *Server) WidgetTenant(key string) (uuid.UUID, bool) { return s.widgetKeys.remembered(key) }
+
 // housekeepingInterval is how often a replica refreshes its agents' presence and expires
 // the presence of replicas that died.
 const housekeepingInterval = 10 * time.Second

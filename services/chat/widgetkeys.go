@@ -52,6 +52,17 @@ func (w *widgetKeys) tenant(ctx context.Context, db *store.DB, key string) (*sto
 	return t, nil
 }
 
+// remembered is the tenant of a widget key remembered now; it asks the database nothing.
+func (w *widgetKeys) remembered(key string) (uuid.UUID, bool) {
+	w.mu.Lock()
+	e, ok := w.m[key]
+	w.mu.Unlock()
+	if !ok || !time.Now().Before(e.until) {
+		return uuid.Nil, false
+	}
+	return e.t.ID, true
+}
+
 // forget drops a tenant's keys (uuid.Nil: every key).
 func (w *widgetKeys) forget(tenant uuid.UUID) {
 	w.mu.Lock()

@@ -207,29 +207,45 @@ const (
 func (l *Limiter) Widget(id uuid.UUID, call WidgetCall, addr netip.Addr) error {
 	t := l.tenant(id)
 	c := l.check(t.name)
-	switch call {
-	case Conversation:
-		reserve(c, &l.tenantConversations, id, perMinute(t.limits.ConversationsPerMinute), "conversations",
-			"this site is starting too many conversations right now")
-		reserve(c, &l.addressConversations, tenantAddress{id, addr}, perMinute(t.limits.VisitorConversationsPerMinute), "visitor_conversations",
-			"too many conversations started from your address")
-	case PageView:
-		reserve(c, &l.tenantPageViews, id, perSecond(t.limits.PageViewsPerSecond), "page_views",
-			"this site's chat is too busy right now")
-		reserve(c, &l.addressPageViews, tenantAddress{id, addr}, perMinute(t.limits.VisitorPageViewsPerMinute), "visitor_page_views",
-			"too many page views from your address")
-	}
+	site, visitor := l.widgetLimits(t, id, call, addr)
+	site.reserve(c)
+	visitor.reserve(c)
 	return c.verdict()
+}
+
+// widgetLimits are the limits a widget call of a tenant's visitor from an address is
+// counted against: the site's and the address's.
+func (l *Limiter) widgetLimits(t tenant, id uuid.UUID, call WidgetCall, addr netip.Addr) (limitOn[uuid.UUID], limitOn[tenantAddress]) {
+	at := tenantAddress{id, addr}
+	if call == Conversation {
+		return limitOn[uuid.UUID]{&l.tenantConversations, id, perMinute(t.limits.ConversationsPerMinute), "conversations",
+				"this site is starting too many conversations right now"},
+			limitOn[tenantAddress]{&l.addressConversations, at, perMinute(t.limits.VisitorConversationsPerMinute), "visitor_conversations",
+				"too many conversations started from your address"}
+	}
+	return limitOn[uuid.UUID]{&l.tenantPageViews, id, perSecond(t.limits.PageViewsPerSecond), "page_views",
+			"this site's chat is too busy right now"},
+		limitOn[tenantAddress]{&l.addressPageViews, at, perMinute(t.limits.VisitorPageViewsPerMinute), "visitor_page_views",
+			"too many page views from your address"}
 }
 
 // WidgetKeyGuard refuses every widget call from an address that tried too many unknown
 // widget keys; it answers whether the key is known or not, so that a guesser learns
 // nothing more.
 func (l *Limiter) WidgetKeyGuard(addr netip.Addr) error {
+	if f := l.guessing(addr); f != nil {
+		return f.err
+	}
+	return nil
+}
+
+// guessing is the refusal of a widget call from an address that tried too many unknown
+// widget keys, or nil.
+func (l *Limiter) guessing(addr netip.Addr) *refused {
 	r := perHour(l.cfg.WidgetKeyFailuresPerHour)
 	if d := l.widgetKeyFailures.peek(addr, r, l.now()); d > 0 {
 		l.refused.WithLabelValues("", "widget_key_failures").Inc()
-		return refusalOf("too many unknown widget keys from your address", r, d)
+		return refusedAs("too many unknown widget keys from your address", r, d)
 	}
 	return nil
 }
@@ -408,7 +424,7 @@ func (l *Limiter) Message(id uuid.UUID, visitor bool, writer uuid.UUID) (refund 
 	t := l.tenant(id)
 	c := l.check(t.name)
 	for _, m := range l.messageLimits(t, id, visitor, writer) {
-		reserve(c, m.b, m.key, m.r, m.limit, m.why)
+		m.reserve(c)
 	}
 	if err := c.verdict(); err != nil {
 		return nil, err
@@ -418,22 +434,27 @@ func (l *Limiter) Message(id uuid.UUID, visitor bool, writer uuid.UUID) (refund 
 	return c.take.cancel, nil
 }
 
-// messageLimit is one of the limits a message is counted against.
-type messageLimit struct {
-	b          *buckets[uuid.UUID]
-	key        uuid.UUID
+// limitOn is one limit a call is counted against: a bucket of key's, filling at r.
+type limitOn[K comparable] struct {
+	b          *buckets[K]
+	key        K
 	r          rate
 	limit, why string
 }
 
+func (m limitOn[K]) reserve(c *check) { reserve(c, m.b, m.key, m.r, m.limit, m.why) }
+
+// peek is how long until the limit has a token for a call, without taking it.
+func (m limitOn[K]) peek(now time.Time) time.Duration { return m.b.peek(m.key, m.r, now) }
+
 // messageLimits are the limits of a message of a tenant's visitor (writer: the
 // conversation) or agent (writer: the account), the writer's first.
-func (l *Limiter) messageLimits(t tenant, id uuid.UUID, visitor bool, writer uuid.UUID) [2]messageLimit {
-	w := messageLimit{b: &l.agentMessages, key: writer, r: perMinute(t.limits.AgentMessagesPerMinute), limit: "agent_messages", why: "you are sending messages too fast"}
+func (l *Limiter) messageLimits(t tenant, id uuid.UUID, visitor bool, writer uuid.UUID) [2]limitOn[uuid.UUID] {
+	w := limitOn[uuid.UUID]{b: &l.agentMessages, key: writer, r: perMinute(t.limits.AgentMessagesPerMinute), limit: "agent_messages", why: "you are sending messages too fast"}
 	if visitor {
 		w.b, w.r, w.limit = &l.visitorMessages, perMinute(t.limits.VisitorMessagesPerMinute), "visitor_messages"
 	}
-	return [2]messageLimit{w, {b: &l.tenantMessages, key: id, r: perSecond(t.limits.MessagesPerSecond), limit: "messages",
+	return [2]limitOn[uuid.UUID]{w, {b: &l.tenantMessages, key: id, r: perSecond(t.limits.MessagesPerSecond), limit: "messages",
 		why: "this site is receiving too many messages right now"}}
 }
 

@@ -1,6 +1,7 @@
 package limits_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"google.golang.org/protobuf/encoding/protowire"
 
 	authv1 "github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1"
 	"github.com/switchboard-chat/switchboard/api/proto/switchboard/auth/v1/authv1connect"
@@ -780,6 +782,87 @@ func TestASpentLimitRefusesAMessageBeforeItIsReadAndAForgedTokenSpendsNothing(t 
 		var n int
 		if err := w.env.Owner.QueryRow(ctxT(t), `SELECT count(*) FROM events WHERE kind = 'message'`).Scan(&n); err != nil || n != 4 {
 			t.Errorf("%d messages stored (%v); want the visitor's 4", n, err)
+		}
+	})
+}
+
+func TestASpentSiteRefusesAWidgetCallBeforeItIsReadAndAnotherSiteStillStarts(t *testing.T) {
+	w := newWorld(t, small(), loopback)
+	key := w.env.Tenants["acme"].WidgetKey
+	start := func(tenant, addr string) error {
+		_, err := w.chat(addr, "").StartConversation(ctxT(t), connect.NewRequest(&chatv1.StartConversationRequest{
+			WidgetKey: w.env.Tenants[tenant].WidgetKey, BusinessUnit: "sales"}))
+		return err
+	}
+	// The site's 6 a minute, each from an address of its own (3 a minute each).
+	for i := range 6 {
+		if err := start("acme", fmt.Sprintf("198.51.100.%d", i+1)); err != nil {
+			t.Fatalf("conversation %d of the site's 6 a minute: %v", i, err)
+		}
+	}
+	// Bodies that name the site's key and then are not a valid request: read and decoded,
+	// they are InvalidArgument; refused before, ResourceExhausted.
+	invalidProto := protowire.AppendString(protowire.AppendTag(nil, 1, protowire.BytesType), key)
+	invalidProto = protowire.AppendBytes(protowire.AppendTag(invalidProto, 2, protowire.BytesType), []byte{0xff, 0xfe})
+	invalidJSON := []byte(`{"widgetKey": "` + key + `", "businessUnit": 5}`)
+	post := func(t *testing.T, contentType string, body []byte) (int, string) {
+		req, _ := http.NewRequest(http.MethodPost, w.base+chatv1connect.ChatServiceStartConversationProcedure, bytes.NewReader(body))
+		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("X-Forwarded-For", "198.51.100.99")
+		res, err := w.env.HTTP.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, c := range []struct {
+		name, contentType string
+		body              []byte
+	}{
+		{"in protobuf", "application/proto", invalidProto},
+		{"in JSON", "application/json", invalidJSON},
+	} {
+		t.Run("a call that is not even valid is refused as spent, "+c.name, func(t *testing.T) {
+			status, body := post(t, c.contentType, c.body)
+			if status != http.StatusTooManyRequests || !strings.Contains(body, `"resource_exhausted"`) ||
+				!strings.Contains(body, "this site is starting too many conversations right now (at most 6 a minute)") {
+				t.Fatalf("HTTP %d %s; want 429, resource_exhausted: this site is starting too many conversations right now", status, body)
+			}
+		})
+	}
+	t.Run("a Connect client is refused with the hint", func(t *testing.T) {
+		err := start("acme", "198.51.100.98")
+		if testenv.Code(err) != connect.CodeResourceExhausted || !strings.Contains(err.Error(), "this site is starting too many conversations right now") {
+			t.Fatalf("got %v; want ResourceExhausted: this site is starting too many conversations right now", err)
+		}
+		if d, ok := limits.RetryDelay(err); !ok || d != 10*time.Second {
+			t.Errorf("retry hint %s (%v); want 10s", d, ok)
+		}
+	})
+	t.Run("another site's conversation starts", func(t *testing.T) {
+		if err := start("globex", "198.51.100.1"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	t.Run("after the refill the invalid calls are read and found invalid, and the site starts one", func(t *testing.T) {
+		w.wait(10 * time.Second)
+		for _, ct := range []string{"application/proto", "application/json"} {
+			body := invalidProto
+			if ct == "application/json" {
+				body = invalidJSON
+			}
+			if status, answer := post(t, ct, body); status != http.StatusBadRequest || !strings.Contains(answer, `"invalid_argument"`) {
+				t.Fatalf("%s: HTTP %d %s; want 400, invalid_argument", ct, status, answer)
+			}
+		}
+		if err := start("acme", "198.51.100.97"); err != nil {
+			t.Fatalf("the site's conversation after the refill: %v", err)
+		}
+		var n int
+		if err := w.env.Owner.QueryRow(ctxT(t), `SELECT count(*) FROM conversations c JOIN tenants t USING (tenant_id) WHERE t.name = 'acme'`).Scan(&n); err != nil || n != 7 {
+			t.Errorf("acme has %d conversations (%v); want the 6 and the one after the refill", n, err)
 		}
 	})
 }

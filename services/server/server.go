@@ -158,9 +158,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		connect.WithCompressMinBytes(compressMinBytes), connect.WithReadMaxBytes(lc.MaxRequestBytes))
 
 	mux := http.NewServeMux()
-	// Messages that a spent limit refuses anyway are refused before Connect reads them.
+	// Messages and widget calls that a spent limit refuses anyway are refused before
+	// Connect decodes them.
 	chatPath, chatHandler := chatv1connect.NewChatServiceHandler(s.Chat, opts)
-	mux.Handle(chatPath, s.Limits.Middleware(chatHandler))
+	mux.Handle(chatPath, s.Limits.Middleware(chatHandler, s.Chat.WidgetTenant))
 	mux.Handle(authv1connect.NewAuthServiceHandler(auth.NewServer(s.DB, authn), opts))
 	mux.Handle(supervisionv1connect.NewSupervisionServiceHandler(supervisor, opts))
 	mux.Handle(conversionv1connect.NewConversionServiceHandler(conversion.New(s.DB, metrics.NewConversions(s.DB, registry)), opts))
