@@ -20,6 +20,12 @@ import (
 // When a batch fails (a resent client id, a deadlock, a lost connection) nothing of it
 // was committed, and each of its messages is stored on its own, as without batching.
 
+// A message that finds nothing of its tenant's being stored is stored at once, alone, in
+// its caller's goroutine: batching buys nothing then, and waiting for company would only
+// add appendLinger (and two goroutine hand-offs) to every message of a quiet tenant.
+// Messages that arrive while one is being stored queue in the tenant's lane and go in
+// batches.
+
 // Each tenant has a lane of its own: its messages are batched only with each other, with
 // at most appendWorkers of its batches in flight. A batch waits for the row locks of every
 // conversation in it, so a tenant whose conversations are busy (a flood within its
@@ -55,41 +61,50 @@ type batcher struct {
 	ctx     context.Context
 	db      *DB
 	mu      sync.Mutex
-	lanes   map[uuid.UUID]chan *appendReq
+	lanes   map[uuid.UUID]*lane
 	workers sync.WaitGroup
+}
+
+// lane is a tenant's queue of messages to store in batches.
+type lane struct {
+	reqs chan *appendReq
+	// storing counts the tenant's messages being stored alone and its batches in flight.
+	storing atomic.Int32
 }
 
 // lane returns the queue of a tenant's messages, starting its workers the first time;
 // nil once the batcher stopped.
-func (b *batcher) lane(tenant uuid.UUID) chan *appendReq {
+func (b *batcher) lane(tenant uuid.UUID) *lane {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.ctx.Err() != nil {
 		return nil
 	}
-	reqs := b.lanes[tenant]
-	if reqs == nil {
-		reqs = make(chan *appendReq, appendWorkers*maxAppendBatch)
-		b.lanes[tenant] = reqs
+	l := b.lanes[tenant]
+	if l == nil {
+		l = &lane{reqs: make(chan *appendReq, appendWorkers*maxAppendBatch)}
+		b.lanes[tenant] = l
 		for w := 0; w < appendWorkers; w++ {
 			b.workers.Go(func() {
 				for {
 					select {
 					case <-b.ctx.Done():
 						return
-					case r := <-reqs:
-						b.db.appendBatch(gather(reqs, r))
+					case r := <-l.reqs:
+						l.storing.Add(1)
+						b.db.appendBatch(gather(l.reqs, r))
+						l.storing.Add(-1)
 					}
 				}
 			})
 		}
 	}
-	return reqs
+	return l
 }
 
 // lane is the batching queue of a tenant's messages, or nil when RunAppendBatches does
 // not run.
-func (db *DB) lane(tenant uuid.UUID) chan *appendReq {
+func (db *DB) lane(tenant uuid.UUID) *lane {
 	if b := db.batch.Load(); b != nil {
 		return b.lane(tenant)
 	}
@@ -99,7 +114,7 @@ func (db *DB) lane(tenant uuid.UUID) chan *appendReq {
 // RunAppendBatches groups concurrent AppendMessage calls of each tenant into shared
 // transactions until ctx ends; without it, each message is its own transaction.
 func (db *DB) RunAppendBatches(ctx context.Context) {
-	b := &batcher{ctx: ctx, db: db, lanes: map[uuid.UUID]chan *appendReq{}}
+	b := &batcher{ctx: ctx, db: db, lanes: map[uuid.UUID]*lane{}}
 	db.batch.Store(b)
 	<-ctx.Done()
 	db.batch.Store(nil)
@@ -107,10 +122,10 @@ func (db *DB) RunAppendBatches(ctx context.Context) {
 	// Answer what is left so that no caller waits forever.
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	for _, reqs := range b.lanes {
+	for _, l := range b.lanes {
 		for drained := false; !drained; {
 			select {
-			case r := <-reqs:
+			case r := <-l.reqs:
 				r.done <- db.appendOne(r.ctx, db.Pool, r.tenant, r.m)
 			default:
 				drained = true

@@ -267,10 +267,14 @@ func (db *DB) AppendMessage(ctx context.Context, q Querier, tenant uuid.UUID, m 
 	var r appendResult
 	if q != nil {
 		r = db.appendOne(ctx, q, tenant, m)
-	} else if lane := db.lane(tenant); lane != nil {
+	} else if l := db.lane(tenant); l != nil && len(l.reqs) == 0 && l.storing.CompareAndSwap(0, 1) {
+		// Nothing of the tenant's is being stored: no batch to wait for.
+		r = db.appendOne(ctx, db.Pool, tenant, m)
+		l.storing.Add(-1)
+	} else if l != nil {
 		req := &appendReq{ctx: ctx, tenant: tenant, m: m, done: make(chan appendResult, 1)}
 		select {
-		case lane <- req:
+		case l.reqs <- req:
 		case <-ctx.Done():
 			return "", nil, false, ctx.Err()
 		}
