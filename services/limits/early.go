@@ -21,7 +21,7 @@ import (
 
 // Middleware refuses a call that its tenant's or its caller's exhausted limit would
 // refuse anyway, before Connect reads it: a message by its token, a widget call (a
-// conversation started, a page view) by the widget key its body starts with, which
+// conversation started, a page view) by the widget key in its body, which
 // widgetTenant looks up among the keys the server remembers. No token checked, nothing
 // decoded but the key, no handler run. A flood far above a tenant's limits is mostly
 // such calls, and what they cost the server is taken from every other tenant's share of
