@@ -99,6 +99,7 @@ behind the flood's calls, a delay no real client sees.`,
 	f.IntVar(&o.FloodClients, "flood-clients", floodbench.DefaultFloodClients, "flooding clients, each from an address of its own")
 	f.Float64Var(&o.FloodStartShare, "flood-start-share", floodbench.DefaultFloodStartShare, "share of the flood's calls that start conversations (the others send messages)")
 	f.IntVar(&o.Nice, "nice", floodbench.DefaultNice, "niceness of the flood worker process (0 for none)")
+	f.BoolVar(&o.Idle, "idle", false, "run the flood worker process under SCHED_IDLE (chrt --idle 0) instead of niced")
 	f.BoolVar(&inProcess, "in-process", false, "run the flooding and the victim's clients as goroutines of this process instead of worker processes")
 	f.StringVar(&o.DatabaseURL, "database-url", "", "use this PostgreSQL as schema owner instead of a private cluster")
 	f.Int32Var(&o.MaxConns, "max-conns", 32, "connection pool size of the server")

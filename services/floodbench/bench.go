@@ -67,6 +67,10 @@ type Options struct {
 	FloodCommand []string
 	// Nice is the flood worker's niceness (0–19).
 	Nice int
+	// Idle runs the flood worker under SCHED_IDLE instead (chrt --idle 0): it then gets a
+	// CPU only when nothing else wants one, the nearest this machine comes to the
+	// attacker's machines of their own.
+	Idle bool
 	// Floor floods, instead of the server, a bare net/http server in its process that
 	// answers every call with one recorded refusal: the victim's latency and the CPU per
 	// flood call then show what the flood costs in net/http alone.
@@ -631,16 +635,7 @@ func (r *run) startFlood(ctx context.Context, cfg FloodConfig) (*flood, error) {
 			cpu:  func() time.Duration { return 0 },
 		}, nil
 	}
-	args := append([]string(nil), r.o.FloodCommand...)
-	var priority string
-	if r.o.Nice > 0 {
-		if path, err := exec.LookPath("nice"); err == nil {
-			args = append([]string{path, "-n", strconv.Itoa(r.o.Nice)}, args...)
-			priority = "nice " + strconv.Itoa(r.o.Nice)
-		} else {
-			r.o.Logf("flood bench: no nice command; the flood runs at normal priority")
-		}
-	}
+	args, priority := lowered(r.o.FloodCommand, r.o.Nice, r.o.Idle, r.o.Logf)
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -672,6 +667,26 @@ func (r *run) startFlood(ctx context.Context, cfg FloodConfig) (*flood, error) {
 		},
 		cpu: func() time.Duration { return processCPU(pid) },
 	}, nil
+}
+
+// lowered is the command run at the flood worker's priority, and that priority in words:
+// under SCHED_IDLE when idle, else at niceness nice (0 for as is). Without the program
+// that lowers it, the command runs as is and logf says so.
+func lowered(command []string, nice int, idle bool, logf func(string, ...any)) ([]string, string) {
+	args := append([]string(nil), command...)
+	prefix, priority, tool := []string{"nice", "-n", strconv.Itoa(nice)}, "nice "+strconv.Itoa(nice), "nice"
+	switch {
+	case idle:
+		prefix, priority, tool = []string{"chrt", "--idle", "0"}, "SCHED_IDLE", "chrt"
+	case nice <= 0:
+		return args, ""
+	}
+	path, err := exec.LookPath(tool)
+	if err != nil {
+		logf("flood bench: no %s command; the flood runs at normal priority", tool)
+		return args, ""
+	}
+	return append(append([]string{path}, prefix[1:]...), args...), priority
 }
 
 // processCPU is the CPU time of a process (its threads; children it waited for).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -143,5 +144,35 @@ func TestTheFloorFloodsABareServerAndMeasuresTheVictimAlike(t *testing.T) {
 	// Calls still in flight when the flood stopped, one a client at most, are not counted.
 	if f := rep.Flood; f.Refused == 0 || f.Refused < f.Attempted-20 || f.AcceptedMessages+f.AcceptedStarts != 0 || len(f.Errors) != 0 || f.RefusedWithoutHint != 0 {
 		t.Errorf("flood %+v; want every call refused with a retry hint, none served", f)
+	}
+}
+
+// The flood worker runs at the priority asked for: the command, started as the bench
+// starts it, reports its own scheduling policy and niceness.
+func TestTheFloodWorkerRunsAtTheLoweredPriority(t *testing.T) {
+	report := []string{"sh", "-c", `chrt -p $$; echo "nice $(nice)"`}
+	for _, c := range []struct {
+		nice     int
+		idle     bool
+		priority string
+		want     []string
+	}{
+		{nice: 19, priority: "nice 19", want: []string{"SCHED_OTHER", "nice 19"}},
+		{nice: 19, idle: true, priority: "SCHED_IDLE", want: []string{"SCHED_IDLE"}},
+		{nice: 0, priority: "", want: []string{"SCHED_OTHER", "nice 0"}},
+	} {
+		args, priority := lowered(report, c.nice, c.idle, t.Logf)
+		if priority != c.priority {
+			t.Errorf("nice %d, idle %v: priority %q, want %q", c.nice, c.idle, priority, c.priority)
+		}
+		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("nice %d, idle %v: the worker reports %q, want %q in it", c.nice, c.idle, out, w)
+			}
+		}
 	}
 }
