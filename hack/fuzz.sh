@@ -27,6 +27,10 @@ raced() {
 		[[ $(grep -c -- '^--- FAIL' "$1") == 1 ]] &&
 		grep -A1 -- '^--- FAIL' "$1" | tail -1 | grep -qx '    context deadline exceeded'
 }
+# fuzz fuzzes the loop's target ($name of $pkg) for $budget, its output in $log.
+fuzz() {
+	go test -run '^$' -fuzz "^${name}\$" -fuzztime "$budget" -fuzzminimizetime 1000x "$pkg" "${args[@]}" >"$log" 2>&1
+}
 while IFS=: read -r file name; do
 	[[ -z "$filter" || "$name" == *"$filter"* ]] || continue
 	pkg="./$(dirname "$file")"
@@ -43,24 +47,14 @@ while IFS=: read -r file name; do
 		# go test passes its own -test.fuzzcachedir first; the last one given wins.
 		args=(-args "-test.fuzzcachedir=$cache")
 	fi
-	fuzz() {
-		go test -run '^$' -fuzz "^${name}\$" -fuzztime "$budget" -fuzzminimizetime 1000x "$pkg" "${args[@]}" >"$log" 2>&1
-	}
 	if fuzz; then
 		status=ok
-	elif raced "$log"; then
-		# Go 1.26's fuzz coordinator can end a run whose -fuzztime expired with a bare
-		# "context deadline exceeded" and no failing input, when a worker is slow to stop
-		# on a busy machine (go.dev/issue/75804, fixed in Go 1.27). Nothing was found:
-		# the target runs once more, and fails only if that run fails too.
-		echo "$name: go test ended with a bare \"context deadline exceeded\" and no failing input (go.dev/issue/75804); running it again"
-		if fuzz; then
-			status="ok (run twice, go.dev/issue/75804)"
-		else
-			status=FAILED
-			failed=1
-			cat "$log"
-		fi
+	# Go 1.26's fuzz coordinator can end a run whose -fuzztime expired with a bare
+	# "context deadline exceeded" and no failing input, when a worker is slow to stop on a
+	# busy machine (go.dev/issue/75804, fixed in Go 1.27). Nothing was found: the target
+	# runs once more, and fails only if that run fails too.
+	elif raced "$log" && echo "$name: go test ended with a bare \"context deadline exceeded\" and no failing input (go.dev/issue/75804); running it again" && fuzz; then
+		status="ok (run twice, go.dev/issue/75804)"
 	else
 		status=FAILED
 		failed=1

@@ -674,16 +674,16 @@ func (r *run) startFlood(ctx context.Context, cfg FloodConfig) (*flood, error) {
 // that lowers it, the command runs as is and logf says so.
 func lowered(command []string, nice int, idle bool, logf func(string, ...any)) ([]string, string) {
 	args := append([]string(nil), command...)
-	prefix, priority, tool := []string{"nice", "-n", strconv.Itoa(nice)}, "nice "+strconv.Itoa(nice), "nice"
+	prefix, priority := []string{"nice", "-n", strconv.Itoa(nice)}, "nice "+strconv.Itoa(nice)
 	switch {
 	case idle:
-		prefix, priority, tool = []string{"chrt", "--idle", "0"}, "SCHED_IDLE", "chrt"
+		prefix, priority = []string{"chrt", "--idle", "0"}, "SCHED_IDLE"
 	case nice <= 0:
 		return args, ""
 	}
-	path, err := exec.LookPath(tool)
+	path, err := exec.LookPath(prefix[0])
 	if err != nil {
-		logf("flood bench: no %s command; the flood runs at normal priority", tool)
+		logf("flood bench: no %s command; the flood runs at normal priority", prefix[0])
 		return args, ""
 	}
 	return append(append([]string{path}, prefix[1:]...), args...), priority
